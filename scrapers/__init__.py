@@ -1,0 +1,1 @@
+"""Acquiring Freedom House data: fetching and parsing. Returns tidy frames; knows nothing of policy."""

@@ -1,0 +1,3 @@
+from sovereign.cli import main
+
+main(prog_name="sovereign")

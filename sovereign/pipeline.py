@@ -1,0 +1,189 @@
+"""The refresh pipeline: acquire -> parse/validate -> normalise -> score -> store -> list.
+
+Each step but `store` is a pure function over frames; `refresh_*` runs them in order and writes the
+result in one transaction, so a failure anywhere leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import sqlite_utils
+
+from scrapers.freedomhouse.tidy import TIDY_SCHEMA, validate
+from sovereign import methodology, paths, store
+from sovereign.countries import iso_table, load_mapping, normalise, read_errata
+from sovereign.policy import Policy, effective_date, evaluate, policy_text, stage
+
+ENTRY_COLUMNS = ("entity", "iso2", "fh_name", "kind", "status", "eligible", "reasons", "pr", "cl", "total",
+                 "pr_rating", "cl_rating", "no_new_buys_from", "divest_by")
+
+
+@dataclass
+class Outcome:
+    """What a refresh did, for the CLI's summary and the `runs` table."""
+    source: str
+    editions: dict[int, str] = field(default_factory=dict)  # edition -> new | revised | unchanged
+    versions: list[int] = field(default_factory=list)
+    entities: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.versions) or any(v != "unchanged" for v in self.editions.values())
+
+
+def read_bundled() -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
+    """The bundled snapshot, checked again on the way in (a hand-edited data/ file is caught here)."""
+    raw = paths.SCORES.read_bytes()
+    schema = {k: v for k, v in TIDY_SCHEMA.items() if k != "row"} | {"source": pl.String}
+    frame = pl.read_csv(io.BytesIO(raw), schema=schema).with_row_index("row", offset=2).with_columns(
+        pl.col("row").cast(pl.Int32))
+    validate(frame, paths.SCORES.name, None, read_errata())
+    manifest = json.loads(paths.MANIFEST.read_text(encoding="utf-8"))
+    conflicts = pl.read_csv(paths.CONFLICTS, schema_overrides={"edition": pl.Int16})
+    return frame.drop("row"), raw, manifest, conflicts
+
+
+def prepare(tidy: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Normalise names to ISO codes and add the recomputed ratings and status."""
+    return methodology.score(normalise(tidy, load_mapping(), source))
+
+
+def digest(frame: pl.DataFrame) -> str:
+    buf = io.BytesIO()
+    frame.write_csv(buf)
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def archive(db_path: Path, raw: bytes, sha: str, suffix: str) -> str:
+    """Raw bytes kept beside the database, named by their hash, so every source can be re-read."""
+    folder = Path(db_path).parent / "archive"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{sha}{suffix}"
+    if not target.exists():
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(raw)
+        tmp.replace(target)
+    return str(target)
+
+
+def _score_rows(scored: pl.DataFrame, edition: int, source_id: int) -> pl.DataFrame:
+    cols = ["edition", "fh_name", "kind", "entity", "iso2", "iso3", "parent_iso2", *store.SCORE_COLUMNS]
+    return scored.filter(pl.col("edition") == edition).select(cols).with_columns(
+        electoral_democracy=pl.col("electoral_democracy").cast(pl.Int8), source_id=pl.lit(source_id)
+    ).sort("fh_name", "kind")
+
+
+def _changes(db: sqlite_utils.Database, edition: int, new: pl.DataFrame) -> list[dict]:
+    """Field by field, what a revised edition changes against what was stored."""
+    old = pl.DataFrame(list(db.query("SELECT * FROM scores WHERE edition = ?", [edition])), infer_schema_length=None)
+    cols = [c for c in store.SCORE_COLUMNS if c in old.columns]
+    key = ["fh_name", "kind"]
+    old, new = old.select(key + cols).cast({c: pl.String for c in cols}), new.select(key + cols).cast({c: pl.String for c in cols})
+    out = [{"fh_name": n, "kind": k, "change": "added"} for n, k in new.join(old, on=key, how="anti").select(key).rows()]
+    out += [{"fh_name": n, "kind": k, "change": "dropped"} for n, k in old.join(new, on=key, how="anti").select(key).rows()]
+    both = old.join(new, on=key, suffix="_new")
+    for c in cols:
+        for row in both.filter(pl.col(c).ne_missing(pl.col(f"{c}_new"))).iter_rows(named=True):
+            out.append({"fh_name": row["fh_name"], "kind": row["kind"], "field": c, "old": row[c], "new": row[f"{c}_new"]})
+    return out
+
+
+def store_editions(db: sqlite_utils.Database, scored: pl.DataFrame, source_id: int, outcome: Outcome) -> None:
+    """Write each edition whose content differs from what is stored (new, or a revision)."""
+    meta = scored.group_by("edition").agg(pl.col("year_under_review").first(), pl.col("edition_label").first(), pl.len())
+    for edition, year, label, count in meta.sort("edition").iter_rows():
+        rows = _score_rows(scored, edition, source_id)
+        content = digest(rows.drop("source_id"))
+        stored = db.execute("SELECT digest, revision FROM editions WHERE edition = ?", [edition]).fetchone()
+        if stored and stored[0] == content:
+            outcome.editions[edition] = "unchanged"
+            continue
+        revision = stored[1] + 1 if stored else 1
+        changes = _changes(db, edition, rows) if stored else []
+        db.execute("DELETE FROM scores WHERE edition = ?", [edition])
+        db["editions"].upsert({"edition": edition, "year_under_review": year, "label": label, "entities": count,
+                               "digest": content, "revision": revision, "loaded_at": store.now(),
+                               "source_id": source_id}, pk="edition")
+        db["edition_revisions"].insert({"edition": edition, "revision": revision, "loaded_at": store.now(),
+                                        "source_id": source_id, "changes": json.dumps(changes)})
+        db["scores"].insert_all(rows.to_dicts(), batch_size=2000)
+        outcome.editions[edition] = "revised" if stored else "new"
+
+
+def sync_reference(db: sqlite_utils.Database) -> None:
+    """The mapping and ISO table that lookups resolve names and codes against."""
+    db.execute("DELETE FROM countries")
+    db["countries"].insert_all(load_mapping().to_dicts())
+    db.execute("DELETE FROM iso_codes")
+    db["iso_codes"].insert_all(iso_table())
+
+
+def previous_entries(db: sqlite_utils.Database, before: date) -> pl.DataFrame | None:
+    row = db.execute(
+        "SELECT id FROM list_versions WHERE state = 'published' AND effective_from < ? "
+        "ORDER BY effective_from DESC, id DESC LIMIT 1", [before.isoformat()]).fetchone()
+    if not row:
+        return None
+    return pl.DataFrame(list(db.query("SELECT entity, eligible FROM list_entries WHERE version_id = ?", [row[0]])),
+                        schema={"entity": pl.String, "eligible": pl.Boolean})
+
+
+def build_version(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, edition: int, state: str,
+                  effective_from: date | None, approved_by: str | None, reason: str | None = None) -> int | None:
+    """A list version for one edition, unless the newest one for it already holds the same entries."""
+    entries = evaluate(scored, policy, edition)
+    if effective_from is not None:
+        entries = stage(entries, previous_entries(db, effective_from), effective_from, policy)
+    else:
+        entries = entries.with_columns(no_new_buys_from=pl.lit(None, pl.String), divest_by=pl.lit(None, pl.String))
+    entries = entries.select(ENTRY_COLUMNS)
+    content = digest(entries)
+    latest = db.execute("SELECT entries_digest, policy_digest, state FROM list_versions WHERE edition = ? "
+                        "ORDER BY id DESC LIMIT 1", [edition]).fetchone()
+    if latest and latest[0] == content and latest[1] == policy.digest and latest[2] == state:
+        return None
+    table = db["list_versions"]
+    table.insert({
+        "edition": edition, "policy_digest": policy.digest, "policy": policy_text(policy), "entries_digest": content,
+        "state": state, "effective_from": effective_from.isoformat() if effective_from else None,
+        "approved_by": approved_by, "created_at": store.now(),
+        "published_at": store.now() if state == "published" else None, "reason": reason,
+    })
+    version = table.last_pk
+    db["list_entries"].insert_all(
+        entries.with_columns(version_id=pl.lit(version), eligible=pl.col("eligible").cast(pl.Int8)).to_dicts(),
+        batch_size=2000,
+    )
+    return version
+
+
+def refresh_bundled(db: sqlite_utils.Database, db_path: Path, policy: Policy) -> Outcome:
+    """Load the bundled 1973-2026 history and publish one list version per edition (1 March)."""
+    tidy, raw, manifest, conflicts = read_bundled()
+    scored = prepare(tidy, paths.SCORES.name)
+    sha = hashlib.sha256(raw).hexdigest()
+    outcome = Outcome(source="bundled")
+    with db.atomic():
+        source_id, _ = store.add_source(
+            db, "bundled", f"data/{paths.SCORES.name}", sha, len(raw), archive(db_path, raw, sha, ".csv"), manifest)
+        sync_reference(db)
+        store_editions(db, scored, source_id, outcome)
+        if any(v != "unchanged" for v in outcome.editions.values()):
+            db.execute("DELETE FROM conflicts")
+            db["conflicts"].insert_all(conflicts.with_columns(source_id=pl.lit(source_id)).to_dicts())
+        for edition in sorted(outcome.editions):
+            version = build_version(db, scored, policy, edition, "published", effective_date(edition),
+                                    "bundled history")
+            if version:
+                outcome.versions.append(version)
+    outcome.entities = scored.height
+    return outcome
+
+

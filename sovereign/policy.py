@@ -1,0 +1,212 @@
+"""The exclusion policy, and its pure evaluation over one scored edition.
+
+The base rule excludes FH's Not Free countries. Mandates (client accounts) only tighten: their
+eligible set is the base set minus their own exclusions, so a mandate can never admit a country the
+base excludes, and a policy file whose mandate tries to is refused when it is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from sovereign import methodology as m
+from sovereign.errors import UserError
+
+BASE_KEYS = {"exclude_status", "unrated", "territories", "divest_days", "auto_publish"}
+GATE_KEYS = {"max_status_change_share", "max_entity_change"}
+MANDATE_KEYS = {"description", "exclude_status", "min_total", "min_pr", "min_cl", "exclude_countries", "unrated"}
+
+
+@dataclass(frozen=True)
+class Mandate:
+    name: str
+    description: str = ""
+    exclude_status: tuple[str, ...] = ()
+    min_total: int | None = None
+    min_pr: int | None = None
+    min_cl: int | None = None
+    exclude_countries: tuple[str, ...] = ()
+    unrated: str = "exclude"
+
+
+@dataclass(frozen=True)
+class Policy:
+    exclude_status: tuple[str, ...] = ("NF",)
+    unrated: str = "exclude"
+    territories: str = "own"
+    divest_days: int = 90
+    auto_publish: bool = False
+    max_status_change_share: float = 0.10
+    max_entity_change: int = 3
+    mandates: tuple[Mandate, ...] = field(default_factory=tuple)
+
+    @property
+    def digest(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True, default=list)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def mandate(self, name: str) -> Mandate:
+        for mandate in self.mandates:
+            if mandate.name == name:
+                return mandate
+        known = ", ".join(x.name for x in self.mandates) or "none"
+        raise UserError(f"unknown mandate {name!r}; the policy defines: {known}")
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and check a policy file; every problem names the file, the table and the key."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such policy file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML ({exc})") from None
+    name = Path(path).name
+    unknown = set(raw) - {"base", "gate", "mandates"}
+    if unknown:
+        raise UserError(f"{name}: unknown table(s) {sorted(unknown)}; expected base, gate, mandates")
+    base, gate = raw.get("base", {}), raw.get("gate", {})
+    _known_keys(name, "[base]", base, BASE_KEYS)
+    _known_keys(name, "[gate]", gate, GATE_KEYS)
+    mandates = []
+    for mname, spec in raw.get("mandates", {}).items():
+        _known_keys(name, f"[mandates.{mname}]", spec, MANDATE_KEYS)
+        mandates.append(Mandate(
+            name=mname,
+            description=spec.get("description", ""),
+            exclude_status=tuple(spec.get("exclude_status", ())),
+            min_total=spec.get("min_total"), min_pr=spec.get("min_pr"), min_cl=spec.get("min_cl"),
+            exclude_countries=tuple(c.upper() for c in spec.get("exclude_countries", ())),
+            unrated=spec.get("unrated", "exclude"),
+        ))
+    policy = Policy(
+        exclude_status=tuple(base.get("exclude_status", ("NF",))),
+        unrated=base.get("unrated", "exclude"),
+        territories=base.get("territories", "own"),
+        divest_days=base.get("divest_days", 90),
+        auto_publish=base.get("auto_publish", False),
+        max_status_change_share=gate.get("max_status_change_share", 0.10),
+        max_entity_change=gate.get("max_entity_change", 3),
+        mandates=tuple(mandates),
+    )
+    check_policy(policy, name)
+    return policy
+
+
+def _known_keys(file: str, table: str, spec: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise UserError(f"{file}: {table} has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def check_policy(policy: Policy, file: str = "policy") -> None:
+    """Values in range, and no mandate looser than the base rule."""
+    def bad(where: str, text: str) -> UserError:
+        return UserError(f"{file}: {where}: {text}")
+
+    if not set(policy.exclude_status) <= set(m.STATUSES):
+        raise bad("[base] exclude_status", f"expected a list of F, PF, NF, found {list(policy.exclude_status)}")
+    if "NF" not in policy.exclude_status:
+        raise bad("[base] exclude_status", "the house policy excludes Not Free (NF); it cannot be left out")
+    if policy.unrated not in ("exclude", "eligible"):
+        raise bad("[base] unrated", f"expected 'exclude' or 'eligible', found {policy.unrated!r}")
+    if policy.territories not in ("own", "stricter"):
+        raise bad("[base] territories", f"expected 'own' or 'stricter', found {policy.territories!r}")
+    if not isinstance(policy.divest_days, int) or not 0 <= policy.divest_days <= 3650:
+        raise bad("[base] divest_days", f"expected whole days 0-3650, found {policy.divest_days!r}")
+    if not isinstance(policy.auto_publish, bool):
+        raise bad("[base] auto_publish", f"expected true or false, found {policy.auto_publish!r}")
+    if not 0 < policy.max_status_change_share <= 1:
+        raise bad("[gate] max_status_change_share", f"expected a share between 0 and 1, found {policy.max_status_change_share!r}")
+    for mandate in policy.mandates:
+        where = f"[mandates.{mandate.name}]"
+        if not set(mandate.exclude_status) <= set(m.STATUSES):
+            raise bad(f"{where} exclude_status", f"expected a list of F, PF, NF, found {list(mandate.exclude_status)}")
+        if mandate.exclude_status and not set(policy.exclude_status) <= set(mandate.exclude_status):
+            loosened = sorted(set(policy.exclude_status) - set(mandate.exclude_status))
+            raise bad(f"{where} exclude_status", f"would admit {loosened}, which the base rule excludes; a mandate can only tighten")
+        if mandate.unrated not in ("exclude", "eligible"):
+            raise bad(f"{where} unrated", f"expected 'exclude' or 'eligible', found {mandate.unrated!r}")
+        if mandate.unrated == "eligible" and policy.unrated == "exclude":
+            raise bad(f"{where} unrated", "would admit unrated countries, which the base rule excludes; a mandate can only tighten")
+        for key, hi in (("min_total", 100), ("min_pr", 40), ("min_cl", 60)):
+            value = getattr(mandate, key)
+            if value is not None and (not isinstance(value, int) or not 0 <= value <= hi):
+                raise bad(f"{where} {key}", f"expected a whole score 0-{hi}, found {value!r}")
+
+
+def policy_text(policy: Policy) -> str:
+    return json.dumps(asdict(policy), sort_keys=True, default=list)
+
+
+def _scores_text(edition: int) -> pl.Expr:
+    """'PR 16/40, CL 16/60' where FH published aggregates, else the ratings."""
+    return (
+        pl.when(pl.col("pr").is_not_null())
+        .then(pl.format("PR {}/40, CL {}/60", pl.col("pr"), pl.col("cl")))
+        .otherwise(pl.format("PR rating {}, CL rating {}", pl.col("pr_rating"), pl.col("cl_rating")))
+    )
+
+
+def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame:
+    """One edition's scored entities -> base-list entries: eligible, and why in words."""
+    words = pl.col("status").replace_strict(m.STATUS_WORDS, default="Unrated")
+    fiw = f"Freedom in the World {edition}"
+    frame = scored.filter(pl.col("edition") == edition)
+    parent = frame.filter(pl.col("kind") == "c").select(
+        pl.col("iso2").alias("parent_iso2"), pl.col("status").alias("parent_status"), pl.col("fh_name").alias("parent_name")
+    )
+    frame = frame.join(parent, on="parent_iso2", how="left")
+    excluded_status = pl.col("status").is_in(list(policy.exclude_status))
+    stricter = (
+        (pl.col("kind") == "t") & pl.lit(policy.territories == "stricter")
+        & pl.col("parent_status").is_in(list(policy.exclude_status))
+    )
+    no_code = (pl.col("kind") == "t") & pl.col("iso2").is_null()
+    unrated = pl.col("status").is_null()
+    scores = _scores_text(edition)
+    reason = (
+        pl.when(no_code).then(pl.format(
+            "Territory with no ISO code of its own: not a separate issuer ({} in {}: {}); it does not change {}'s status",
+            words, pl.lit(fiw), scores, pl.col("parent_name").fill_null(pl.col("parent_iso2"))))
+        .when(unrated).then(pl.lit(f"Not rated in {fiw}"))
+        .when(excluded_status).then(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
+        .when(stricter).then(pl.format(
+            "{} in {}: {}; excluded because its parent {} is {} (policy: territories = stricter)",
+            words, pl.lit(fiw), scores, pl.col("parent_name"), pl.col("parent_status").replace_strict(m.STATUS_WORDS)))
+        .otherwise(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
+    )
+    eligible = ~no_code & ~excluded_status & ~stricter & (~unrated | pl.lit(policy.unrated == "eligible"))
+    return frame.select(
+        "entity", "iso2", "fh_name", "kind", "status", "pr", "cl", "total", "pr_rating", "cl_rating",
+        eligible.alias("eligible"), reason.alias("reasons"),
+    ).sort("fh_name")
+
+
+def effective_date(edition: int) -> date:
+    """The bundled history takes effect on 1 March of each edition year (FH publishes late Feb/early Mar)."""
+    return date(edition, 3, 1)
+
+
+def staging(effective_from: date, policy: Policy) -> tuple[str, str]:
+    return effective_from.isoformat(), (effective_from + timedelta(days=policy.divest_days)).isoformat()
+
+
+def stage(entries: pl.DataFrame, previous: pl.DataFrame | None, effective_from: date, policy: Policy) -> pl.DataFrame:
+    """Newly excluded entities (eligible in the previous version, not now) get their staging dates."""
+    if previous is None or previous.is_empty():
+        return entries.with_columns(no_new_buys_from=pl.lit(None, pl.String), divest_by=pl.lit(None, pl.String))
+    before = previous.select("entity", pl.col("eligible").alias("_was"))
+    no_new, divest = staging(effective_from, policy)
+    newly = pl.col("_was").fill_null(False) & ~pl.col("eligible")
+    return entries.join(before, on="entity", how="left").with_columns(
+        no_new_buys_from=pl.when(newly).then(pl.lit(no_new)),
+        divest_by=pl.when(newly).then(pl.lit(divest)),
+    ).drop("_was")

@@ -1,0 +1,171 @@
+"""The SQLite store: schema, migrations, and the few writes and reads the pipeline needs.
+
+One file, WAL, foreign keys on. Every refresh, import or publish runs inside one `db.atomic()`
+block, so a failure leaves the database exactly as it was and the list in force stays in force.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from sovereign import methodology as m
+from sovereign.errors import UserError
+
+SCORE_COLUMNS = (
+    "region", "status_pub", "pr_rating_pub", "cl_rating_pub", *m.INDICATOR_COLUMNS, *m.SUBCATEGORY_MAX,
+    "add_q", "add_a", "pr", "cl", "total", "pr_rating_calc", "cl_rating_calc", "status_calc",
+    "pr_rating", "cl_rating", "status", "electoral_democracy", "note",
+)
+_INT = {c for c in SCORE_COLUMNS if c not in ("region", "status_pub", "status_calc", "status", "note")}
+
+MIGRATIONS: list[str] = [
+    # 1: the FIW data core
+    f"""
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, uri TEXT NOT NULL, fetched_at TEXT NOT NULL,
+        sha256 TEXT NOT NULL, size INTEGER NOT NULL, path TEXT, meta TEXT
+    );
+    CREATE INDEX sources_sha ON sources(sha256);
+    CREATE TABLE editions (
+        edition INTEGER PRIMARY KEY, year_under_review INTEGER, label TEXT, entities INTEGER NOT NULL,
+        digest TEXT NOT NULL, revision INTEGER NOT NULL, loaded_at TEXT NOT NULL,
+        source_id INTEGER NOT NULL REFERENCES sources(id)
+    );
+    CREATE TABLE edition_revisions (
+        id INTEGER PRIMARY KEY, edition INTEGER NOT NULL REFERENCES editions(edition), revision INTEGER NOT NULL,
+        loaded_at TEXT NOT NULL, source_id INTEGER NOT NULL REFERENCES sources(id), changes TEXT NOT NULL
+    );
+    CREATE TABLE scores (
+        edition INTEGER NOT NULL REFERENCES editions(edition), fh_name TEXT NOT NULL, kind TEXT NOT NULL,
+        entity TEXT NOT NULL, iso2 TEXT, iso3 TEXT, parent_iso2 TEXT,
+        {", ".join(f"{c} {'INTEGER' if c in _INT else 'TEXT'}" for c in SCORE_COLUMNS)},
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        PRIMARY KEY (edition, fh_name, kind)
+    );
+    CREATE INDEX scores_iso2 ON scores(iso2);
+    CREATE INDEX scores_entity ON scores(entity);
+    CREATE TABLE conflicts (
+        id INTEGER PRIMARY KEY, edition INTEGER NOT NULL, entity TEXT NOT NULL, fh_name TEXT NOT NULL,
+        field TEXT NOT NULL, "values" TEXT NOT NULL, kept TEXT NOT NULL,
+        source_id INTEGER NOT NULL REFERENCES sources(id)
+    );
+    CREATE TABLE countries (
+        fh_name TEXT NOT NULL, kind TEXT NOT NULL, entity TEXT NOT NULL, iso2 TEXT, iso3 TEXT, parent_iso2 TEXT,
+        PRIMARY KEY (fh_name, kind)
+    );
+    CREATE TABLE iso_codes (iso2 TEXT PRIMARY KEY, iso3 TEXT NOT NULL, name TEXT NOT NULL, official_name TEXT);
+    CREATE TABLE list_versions (
+        id INTEGER PRIMARY KEY, edition INTEGER NOT NULL REFERENCES editions(edition),
+        policy_digest TEXT NOT NULL, policy TEXT NOT NULL, entries_digest TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('proposed', 'published', 'held')),
+        effective_from TEXT, approved_by TEXT, created_at TEXT NOT NULL, published_at TEXT, reason TEXT
+    );
+    CREATE INDEX list_versions_effective ON list_versions(state, effective_from);
+    CREATE TABLE list_entries (
+        version_id INTEGER NOT NULL REFERENCES list_versions(id), entity TEXT NOT NULL, iso2 TEXT,
+        fh_name TEXT NOT NULL, kind TEXT NOT NULL, status TEXT, eligible INTEGER NOT NULL, reasons TEXT NOT NULL,
+        pr INTEGER, cl INTEGER, total INTEGER, pr_rating INTEGER, cl_rating INTEGER,
+        no_new_buys_from TEXT, divest_by TEXT,
+        PRIMARY KEY (version_id, fh_name, kind)
+    );
+    CREATE INDEX list_entries_iso2 ON list_entries(version_id, iso2);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY, trigger TEXT NOT NULL, command TEXT NOT NULL, started_at TEXT NOT NULL,
+        finished_at TEXT, outcome TEXT, message TEXT, edition_found INTEGER
+    );
+    """,
+]
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
+    """Open (and migrate) the database for writing."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite_utils.Database(path)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 10000")
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{path}: not a sovereign database ({exc})") from None
+    return db
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A plain read-only connection for lookups: no migrations, no heavy imports."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 10000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{path}: not a sovereign database ({exc})") from None
+    if version == 0:
+        raise UserError(f"{path}: empty database: run `sovereign refresh --source bundled` first")
+    return conn
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(MIGRATIONS):
+        raise UserError(f"{db.conn} was written by a newer sovereign (schema {current}); upgrade first")
+    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        with db.atomic():
+            for statement in filter(str.strip, script.split(";")):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+
+
+def add_source(db: sqlite_utils.Database, kind: str, uri: str, sha256: str, size: int,
+               path: str | None, meta: dict | None = None) -> tuple[int, bool]:
+    """The existing row for the same payload, or a new one; returns (id, created)."""
+    row = db.execute("SELECT id FROM sources WHERE sha256 = ? AND uri = ?", [sha256, uri]).fetchone()
+    if row:
+        return row[0], False
+    table = db["sources"]
+    table.insert({"kind": kind, "uri": uri, "fetched_at": now(), "sha256": sha256, "size": size,
+                  "path": path, "meta": json.dumps(meta or {}, sort_keys=True)})
+    return table.last_pk, True
+
+
+def start_run(db: sqlite_utils.Database, trigger: str, command: str) -> int:
+    table = db["runs"]
+    with db.atomic():
+        table.insert({"trigger": trigger, "command": command, "started_at": now()})
+    return table.last_pk
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, outcome: str, message: str, edition: int | None = None) -> None:
+    with db.atomic():
+        db["runs"].update(run_id, {"finished_at": now(), "outcome": outcome, "message": message[:4000],
+                                   "edition_found": edition})
+
+
+def version_in_force(conn: sqlite3.Connection | sqlite_utils.Database, on: str) -> sqlite3.Row | tuple | None:
+    """The published version whose effective date is the latest on or before `on` (ISO date)."""
+    return conn.execute(
+        "SELECT * FROM list_versions WHERE state = 'published' AND effective_from <= ? "
+        "ORDER BY effective_from DESC, id DESC LIMIT 1", [on],
+    ).fetchone()
+
+
+def latest_published(conn: sqlite3.Connection | sqlite_utils.Database, edition: int) -> sqlite3.Row | tuple | None:
+    return conn.execute(
+        "SELECT * FROM list_versions WHERE state = 'published' AND edition = ? ORDER BY id DESC LIMIT 1", [edition],
+    ).fetchone()

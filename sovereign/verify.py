@@ -1,0 +1,66 @@
+"""Recomputed against published: FH's ratings and status, edition by edition.
+
+From edition 2004 the mechanical rule must reproduce FH exactly, so any difference there is a
+parsing or data error (exit 1), unless it is one of FH's own slips listed in data/fh_errata.csv.
+Before 2004 FH's bands overlapped and its call stands; those differences are listed as expected.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from sovereign import methodology as m
+
+CHECKS = (
+    ("status_pub", "status_calc"),
+    ("pr_rating_pub", "pr_rating_calc"),
+    ("cl_rating_pub", "cl_rating_calc"),
+)
+
+
+def mismatches(scores: pl.DataFrame, errata: dict[tuple[int, str, str], str]) -> pl.DataFrame:
+    """One row per (edition, entity, field) where published and recomputed differ, classified."""
+    parts = []
+    for published, computed in CHECKS:
+        diff = scores.filter(
+            pl.col(published).is_not_null() & pl.col(computed).is_not_null()
+            & (pl.col(published).cast(pl.String) != pl.col(computed).cast(pl.String))
+        ).select(
+            "edition", "fh_name", "kind", "iso2", "pr", "cl", "pr_rating_pub", "cl_rating_pub",
+            pl.lit(published).alias("field"),
+            pl.col(published).cast(pl.String).alias("published"),
+            pl.col(computed).cast(pl.String).alias("recomputed"),
+        )
+        parts.append(diff)
+    found = pl.concat(parts).sort("edition", "fh_name", "field")
+    erratum = [errata.get((e, n, f)) for e, n, f in found.select("edition", "fh_name", "field").iter_rows()]
+    return found.with_columns(erratum=pl.Series(erratum, dtype=pl.String)).with_columns(
+        kind_of=pl.when(pl.col("edition") < m.MECHANICAL_FROM).then(pl.lit("expected"))
+        .when(pl.col("erratum").is_not_null()).then(pl.lit("known erratum"))
+        .otherwise(pl.lit("error"))
+    )
+
+
+def report(scores: pl.DataFrame, errata: dict, conflicts: pl.DataFrame) -> dict:
+    """Per-edition counts and every row, ready for JSON or the terminal."""
+    found = mismatches(scores, errata)
+    editions = sorted(scores["edition"].unique().to_list())
+    per_edition = []
+    for edition in editions:
+        rows = found.filter(pl.col("edition") == edition)
+        per_edition.append({
+            "edition": edition,
+            "entities": scores.filter(pl.col("edition") == edition).height,
+            "errors": rows.filter(pl.col("kind_of") == "error").height,
+            "expected": rows.filter(pl.col("kind_of") == "expected").height,
+            "known_errata": rows.filter(pl.col("kind_of") == "known erratum").height,
+        })
+    errors = found.filter(pl.col("kind_of") == "error")
+    return {
+        "ok": errors.is_empty(),
+        "editions": per_edition,
+        "errors": errors.drop("kind_of").to_dicts(),
+        "expected": found.filter(pl.col("kind_of") == "expected").drop("kind_of", "erratum").to_dicts(),
+        "known_errata": found.filter(pl.col("kind_of") == "known erratum").drop("kind_of").to_dicts(),
+        "source_conflicts": conflicts.to_dicts(),
+    }
