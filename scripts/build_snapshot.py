@@ -198,8 +198,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     snapshot.write_csv(args.out / paths.SCORES.name)
     conflicts.write_csv(args.out / paths.CONFLICTS.name)
-    for p in (paths.SCORES.name, paths.CONFLICTS.name, paths.COUNTRIES.name, paths.ERRATA.name):
-        manifest["outputs"][p] = sha256(args.out / p)
+    for p in (args.out / paths.SCORES.name, args.out / paths.CONFLICTS.name, paths.COUNTRIES, paths.ERRATA):
+        manifest["outputs"][p.name] = sha256(p)
     (args.out / paths.MANIFEST.name).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     print(f"{snapshot.height} rows, editions {manifest['editions'][0]}-{manifest['editions'][-1]} "
           f"({len(manifest['editions'])}), {conflicts.height} source conflicts -> {args.out}")

@@ -103,6 +103,50 @@ def refresh(ctx: click.Context, source: str) -> None:
     db.close()
 
 
+@main.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--edition", type=int, help="The edition of a scores CSV that has no edition column or year in its name.")
+@click.pass_context
+def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
+    """An FH workbook (All data, Aggregate, historical ratings) or a scores CSV, handed in by an operator."""
+    from sovereign import pipeline, store
+
+    policy = _policy(ctx)
+    path = _db_path(ctx)
+    db = store.open_db(path)
+    run = store.start_run(db, "manual", f"import {file.name}")
+    try:
+        outcome = pipeline.import_file(db, path, file, policy, edition)
+    except Exception as exc:
+        store.finish_run(db, run, "failed", str(exc))
+        raise
+    by = {}
+    for e, what in sorted(outcome.editions.items()):
+        by.setdefault(what, []).append(e)
+    click.echo(f"Imported {file.name}: {outcome.entities} edition-entity rows.")
+    for what in ("new", "revised", "unchanged", "compared"):
+        if by.get(what):
+            label = {"compared": "compared only (stored data is more detailed; differences recorded as conflicts)"}.get(what, what)
+            click.echo(f"  {label}: {_span(by[what])}")
+    for v in outcome.versions:
+        row = db.execute("SELECT edition, state FROM list_versions WHERE id = ?", [v]).fetchone()
+        click.echo(f"List version {v} for edition {row[0]}: {row[1]}.")
+    store.finish_run(db, run, "ok" if outcome.changed else "unchanged", json.dumps(by),
+                     max(by.get("new", [0]) + by.get("revised", [0])) or None)
+    db.close()
+
+
+def _span(editions: list[int]) -> str:
+    """[2003, 2004, 2005, 2013] -> '2003-2005, 2013' (FH has no 2002 edition, so 2001-2003 is a run)."""
+    runs: list[list[int]] = []
+    for e in editions:
+        if runs and e - runs[-1][-1] <= (2 if runs[-1][-1] == 2001 else 1):
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
 def _print_in_force(conn) -> None:
     from sovereign import store
 

@@ -24,7 +24,7 @@ MAPPING_SCHEMA = {
 
 
 def _key(name: pl.Expr) -> pl.Expr:
-    return name.str.to_lowercase()
+    return name.map_elements(clean_name, return_dtype=pl.String).str.to_lowercase()
 
 
 @lru_cache(maxsize=4)

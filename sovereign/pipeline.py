@@ -99,6 +99,9 @@ def store_editions(db: sqlite_utils.Database, scored: pl.DataFrame, source_id: i
     """Write each edition whose content differs from what is stored (new, or a revision)."""
     meta = scored.group_by("edition").agg(pl.col("year_under_review").first(), pl.col("edition_label").first(), pl.len())
     for edition, year, label, count in meta.sort("edition").iter_rows():
+        if year is None:  # workbooks other than the ratings file carry no label: keep the stored one
+            known = db.execute("SELECT year_under_review, label FROM editions WHERE edition = ?", [edition]).fetchone()
+            year, label = known if known else (edition - 1, str(edition))
         rows = _score_rows(scored, edition, source_id)
         content = digest(rows.drop("source_id"))
         stored = db.execute("SELECT digest, revision FROM editions WHERE edition = ?", [edition]).fetchone()
@@ -187,3 +190,87 @@ def refresh_bundled(db: sqlite_utils.Database, db_path: Path, policy: Policy) ->
     return outcome
 
 
+
+
+# The published fields an edition can carry; an import never replaces stored data with less.
+FH_FIELDS = ("status_pub", "pr_rating_pub", "cl_rating_pub", *methodology.INDICATOR_COLUMNS,
+             *methodology.SUBCATEGORY_MAX, "pr", "cl", "total")
+
+
+def carried(frame: pl.DataFrame) -> set[str]:
+    return {c for c in FH_FIELDS if c in frame.columns and frame.get_column(c).is_not_null().any()}
+
+
+def _stored_fields(db: sqlite_utils.Database, edition: int) -> set[str]:
+    counts = db.execute(f"SELECT {', '.join(f'COUNT({c})' for c in FH_FIELDS)} FROM scores WHERE edition = ?",
+                        [edition]).fetchone()
+    return {c for c, n in zip(FH_FIELDS, counts) if n}
+
+
+def read_file(path: Path, edition: int | None = None) -> tuple[pl.DataFrame, bytes]:
+    """An operator's file: any FH workbook (by its sheets) or a scores CSV in the web table's layout."""
+    from scrapers.freedomhouse import read_scores_csv, read_workbook
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        from sovereign.errors import UserError
+
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    errata = read_errata()
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        frame = read_workbook(path, data=raw, errata=errata)
+    else:
+        frame = read_scores_csv(path, edition=edition, data=raw, errata=errata)
+    return frame.drop("row"), raw
+
+
+def import_file(db: sqlite_utils.Database, db_path: Path, path: Path, policy: Policy,
+                edition: int | None = None) -> Outcome:
+    """Store what a file adds or revises; propose a list for a new latest edition. One transaction."""
+    tidy, raw = read_file(path, edition)
+    scored = prepare(tidy, Path(path).name)
+    sha = hashlib.sha256(raw).hexdigest()
+    outcome = Outcome(source=str(path))
+    with db.atomic():
+        source_id, _ = store.add_source(db, "file", Path(path).name, sha, len(raw),
+                                        archive(db_path, raw, sha, Path(path).suffix.lower()))
+        sync_reference(db)
+        latest_before = db.execute("SELECT MAX(edition) FROM editions").fetchone()[0] or 0
+        replace, compare = [], []
+        for edition_ in sorted(scored["edition"].unique().to_list()):
+            part = scored.filter(pl.col("edition") == edition_)
+            (replace if carried(part) >= _stored_fields(db, edition_) else compare).append(edition_)
+        store_editions(db, scored.filter(pl.col("edition").is_in(replace)), source_id, outcome)
+        for edition_ in compare:
+            _record_differences(db, scored.filter(pl.col("edition") == edition_), source_id, Path(path).name)
+            outcome.editions[edition_] = "compared"
+        newest = max(outcome.editions)
+        if newest > latest_before and outcome.editions[newest] == "new":
+            state = "published" if policy.auto_publish else "proposed"
+            eff = effective_date(newest) if policy.auto_publish else None
+            version = build_version(db, scored, policy, newest, state, eff, "auto_publish" if policy.auto_publish else None)
+            if version:
+                outcome.versions.append(version)
+    outcome.entities = scored.height
+    return outcome
+
+
+def _record_differences(db: sqlite_utils.Database, incoming: pl.DataFrame, source_id: int, name: str) -> None:
+    """A less detailed file for a stored edition: its published values are compared, never imposed."""
+    edition = incoming["edition"][0]
+    stored = pl.DataFrame(list(db.query("SELECT entity, status_pub, pr_rating_pub, cl_rating_pub, pr, cl, total "
+                                        "FROM scores WHERE edition = ?", [edition])), infer_schema_length=None)
+    joined = incoming.join(stored, on="entity", how="inner", suffix="_stored")
+    for field in ("status_pub", "pr_rating_pub", "cl_rating_pub", "pr", "cl", "total"):
+        diff = joined.filter(pl.col(field).is_not_null() & pl.col(f"{field}_stored").is_not_null()
+                             & (pl.col(field).cast(pl.String) != pl.col(f"{field}_stored").cast(pl.String)))
+        for row in diff.iter_rows(named=True):
+            values = f"{name}: {row[field]}; stored: {row[f'{field}_stored']}"
+            seen = db.execute('SELECT 1 FROM conflicts WHERE edition = ? AND entity = ? AND field = ? AND "values" = ?',
+                              [edition, row["entity"], field, values]).fetchone()
+            if not seen:
+                db["conflicts"].insert({"edition": edition, "entity": row["entity"], "fh_name": row["fh_name"],
+                                        "field": field, "values": values, "kept": "stored (more detailed)",
+                                        "source_id": source_id})

@@ -176,7 +176,11 @@ def validate(frame: pl.DataFrame, file: str, sheet: str | None = None, errata: E
 
 def _where(sheet: str | None):
     """Row numbers are the spreadsheet's (1-based, headers counted) or the CSV file's line numbers."""
-    return (lambda row: f"sheet {sheet!r}, row {row}") if sheet else (lambda row: f"line {row}")
+    def where(row) -> str:
+        plural = "s" if "," in str(row) else ""
+        return f"sheet {sheet!r}, row{plural} {row}" if sheet else f"line{plural} {row}"
+
+    return where
 
 
 def _row_order(problem: str) -> int:

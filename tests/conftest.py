@@ -1,0 +1,117 @@
+"""Shared fixtures. Tests read FH's real files from ../shared/fiw (beside the checkout)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from sovereign.cli import main
+
+FIW = Path(__file__).resolve().parents[2] / "shared" / "fiw"
+ALL_DATA = FIW / "All_data_FIW_2013-2025.xlsx"
+AGGREGATE = FIW / "Aggregate_Category_and_Subcategory_Scores_FIW_2003-2024.xlsx"
+RATINGS = FIW / "Country_and_Territory_Ratings_and_Statuses_FIW_1973-2024.xlsx"
+WEB_2026 = FIW / "fiw-2026.csv"
+
+if not FIW.is_dir():
+    raise RuntimeError(f"the tests need FH's files at {FIW} (../shared/fiw beside the checkout)")
+
+
+class Cli:
+    """Runs `sovereign` in-process against one database; returns (exit code, stdout, stderr)."""
+
+    def __init__(self, db: Path):
+        self.db = db
+
+    def __call__(self, *args: str, env: dict | None = None):
+        runner = CliRunner()
+        result = runner.invoke(main, ["--db", str(self.db), *args], env=env or {}, catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    def json(self, *args: str):
+        code, out, err = self(*args)
+        return code, json.loads(out)
+
+
+@pytest.fixture(scope="session")
+def loaded_db(tmp_path_factory) -> Path:
+    """A database after `refresh --source bundled`; tests that only read share it."""
+    db = tmp_path_factory.mktemp("loaded") / "sovereign.db"
+    code, out, err = Cli(db)("refresh", "--source", "bundled")
+    assert code == 0, err
+    return db
+
+
+@pytest.fixture
+def cli(loaded_db) -> Cli:
+    return Cli(loaded_db)
+
+
+@pytest.fixture
+def fresh_db(tmp_path, loaded_db) -> Path:
+    """A private copy of the loaded database, for tests that write."""
+    target = tmp_path / "sovereign.db"
+    import sqlite3
+
+    src = sqlite3.connect(loaded_db)
+    dst = sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+def db_fingerprint(path: Path, skip: tuple[str, ...] = ("runs",)) -> str:
+    """The logical content of every table but `runs` (a failed run is recorded there, by design)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    digest = hashlib.sha256()
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    for table in tables:
+        if table in skip:
+            continue
+        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1, 2'):
+            digest.update(repr(row).encode())
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    return digest.hexdigest()
+
+
+def sheet_frame(path: Path, sheet: str) -> pl.DataFrame:
+    """A sheet as text cells, every row (headers too), for building altered copies."""
+    return fastexcel.read_excel(str(path)).load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+
+
+def write_workbook(path: Path, sheets: dict[str, pl.DataFrame]) -> Path:
+    """Write text cells back as a workbook; cells that look like numbers are written as numbers."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    for name, frame in sheets.items():
+        ws = book.add_worksheet(name)
+        for r, row in enumerate(frame.iter_rows()):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                try:
+                    ws.write_number(r, c, float(value))
+                except ValueError:
+                    ws.write_string(r, c, value)
+    book.close()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_env_leak(monkeypatch):
+    for var in ("SOVEREIGN_DB", "SOVEREIGN_POLICY"):
+        monkeypatch.delenv(var, raising=False)
+    yield
+    os.environ.pop("SOVEREIGN_DB", None)
