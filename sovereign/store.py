@@ -79,6 +79,23 @@ MIGRATIONS: list[str] = [
         finished_at TEXT, outcome TEXT, message TEXT, edition_found INTEGER
     );
     """,
+    # 2: committee overrides and the issuer register
+    """
+    CREATE TABLE overrides (
+        id INTEGER PRIMARY KEY, iso2 TEXT NOT NULL, reason TEXT NOT NULL, decided_by TEXT NOT NULL,
+        valid_from TEXT NOT NULL, valid_to TEXT, created_at TEXT NOT NULL, revoked_at TEXT, revoked_by TEXT
+    );
+    CREATE TRIGGER overrides_append_only BEFORE DELETE ON overrides
+        BEGIN SELECT RAISE(ABORT, 'overrides are append-only: revoke instead'); END;
+    CREATE TABLE issuers (
+        lei TEXT PRIMARY KEY, name TEXT NOT NULL, iso2 TEXT, type TEXT NOT NULL
+            CHECK (type IN ('sovereign', 'agency', 'sub-sovereign', 'supranational')),
+        source_id INTEGER REFERENCES sources(id)
+    );
+    CREATE TABLE securities (
+        isin TEXT PRIMARY KEY, lei TEXT NOT NULL REFERENCES issuers(lei), source_id INTEGER REFERENCES sources(id)
+    );
+    """,
 ]
 
 
@@ -127,9 +144,21 @@ def migrate(db: sqlite_utils.Database) -> None:
         raise UserError(f"{db.conn} was written by a newer sovereign (schema {current}); upgrade first")
     for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
         with db.atomic():
-            for statement in filter(str.strip, script.split(";")):
+            for statement in statements(script):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {number}")
+
+
+def statements(script: str) -> list[str]:
+    """Split a script into whole statements (trigger bodies hold `;` of their own)."""
+    out, buf = [], ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
 
 
 def add_source(db: sqlite_utils.Database, kind: str, uri: str, sha256: str, size: int,

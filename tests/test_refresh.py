@@ -226,3 +226,28 @@ def test_import_of_aggregate_workbook_keeps_richer_data(fresh_db):
     assert conn.execute("SELECT COUNT(*) FROM scores WHERE edition = 2020 AND A1 IS NULL AND kind = 'c'").fetchone()[0] == 0
     code, report = Cli(fresh_db).json("verify", "--json")
     assert code == 0 and {(r["edition"], r["fh_name"]) for r in report["known_errata"]} >= {(2006, "Kosovo"), (2007, "Kosovo")}
+
+
+def test_a_version_1_database_is_migrated_in_place(tmp_path):
+    from sovereign import store
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in store.statements(store.MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    db = store.open_db(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    assert {"overrides", "issuers", "securities"} <= set(db.table_names())
+    db.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("not a database, just notes\n" * 100)
+    code, _, err = Cli(path)("check", "NL")
+    assert code == 2 and "not a sovereign database" in err
+    code, _, err = Cli(tmp_path / "missing.db")("check", "NL")
+    assert code == 2 and "run `sovereign refresh --source bundled` first" in err
