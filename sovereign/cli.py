@@ -226,18 +226,22 @@ def _readonly(ctx: click.Context):
 @main.command(name="list")
 @click.option("--edition", type=int, help="The list of this edition (default: the one in force).")
 @click.option("--as-of", "as_of", help="The list in force on this date (YYYY-MM-DD).")
+@click.option("--mandate", help="Eligibility under this mandate's stricter rules.")
 @click.option("--excluded", is_flag=True, help="Only the excluded entities.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context
-def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, excluded: bool, fmt: str) -> None:
+def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate: str | None, excluded: bool,
+             fmt: str) -> None:
     """Every FH entity of an edition with its status, scores and eligibility."""
     from sovereign import lookup
 
     if edition is not None and as_of is not None:
         raise UserError("give --edition or --as-of, not both")
+    chosen = _policy(ctx).mandate(mandate) if mandate else None
     conn = _readonly(ctx)
-    version = lookup.pick_version(conn, edition, _parse_date(as_of))
-    rows = lookup.list_entries(conn, version, excluded)
+    on = _parse_date(as_of)
+    version = lookup.pick_version(conn, edition, on)
+    rows = lookup.list_entries(conn, version, on, chosen, excluded)
     columns = ["iso2", "name", "kind", "status", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
                "no_new_buys_from", "divest_by"]
     if fmt == "json":
@@ -246,11 +250,11 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, exclude
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows([r | {"reasons": "; ".join(r["reasons"])} for r in rows])
         click.echo(buf.getvalue(), nl=False)
     else:
         click.echo(f"Freedom in the World {version['edition']}, list version {version['id']} "
-                   f"(effective {version['effective_from']})")
+                   f"(effective {version['effective_from']})" + (f", mandate {mandate}" if mandate else ""))
         for r in rows:
             mark = "eligible" if r["eligible"] else "EXCLUDED"
             scores = f"PR {r['pr']:>3} CL {r['cl']:>3}" if r["pr"] is not None else f"ratings {r['pr_rating']}/{r['cl_rating']}"
@@ -262,26 +266,215 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, exclude
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--edition", type=int, help="Answer from this edition's list instead of the one in force.")
 @click.option("--as-of", "as_of", help="Answer from the list in force on this date (YYYY-MM-DD).")
+@click.option("--mandate", help="Apply this mandate's stricter rules (see the policy file).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list, one object per ID.")
 @click.pass_context
-def check(ctx: click.Context, ids: tuple[str, ...], edition: int | None, as_of: str | None, as_json: bool) -> None:
-    """May we buy this issuer? ID: ISO2, ISO3 or a country name. Exit 1 if any is not eligible."""
+def check(ctx: click.Context, ids: tuple[str, ...], edition: int | None, as_of: str | None, mandate: str | None,
+          as_json: bool) -> None:
+    """May we buy this issuer? ID: ISIN, LEI, ISO2, ISO3 or a country name. Exit 1 if any is not eligible."""
     from sovereign import lookup
 
     if edition is not None and as_of is not None:
         raise UserError("give --edition or --as-of, not both")
-    answers = lookup.check(_readonly(ctx), list(ids), edition, _parse_date(as_of))
+    chosen = _policy(ctx).mandate(mandate) if mandate else None
+    answers = lookup.check(_readonly(ctx), list(ids), edition, _parse_date(as_of), chosen)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
     else:
         for a in answers:
             verdict = "ELIGIBLE" if a["eligible"] else "NOT ELIGIBLE"
-            click.echo(f"{a['query']}: {a['name']} ({a['iso2'] or 'no ISO code'}) {verdict}. {'; '.join(a['reasons'])}. "
-                       f"[list version {a['list_version']}, effective {a['effective_from']}]")
+            scope = f" for mandate {a['mandate']}" if a.get("mandate") else ""
+            click.echo(f"{a['query']}: {a['name']} ({a['iso2'] or 'no ISO code'}) {verdict}{scope}. "
+                       f"{'; '.join(a['reasons'])}. [list version {a['list_version']}, effective {a['effective_from']}]")
             if a.get("divest_by"):
                 click.echo(f"  no new buys from {a['no_new_buys_from']}; divest by {a['divest_by']}")
         click.echo(ATTRIBUTION.format(edition=answers[0]["edition"]))
     ctx.exit(0 if all(a["eligible"] for a in answers) else 1)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def history(ctx: click.Context, query: str, as_json: bool) -> None:
+    """Status, scores and eligibility of one country or territory in every edition."""
+    from sovereign import lookup
+
+    target, rows = lookup.history(_readonly(ctx), query)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{target.name} ({target.iso2 or 'no ISO code'}): {len(rows)} editions")
+    for r in rows:
+        scores = f"PR {r['pr']:>3} CL {r['cl']:>3} total {r['total']:>3}" if r["pr"] is not None else " " * 23
+        pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
+        click.echo(f"  {r['edition']}  {r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
+                   f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}")
+    click.echo("Source: Freedom House, Freedom in the World")
+
+
+@main.command()
+@click.option("--edition", type=int, help="Publish this edition's proposed version (default: the newest proposed).")
+@click.option("--approved-by", required=True, help="Who approved it (the committee's record).")
+@click.option("--effective-from", required=True, help="The date it takes effect (YYYY-MM-DD).")
+@click.option("--accept-held", is_flag=True, help="Also publish a version the anomaly gate held, after review.")
+@click.pass_context
+def publish(ctx: click.Context, edition: int | None, approved_by: str, effective_from: str, accept_held: bool) -> None:
+    """Put a proposed list version in force from a date."""
+    from sovereign import pipeline, store
+
+    try:
+        eff = date.fromisoformat(effective_from)
+    except ValueError:
+        raise UserError(f"--effective-from {effective_from!r}: expected a date as YYYY-MM-DD") from None
+    if not approved_by.strip():
+        raise UserError("--approved-by: name who approved the list")
+    db = store.open_db(_db_path(ctx), create=False)
+    version = pipeline.publish(db, _policy(ctx), approved_by.strip(), eff, edition, accept_held)
+    row = db.execute("SELECT edition FROM list_versions WHERE id = ?", [version]).fetchone()
+    newly = db.execute("SELECT COUNT(*) FROM list_entries WHERE version_id = ? AND divest_by IS NOT NULL",
+                       [version]).fetchone()[0]
+    click.echo(f"Published list version {version} (Freedom in the World {row[0]}), in force from {eff}, "
+               f"approved by {approved_by.strip()}; {newly} newly excluded with staging dates.")
+
+
+@main.group()
+def override() -> None:
+    """Committee exclusions: add, revoke, list. They only ever exclude."""
+
+
+@override.command(name="add")
+@click.argument("country")
+@click.option("--reason", required=True)
+@click.option("--by", "decided_by", required=True, help="Who decided (the committee's record).")
+@click.option("--from", "valid_from", help="First day it applies (default: today).")
+@click.option("--until", "valid_to", help="Last day it applies (default: open-ended).")
+@click.pass_context
+def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: str | None, valid_to: str | None) -> None:
+    from sovereign import lookup, store
+
+    db = store.open_db(_db_path(ctx), create=False)
+    start = _any_date(valid_from, "--from") or date.today()
+    end = _any_date(valid_to, "--until")
+    if end and end < start:
+        raise UserError(f"--until {end} is before --from {start}")
+    if not reason.strip() or not decided_by.strip():
+        raise UserError("--reason and --by must say why and who")
+    conn = store.connect_readonly(_db_path(ctx))
+    target = lookup.resolve(conn, country)
+    if not target.iso2 or target.issuer:
+        raise UserError(f"{country!r}: an override names a country (ISO code or name), not a security or territory "
+                        "without a code")
+    table = db["overrides"]
+    with db.atomic():
+        table.insert({"iso2": target.iso2, "reason": reason.strip(), "decided_by": decided_by.strip(),
+                      "valid_from": start.isoformat(), "valid_to": end.isoformat() if end else None,
+                      "created_at": store.now()})
+    click.echo(f"Override {table.last_pk}: {target.name} ({target.iso2}) excluded from {start}"
+               + (f" until {end}" if end else "") + f", by {decided_by.strip()}: {reason.strip()}")
+
+
+@override.command(name="revoke")
+@click.argument("override_id", type=int)
+@click.option("--by", "revoked_by", required=True)
+@click.pass_context
+def override_revoke(ctx, override_id: int, revoked_by: str) -> None:
+    from sovereign import store
+
+    db = store.open_db(_db_path(ctx), create=False)
+    row = db.execute("SELECT revoked_at FROM overrides WHERE id = ?", [override_id]).fetchone()
+    if row is None:
+        raise UserError(f"no override {override_id}")
+    if row[0]:
+        raise UserError(f"override {override_id} was already revoked at {row[0]}")
+    with db.atomic():
+        db.execute("UPDATE overrides SET revoked_at = ?, revoked_by = ? WHERE id = ?",
+                   [store.now(), revoked_by.strip(), override_id])
+    click.echo(f"Override {override_id} revoked by {revoked_by.strip()}.")
+
+
+@override.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def override_list(ctx, as_json: bool) -> None:
+    conn = _readonly(ctx)
+    rows = [dict(r) for r in conn.execute("SELECT * FROM overrides ORDER BY id")]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        state = f"revoked {r['revoked_at']} by {r['revoked_by']}" if r["revoked_at"] else "active"
+        click.echo(f"{r['id']:>3}  {r['iso2']}  from {r['valid_from']} until {r['valid_to'] or '-':<10}  {state:<12} "
+                   f"{r['decided_by']}: {r['reason']}")
+
+
+def _any_date(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{what} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+@main.group()
+def issuers() -> None:
+    """The issuer register: ISIN -> issuer -> country."""
+
+
+@issuers.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def issuers_import(ctx, file: Path) -> None:
+    """Replace the register from a CSV or XLSX: issuer, lei, country, type, isins."""
+    from sovereign import store
+    from sovereign.issuers import import_register
+
+    db = store.open_db(_db_path(ctx), create=False)
+    n_issuers, n_securities = import_register(db, file)
+    click.echo(f"Issuer register replaced from {file.name}: {n_issuers} issuers, {n_securities} ISINs.")
+
+
+@issuers.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def issuers_list(ctx, as_json: bool) -> None:
+    conn = _readonly(ctx)
+    rows = [dict(r) for r in conn.execute(
+        "SELECT i.name, i.lei, i.iso2 AS country, i.type, group_concat(s.isin, ' ') AS isins FROM issuers i "
+        "LEFT JOIN securities s ON s.lei = i.lei GROUP BY i.lei ORDER BY i.name")]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<32} {r['lei']}  {r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--column", help="The identifier column (default: the first of isin, lei, iso2, country, ...).")
+@click.option("--mandate", help="Apply this mandate's stricter rules.")
+@click.option("--as-of", "as_of", help="Screen against the list in force on this date.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here (.csv, .xlsx or .parquet); default: CSV on standard output.")
+@click.pass_context
+def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str | None, output: Path | None) -> None:
+    """A holdings file (CSV, XLSX, Parquet) in; the same rows out with iso2, eligible, status, reason, divest_by."""
+    import polars as pl
+
+    from sovereign.screen import read_holdings, screen as run_screen, write_result
+
+    chosen = _policy(ctx).mandate(mandate) if mandate else None
+    conn = _readonly(ctx)
+    holdings, col = read_holdings(file, column)
+    result = run_screen(conn, holdings, col, _parse_date(as_of), None, chosen)
+    write_result(result, output)
+    counts = result.select(pl.col("eligible").sum().alias("ok"), (~pl.col("eligible")).sum().alias("no"),
+                           (pl.col("iso2").is_null() & ~pl.col("eligible")).sum().alias("unresolved")).row(0)
+    click.echo(f"Screened {result.height} rows of {file.name} on column {col!r}"
+               + (f" for mandate {mandate}" if mandate else "")
+               + f": {counts[0]} eligible, {counts[1]} not eligible ({counts[2]} unresolved).", err=True)
+    ctx.exit(0 if counts[1] == 0 else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,11 +2,15 @@
 
 Pure functions, each in two forms: one value at a time (for lookups and tests) and as polars
 expressions (for whole editions). The bands are FH's published methodology (see FIW.md section 1).
+polars is imported inside the frame functions, so the scalar rules cost nothing on a lookup's start.
 """
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # (lowest aggregate, rating) from best to worst; anything below the last band is rating 7.
 PR_BANDS = ((36, 1), (30, 2), (24, 3), (18, 4), (12, 5), (6, 6))
@@ -71,6 +75,8 @@ def electoral_democracy(edition: int, a: int, pr: int, cl: int) -> bool:
 
 
 def _rating_expr(col: pl.Expr, bands: tuple[tuple[int, int], ...]) -> pl.Expr:
+    import polars as pl
+
     expr = pl.when(col.is_null()).then(None)
     for floor, rating in bands:
         expr = expr.when(col >= floor).then(pl.lit(rating))
@@ -78,14 +84,20 @@ def _rating_expr(col: pl.Expr, bands: tuple[tuple[int, int], ...]) -> pl.Expr:
 
 
 def pr_rating_expr(pr: str | pl.Expr = "pr") -> pl.Expr:
+    import polars as pl
+
     return _rating_expr(pl.col(pr) if isinstance(pr, str) else pr, PR_BANDS)
 
 
 def cl_rating_expr(cl: str | pl.Expr = "cl") -> pl.Expr:
+    import polars as pl
+
     return _rating_expr(pl.col(cl) if isinstance(cl, str) else cl, CL_BANDS)
 
 
 def status_expr(pr_rating: str | pl.Expr, cl_rating: str | pl.Expr) -> pl.Expr:
+    import polars as pl
+
     pr = pl.col(pr_rating) if isinstance(pr_rating, str) else pr_rating
     cl = pl.col(cl_rating) if isinstance(cl_rating, str) else cl_rating
     total = pr.cast(pl.Int16) + cl.cast(pl.Int16)
@@ -98,6 +110,8 @@ def status_expr(pr_rating: str | pl.Expr, cl_rating: str | pl.Expr) -> pl.Expr:
 
 
 def electoral_democracy_expr() -> pl.Expr:
+    import polars as pl
+
     base = (pl.col("A") >= 7) & (pl.col("pr") >= 20)
     return pl.when(pl.col("edition") >= ELECTORAL_CL_FROM).then(base & (pl.col("cl") >= 30)).otherwise(base)
 
@@ -110,6 +124,8 @@ def score(frame: pl.DataFrame) -> pl.DataFrame:
     the product uses: from 2004 the mechanical rule (equal to FH's, which `verify` proves), before
     2004 FH's published status, because the bands then overlapped and FH's call is authoritative.
     """
+    import polars as pl
+
     scored = frame.with_columns(
         pr_rating_calc=pr_rating_expr("pr"),
         cl_rating_calc=cl_rating_expr("cl"),

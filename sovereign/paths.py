@@ -12,6 +12,8 @@ MANIFEST = DATA / "manifest.json"
 COUNTRIES = DATA / "countries.csv"
 ERRATA = DATA / "fh_errata.csv"
 POLICY = DATA / "policy.toml"
+ALIASES = DATA / "aliases.csv"
+ISSUERS = DATA / "issuers_sample.csv"
 
 
 def default_db() -> Path:

@@ -10,7 +10,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +19,8 @@ import sqlite_utils
 from scrapers.freedomhouse.tidy import TIDY_SCHEMA, validate
 from sovereign import methodology, paths, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
-from sovereign.policy import Policy, effective_date, evaluate, policy_text, stage
+from sovereign.eligibility import effective_date, evaluate, stage
+from sovereign.policy import Policy, policy_text
 
 ENTRY_COLUMNS = ("entity", "iso2", "fh_name", "kind", "status", "eligible", "reasons", "pr", "cl", "total",
                  "pr_rating", "cl_rating", "no_new_buys_from", "divest_by")
@@ -274,3 +275,37 @@ def _record_differences(db: sqlite_utils.Database, incoming: pl.DataFrame, sourc
                 db["conflicts"].insert({"edition": edition, "entity": row["entity"], "fh_name": row["fh_name"],
                                         "field": field, "values": values, "kept": "stored (more detailed)",
                                         "source_id": source_id})
+
+
+def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
+            edition: int | None = None, accept_held: bool = False) -> int:
+    """Put the newest proposed version (of `edition`) in force from `effective_from`. One transaction."""
+    from sovereign.errors import UserError
+
+    states = ("proposed", "held") if accept_held else ("proposed",)
+    where = "state IN (%s)" % ",".join("?" * len(states)) + (" AND edition = ?" if edition else "")
+    row = db.execute(f"SELECT id, edition, state, reason FROM list_versions WHERE {where} ORDER BY id DESC LIMIT 1",
+                     [*states, *([edition] if edition else [])]).fetchone()
+    if row is None:
+        held = db.execute("SELECT id, reason FROM list_versions WHERE state = 'held'"
+                          + (" AND edition = ?" if edition else "") + " ORDER BY id DESC LIMIT 1",
+                          [edition] if edition else []).fetchone()
+        if held:
+            raise UserError(f"version {held[0]} is held ({held[1]}); review it, then publish with --accept-held")
+        raise UserError("nothing to publish: no proposed list version" + (f" for edition {edition}" if edition else ""))
+    version, version_edition = row[0], row[1]
+    latest = db.execute("SELECT MAX(effective_from) FROM list_versions WHERE state = 'published'").fetchone()[0]
+    if latest and effective_from.isoformat() < latest:
+        raise UserError(f"--effective-from {effective_from} is before the list in force from {latest}; "
+                        "a new list cannot take effect in the past of the one it follows")
+    entries = pl.DataFrame(list(db.query("SELECT entity, eligible FROM list_entries WHERE version_id = ?", [version])),
+                           schema={"entity": pl.String, "eligible": pl.Boolean})
+    staged = stage(entries, previous_entries(db, effective_from + timedelta(days=1)), effective_from, policy)
+    with db.atomic():
+        for entity, no_new, divest in staged.filter(pl.col("divest_by").is_not_null()).select(
+                "entity", "no_new_buys_from", "divest_by").iter_rows():
+            db.execute("UPDATE list_entries SET no_new_buys_from = ?, divest_by = ? WHERE version_id = ? AND entity = ?",
+                       [no_new, divest, version, entity])
+        db["list_versions"].update(version, {"state": "published", "approved_by": approved_by,
+                                             "effective_from": effective_from.isoformat(), "published_at": store.now()})
+    return version

@@ -1,8 +1,8 @@
-"""The exclusion policy, and its pure evaluation over one scored edition.
+"""The exclusion policy file: base rule, anomaly gate, mandates; loaded and checked.
 
-The base rule excludes FH's Not Free countries. Mandates (client accounts) only tighten: their
-eligible set is the base set minus their own exclusions, so a mandate can never admit a country the
-base excludes, and a policy file whose mandate tries to is refused when it is loaded.
+The base rule excludes FH's Not Free countries. Mandates (client accounts) only tighten: a policy
+file whose mandate would admit anything the base excludes is refused when it is loaded. No polars
+here: desk lookups load the policy on their fast path.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ import hashlib
 import json
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
-
-import polars as pl
 
 from sovereign import methodology as m
 from sovereign.errors import UserError
@@ -144,69 +141,3 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
 
 def policy_text(policy: Policy) -> str:
     return json.dumps(asdict(policy), sort_keys=True, default=list)
-
-
-def _scores_text(edition: int) -> pl.Expr:
-    """'PR 16/40, CL 16/60' where FH published aggregates, else the ratings."""
-    return (
-        pl.when(pl.col("pr").is_not_null())
-        .then(pl.format("PR {}/40, CL {}/60", pl.col("pr"), pl.col("cl")))
-        .otherwise(pl.format("PR rating {}, CL rating {}", pl.col("pr_rating"), pl.col("cl_rating")))
-    )
-
-
-def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame:
-    """One edition's scored entities -> base-list entries: eligible, and why in words."""
-    words = pl.col("status").replace_strict(m.STATUS_WORDS, default="Unrated")
-    fiw = f"Freedom in the World {edition}"
-    frame = scored.filter(pl.col("edition") == edition)
-    parent = frame.filter(pl.col("kind") == "c").select(
-        pl.col("iso2").alias("parent_iso2"), pl.col("status").alias("parent_status"), pl.col("fh_name").alias("parent_name")
-    )
-    frame = frame.join(parent, on="parent_iso2", how="left")
-    excluded_status = pl.col("status").is_in(list(policy.exclude_status))
-    stricter = (
-        (pl.col("kind") == "t") & pl.lit(policy.territories == "stricter")
-        & pl.col("parent_status").is_in(list(policy.exclude_status))
-    )
-    no_code = (pl.col("kind") == "t") & pl.col("iso2").is_null()
-    unrated = pl.col("status").is_null()
-    scores = _scores_text(edition)
-    reason = (
-        pl.when(no_code).then(pl.format(
-            "Territory with no ISO code of its own: not a separate issuer ({} in {}: {}); it does not change {}'s status",
-            words, pl.lit(fiw), scores, pl.col("parent_name").fill_null(pl.col("parent_iso2"))))
-        .when(unrated).then(pl.lit(f"Not rated in {fiw}"))
-        .when(excluded_status).then(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
-        .when(stricter).then(pl.format(
-            "{} in {}: {}; excluded because its parent {} is {} (policy: territories = stricter)",
-            words, pl.lit(fiw), scores, pl.col("parent_name"), pl.col("parent_status").replace_strict(m.STATUS_WORDS)))
-        .otherwise(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
-    )
-    eligible = ~no_code & ~excluded_status & ~stricter & (~unrated | pl.lit(policy.unrated == "eligible"))
-    return frame.select(
-        "entity", "iso2", "fh_name", "kind", "status", "pr", "cl", "total", "pr_rating", "cl_rating",
-        eligible.alias("eligible"), reason.alias("reasons"),
-    ).sort("fh_name")
-
-
-def effective_date(edition: int) -> date:
-    """The bundled history takes effect on 1 March of each edition year (FH publishes late Feb/early Mar)."""
-    return date(edition, 3, 1)
-
-
-def staging(effective_from: date, policy: Policy) -> tuple[str, str]:
-    return effective_from.isoformat(), (effective_from + timedelta(days=policy.divest_days)).isoformat()
-
-
-def stage(entries: pl.DataFrame, previous: pl.DataFrame | None, effective_from: date, policy: Policy) -> pl.DataFrame:
-    """Newly excluded entities (eligible in the previous version, not now) get their staging dates."""
-    if previous is None or previous.is_empty():
-        return entries.with_columns(no_new_buys_from=pl.lit(None, pl.String), divest_by=pl.lit(None, pl.String))
-    before = previous.select("entity", pl.col("eligible").alias("_was"))
-    no_new, divest = staging(effective_from, policy)
-    newly = pl.col("_was").fill_null(False) & ~pl.col("eligible")
-    return entries.join(before, on="entity", how="left").with_columns(
-        no_new_buys_from=pl.when(newly).then(pl.lit(no_new)),
-        divest_by=pl.when(newly).then(pl.lit(divest)),
-    ).drop("_was")

@@ -198,3 +198,13 @@ def latest_published(conn: sqlite3.Connection | sqlite_utils.Database, edition: 
     return conn.execute(
         "SELECT * FROM list_versions WHERE state = 'published' AND edition = ? ORDER BY id DESC LIMIT 1", [edition],
     ).fetchone()
+
+
+def active_overrides(conn: sqlite3.Connection | sqlite_utils.Database, on: str) -> list[dict]:
+    """Overrides in force on a date: started, not ended, not revoked by then."""
+    cur = conn.execute(
+        "SELECT id, iso2, reason, decided_by, valid_from, valid_to FROM overrides WHERE valid_from <= ? "
+        "AND (valid_to IS NULL OR valid_to >= ?) AND (revoked_at IS NULL OR substr(revoked_at, 1, 10) > ?) ORDER BY id",
+        [on, on, on])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

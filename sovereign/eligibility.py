@@ -1,0 +1,134 @@
+"""Eligibility over frames, pure: the base list of an edition, staging, mandates, overrides.
+
+A mandate's eligible set is computed as the base set minus the mandate's own exclusions, so it is a
+subset of the base set by construction (and a property test checks it over random policies).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from sovereign import methodology as m
+from sovereign.policy import Mandate, Policy
+
+
+def _scores_text() -> pl.Expr:
+    """'PR 16/40, CL 16/60' where FH published aggregates, else the ratings."""
+    return (
+        pl.when(pl.col("pr").is_not_null())
+        .then(pl.format("PR {}/40, CL {}/60", pl.col("pr"), pl.col("cl")))
+        .otherwise(pl.format("PR rating {}, CL rating {}", pl.col("pr_rating"), pl.col("cl_rating")))
+    )
+
+
+def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame:
+    """One edition's scored entities -> base-list entries: eligible, and why in words."""
+    words = pl.col("status").replace_strict(m.STATUS_WORDS, default="Unrated")
+    fiw = f"Freedom in the World {edition}"
+    frame = scored.filter(pl.col("edition") == edition)
+    parent = frame.filter(pl.col("kind") == "c").select(
+        pl.col("iso2").alias("parent_iso2"), pl.col("status").alias("parent_status"), pl.col("fh_name").alias("parent_name")
+    )
+    frame = frame.join(parent, on="parent_iso2", how="left")
+    excluded_status = pl.col("status").is_in(list(policy.exclude_status))
+    stricter = (
+        (pl.col("kind") == "t") & pl.lit(policy.territories == "stricter")
+        & pl.col("parent_status").is_in(list(policy.exclude_status))
+    )
+    no_code = (pl.col("kind") == "t") & pl.col("iso2").is_null()
+    unrated = pl.col("status").is_null()
+    scores = _scores_text()
+    reason = (
+        pl.when(no_code).then(pl.format(
+            "Territory with no ISO code of its own: not a separate issuer ({} in {}: {}); it does not change {}'s status",
+            words, pl.lit(fiw), scores, pl.col("parent_name").fill_null(pl.col("parent_iso2"))))
+        .when(unrated).then(pl.lit(f"Not rated in {fiw}"))
+        .when(excluded_status).then(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
+        .when(stricter).then(pl.format(
+            "{} in {}: {}; excluded because its parent {} is {} (policy: territories = stricter)",
+            words, pl.lit(fiw), scores, pl.col("parent_name"), pl.col("parent_status").replace_strict(m.STATUS_WORDS)))
+        .otherwise(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
+    )
+    eligible = ~no_code & ~excluded_status & ~stricter & (~unrated | pl.lit(policy.unrated == "eligible"))
+    return frame.select(
+        "entity", "iso2", "fh_name", "kind", "status", "pr", "cl", "total", "pr_rating", "cl_rating",
+        eligible.alias("eligible"), reason.alias("reasons"),
+    ).sort("fh_name")
+
+
+def effective_date(edition: int) -> date:
+    """The bundled history takes effect on 1 March of each edition year (FH publishes late Feb/early Mar)."""
+    return date(edition, 3, 1)
+
+
+def staging(effective_from: date, policy: Policy) -> tuple[str, str]:
+    return effective_from.isoformat(), (effective_from + timedelta(days=policy.divest_days)).isoformat()
+
+
+def stage(entries: pl.DataFrame, previous: pl.DataFrame | None, effective_from: date, policy: Policy) -> pl.DataFrame:
+    """Newly excluded entities (eligible in the previous version, not now) get their staging dates."""
+    if previous is None or previous.is_empty():
+        return entries.with_columns(no_new_buys_from=pl.lit(None, pl.String), divest_by=pl.lit(None, pl.String))
+    before = previous.select("entity", pl.col("eligible").alias("_was"))
+    no_new, divest = staging(effective_from, policy)
+    newly = pl.col("_was").fill_null(False) & ~pl.col("eligible")
+    return entries.join(before, on="entity", how="left").with_columns(
+        no_new_buys_from=pl.when(newly).then(pl.lit(no_new)),
+        divest_by=pl.when(newly).then(pl.lit(divest)),
+    ).drop("_was")
+
+
+def apply_mandate(frame: pl.DataFrame, mandate: Mandate, edition: int) -> pl.DataFrame:
+    """Tighten a base-evaluated frame (eligible, reasons: list) by one mandate's rules.
+
+    The result's eligible is `base eligible AND NOT (any mandate rule)`, so it can only shrink. A
+    minimum score cannot be tested where FH published no aggregates (before 2003): that fails closed.
+    """
+    fiw = f"Freedom in the World {edition}"
+    tag = f"mandate {mandate.name}"
+    words = pl.col("status").replace_strict(m.STATUS_WORDS, default="Unrated")
+    rules: list[tuple[pl.Expr, pl.Expr]] = []
+    if mandate.exclude_status:
+        rules.append((pl.col("status").is_in(list(mandate.exclude_status)),
+                      pl.format("{}: {} in {} is excluded", pl.lit(tag), words, pl.lit(fiw))))
+    for key, column, out_of in (("min_total", "total", 100), ("min_pr", "pr", 40), ("min_cl", "cl", 60)):
+        floor = getattr(mandate, key)
+        if floor is not None:
+            label = {"total": "Total", "pr": "PR", "cl": "CL"}[column]
+            rules.append((pl.col(column).is_null() & pl.col("status").is_not_null(),
+                          pl.lit(f"{tag}: needs {label} >= {floor}, and {fiw} has no {label} score")))
+            rules.append((pl.col(column) < floor,
+                          pl.format("{}: {} {}/{} is below the minimum of {}", pl.lit(tag), pl.lit(label),
+                                    pl.col(column), pl.lit(out_of), pl.lit(floor))))
+    if mandate.exclude_countries:
+        rules.append((pl.col("iso2").is_in(list(mandate.exclude_countries)), pl.lit(f"{tag}: country excluded by name")))
+    if mandate.unrated == "exclude":
+        rules.append((pl.col("status").is_null() & pl.col("scope").eq("country"),
+                      pl.lit(f"{tag}: not rated in {fiw}")))
+    if not rules:
+        return frame
+    hits = [pl.when(cond.fill_null(False)).then(text) for cond, text in rules]
+    return frame.with_columns(_m=pl.concat_list(hits).list.drop_nulls()).with_columns(
+        eligible=pl.col("eligible") & (pl.col("_m").list.len() == 0),
+        reasons=pl.col("reasons").list.concat(pl.col("_m")),
+    ).drop("_m")
+
+
+def apply_overrides(frame: pl.DataFrame, overrides: list[dict]) -> pl.DataFrame:
+    """Committee exclusions in force: the country is excluded for the base list and every mandate."""
+    if not overrides:
+        return frame
+    table = pl.DataFrame(
+        [{"iso2": o["iso2"], "_o": override_reason(o)} for o in overrides], schema={"iso2": pl.String, "_o": pl.String}
+    ).group_by("iso2").agg(pl.col("_o"))
+    return frame.join(table, on="iso2", how="left").with_columns(
+        eligible=pl.col("eligible") & pl.col("_o").is_null(),
+        reasons=pl.when(pl.col("_o").is_null()).then(pl.col("reasons")).otherwise(pl.col("reasons").list.concat("_o")),
+    ).drop("_o")
+
+
+def override_reason(o: dict) -> str:
+    until = f" until {o['valid_to']}" if o.get("valid_to") else ""
+    return f"Excluded by committee override {o['id']} ({o['decided_by']}, from {o['valid_from']}{until}): {o['reason']}"
