@@ -64,8 +64,9 @@ def screen(conn: sqlite3.Connection, holdings: pl.DataFrame, column: str, as_of:
     table = resolution_table(conn).join(entries.select("entity", pl.lit(True).alias("_in")), on="entity", how="left")
     # One target per key: the entity this edition rates, if several share a code across history (CS).
     table = table.sort("_in", nulls_last=True).unique("key", keep="first").drop("_in")
-    ids = holdings.select(pl.col(column).cast(pl.String).alias("_id")).with_columns(key=_key(pl.col("_id")).fill_null(""))
-    distinct = ids.select("key").unique().join(table, on="key", how="left").join(entries, on="entity", how="left")
+    ids = holdings.select(pl.col(column).cast(pl.String).fill_null("").alias("_id"))
+    raw = ids.unique().with_columns(key=_key(pl.col("_id")))  # normalise each distinct value once, not per row
+    distinct = raw.select("key").unique().join(table, on="key", how="left").join(entries, on="entity", how="left")
     fiw = f"Freedom in the World {version['edition']}"
     supra = (pl.col("issuer_type") == "supranational").fill_null(False)
     rated = pl.col("status").is_not_null()
@@ -94,8 +95,9 @@ def screen(conn: sqlite3.Connection, holdings: pl.DataFrame, column: str, as_of:
         reason=pl.when(pl.col("_why").is_not_null()).then(pl.col("_why")).otherwise(pl.col("reasons").list.join("; ")),
         divest_by=pl.when(pl.col("eligible")).then(None).otherwise(pl.col("divest_by")),
     ).select("key", *OUT_COLUMNS)
+    per_id = raw.join(distinct, on="key", how="left").drop("key")
     out = holdings.drop([c for c in OUT_COLUMNS if c in holdings.columns])
-    return pl.concat([out, ids.select("key").join(distinct, on="key", how="left", maintain_order="left").drop("key")],
+    return pl.concat([out, ids.join(per_id, on="_id", how="left", maintain_order="left").drop("_id")],
                      how="horizontal")
 
 
