@@ -477,5 +477,57 @@ def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str 
     ctx.exit(0 if counts[1] == 0 else 1)
 
 
+@main.command()
+@click.option("--from", "from_", help="Edition (2025) or list version (v54); default: the published edition before --to.")
+@click.option("--to", "to", help="Edition or list version; default: the newest version (the proposed one, if any).")
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "xlsx"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.pass_context
+def diff(ctx, from_: str | None, to: str | None, fmt: str, output: Path | None) -> None:
+    """What changes between two list versions, and why."""
+    from sovereign import report
+
+    conn = _readonly(ctx)
+    result = report.build(conn, _policy(ctx), from_, to)
+    _emit(conn, result, fmt, output)
+
+
+def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
+    from sovereign import report
+
+    if fmt == "xlsx" and output is None:
+        raise UserError("--format xlsx needs -o FILE.xlsx")
+    try:
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "xlsx":
+            report.to_xlsx(result, output)
+        else:
+            text = {"json": report.to_json, "md": report.to_markdown,
+                    "html": lambda r: report.to_html(report.with_charts(conn, r))}[fmt](result)
+            if output is None:
+                click.echo(text)
+                return
+            output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"Wrote {output}", err=True)
+
+
+@main.command(name="report")
+@click.option("--edition", type=int, help="The edition to report on (default: the newest list version).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.html; an .xlsx of the same content is written beside it.")
+@click.pass_context
+def report_cmd(ctx, edition: int | None, output: Path) -> None:
+    """The committee report: one self-contained HTML page (and an XLSX beside it)."""
+    from sovereign import report
+
+    conn = _readonly(ctx)
+    result = report.build(conn, _policy(ctx), None, str(edition) if edition else None)
+    _emit(conn, result, "html", output.with_suffix(".html"))
+    _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

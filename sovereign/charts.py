@@ -1,0 +1,69 @@
+"""The report's charts as inline SVG (matplotlib), so the page renders offline and prints."""
+
+from __future__ import annotations
+
+import io
+
+COLOURS = {"F": "#2e7d32", "PF": "#f9a825", "NF": "#c62828"}
+REGION = {"F": "#e8f5e9", "PF": "#fff8e1", "NF": "#ffebee"}
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("svg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: searchable and selectable
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def pr_cl_scatter(rows: list[dict], edition: int) -> str:
+    """PR against CL aggregates, over the regions where FH's rule gives F, PF and NF."""
+    from matplotlib.patches import Rectangle
+
+    from sovereign import methodology as m
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    pr_edges = [(-4, 5)] + [(f, (m.PR_BANDS[i - 1][0] - 1) if i else 40) for i, (f, _) in reversed(list(enumerate(m.PR_BANDS)))]
+    cl_edges = [(0, 7)] + [(f, (m.CL_BANDS[i - 1][0] - 1) if i else 60) for i, (f, _) in reversed(list(enumerate(m.CL_BANDS)))]
+    for lo_p, hi_p in pr_edges:
+        for lo_c, hi_c in cl_edges:
+            status = m.status(m.pr_rating(lo_p), m.cl_rating(lo_c))
+            ax.add_patch(Rectangle((lo_c - 0.5, lo_p - 0.5), hi_c - lo_c + 1, hi_p - lo_p + 1, color=REGION[status], lw=0))
+    for status in ("F", "PF", "NF"):
+        pts = [r for r in rows if r["status"] == status and r["pr"] is not None]
+        ax.scatter([r["cl"] for r in pts], [r["pr"] for r in pts], s=14, c=COLOURS[status],
+                   label=f"{m.STATUS_WORDS[status]} ({len(pts)})", edgecolors="white", linewidths=0.4)
+    ax.set_xlim(-0.5, 60.5)
+    ax.set_ylim(-4.5, 40.5)
+    ax.set_xlabel("Civil Liberties (0-60)")
+    ax.set_ylabel("Political Rights (-4 to 40)")
+    ax.set_title(f"Freedom in the World {edition}: scores and the status regions")
+    ax.legend(loc="upper left", fontsize=8)
+    return _svg(fig)
+
+
+def score_changes(moves: list[dict], e_before: int, e_after: int) -> str:
+    """The largest Total score changes between the two editions."""
+    plt = _pyplot()
+    moves = list(reversed(moves))
+    fig, ax = plt.subplots(figsize=(7.5, max(2.0, 0.28 * len(moves) + 0.8)))
+    values = [r["change"] for r in moves]
+    ax.barh([r["name"] for r in moves], values, color=["#c62828" if v < 0 else "#2e7d32" for v in values])
+    ax.axvline(0, color="#333", lw=0.6)
+    ax.set_xlabel(f"Total score change, {e_before} -> {e_after}")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title("Largest score moves")
+    return _svg(fig)

@@ -1,0 +1,171 @@
+"""What a new list changes, and why, in words a committee member reads: pure, over two entry frames.
+
+Entities are matched by the mapping's entity key, so FH renaming a country (Czech Republic ->
+Czechia) is a rename, not an exit and an entry. Territories without an ISO code of their own come
+and go without any effect on the list.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from sovereign import methodology as m
+from sovereign.eligibility import apply_mandate
+from sovereign.policy import Mandate
+
+WORDS = {**m.STATUS_WORDS, None: "not rated"}
+SIDES = ("status", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "fh_name", "iso2", "kind")
+
+
+def _side(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
+    return frame.select("entity", *[pl.col(c).alias(f"{c}_{suffix}") for c in SIDES])
+
+
+def paired(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """One row per entity present in either version, with _before and _after columns."""
+    return _side(before, "before").join(_side(after, "after"), on="entity", how="full", coalesce=True)
+
+
+def _band_floor(rating: int, bands) -> int | None:
+    return next((floor for floor, r in bands if r == rating), None)
+
+
+def explain(row: dict) -> str:
+    """'Partly Free -> Not Free: PR 12 -> 11 took the PR rating from 5 to 6'."""
+    head = f"{WORDS[row['status_before']]} -> {WORDS[row['status_after']]}"
+    parts = []
+    for key, label in (("pr", "PR"), ("cl", "CL")):
+        rb, ra = row[f"{key}_rating_before"], row[f"{key}_rating_after"]
+        sb, sa = row[f"{key}_before"], row[f"{key}_after"]
+        if rb is not None and ra is not None and rb != ra:
+            if sb is not None and sa is not None:
+                parts.append(f"{label} {sb} -> {sa} took the {label} rating from {rb} to {ra}")
+            else:
+                parts.append(f"{label} rating {rb} -> {ra}")
+    if not parts and row["status_before"] and row["status_after"]:
+        parts.append(f"ratings unchanged ({row['pr_rating_after']}/{row['cl_rating_after']}): FH's published status changed")
+    return head + (": " + "; ".join(parts) if parts else "")
+
+
+def _record(row: dict) -> dict:
+    out = {"iso2": row["iso2_after"] or row["iso2_before"], "entity": row["entity"],
+           "name": row["fh_name_after"] or row["fh_name_before"],
+           "kind": "territory" if (row["kind_after"] or row["kind_before"]) == "t" else "country"}
+    for c in ("status", "pr", "cl", "total", "pr_rating", "cl_rating", "eligible"):
+        out[f"{c}_before"], out[f"{c}_after"] = row[f"{c}_before"], row[f"{c}_after"]
+    return out
+
+
+def watch(row: dict, edition: int) -> dict | None:
+    """Where an entity stands against the Not Free line: one step away, or one step back."""
+    prr, clr, pr, cl = row["pr_rating_after"], row["cl_rating_after"], row["pr_after"], row["cl_after"]
+    if prr is None or clr is None or row["iso2_after"] is None:
+        return None
+    steps = []
+    if prr + clr == 10 and row["eligible_after"]:
+        for label, score, rating, bands in (("PR", pr, prr, m.PR_BANDS), ("CL", cl, clr, m.CL_BANDS)):
+            floor = _band_floor(rating, bands)
+            if score is not None and floor is not None:
+                n = score - floor + 1
+                steps.append((n, f"{label} {score}: {n} point{'s' if n > 1 else ''} lower gives {label} rating {rating + 1} -> Not Free"))
+        text = "; ".join(t for _, t in sorted(steps)) or f"ratings {prr}/{clr} (Freedom Rating 5.0): one rating step from Not Free"
+        return {"category": "one step from exclusion", "text": text, "distance": min((n for n, _ in steps), default=None)}
+    if prr + clr == 11 and not row["eligible_after"] and row["status_after"] == "NF":
+        for label, score, rating, bands in (("PR", pr, prr, m.PR_BANDS), ("CL", cl, clr, m.CL_BANDS)):
+            floor = _band_floor(rating - 1, bands) if rating > 1 else None
+            if score is not None and floor is not None:
+                n = floor - score
+                steps.append((n, f"{label} {score}: {n} point{'s' if n > 1 else ''} higher gives {label} rating {rating - 1} -> Partly Free"))
+        text = "; ".join(t for _, t in sorted(steps)) or f"ratings {prr}/{clr} (Freedom Rating 5.5): one rating step from Partly Free"
+        return {"category": "close to re-entry", "text": text, "distance": min((n for n, _ in steps), default=None)}
+    worse = (row["pr_rating_before"] is not None and prr + clr > row["pr_rating_before"] + row["cl_rating_before"])
+    fell = (row["total_before"] is not None and row["total_after"] is not None
+            and row["total_after"] <= row["total_before"] - 3)
+    if row["status_after"] == "PF" and row["eligible_after"] and row["eligible_before"] and (worse or fell):
+        text = (f"Freedom Rating {(row['pr_rating_before'] + row['cl_rating_before']) / 2} -> {(prr + clr) / 2}" if worse
+                else f"Total {row['total_before']} -> {row['total_after']}")
+        return {"category": "moving toward the threshold", "text": text, "distance": None}
+    return None
+
+
+def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entries: pl.DataFrame,
+            mandates: tuple[Mandate, ...] = (), overrides: dict | None = None, top: int = 15) -> dict:
+    """The diff of two list versions (dicts with edition, id, state, effective_from, policy)."""
+    pairs = paired(before_entries, after_entries)
+    rows = pairs.to_dicts()
+    both = [r for r in rows if r["fh_name_before"] is not None and r["fh_name_after"] is not None]
+    coded = [r for r in both if (r["iso2_after"] or r["iso2_before"])]
+    newly_excluded = [_record(r) | {"reason": explain(r)} for r in coded if r["eligible_before"] and not r["eligible_after"]]
+    newly_eligible = [_record(r) | {"reason": explain(r)} for r in coded if not r["eligible_before"] and r["eligible_after"]]
+    changed = [r for r in both if r["status_before"] != r["status_after"] and r["eligible_before"] == r["eligible_after"]]
+    status_changes = [_record(r) | {"reason": explain(r)} for r in changed if r in coded]
+    territory_changes = [_record(r) | {"reason": explain(r) + " (territory with no ISO code: no effect on the list)"}
+                         for r in changed if r not in coded]
+    moves = sorted((r for r in both if r["total_before"] is not None and r["total_after"] is not None
+                    and r["total_after"] != r["total_before"]),
+                   key=lambda r: (-abs(r["total_after"] - r["total_before"]), r["fh_name_after"]))
+    score_moves = [_record(r) | {"change": r["total_after"] - r["total_before"]} for r in moves[:top]]
+    rating_changes = [_record(r) for r in both if (r["pr_rating_before"], r["cl_rating_before"]) != (r["pr_rating_after"], r["cl_rating_after"])]
+    added = [_record(r) | {"note": "territory: no effect on the list" if r["kind_after"] == "t" and not r["iso2_after"] else ""}
+             for r in rows if r["fh_name_before"] is None]
+    dropped = [_record(r) | {"note": "territory: no effect on the list" if r["kind_before"] == "t" and not r["iso2_before"] else ""}
+               for r in rows if r["fh_name_after"] is None]
+    renamed = [{"iso2": r["iso2_after"], "entity": r["entity"], "name_before": r["fh_name_before"],
+                "name_after": r["fh_name_after"]} for r in both if r["fh_name_before"] != r["fh_name_after"]]
+    watchlist = []
+    for r in both + [r for r in rows if r["fh_name_before"] is None]:
+        w = watch(r, after["edition"])
+        if w:
+            watchlist.append(_record(r) | w)
+    order = {"one step from exclusion": 0, "moving toward the threshold": 1, "close to re-entry": 2}
+    watchlist.sort(key=lambda w: (order[w["category"]], w["distance"] if w["distance"] is not None else 99, w["name"]))
+
+    def counts(frame: pl.DataFrame) -> dict:
+        coded_rows = frame.filter(pl.col("iso2").is_not_null())
+        return {"eligible": int(coded_rows["eligible"].sum()), "excluded": int((~coded_rows["eligible"]).sum())}
+
+    return {
+        "from": _meta(before), "to": _meta(after),
+        "attribution": f"Source: Freedom House, Freedom in the World {after['edition']}",
+        "summary": {"before": counts(before_entries), "after": counts(after_entries),
+                    "newly_excluded": len(newly_excluded), "newly_eligible": len(newly_eligible)},
+        "newly_excluded": newly_excluded, "newly_eligible": newly_eligible, "status_changes": status_changes,
+        "territory_status_changes": territory_changes,
+        "score_moves": score_moves, "rating_changes": rating_changes,
+        "entities_added": added, "entities_dropped": dropped, "renamed": renamed,
+        "policy_change": policy_change(before.get("policy"), after.get("policy")),
+        "override_changes": overrides or {"added": [], "ended": []},
+        "mandates": {mandate.name: per_mandate(before_entries, after_entries, mandate, before["edition"], after["edition"])
+                     for mandate in mandates},
+        "watchlist": watchlist,
+    }
+
+
+def _meta(v: dict) -> dict:
+    return {"edition": v["edition"], "list_version": v["id"], "state": v["state"], "effective_from": v["effective_from"]}
+
+
+def policy_change(before: str | None, after: str | None) -> dict:
+    a, b = json.loads(before or "{}"), json.loads(after or "{}")
+    fields = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return {"changed": bool(fields), "fields": [{"field": k, "before": a.get(k), "after": b.get(k)} for k in fields]}
+
+
+def _mandate_frame(entries: pl.DataFrame, mandate: Mandate, edition: int) -> pl.DataFrame:
+    frame = entries.with_columns(reasons=pl.concat_list("reasons"),
+                                 scope=pl.when(pl.col("kind") == "t").then(pl.lit("territory")).otherwise(pl.lit("country")))
+    return apply_mandate(frame, mandate, edition).filter(pl.col("iso2").is_not_null())
+
+
+def per_mandate(before: pl.DataFrame, after: pl.DataFrame, mandate: Mandate, e_before: int, e_after: int) -> dict:
+    b = _mandate_frame(before, mandate, e_before)
+    a = _mandate_frame(after, mandate, e_after)
+    rows = paired(b, a).filter(pl.col("iso2_before").is_not_null() & pl.col("iso2_after").is_not_null()).to_dicts()
+    return {
+        "description": mandate.description,
+        "eligible_before": int(b["eligible"].sum()), "eligible_after": int(a["eligible"].sum()),
+        "newly_excluded": [_record(r) | {"reason": explain(r)} for r in rows if r["eligible_before"] and not r["eligible_after"]],
+        "newly_eligible": [_record(r) | {"reason": explain(r)} for r in rows if not r["eligible_before"] and r["eligible_after"]],
+    }

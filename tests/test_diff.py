@@ -1,0 +1,91 @@
+"""The yearly diff on the real editions, in every format."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+
+def _names(rows, key="name"):
+    return sorted(r[key] for r in rows)
+
+
+def test_2024_to_2025(cli):
+    code, d = cli.json("diff", "--from", "2024", "--to", "2025", "--format", "json")
+    assert code == 0
+    assert _names(d["newly_excluded"]) == ["Kuwait", "Niger", "Tanzania", "Thailand"]
+    assert _names(d["newly_eligible"]) == ["Jordan"]
+    assert [(r["name"], r["status_before"], r["status_after"]) for r in d["status_changes"]] == [
+        ("Bhutan", "PF", "F"), ("Senegal", "PF", "F")]
+    assert _names(d["entities_dropped"]) == ["Crimea", "Eastern Donbas", "Nagorno-Karabakh"]
+    assert _names(d["entities_added"]) == ["Russian-Occupied Territories of Ukraine"]
+    assert all(e["note"] == "territory: no effect on the list" for e in d["entities_added"] + d["entities_dropped"])
+    assert d["renamed"] == []
+    thailand = next(r for r in d["newly_excluded"] if r["iso2"] == "TH")
+    assert thailand["reason"] == "Partly Free -> Not Free: PR 12 -> 11 took the PR rating from 5 to 6"
+    assert (thailand["pr_before"], thailand["pr_after"], thailand["total_before"], thailand["total_after"]) == (12, 11, 36, 34)
+    assert d["summary"]["newly_excluded"] == 4 and d["summary"]["newly_eligible"] == 1
+    assert d["attribution"] == "Source: Freedom House, Freedom in the World 2025"
+
+
+def test_2025_to_2026_renames_are_not_exits(cli):
+    code, d = cli.json("diff", "--from", "2025", "--to", "2026", "--format", "json")
+    assert d["newly_excluded"] == [] and d["newly_eligible"] == []
+    assert [(r["name"], r["status_before"], r["status_after"]) for r in d["status_changes"]] == [
+        ("Bolivia", "PF", "F"), ("Fiji", "PF", "F"), ("Malawi", "PF", "F")]
+    renamed = {r["name_before"]: r["name_after"] for r in d["renamed"]}
+    assert renamed == {"Czech Republic": "Czechia", "Cote d'Ivoire": "Côte d'Ivoire",
+                       "Congo (Brazzaville)": "Republic of the Congo", "Congo (Kinshasa)": "Democratic Republic of the Congo",
+                       "Bahamas": "The Bahamas", "Sao Tome and Principe": "São Tomé and Príncipe"}
+    assert not {"CZ", "CI", "CG", "CD", "BS", "ST"} & {r["iso2"] for r in d["entities_added"] + d["entities_dropped"]}
+
+
+def test_default_diff_is_the_newest_version_against_the_one_before(cli):
+    code, d = cli.json("diff", "--format", "json")
+    assert (d["from"]["edition"], d["to"]["edition"]) == (2025, 2026)
+    code, d = cli.json("diff", "--from", "v51", "--to", "v52", "--format", "json")
+    assert (d["from"]["edition"], d["to"]["edition"]) == (2024, 2025)
+
+
+def test_watchlist(cli):
+    code, d = cli.json("diff", "--from", "2024", "--to", "2025", "--format", "json")
+    by = {(w["iso2"], w["category"]): w for w in d["watchlist"]}
+    pakistan = by[("PK", "one step from exclusion")]
+    assert pakistan["pr_rating_after"] + pakistan["cl_rating_after"] == 10
+    assert pakistan["text"].startswith("PR 12: 1 point lower gives PR rating 6 -> Not Free")
+    thailand = by[("TH", "close to re-entry")]
+    assert thailand["text"].startswith("PR 11: 1 point higher gives PR rating 5 -> Partly Free")
+    assert all(w["eligible_after"] for w in d["watchlist"] if w["category"] != "close to re-entry")
+    assert all(w["status_after"] == "NF" for w in d["watchlist"] if w["category"] == "close to re-entry")
+
+
+def test_per_mandate_impact(cli):
+    code, d = cli.json("diff", "--from", "2024", "--to", "2025", "--format", "json")
+    strict = d["mandates"]["strict_pf"]
+    # Under strict_pf Partly Free was already excluded: Thailand changes nothing; Bhutan and Senegal come in.
+    assert _names(strict["newly_eligible"]) == ["Bhutan", "Senegal"]
+    assert strict["newly_excluded"] == []
+    assert strict["eligible_after"] <= d["summary"]["after"]["eligible"]
+
+
+def test_markdown_and_xlsx(cli, tmp_path):
+    code, out, _ = cli("diff", "--from", "2024", "--to", "2025", "--format", "md")
+    assert "| TH | Thailand | PF | NF |" in out and "Source: Freedom House, Freedom in the World 2025" in out
+    path = tmp_path / "d.xlsx"
+    code, _, err = cli("diff", "--from", "2024", "--to", "2025", "--format", "xlsx", "-o", str(path))
+    assert code == 0
+    sheet = pl.read_excel(path, sheet_name="Newly excluded")
+    assert sorted(sheet["name"].drop_nulls()) == ["Kuwait", "Niger", "Tanzania", "Thailand"]
+    assert "Freedom House" in " ".join(str(v) for v in sheet.row(-1) if v)
+    code, _, err = cli("diff", "--format", "xlsx")
+    assert code == 2 and "needs -o" in err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["diff", "--from", "2002"], "no such list version"),
+    (["diff", "--from", "last year"], "expected an edition (2025) or a list version id (v54)"),
+    (["diff", "--from", "2026", "--to", "2026"], "the same list version"),
+])
+def test_bad_diff_arguments(cli, args, message):
+    code, _, err = cli(*args)
+    assert code == 2 and message in err
