@@ -69,22 +69,47 @@ def main(ctx: click.Context, db: str | None, policy: str | None) -> None:
 
 
 @main.command()
-@click.option("--source", default="bundled", show_default=True, type=click.Choice(["bundled"]),
-              help="Where the scores come from: the snapshot bundled in data/.")
+@click.option("--source", default="bundled", show_default=True, metavar="bundled|web|workbooks|FILE",
+              help="The bundled snapshot, FH's scores page, the workbooks on FH's data page, or a file.")
+@click.option("--base-url", default="https://freedomhouse.org", show_default=True,
+              help="Where FH's site is (a mirror, or a test server).")
+@click.option("--with-details", is_flag=True, help="Also read every country page (indicators), ~210 requests.")
+@click.option("--user-agent", envvar="SOVEREIGN_USER_AGENT", help="Identify us to FH, with a contact address.")
+@click.option("--min-interval", type=float, default=1.0, show_default=True, help="Seconds between requests to a host.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for an answer.")
 @click.pass_context
-def refresh(ctx: click.Context, source: str) -> None:
+def refresh(ctx: click.Context, source: str, base_url: str, with_details: bool, user_agent: str | None,
+            min_interval: float, timeout: float) -> None:
     """Load Freedom in the World, recompute every status, and build the list versions."""
     from sovereign import pipeline, store
 
     policy = _policy(ctx)
     path = _db_path(ctx)
+    if source not in ("bundled", "web", "workbooks") and not Path(source).is_file():
+        raise UserError(f"--source {source!r}: expected bundled, web, workbooks or an existing file")
     db = store.open_db(path)
     run = store.start_run(db, "manual", f"refresh --source {source}")
     try:
-        outcome = pipeline.refresh_bundled(db, path, policy)
+        if source == "bundled":
+            outcome = pipeline.refresh_bundled(db, path, policy)
+            _bundled_summary(path, outcome)
+        elif source in ("web", "workbooks"):
+            outcome = _refresh_online(db, path, policy, source, base_url, with_details, user_agent, min_interval, timeout)
+        else:
+            outcome = pipeline.import_file(db, path, Path(source), policy)
+            _import_summary(db, Path(source), outcome)
     except Exception as exc:
         store.finish_run(db, run, "failed", str(exc))
         raise
+    editions = sorted(e for e, v in outcome.editions.items() if v in ("new", "revised"))
+    store.finish_run(db, run, "ok" if outcome.changed else "unchanged",
+                     json.dumps(outcome.editions, default=str), editions[-1] if editions else None)
+    _print_in_force(store.connect_readonly(path))
+    click.echo(_verify_line(_verify_report(db)))
+    db.close()
+
+
+def _bundled_summary(path: Path, outcome) -> None:
     counts = {k: sum(1 for v in outcome.editions.values() if v == k) for k in ("new", "revised", "unchanged")}
     editions = sorted(outcome.editions)
     click.echo(f"Database: {path}")
@@ -95,12 +120,40 @@ def refresh(ctx: click.Context, source: str) -> None:
                    f"{len(outcome.versions)} list version(s) published.")
     else:
         click.echo(f"Nothing changed: all {counts['unchanged']} editions and their lists are already stored.")
-    _print_in_force(store.connect_readonly(path))
-    report = _verify_report(db)
-    click.echo(_verify_line(report))
-    store.finish_run(db, run, "ok" if outcome.changed else "unchanged",
-                     json.dumps(counts), max(editions) if counts["new"] or counts["revised"] else None)
-    db.close()
+
+
+def _refresh_online(db, path: Path, policy, source: str, base_url: str, with_details: bool,
+                    user_agent: str | None, min_interval: float, timeout: float):
+    from scrapers.http import DEFAULT_AGENT, PoliteClient
+    from sovereign import pipeline
+
+    client = PoliteClient(user_agent=user_agent or DEFAULT_AGENT, min_interval=min_interval,
+                          timeout=(min(timeout, 10.0), timeout))
+    if source == "workbooks":
+        outcomes = pipeline.refresh_workbooks(db, path, policy, client, base_url)
+        for o in outcomes:
+            _import_summary(db, Path(o.source), o)
+        merged = pipeline.Outcome(source=base_url)
+        for o in outcomes:
+            merged.editions.update(o.editions)
+            merged.versions += o.versions
+        click.echo(f"{client.requests_made} request(s).")
+        return merged
+
+    def bar(items, label):
+        with click.progressbar(items, label=label, file=sys.stderr) as it:
+            yield from it
+
+    outcome, info = pipeline.refresh_web(db, path, policy, client, base_url, with_details, bar)
+    click.echo(f"Fetched {info['url']}: HTTP {info['status']}, {client.requests_made} request(s)"
+               + (f", {info['pages']} country pages" if with_details else "") + ".")
+    if info["status"] == 304 and not outcome.editions:
+        click.echo("Not modified since the last refresh: nothing changed.")
+        return outcome
+    _import_summary(db, Path(info["url"]), outcome)
+    for c in info["disagreements"]:
+        click.echo(f"  country page disagrees with the table: {c['fh_name']} {c['field']}: {c['values']}")
+    return outcome
 
 
 @main.command(name="import")
@@ -120,7 +173,14 @@ def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
     except Exception as exc:
         store.finish_run(db, run, "failed", str(exc))
         raise
-    by = {}
+    by = _import_summary(db, file, outcome)
+    store.finish_run(db, run, "ok" if outcome.changed else "unchanged", json.dumps(by),
+                     max(by.get("new", [0]) + by.get("revised", [0])) or None)
+    db.close()
+
+
+def _import_summary(db, file: Path, outcome) -> dict:
+    by: dict[str, list[int]] = {}
     for e, what in sorted(outcome.editions.items()):
         by.setdefault(what, []).append(e)
     click.echo(f"Imported {file.name}: {outcome.entities} edition-entity rows.")
@@ -129,11 +189,9 @@ def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
             label = {"compared": "compared only (stored data is more detailed; differences recorded as conflicts)"}.get(what, what)
             click.echo(f"  {label}: {_span(by[what])}")
     for v in outcome.versions:
-        row = db.execute("SELECT edition, state FROM list_versions WHERE id = ?", [v]).fetchone()
-        click.echo(f"List version {v} for edition {row[0]}: {row[1]}.")
-    store.finish_run(db, run, "ok" if outcome.changed else "unchanged", json.dumps(by),
-                     max(by.get("new", [0]) + by.get("revised", [0])) or None)
-    db.close()
+        row = db.execute("SELECT edition, state, reason FROM list_versions WHERE id = ?", [v]).fetchone()
+        click.echo(f"List version {v} for edition {row[0]}: {row[1]}." + (f" Held because: {row[2]}" if row[2] else ""))
+    return by
 
 
 def _span(editions: list[int]) -> str:

@@ -96,6 +96,13 @@ MIGRATIONS: list[str] = [
         isin TEXT PRIMARY KEY, lei TEXT NOT NULL REFERENCES issuers(lei), source_id INTEGER REFERENCES sources(id)
     );
     """,
+    # 3: validators for conditional requests (the bytes themselves are in the archive)
+    """
+    CREATE TABLE http_validators (
+        url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, sha256 TEXT NOT NULL, path TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
