@@ -45,14 +45,19 @@ def _policy(ctx: click.Context):
     return load_policy(Path(ctx.obj["policy"]) if ctx.obj.get("policy") else paths.POLICY)
 
 
-def _parse_date(value: str | None, what: str = "--as-of") -> date | None:
+def _any_date(value: str | None, what: str) -> date | None:
     if value is None:
         return None
     try:
-        parsed = date.fromisoformat(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise UserError(f"{what} {value!r}: expected a date as YYYY-MM-DD") from None
-    if parsed > date.today():
+
+
+def _parse_date(value: str | None, what: str = "--as-of") -> date | None:
+    """A lookup date: a list in force is known up to today, not after."""
+    parsed = _any_date(value, what)
+    if parsed and parsed > date.today():
         raise UserError(f"{what} {value}: a date in the future has no list in force yet; give today or earlier")
     return parsed
 
@@ -457,22 +462,21 @@ def override_revoke(ctx, override_id: int, revoked_by: str) -> None:
 def override_list(ctx, as_json: bool) -> None:
     conn = _readonly(ctx)
     rows = [dict(r) for r in conn.execute("SELECT * FROM overrides ORDER BY id")]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for r in rows:
+
+    def line(r: dict) -> str:
         state = f"revoked {r['revoked_at']} by {r['revoked_by']}" if r["revoked_at"] else "active"
-        click.echo(f"{r['id']:>3}  {r['iso2']}  from {r['valid_from']} until {r['valid_to'] or '-':<10}  {state:<12} "
-                   f"{r['decided_by']}: {r['reason']}")
+        return (f"{r['id']:>3}  {r['iso2']}  from {r['valid_from']} until {r['valid_to'] or '-':<10}  {state:<12} "
+                f"{r['decided_by']}: {r['reason']}")
+
+    _rows_out(rows, as_json, line)
 
 
-def _any_date(value: str | None, what: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{what} {value!r}: expected a date as YYYY-MM-DD") from None
+def _rows_out(rows: list[dict], as_json: bool, line) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            click.echo(line(r))
 
 
 @main.group()
@@ -501,11 +505,8 @@ def issuers_list(ctx, as_json: bool) -> None:
     rows = [dict(r) for r in conn.execute(
         "SELECT i.name, i.lei, i.iso2 AS country, i.type, group_concat(s.isin, ' ') AS isins FROM issuers i "
         "LEFT JOIN securities s ON s.lei = i.lei GROUP BY i.lei ORDER BY i.name")]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for r in rows:
-        click.echo(f"{r['name']:<32} {r['lei']}  {r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}")
+    _rows_out(rows, as_json, lambda r: f"{r['name']:<32} {r['lei']}  {r['country'] or '--':<3} {r['type']:<14} "
+                                       f"{r['isins'] or ''}")
 
 
 @main.command()
