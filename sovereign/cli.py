@@ -19,6 +19,7 @@ import click
 from sovereign.errors import UserError
 
 ATTRIBUTION = "Source: Freedom House, Freedom in the World {edition}"
+EDITION = click.IntRange(1900, 2200)
 
 
 class Group(click.Group):
@@ -163,7 +164,7 @@ def _refresh_online(db, path: Path, policy, source: str, base_url: str, with_det
 
 @main.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--edition", type=int, help="The edition of a scores CSV that has no edition column or year in its name.")
+@click.option("--edition", type=EDITION, help="The edition of a scores CSV that has no edition column or year in its name.")
 @click.pass_context
 def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
     """An FH workbook (All data, Aggregate, historical ratings) or a scores CSV, handed in by an operator."""
@@ -287,7 +288,7 @@ def _readonly(ctx: click.Context):
 
 
 @main.command(name="list")
-@click.option("--edition", type=int, help="The list of this edition (default: the one in force).")
+@click.option("--edition", type=EDITION, help="The list of this edition (default: the one in force).")
 @click.option("--as-of", "as_of", help="The list in force on this date (YYYY-MM-DD).")
 @click.option("--mandate", help="Eligibility under this mandate's stricter rules.")
 @click.option("--excluded", is_flag=True, help="Only the excluded entities.")
@@ -327,7 +328,7 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate
 
 @main.command()
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--edition", type=int, help="Answer from this edition's list instead of the one in force.")
+@click.option("--edition", type=EDITION, help="Answer from this edition's list instead of the one in force.")
 @click.option("--as-of", "as_of", help="Answer from the list in force on this date (YYYY-MM-DD).")
 @click.option("--mandate", help="Apply this mandate's stricter rules (see the policy file).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list, one object per ID.")
@@ -377,7 +378,7 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--edition", type=int, help="Publish this edition's proposed version (default: the newest proposed).")
+@click.option("--edition", type=EDITION, help="Publish this edition's proposed version (default: the newest proposed).")
 @click.option("--approved-by", required=True, help="Who approved it (the committee's record).")
 @click.option("--effective-from", required=True, help="The date it takes effect (YYYY-MM-DD).")
 @click.option("--accept-held", is_flag=True, help="Also publish a version the anomaly gate held, after review.")
@@ -414,45 +415,22 @@ def override() -> None:
 @click.option("--until", "valid_to", help="Last day it applies (default: open-ended).")
 @click.pass_context
 def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: str | None, valid_to: str | None) -> None:
-    from sovereign import lookup, store
+    from sovereign import overrides, store
 
     db = store.open_db(_db_path(ctx), create=False)
-    start = _any_date(valid_from, "--from") or date.today()
-    end = _any_date(valid_to, "--until")
-    if end and end < start:
-        raise UserError(f"--until {end} is before --from {start}")
-    if not reason.strip() or not decided_by.strip():
-        raise UserError("--reason and --by must say why and who")
-    conn = store.connect_readonly(_db_path(ctx))
-    target = lookup.resolve(conn, country)
-    if not target.iso2 or target.issuer:
-        raise UserError(f"{country!r}: an override names a country (ISO code or name), not a security or territory "
-                        "without a code")
-    table = db["overrides"]
-    with db.atomic():
-        table.insert({"iso2": target.iso2, "reason": reason.strip(), "decided_by": decided_by.strip(),
-                      "valid_from": start.isoformat(), "valid_to": end.isoformat() if end else None,
-                      "created_at": store.now()})
-    click.echo(f"Override {table.last_pk}: {target.name} ({target.iso2}) excluded from {start}"
-               + (f" until {end}" if end else "") + f", by {decided_by.strip()}: {reason.strip()}")
+    row = overrides.add(db, country, reason, decided_by, _any_date(valid_from, "--from"), _any_date(valid_to, "--until"))
+    click.echo(f"Override {row['id']}: {row['name']} ({row['iso2']}) excluded from {row['valid_from']}"
+               + (f" until {row['valid_to']}" if row["valid_to"] else "") + f", by {row['decided_by']}: {row['reason']}")
 
 
 @override.command(name="revoke")
-@click.argument("override_id", type=int)
+@click.argument("override_id", type=click.IntRange(1, 2**62))
 @click.option("--by", "revoked_by", required=True)
 @click.pass_context
 def override_revoke(ctx, override_id: int, revoked_by: str) -> None:
-    from sovereign import store
+    from sovereign import overrides, store
 
-    db = store.open_db(_db_path(ctx), create=False)
-    row = db.execute("SELECT revoked_at FROM overrides WHERE id = ?", [override_id]).fetchone()
-    if row is None:
-        raise UserError(f"no override {override_id}")
-    if row[0]:
-        raise UserError(f"override {override_id} was already revoked at {row[0]}")
-    with db.atomic():
-        db.execute("UPDATE overrides SET revoked_at = ?, revoked_by = ? WHERE id = ?",
-                   [store.now(), revoked_by.strip(), override_id])
+    overrides.revoke(store.open_db(_db_path(ctx), create=False), override_id, revoked_by)
     click.echo(f"Override {override_id} revoked by {revoked_by.strip()}.")
 
 
@@ -574,7 +552,7 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
 
 
 @main.command(name="report")
-@click.option("--edition", type=int, help="The edition to report on (default: the newest list version).")
+@click.option("--edition", type=EDITION, help="The edition to report on (default: the newest list version).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="FILE.html; an .xlsx of the same content is written beside it.")
 @click.pass_context
@@ -586,6 +564,47 @@ def report_cmd(ctx, edition: int | None, output: Path) -> None:
     result = report.build(conn, _policy(ctx), None, str(edition) if edition else None)
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx, host: str, port: int) -> None:
+    """The HTTP API (/api/v1, OpenAPI at /docs) and the desk's lookup page at /."""
+    import uvicorn
+
+    from sovereign.api import create_app
+
+    path = _db_path(ctx)
+    _readonly(ctx).close()  # refuse to start on a missing or empty database
+    app = create_app(path, Path(ctx.obj["policy"]) if ctx.obj.get("policy") else None)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the poll now and exit.")
+@click.option("--base-url", default="https://freedomhouse.org", show_default=True)
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="Where the committee report of a new edition is written.")
+@click.option("--webhook", envvar="SOVEREIGN_WEBHOOK", help="POST a JSON notice here on a new edition.")
+@click.option("--notify-command", envvar="SOVEREIGN_NOTIFY_COMMAND",
+              help="Run this shell command on a new edition (SOVEREIGN_EDITION, SOVEREIGN_REPORT... set).")
+@click.option("--min-interval", type=float, default=1.0, show_default=True)
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.pass_context
+def schedule(ctx, once: bool, base_url: str, reports: Path, webhook: str | None, notify_command: str | None,
+             min_interval: float, timeout: float) -> None:
+    """The scheduler daemon: weekly polls February-April, monthly otherwise; one instance only."""
+    import logging
+
+    from sovereign.schedule import Settings, run_daemon
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _policy(ctx)  # a broken policy file stops the daemon before it starts
+    settings = Settings(_db_path(ctx), Path(ctx.obj["policy"]) if ctx.obj.get("policy") else None, base_url, reports,
+                        webhook, notify_command, min_interval, timeout)
+    run_daemon(settings, once)
 
 
 if __name__ == "__main__":  # pragma: no cover

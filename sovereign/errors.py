@@ -9,6 +9,10 @@ class UserError(Exception):
     exit_code = 2
 
 
+class NotFound(UserError):
+    """Well-formed input that names nothing we have (no such country, edition, version): HTTP 404."""
+
+
 class SourceError(UserError):
     """A file or page that does not hold what FH publishes; names where and what was expected."""
 

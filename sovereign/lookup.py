@@ -16,7 +16,7 @@ from datetime import date
 from functools import lru_cache
 
 from sovereign import identifiers, paths, store
-from sovereign.errors import UserError
+from sovereign.errors import NotFound, UserError
 
 ANSWER_KEYS = ("query", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "effective_from",
                "reasons", "pr", "cl", "total", "pr_rating", "cl_rating", "no_new_buys_from", "divest_by", "mandate",
@@ -52,7 +52,7 @@ def _country(conn: sqlite3.Connection, iso2: str, query: str, issuer: dict | Non
         return Target(query, tuple(r["entity"] for r in rows), iso2, rows[-1]["fh_name"], issuer)
     if iso:
         return Target(query, (iso["iso3"],), iso2, iso["name"], issuer)
-    raise UserError(f"{query!r}: no country has the ISO code {iso2}")
+    raise NotFound(f"{query!r}: no country has the ISO code {iso2}")
 
 
 def _issuer_target(conn: sqlite3.Connection, query: str, issuer: sqlite3.Row, isin: str | None) -> Target:
@@ -67,7 +67,7 @@ def resolve(conn: sqlite3.Connection, query: str) -> Target:
     """ISIN, LEI, ISO2, ISO3 or a name -> what it means; unreadable input is an error naming it."""
     q = query.strip()
     if not q:
-        raise UserError("an empty identifier: give an ISIN, an LEI, an ISO code or a country name")
+        raise NotFound("an empty identifier names nothing: give an ISIN, an LEI, an ISO code or a country name")
     code = identifiers.compact(q)
     if identifiers.looks_like_isin(q):
         if not identifiers.valid_isin(code):
@@ -95,7 +95,7 @@ def resolve(conn: sqlite3.Connection, query: str) -> Target:
         if folded in aliases():
             return _country(conn, aliases()[folded], query)
         if len(q) == 2 or q.isupper():
-            raise UserError(f"{query!r}: no country has the ISO code {q.upper()}")
+            raise NotFound(f"{query!r}: no country has the ISO code {q.upper()}")
     rows = conn.execute("SELECT entity, iso2, fh_name FROM countries").fetchall()
     hits = [r for r in rows if fold(r["fh_name"]) == folded]
     if hits:
@@ -109,7 +109,7 @@ def resolve(conn: sqlite3.Connection, query: str) -> Target:
     names = sorted({r["fh_name"] for r in rows} | {r["name"] for r in isos})
     close = difflib.get_close_matches(q, names, n=3, cutoff=0.75)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UserError(f"{query!r}: no country or territory of that name or code, and not an ISIN or LEI{hint}")
+    raise NotFound(f"{query!r}: no country or territory of that name or code, and not an ISIN or LEI{hint}")
 
 
 def pick_version(conn: sqlite3.Connection, edition: int | None = None, as_of: date | None = None) -> sqlite3.Row:
@@ -119,13 +119,13 @@ def pick_version(conn: sqlite3.Connection, edition: int | None = None, as_of: da
         if version is None:
             have = [r[0] for r in conn.execute("SELECT DISTINCT edition FROM list_versions WHERE state = 'published' ORDER BY 1")]
             span = f"{have[0]}-{have[-1]}" if have else "none"
-            raise UserError(f"no published list for edition {edition} (published editions: {span}; there is no 2002 edition)")
+            raise NotFound(f"no published list for edition {edition} (published editions: {span}; there is no 2002 edition)")
         return version
     on = as_of or date.today()
     version = store.version_in_force(conn, on.isoformat())
     if version is None:
         first = conn.execute("SELECT MIN(effective_from) FROM list_versions WHERE state = 'published'").fetchone()[0]
-        raise UserError(
+        raise NotFound(
             f"no list was in force on {on.isoformat()}"
             + (f": the first took effect on {first}" if first else ": nothing is published yet")
         )
@@ -197,9 +197,10 @@ def check(conn: sqlite3.Connection, ids: list[str], edition: int | None = None, 
         try:
             targets.append(resolve(conn, query))
         except UserError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
     if problems:
-        raise UserError("\n".join(problems))
+        kind = NotFound if all(isinstance(p, NotFound) for p in problems) else UserError
+        raise kind("\n".join(map(str, problems)))
     version = pick_version(conn, edition, as_of)
     answers = [answer(conn, t, version) for t in targets]
     on = (as_of or date.today()).isoformat()

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from sovereign import diff as d, store
-from sovereign.errors import UserError
+from sovereign.errors import NotFound, UserError
 from sovereign.policy import Policy
 
 ENTRY_SCHEMA = {"entity": pl.String, "iso2": pl.String, "fh_name": pl.String, "kind": pl.String, "status": pl.String,
@@ -28,7 +28,7 @@ def version_row(conn: sqlite3.Connection, spec: str | None, role: str, after: di
         else:
             row = conn.execute("SELECT * FROM list_versions WHERE state = 'published' AND edition < ? "
                                "ORDER BY edition DESC, id DESC LIMIT 1", [after["edition"]]).fetchone()
-    elif re.fullmatch(r"[vV#]\d+", spec.strip()):
+    elif re.fullmatch(r"[vV#]\d{1,18}", spec.strip()):
         row = conn.execute("SELECT * FROM list_versions WHERE id = ?", [int(spec.strip()[1:])]).fetchone()
     elif re.fullmatch(r"\d{4}", spec.strip()):
         row = conn.execute("SELECT * FROM list_versions WHERE edition = ? ORDER BY state = 'published' DESC, id DESC "
@@ -37,7 +37,7 @@ def version_row(conn: sqlite3.Connection, spec: str | None, role: str, after: di
     else:
         raise UserError(f"--{role} {spec!r}: expected an edition (2025) or a list version id (v54)")
     if row is None:
-        raise UserError(f"--{role} {spec or '(default)'}: no such list version")
+        raise NotFound(f"--{role} {spec or '(default)'}: no such list version")
     return dict(row)
 
 
@@ -60,8 +60,6 @@ def override_changes(conn: sqlite3.Connection, start: str, end: str) -> dict:
 def build(conn: sqlite3.Connection, policy: Policy, from_spec: str | None = None, to_spec: str | None = None) -> dict:
     after = version_row(conn, to_spec, "to")
     before = version_row(conn, from_spec, "from", after)
-    if before["id"] == after["id"]:
-        raise UserError(f"--from and --to are the same list version ({after['id']})")
     end = after["effective_from"] or date.today().isoformat()
     result = d.compute(before, entries(conn, before["id"]), after, entries(conn, after["id"]), policy.mandates,
                        override_changes(conn, before["effective_from"] or "", end))

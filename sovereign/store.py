@@ -103,6 +103,13 @@ MIGRATIONS: list[str] = [
         fetched_at TEXT NOT NULL
     );
     """,
+    # 4: who did what through the API's admin endpoints
+    """
+    CREATE TABLE admin_actions (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, payload TEXT NOT NULL,
+        outcome TEXT NOT NULL, message TEXT
+    );
+    """,
 ]
 
 

@@ -1,0 +1,176 @@
+"""The annual refresh on a schedule (APScheduler 3): weekly from 1 February to 30 April, when FH
+publishes, and monthly the rest of the year, for revisions.
+
+One instance only (an exclusive lock beside the database). A poll missed while the daemon was down
+runs once at start. A new edition gets its proposed (or held) list, the committee report in the
+reports folder, and a notification: a log line always, a webhook or a command when configured.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from apscheduler.triggers.cron import CronTrigger
+
+from sovereign import store
+from sovereign.errors import UserError
+
+log = logging.getLogger("sovereign.schedule")
+UTC = timezone.utc
+TRIGGERS = {
+    "season": CronTrigger(month="2-4", day_of_week="mon", hour=6, minute=0, timezone=UTC),   # weekly, Feb-Apr
+    "rest": CronTrigger(month="1,5-12", day=1, hour=6, minute=0, timezone=UTC),             # monthly otherwise
+}
+MISFIRE_GRACE = {"season": int(timedelta(days=6).total_seconds()), "rest": int(timedelta(days=27).total_seconds())}
+
+
+@dataclass
+class Settings:
+    db_path: Path
+    policy_path: Path | None
+    base_url: str = "https://freedomhouse.org"
+    reports: Path = Path("reports")
+    webhook: str | None = None
+    command: str | None = None
+    min_interval: float = 1.0
+    timeout: float = 30.0
+
+
+def previous_poll(now: datetime) -> datetime:
+    """The latest scheduled poll at or before `now` (a pure function of the calendar)."""
+    start = now - timedelta(days=32)
+    latest = None
+    for trigger in TRIGGERS.values():
+        t = trigger.get_next_fire_time(None, start)
+        while t is not None and t <= now:
+            latest = t if latest is None or t > latest else latest
+            t = trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+    return latest
+
+
+def missed(last_run: datetime | None, now: datetime) -> bool:
+    """True when a scheduled poll fell between the last run and now (the daemon was down)."""
+    due = previous_poll(now)
+    return due is not None and (last_run is None or last_run < due)
+
+
+class Lock:
+    """An exclusive, non-blocking lock: a second `sovereign schedule` exits with a message."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise UserError(f"sovereign schedule is already running ({holder}); lock {self.path}") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def poll(settings: Settings, trigger: str = "schedule") -> dict:
+    """One scheduled refresh from the web; every run is recorded in `runs`."""
+    from scrapers.http import PoliteClient
+    from sovereign import pipeline, paths, report
+    from sovereign.policy import load_policy
+
+    policy = load_policy(settings.policy_path or paths.POLICY)
+    db = store.open_db(settings.db_path)
+    run = store.start_run(db, trigger, f"refresh --source web --base-url {settings.base_url}")
+    try:
+        client = PoliteClient(min_interval=settings.min_interval, timeout=(min(settings.timeout, 10.0), settings.timeout))
+        outcome, info = pipeline.refresh_web(db, settings.db_path, policy, client, settings.base_url)
+    except Exception as exc:
+        store.finish_run(db, run, "failed", str(exc))
+        log.error("scheduled refresh failed: %s", exc)
+        db.close()
+        return {"outcome": "failed", "message": str(exc)}
+    new = sorted(e for e, v in outcome.editions.items() if v == "new")
+    result = {"outcome": "new edition" if new else ("revised" if outcome.changed else "unchanged"),
+              "editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
+              "http_status": info["status"]}
+    if new and outcome.versions:
+        conn = store.connect_readonly(settings.db_path)
+        version = conn.execute("SELECT id, edition, state, reason FROM list_versions WHERE id = ?",
+                               [outcome.versions[-1]]).fetchone()
+        built = report.build(conn, policy, None, f"v{version['id']}")
+        target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(report.to_html(report.with_charts(conn, built)), encoding="utf-8")
+        report.to_xlsx(built, target.with_suffix(".xlsx"))
+        result |= {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
+                   "reason": version["reason"], "report": str(target)}
+        notify(settings, result)
+    store.finish_run(db, run, "ok", json.dumps(result, default=str), new[-1] if new else None)
+    log.info("scheduled refresh: %s", result["outcome"])
+    db.close()
+    return result
+
+
+def notify(settings: Settings, result: dict) -> None:
+    """Always a log line; a webhook POST and a command when configured. A failing notifier is logged,
+    never fatal: the edition and its report are already stored."""
+    text = (f"Freedom in the World {result['edition']}: list version {result['list_version']} is {result['state']}"
+            + (f" ({result['reason']})" if result.get("reason") else "") + f"; report {result['report']}")
+    log.warning("NEW EDITION: %s", text)
+    if settings.webhook:
+        import requests
+
+        try:
+            requests.post(settings.webhook, json=result | {"text": text}, timeout=10).raise_for_status()
+        except requests.RequestException as exc:
+            log.error("webhook %s failed: %s", settings.webhook, exc)
+    if settings.command:
+        env = os.environ | {"SOVEREIGN_EDITION": str(result["edition"]), "SOVEREIGN_REPORT": result["report"],
+                            "SOVEREIGN_STATE": result["state"], "SOVEREIGN_MESSAGE": text}
+        done = subprocess.run(settings.command, shell=True, env=env, capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            log.error("notify command exited %s: %s", done.returncode, done.stderr.strip()[:500])
+
+
+def last_scheduled_run(db_path: Path) -> datetime | None:
+    if not Path(db_path).exists():
+        return None
+    conn = store.connect_readonly(db_path)
+    row = conn.execute("SELECT MAX(started_at) FROM runs WHERE trigger IN ('schedule', 'catch-up')").fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def run_daemon(settings: Settings, once: bool = False) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    with Lock(settings.db_path.with_name(settings.db_path.name + ".schedule.lock")):
+        if once:
+            poll(settings, "manual")
+            return
+        if missed(last_scheduled_run(settings.db_path), datetime.now(UTC)):
+            log.info("a scheduled poll was missed while the scheduler was down: polling now")
+            poll(settings, "catch-up")
+        scheduler = BlockingScheduler(timezone=UTC)
+        for name, trigger in TRIGGERS.items():
+            scheduler.add_job(poll, trigger, args=[settings], id=name, coalesce=True, max_instances=1,
+                              misfire_grace_time=MISFIRE_GRACE[name])
+        log.info("scheduler started; next polls: %s",
+                 ", ".join(f"{j.id} {j.trigger.get_next_fire_time(None, datetime.now(UTC))}" for j in scheduler.get_jobs()))
+        scheduler.start()
