@@ -106,6 +106,7 @@ def test_lookup_page_in_a_real_browser(server):
         page.fill("#q", "XS2100000012")
         page.click("#go")
         page.wait_for_selector("#card.no")
+        assert page.inner_text("#status") == "unknown issuer"  # this database has no issuer register
         page.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=True)
         assert errors == []
         browser.close()
