@@ -10,11 +10,13 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from sovereign import methodology as m
 from sovereign.errors import UserError
+
+if TYPE_CHECKING:  # sqlite-utils (and the numpy it loads) stays off the desk-lookup path
+    import sqlite_utils
 
 SCORE_COLUMNS = (
     "region", "status_pub", "pr_rating_pub", "cl_rating_pub", *m.INDICATOR_COLUMNS, *m.SUBCATEGORY_MAX,
@@ -123,6 +125,8 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
     if not create and not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
     path.parent.mkdir(parents=True, exist_ok=True)
+    import sqlite_utils
+
     try:
         db = sqlite_utils.Database(path)
         db.execute("PRAGMA foreign_keys = ON")

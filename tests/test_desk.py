@@ -210,3 +210,16 @@ def test_history(cli):
     assert len(rows) == 53
     code, out, _ = cli("history", "Mali")
     assert "1997  F" in out  # FH's published status stands before 2004
+
+
+def test_check_stays_light(loaded_db):
+    """The desk's `check` must start fast: none of the heavy libraries may load on its path."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sovereign.cli import main\n"
+            f"try:\n    main(['--db', {str(loaded_db)!r}, 'check', 'NL'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('polars', 'sqlite_utils', 'numpy', 'fastapi', 'pycountry', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
