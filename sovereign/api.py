@@ -11,7 +11,6 @@ import enum
 import hmac
 import json
 import os
-import sqlite3
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -189,11 +188,6 @@ def create_app(db_path: Path | None = None, policy_path: Path | None = None) -> 
     def mandate_of(name) -> object:
         return policy.mandate(getattr(name, "value", name)) if name else None
 
-    def day(value: date | None) -> date | None:
-        if value and value > date.today():
-            raise NotFound(f"as_of {value}: no list is known to be in force on a future date")
-        return value
-
     @app.get("/api/v1/ping", include_in_schema=False)
     async def ping() -> dict:
         return {"ok": True}
@@ -233,7 +227,7 @@ def create_app(db_path: Path | None = None, policy_path: Path | None = None) -> 
     async def check(identifier: str, as_of: date | None = None, mandate: Mandate | None = None) -> Response:
         def compute() -> dict:
             with snapshot() as conn:
-                return lookup.check(conn, [identifier], None, day(as_of), mandate_of(mandate))[0]
+                return lookup.check(conn, [identifier], None, as_of, mandate_of(mandate))[0]
 
         return cached((identifier, as_of, getattr(mandate, "value", None)), compute)
 
@@ -259,7 +253,7 @@ def create_app(db_path: Path | None = None, policy_path: Path | None = None) -> 
         from sovereign.screen import screen
 
         with snapshot() as conn:
-            return screen(conn, frame, column, day(as_of), None, mandate_of(mandate)).to_dicts()
+            return screen(conn, frame, column, as_of, None, mandate_of(mandate)).to_dicts()
 
     def _list(conn, version, mandate: str | None, on: date | None) -> dict:
         rows = lookup.list_entries(conn, version, on, mandate_of(mandate))
@@ -270,8 +264,7 @@ def create_app(db_path: Path | None = None, policy_path: Path | None = None) -> 
     @app.get("/api/v1/lists/current", response_model=ListVersion, responses=ERRORS)
     def list_current(mandate: Mandate | None = None, as_of: date | None = None) -> dict:
         with snapshot() as conn:
-            on = day(as_of)
-            return _list(conn, lookup.pick_version(conn, None, on), mandate, on)
+            return _list(conn, lookup.pick_version(conn, None, as_of), mandate, as_of)
 
     @app.get("/api/v1/lists/{edition}", response_model=ListVersion, responses=ERRORS)
     def list_edition(edition: int = PathParam(ge=1900, le=2200), mandate: Mandate | None = None) -> dict:
@@ -334,13 +327,13 @@ def create_app(db_path: Path | None = None, policy_path: Path | None = None) -> 
     @app.post("/api/v1/admin/refresh", dependencies=[Depends(admin)], responses=ERRORS)
     def admin_refresh(body: RefreshRequest) -> dict:
         from scrapers.http import PoliteClient
-        from sovereign import pipeline
+        from sovereign import acquire, pipeline
 
         def work(db):
             if body.source == "bundled":
                 outcome = pipeline.refresh_bundled(db, db_path, policy)
             else:
-                outcome, _ = pipeline.refresh_web(db, db_path, policy, PoliteClient(), body.base_url)
+                outcome, _ = acquire.refresh_web(db, db_path, policy, PoliteClient(), body.base_url)
             return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions}
 
         return record(body.actor, "refresh", body.model_dump(), work)

@@ -55,14 +55,6 @@ def _any_date(value: str | None, what: str) -> date | None:
         raise UserError(f"{what} {value!r}: expected a date as YYYY-MM-DD") from None
 
 
-def _parse_date(value: str | None, what: str = "--as-of") -> date | None:
-    """A lookup date: a list in force is known up to today, not after."""
-    parsed = _any_date(value, what)
-    if parsed and parsed > date.today():
-        raise UserError(f"{what} {value}: a date in the future has no list in force yet; give today or earlier")
-    return parsed
-
-
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="SOVEREIGN_DB", help="Database file (default: sovereign.db in the user data directory).")
 @click.option("--policy", envvar="SOVEREIGN_POLICY", help="Policy TOML (default: data/policy.toml).")
@@ -94,8 +86,7 @@ def refresh(ctx: click.Context, source: str, base_url: str, with_details: bool, 
     if source not in ("bundled", "web", "workbooks") and not Path(source).is_file():
         raise UserError(f"--source {source!r}: expected bundled, web, workbooks or an existing file")
     db = store.open_db(path)
-    run = store.start_run(db, "manual", f"refresh --source {source}")
-    try:
+    with store.recorded_run(db, "manual", f"refresh --source {source}") as run:
         if source == "bundled":
             outcome = pipeline.refresh_bundled(db, path, policy)
             _bundled_summary(path, outcome)
@@ -104,12 +95,7 @@ def refresh(ctx: click.Context, source: str, base_url: str, with_details: bool, 
         else:
             outcome = pipeline.import_file(db, path, Path(source), policy)
             _import_summary(db, Path(source), outcome)
-    except Exception as exc:
-        store.finish_run(db, run, "failed", str(exc))
-        raise
-    editions = sorted(e for e, v in outcome.editions.items() if v in ("new", "revised"))
-    store.finish_run(db, run, "ok" if outcome.changed else "unchanged",
-                     json.dumps(outcome.editions, default=str), editions[-1] if editions else None)
+        outcome.record(run)
     _print_in_force(store.connect_readonly(path))
     click.echo(_verify_line(_verify_report(db)))
     db.close()
@@ -131,12 +117,12 @@ def _bundled_summary(path: Path, outcome) -> None:
 def _refresh_online(db, path: Path, policy, source: str, base_url: str, with_details: bool,
                     user_agent: str | None, min_interval: float, timeout: float):
     from scrapers.http import DEFAULT_AGENT, PoliteClient
-    from sovereign import pipeline
+    from sovereign import acquire, pipeline
 
     client = PoliteClient(user_agent=user_agent or DEFAULT_AGENT, min_interval=min_interval,
                           timeout=(min(timeout, 10.0), timeout))
     if source == "workbooks":
-        outcomes = pipeline.refresh_workbooks(db, path, policy, client, base_url)
+        outcomes = acquire.refresh_workbooks(db, path, policy, client, base_url)
         for o in outcomes:
             _import_summary(db, Path(o.source), o)
         merged = pipeline.Outcome(source=base_url)
@@ -150,7 +136,7 @@ def _refresh_online(db, path: Path, policy, source: str, base_url: str, with_det
         with click.progressbar(items, label=label, file=sys.stderr) as it:
             yield from it
 
-    outcome, info = pipeline.refresh_web(db, path, policy, client, base_url, with_details, bar)
+    outcome, info = acquire.refresh_web(db, path, policy, client, base_url, with_details, bar)
     click.echo(f"Fetched {info['url']}: HTTP {info['status']}, {client.requests_made} request(s)"
                + (f", {info['pages']} country pages" if with_details else "") + ".")
     if info["status"] == 304 and not outcome.editions:
@@ -173,19 +159,14 @@ def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
     policy = _policy(ctx)
     path = _db_path(ctx)
     db = store.open_db(path)
-    run = store.start_run(db, "manual", f"import {file.name}")
-    try:
+    with store.recorded_run(db, "manual", f"import {file.name}") as run:
         outcome = pipeline.import_file(db, path, file, policy, edition)
-    except Exception as exc:
-        store.finish_run(db, run, "failed", str(exc))
-        raise
-    by = _import_summary(db, file, outcome)
-    store.finish_run(db, run, "ok" if outcome.changed else "unchanged", json.dumps(by),
-                     max(by.get("new", [0]) + by.get("revised", [0])) or None)
+        _import_summary(db, file, outcome)
+        outcome.record(run)
     db.close()
 
 
-def _import_summary(db, file: Path, outcome) -> dict:
+def _import_summary(db, file: Path, outcome) -> None:
     by: dict[str, list[int]] = {}
     for e, what in sorted(outcome.editions.items()):
         by.setdefault(what, []).append(e)
@@ -197,7 +178,6 @@ def _import_summary(db, file: Path, outcome) -> dict:
     for v in outcome.versions:
         row = db.execute("SELECT edition, state, reason FROM list_versions WHERE id = ?", [v]).fetchone()
         click.echo(f"List version {v} for edition {row[0]}: {row[1]}." + (f" Held because: {row[2]}" if row[2] else ""))
-    return by
 
 
 def _span(editions: list[int]) -> str:
@@ -231,16 +211,9 @@ def _print_in_force(conn) -> None:
 
 
 def _verify_report(db) -> dict:
-    import polars as pl
+    from sovereign.pipeline import verify_stored
 
-    from sovereign.countries import read_errata
-    from sovereign.verify import report
-
-    scores = pl.DataFrame(list(db.query("SELECT * FROM scores")), infer_schema_length=None)
-    conflicts = pl.DataFrame(list(db.query('SELECT edition, entity, fh_name, field, "values", kept FROM conflicts')),
-                             schema={"edition": pl.Int64, "entity": pl.String, "fh_name": pl.String,
-                                     "field": pl.String, "values": pl.String, "kept": pl.String})
-    return report(scores, read_errata(), conflicts)
+    return verify_stored(db)
 
 
 def _verify_line(report: dict) -> str:
@@ -303,7 +276,7 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate
         raise UserError("give --edition or --as-of, not both")
     chosen = _policy(ctx).mandate(mandate) if mandate else None
     conn = _readonly(ctx)
-    on = _parse_date(as_of)
+    on = _any_date(as_of, "--as-of")
     version = lookup.pick_version(conn, edition, on)
     rows = lookup.list_entries(conn, version, on, chosen, excluded)
     columns = ["iso2", "name", "kind", "status", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
@@ -341,7 +314,7 @@ def check(ctx: click.Context, ids: tuple[str, ...], edition: int | None, as_of: 
     if edition is not None and as_of is not None:
         raise UserError("give --edition or --as-of, not both")
     chosen = _policy(ctx).mandate(mandate) if mandate else None
-    answers = lookup.check(_readonly(ctx), list(ids), edition, _parse_date(as_of), chosen)
+    answers = lookup.check(_readonly(ctx), list(ids), edition, _any_date(as_of, "--as-of"), chosen)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
     else:
@@ -504,7 +477,7 @@ def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str 
     chosen = _policy(ctx).mandate(mandate) if mandate else None
     conn = _readonly(ctx)
     holdings, col = read_holdings(file, column)
-    result = run_screen(conn, holdings, col, _parse_date(as_of), None, chosen)
+    result = run_screen(conn, holdings, col, _any_date(as_of, "--as-of"), None, chosen)
     write_result(result, output)
     counts = result.select(pl.col("eligible").sum().alias("ok"), (~pl.col("eligible")).sum().alias("no"),
                            (pl.col("iso2").is_null() & ~pl.col("eligible")).sum().alias("unresolved")).row(0)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from scrapers.freedomhouse.tidy import clean_name
+from sovereign.names import clean_name
 from sovereign import paths
 from sovereign.errors import SourceError, UnknownNames
 

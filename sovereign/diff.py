@@ -58,7 +58,7 @@ def _record(row: dict) -> dict:
     return out
 
 
-def watch(row: dict, edition: int) -> dict | None:
+def watch(row: dict) -> dict | None:
     """Where an entity stands against the Not Free line: one step away, or one step back."""
     prr, clr, pr, cl = row["pr_rating_after"], row["cl_rating_after"], row["pr_after"], row["cl_after"]
     if prr is None or clr is None or row["iso2_after"] is None:
@@ -116,7 +116,7 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
                 "name_after": r["fh_name_after"]} for r in both if r["fh_name_before"] != r["fh_name_after"]]
     watchlist = []
     for r in both + [r for r in rows if r["fh_name_before"] is None]:
-        w = watch(r, after["edition"])
+        w = watch(r)
         if w:
             watchlist.append(_record(r) | w)
     order = {"one step from exclusion": 0, "moving toward the threshold": 1, "close to re-entry": 2}

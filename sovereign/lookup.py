@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from sovereign import identifiers, paths, store
 from sovereign.errors import NotFound, UserError
+from sovereign.names import fold
 
 ANSWER_KEYS = ("query", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "effective_from",
                "reasons", "pr", "cl", "total", "pr_rating", "cl_rating", "no_new_buys_from", "divest_by", "mandate",
@@ -31,11 +32,6 @@ class Target:
     name: str
     issuer: dict | None = None
     unregistered: str | None = None  # a well-formed ISIN/LEI that is not in the register: why
-
-
-def fold(text: str) -> str:
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
-    return re.sub(r"\s+", " ", text).strip().rstrip("*").strip().casefold()
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +118,8 @@ def pick_version(conn: sqlite3.Connection, edition: int | None = None, as_of: da
             raise NotFound(f"no published list for edition {edition} (published editions: {span}; there is no 2002 edition)")
         return version
     on = as_of or date.today()
+    if on > date.today():
+        raise NotFound(f"{on.isoformat()}: no list is known to be in force on a future date; give today or earlier")
     version = store.version_in_force(conn, on.isoformat())
     if version is None:
         first = conn.execute("SELECT MIN(effective_from) FROM list_versions WHERE state = 'published'").fetchone()[0]

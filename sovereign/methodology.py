@@ -64,10 +64,6 @@ def status(pr_rating: int, cl_rating: int) -> str:
     return "NF"
 
 
-def freedom_rating(pr_rating: int, cl_rating: int) -> float:
-    return (pr_rating + cl_rating) / 2
-
-
 def electoral_democracy(edition: int, a: int, pr: int, cl: int) -> bool:
     """FH's electoral-democracy designation: A >= 7 and PR >= 20 (and CL >= 30 from 2018)."""
     ok = a >= 7 and pr >= 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import sqlite_utils
@@ -18,11 +17,11 @@ def add(db: sqlite_utils.Database, country: str, reason: str, decided_by: str, v
         raise UserError(f"--until {valid_to} is before --from {start}")
     if not reason.strip() or not decided_by.strip():
         raise UserError("an override needs a reason and who decided it")
-    db.conn.row_factory = sqlite3.Row
+    reader = store.connect_readonly(store.path_of(db))
     try:
-        target = lookup.resolve(db.conn, country)
+        target = lookup.resolve(reader, country)
     finally:
-        db.conn.row_factory = None
+        reader.close()
     if not target.iso2 or target.issuer:
         raise UserError(f"{country!r}: an override names a country (ISO code or name), not a security or a "
                         "territory without a code")

@@ -16,9 +16,19 @@ from pathlib import Path
 from sovereign import methodology as m
 from sovereign.errors import UserError
 
-BASE_KEYS = {"exclude_status", "unrated", "territories", "divest_days", "auto_publish"}
-GATE_KEYS = {"max_status_change_share", "max_entity_change"}
-MANDATE_KEYS = {"description", "exclude_status", "min_total", "min_pr", "min_cl", "exclude_countries", "unrated"}
+# Each table's keys and the TOML type each value must have; ranges are checked in check_policy.
+BASE_KEYS = {"exclude_status": "strings", "unrated": "string", "territories": "string", "divest_days": "integer",
+             "auto_publish": "boolean"}
+GATE_KEYS = {"max_status_change_share": "number", "max_entity_change": "integer"}
+MANDATE_KEYS = {"description": "string", "exclude_status": "strings", "min_total": "integer", "min_pr": "integer",
+                "min_cl": "integer", "exclude_countries": "strings", "unrated": "string"}
+TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+}
 
 
 @dataclass(frozen=True)
@@ -69,12 +79,13 @@ def load_policy(path: Path) -> Policy:
     unknown = set(raw) - {"base", "gate", "mandates"}
     if unknown:
         raise UserError(f"{name}: unknown table(s) {sorted(unknown)}; expected base, gate, mandates")
-    base, gate = raw.get("base", {}), raw.get("gate", {})
-    _known_keys(name, "[base]", base, BASE_KEYS)
-    _known_keys(name, "[gate]", gate, GATE_KEYS)
+    base = _table(name, "[base]", raw.get("base", {}), BASE_KEYS)
+    gate = _table(name, "[gate]", raw.get("gate", {}), GATE_KEYS)
+    if not isinstance(raw.get("mandates", {}), dict):
+        raise UserError(f"{name}: mandates must be tables such as [mandates.strict_pf]")
     mandates = []
     for mname, spec in raw.get("mandates", {}).items():
-        _known_keys(name, f"[mandates.{mname}]", spec, MANDATE_KEYS)
+        spec = _table(name, f"[mandates.{mname}]", spec, MANDATE_KEYS)
         mandates.append(Mandate(
             name=mname,
             description=spec.get("description", ""),
@@ -97,10 +108,18 @@ def load_policy(path: Path) -> Policy:
     return policy
 
 
-def _known_keys(file: str, table: str, spec: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(spec) - allowed)
+def _table(file: str, table: str, spec: object, keys: dict[str, str]) -> dict:
+    """A table of known keys whose values have the expected TOML types."""
+    if not isinstance(spec, dict):
+        raise UserError(f"{file}: {table} must be a table of keys, found {spec!r}")
+    unknown = sorted(set(spec) - set(keys))
     if unknown:
-        raise UserError(f"{file}: {table} has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        raise UserError(f"{file}: {table} has unknown key(s) {unknown}; allowed: {sorted(keys)}")
+    for key, value in spec.items():
+        if not TYPES[keys[key]](value):
+            raise UserError(f"{file}: {table} {key}: expected a {keys[key].replace('strings', 'list of strings')}, "
+                            f"found {value!r}")
+    return spec
 
 
 def check_policy(policy: Policy, file: str = "policy") -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sovereign import diff as d, store
+from sovereign import diff as d
 from sovereign.errors import NotFound, UserError
 from sovereign.policy import Policy
 
@@ -68,22 +68,16 @@ def build(conn: sqlite3.Connection, policy: Policy, from_spec: str | None = None
 
 
 def provenance(conn: sqlite3.Connection, editions: list[int]) -> dict:
-    from sovereign.countries import read_errata
-    from sovereign.verify import report
+    from sovereign.pipeline import verify_stored
 
     marks = ",".join("?" * len(editions))
     sources = [dict(r) for r in conn.execute(
         f"SELECT DISTINCT s.id, s.kind, s.uri, s.fetched_at, s.sha256, s.size, e.edition, e.revision, e.loaded_at "
         f"FROM editions e JOIN sources s ON s.id = e.source_id WHERE e.edition IN ({marks}) ORDER BY e.edition", editions)]
-    scores = pl.DataFrame([dict(r) for r in conn.execute(f"SELECT * FROM scores WHERE edition IN ({marks})", editions)],
-                          infer_schema_length=None)
-    conflicts = pl.DataFrame([dict(r) for r in conn.execute(
-        f'SELECT edition, fh_name, field, "values", kept FROM conflicts WHERE edition IN ({marks})', editions)],
-        schema={"edition": pl.Int64, "fh_name": pl.String, "field": pl.String, "values": pl.String, "kept": pl.String})
-    checked = report(scores, read_errata(), conflicts)
+    checked = verify_stored(conn, editions)
     return {"sources": sources, "verify": {"ok": checked["ok"], "editions": checked["editions"],
                                            "errors": checked["errors"], "known_errata": checked["known_errata"]},
-            "conflicts": conflicts.to_dicts(), "generated": date.today().isoformat()}
+            "conflicts": checked["source_conflicts"], "generated": date.today().isoformat()}
 
 
 def to_json(result: dict) -> str:
@@ -137,8 +131,6 @@ def to_markdown(r: dict) -> str:
 
 def to_html(r: dict) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
-
-    from sovereign import charts
 
     env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
     return env.get_template("report.html.j2").render(r=r, charts=r.get("charts", {}))

@@ -92,40 +92,47 @@ class Lock:
 def poll(settings: Settings, trigger: str = "schedule") -> dict:
     """One scheduled refresh from the web; every run is recorded in `runs`."""
     from scrapers.http import PoliteClient
-    from sovereign import pipeline, paths, report
+    from sovereign import acquire, paths
     from sovereign.policy import load_policy
 
     policy = load_policy(settings.policy_path or paths.POLICY)
     db = store.open_db(settings.db_path)
-    run = store.start_run(db, trigger, f"refresh --source web --base-url {settings.base_url}")
     try:
-        client = PoliteClient(min_interval=settings.min_interval, timeout=(min(settings.timeout, 10.0), settings.timeout))
-        outcome, info = pipeline.refresh_web(db, settings.db_path, policy, client, settings.base_url)
-    except Exception as exc:
-        store.finish_run(db, run, "failed", str(exc))
+        with store.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}") as run:
+            client = PoliteClient(min_interval=settings.min_interval,
+                                  timeout=(min(settings.timeout, 10.0), settings.timeout))
+            outcome, info = acquire.refresh_web(db, settings.db_path, policy, client, settings.base_url)
+            outcome.record(run)
+            new = sorted(e for e, v in outcome.editions.items() if v == "new")
+            result = {"outcome": "new edition" if new else ("revised" if outcome.changed else "unchanged"),
+                      "editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
+                      "http_status": info["status"]}
+            if new and outcome.versions:
+                result |= committee_report(settings, policy, outcome.versions[-1])
+                notify(settings, result)
+            run.message = json.dumps(result, default=str)
+    except Exception as exc:  # recorded in `runs`; the daemon goes on to the next poll
         log.error("scheduled refresh failed: %s", exc)
-        db.close()
         return {"outcome": "failed", "message": str(exc)}
-    new = sorted(e for e, v in outcome.editions.items() if v == "new")
-    result = {"outcome": "new edition" if new else ("revised" if outcome.changed else "unchanged"),
-              "editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
-              "http_status": info["status"]}
-    if new and outcome.versions:
-        conn = store.connect_readonly(settings.db_path)
-        version = conn.execute("SELECT id, edition, state, reason FROM list_versions WHERE id = ?",
-                               [outcome.versions[-1]]).fetchone()
-        built = report.build(conn, policy, None, f"v{version['id']}")
-        target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(report.to_html(report.with_charts(conn, built)), encoding="utf-8")
-        report.to_xlsx(built, target.with_suffix(".xlsx"))
-        result |= {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
-                   "reason": version["reason"], "report": str(target)}
-        notify(settings, result)
-    store.finish_run(db, run, "ok", json.dumps(result, default=str), new[-1] if new else None)
+    finally:
+        db.close()
     log.info("scheduled refresh: %s", result["outcome"])
-    db.close()
     return result
+
+
+def committee_report(settings: Settings, policy, version_id: int) -> dict:
+    """The report of a new list version, HTML and XLSX, in the reports folder."""
+    from sovereign import report
+
+    conn = store.connect_readonly(settings.db_path)
+    version = conn.execute("SELECT id, edition, state, reason FROM list_versions WHERE id = ?", [version_id]).fetchone()
+    built = report.build(conn, policy, None, f"v{version['id']}")
+    target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(report.to_html(report.with_charts(conn, built)), encoding="utf-8")
+    report.to_xlsx(built, target.with_suffix(".xlsx"))
+    return {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
+            "reason": version["reason"], "report": str(target)}
 
 
 def notify(settings: Settings, result: dict) -> None:
@@ -162,7 +169,9 @@ def run_daemon(settings: Settings, once: bool = False) -> None:
 
     with Lock(settings.db_path.with_name(settings.db_path.name + ".schedule.lock")):
         if once:
-            poll(settings, "manual")
+            result = poll(settings, "manual")
+            if result["outcome"] == "failed":
+                raise UserError(f"the poll failed (recorded in runs): {result['message']}")
             return
         if missed(last_scheduled_run(settings.db_path), datetime.now(UTC)):
             log.info("a scheduled poll was missed while the scheduler was down: polling now")

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import polars as pl
 
-from sovereign import identifiers, lookup, store
+from sovereign import lookup, store
 from sovereign.eligibility import apply_mandate, apply_overrides
 from sovereign.errors import UserError
 from sovereign.issuers import find_column, read_table
+from sovereign.names import fold
 
 ID_COLUMNS = ("isin", "lei", "iso2", "country", "issuer_country", "identifier", "id")
 OUT_COLUMNS = ("iso2", "eligible", "status", "reason", "divest_by")
 
 
 def _key(expr: pl.Expr) -> pl.Expr:
-    return (expr.str.replace_all("\u2019", "'").str.replace_all(r"\s+", " ").str.strip_chars()
-            .str.strip_chars_end("*").str.strip_chars().str.to_uppercase())
+    """sovereign.names.fold, upper-cased like ISINs and codes; only ever run on distinct values."""
+    return expr.map_elements(lambda v: fold(v).upper(), return_dtype=pl.String)
 
 
 def resolution_table(conn: sqlite3.Connection) -> pl.DataFrame:
@@ -102,21 +103,14 @@ def screen(conn: sqlite3.Connection, holdings: pl.DataFrame, column: str, as_of:
 
 
 def why_unresolved(conn: sqlite3.Connection, key: str | None) -> str:
-    """In the desk's words: what was wrong with an identifier no table knew."""
+    """In the desk's words, what was wrong with an identifier no table knew: `lookup.resolve` says."""
     if not key:
         return "no identifier in this row: not eligible"
-    if identifiers.looks_like_isin(key):
-        if not identifiers.valid_isin(key):
-            return f"{key} is not a valid ISIN (check digit): not eligible"
-        try:
-            return lookup.resolve(conn, key).unregistered + ": not eligible"
-        except UserError as exc:
-            return f"{exc}: not eligible"
-    if identifiers.looks_like_lei(key):
-        ok = identifiers.valid_lei(key)
-        return (f"LEI {key} is not in the issuer register" if ok else f"{key} is not a valid LEI (check digits)") \
-            + ": not eligible"
-    return f"{key!r} is not a known ISIN, LEI, country code or country name: not eligible"
+    try:
+        target = lookup.resolve(conn, key)
+    except UserError as exc:
+        return f"{exc}: not eligible"
+    return f"{target.unregistered or f'{key!r} names nothing on this list'}: not eligible"
 
 
 def read_holdings(path: Path, column: str | None) -> tuple[pl.DataFrame, str]:
@@ -140,10 +134,8 @@ def write_result(frame: pl.DataFrame, out: Path | None) -> None:
 
         frame.write_csv(sys.stdout)
         return
-    suffix = out.suffix.lower()
-    if suffix == ".parquet":
-        frame.write_parquet(out)
-    elif suffix == ".xlsx":
-        frame.write_excel(out)
-    else:
-        frame.write_csv(out)
+    writers = {".parquet": frame.write_parquet, ".xlsx": frame.write_excel}
+    try:
+        writers.get(out.suffix.lower(), frame.write_csv)(out)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,9 +127,12 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
     path = Path(path)
     if not create and not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
-    path.parent.mkdir(parents=True, exist_ok=True)
     import sqlite_utils
 
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the database folder {path.parent}: {exc.strerror}") from None
     try:
         db = sqlite_utils.Database(path)
         db.execute("PRAGMA foreign_keys = ON")
@@ -135,7 +141,7 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
             db.enable_wal()
         migrate(db)
     except sqlite3.DatabaseError as exc:
-        raise UserError(f"{path}: not a sovereign database ({exc})") from None
+        raise UserError(f"{path}: not a sovereign database, or not writable ({exc})") from None
     return db
 
 
@@ -153,7 +159,15 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
         raise UserError(f"{path}: not a sovereign database ({exc})") from None
     if version == 0:
         raise UserError(f"{path}: empty database: run `sovereign refresh --source bundled` first")
+    if version < len(MIGRATIONS):
+        raise UserError(f"{path}: written by an older sovereign (schema {version} of {len(MIGRATIONS)}); "
+                        "run `sovereign refresh --source bundled` once to migrate it")
     return conn
+
+
+def path_of(db: sqlite_utils.Database) -> Path:
+    """The file behind a write connection, for opening a read-only one beside it."""
+    return Path(db.execute("PRAGMA database_list").fetchone()[2])
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -191,17 +205,33 @@ def add_source(db: sqlite_utils.Database, kind: str, uri: str, sha256: str, size
     return table.last_pk, True
 
 
-def start_run(db: sqlite_utils.Database, trigger: str, command: str) -> int:
+@dataclass
+class Run:
+    """What a recorded run ends with; set by the code inside `recorded_run`."""
+    outcome: str = "ok"
+    message: str = ""
+    edition: int | None = None
+
+
+@contextmanager
+def recorded_run(db: sqlite_utils.Database, trigger: str, command: str) -> Iterator[Run]:
+    """A `runs` row that is always finished: with what the block set, or `failed` and why."""
     table = db["runs"]
     with db.atomic():
         table.insert({"trigger": trigger, "command": command, "started_at": now()})
-    return table.last_pk
+    run_id, run = table.last_pk, Run()
 
+    def finish(outcome: str, message: str, edition: int | None) -> None:
+        with db.atomic():
+            table.update(run_id, {"finished_at": now(), "outcome": outcome, "message": message[:4000],
+                                  "edition_found": edition})
 
-def finish_run(db: sqlite_utils.Database, run_id: int, outcome: str, message: str, edition: int | None = None) -> None:
-    with db.atomic():
-        db["runs"].update(run_id, {"finished_at": now(), "outcome": outcome, "message": message[:4000],
-                                   "edition_found": edition})
+    try:
+        yield run
+    except BaseException as exc:
+        finish("failed", str(exc) or exc.__class__.__name__, None)
+        raise
+    finish(run.outcome, run.message, run.edition)
 
 
 def version_in_force(conn: sqlite3.Connection | sqlite_utils.Database, on: str) -> sqlite3.Row | tuple | None:

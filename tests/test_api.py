@@ -64,7 +64,7 @@ def test_lists_history_diff_health(client):
 def test_screen_json_and_upload(client, tmp_path):
     rows = client.post("/api/v1/screen", json={"ids": ["NL", "TR", "Narnia", ""]}).json()
     assert [r["eligible"] for r in rows] == [True, False, False, False]
-    assert "not a known" in rows[2]["reason"]
+    assert "no country or territory of that name" in rows[2]["reason"]
     files = {"file": ("h.csv", b"portfolio,country\nA,Netherlands\nB,India\n", "text/csv")}
     rows = client.post("/api/v1/screen/file", files=files, params={"mandate": "strict_pf"}).json()
     assert [(r["portfolio"], r["eligible"]) for r in rows] == [("A", True), ("B", False)]

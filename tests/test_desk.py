@@ -180,6 +180,7 @@ def test_screen_by_country_column_and_mandate(desk, tmp_path):
 
 
 @pytest.mark.parametrize("content,args,message", [
+    ("isin\nNL0011223342\n", ["-o", "/proc/no-such-folder/out.csv"], "cannot write /proc/no-such-folder/out.csv"),
     ("isin\n", [], "no holdings rows"),
     ("foo,bar\n1,2\n", [], "no identifier column found"),
     ("isin\nNL0011223342\n", ["--column", "ISIN_CODE"], "no column 'ISIN_CODE'"),

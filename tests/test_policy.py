@@ -43,6 +43,11 @@ def test_default_policy_loads():
     ("[base]\nterritories = 'parent'\n", "expected 'own' or 'stricter'"),
     ("[base\n", "not valid TOML"),
     ("[extra]\n", "unknown table(s) ['extra']"),
+    ("[mandates.x]\nexclude_countries = 5\n", "[mandates.x] exclude_countries: expected a list of strings, found 5"),
+    ("mandates = 5\n", "mandates must be tables"),
+    ("base = 5\n", "[base] must be a table of keys, found 5"),
+    ("[gate]\nmax_status_change_share = 'a'\n", "[gate] max_status_change_share: expected a number, found 'a'"),
+    ("[base]\nauto_publish = 'yes'\n", "[base] auto_publish: expected a boolean, found 'yes'"),
 ])
 def test_bad_policies_are_refused_naming_table_and_key(tmp_path, text, message):
     with pytest.raises(UserError) as err:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import pytest
@@ -127,7 +126,7 @@ def test_check_unrated_country_is_not_eligible(cli):
     (["check", "NL", "--edition", "2002"], "no published list for edition 2002"),
     (["check", "NL", "--as-of", "1960-01-01"], "no list was in force on 1960-01-01: the first took effect on 1973-03-01"),
     (["check", "NL", "--as-of", "2026-13-01"], "expected a date as YYYY-MM-DD"),
-    (["check", "NL", "--as-of", "2999-01-01"], "a date in the future"),
+    (["check", "NL", "--as-of", "2999-01-01"], "no list is known to be in force on a future date"),
     (["list", "--edition", "1900"], "no published list for edition 1900"),
 ])
 def test_bad_lookups_exit_2_without_traceback(cli, args, message):
@@ -242,6 +241,25 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
     assert {"overrides", "issuers", "securities"} <= set(db.table_names())
     db.close()
+
+
+def test_lookups_on_an_older_schema_say_how_to_migrate(tmp_path):
+    from sovereign import store
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in store.statements(store.MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    code, _, err = Cli(path)("check", "NL")
+    assert code == 2 and "older sovereign (schema 1 of" in err and "to migrate it" in err
+
+
+def test_an_unwritable_database_folder_is_a_clear_error():
+    code, _, err = Cli("/proc/no-such-folder/sovereign.db")("refresh")
+    assert code == 2 and "cannot create the database folder /proc/no-such-folder" in err
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):

@@ -3,7 +3,6 @@ SIGKILL at random points, the scheduler, and schemathesis over the OpenAPI schem
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -280,3 +279,17 @@ def test_schemathesis_finds_no_500_and_no_schema_violation(loaded_db):
         fuzz()
     assert calls > 200
     assert failures == [], "\n".join(failures[:10])
+
+
+def test_a_report_that_cannot_be_written_fails_the_run_and_keeps_the_edition(fresh_db, tmp_path):
+    rows = edition_2027(read_workbook(ALL_DATA))
+    with FHSite() as site:
+        site.publish(rows, 2027, details=False)
+        code, _, err = Cli(fresh_db)("schedule", "--once", "--base-url", site.url, "--min-interval", "0",
+                                     "--reports", "/proc/no-such-folder/reports")
+    assert code == 2 and "the poll failed" in err
+    conn = sqlite3.connect(fresh_db)
+    run = conn.execute("SELECT outcome, finished_at, message FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    assert run[0] == "failed" and run[1] is not None and "no-such-folder" in run[2]
+    # the refresh itself had committed: the proposed list is there for the committee
+    assert conn.execute("SELECT state FROM list_versions WHERE edition = 2027").fetchone()[0] == "proposed"

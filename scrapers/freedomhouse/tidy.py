@@ -12,6 +12,7 @@ import polars as pl
 
 from sovereign import methodology as m
 from sovereign.errors import SourceError
+from sovereign.names import clean_name
 
 SUBCATEGORIES = tuple(m.SUBCATEGORY_MAX)
 INT_COLUMNS = (
@@ -32,14 +33,6 @@ TIDY_SCHEMA: dict[str, pl.DataType] = {
 MISSING = {"", "-", "–", "n/a", "N/A"}
 STATUS_WORDS = {"free": "F", "partly free": "PF", "not free": "NF", "f": "F", "pf": "PF", "nf": "NF"}
 _SPACES = re.compile(r"\s+")
-
-
-def clean_name(name: str | None) -> str | None:
-    """FH names as the mapping knows them: curly apostrophes straightened, spaces folded, no `*`."""
-    if name is None:
-        return None
-    name = name.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
-    return _SPACES.sub(" ", name).strip().rstrip("*").strip()
 
 
 def clean_header(text: object) -> str:
