@@ -14,10 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from sovereign.errors import UserError
-
-DEFAULT_AGENT = "sovereign/0.1 (sovereign bond exclusion list; contact: sovereign-ops@example.org)"
-
+from fiw.errors import UserError
 
 class FetchError(UserError):
     """A page could not be fetched; says which URL and why, in one line."""
@@ -45,7 +42,9 @@ class Fetched:
 
 @dataclass
 class PoliteClient:
-    user_agent: str = DEFAULT_AGENT
+    """One per run. The User-Agent has no default: every caller passes the configured one."""
+
+    user_agent: str
     min_interval: float = 1.0
     timeout: tuple[float, float] = (5.0, 30.0)
     retries: int = 3

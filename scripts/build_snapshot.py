@@ -28,8 +28,9 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scrapers.freedomhouse import read_scores_csv, read_workbook  # noqa: E402
-from scrapers.freedomhouse.tidy import TIDY_SCHEMA, INT_COLUMNS  # noqa: E402
-from sovereign import methodology as m, paths  # noqa: E402
+from fiw.tidy import TIDY_SCHEMA, INT_COLUMNS  # noqa: E402
+from fiw import methodology as m  # noqa: E402
+from sovereign import paths  # noqa: E402
 from sovereign.countries import normalise, read_errata  # noqa: E402
 
 RATINGS = "Country_and_Territory_Ratings_and_Statuses_FIW_1973-2024.xlsx"

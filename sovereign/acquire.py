@@ -1,68 +1,126 @@
-"""Acquiring an edition from freedomhouse.org (or a mirror): conditional fetches whose bytes are
-archived, the scores table, the country pages (resumable), and the workbooks on FH's data page.
+"""Acquiring an edition: the bundled snapshot, FH's site (or a mirror), or an operator's file.
 
-Each ends in `pipeline.ingest`, so validation, the anomaly gate and the one-transaction write are
-the same as for a file an operator hands in.
+Each source yields `Payload`s (a tidy, validated frame and the raw bytes behind it) for
+`pipeline.refresh`. Web fetches are conditional and their bytes archived with their URL and hash;
+country pages are kept as they arrive, so an interrupted `--with-details` run resumes.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import sqlite_utils
 
-from sovereign import methodology, store
+from fiw import methodology
+from fiw.errors import SourceError, UserError
 from sovereign.countries import read_errata
-from sovereign.pipeline import Outcome, archive, ingest, prepare
-from sovereign.policy import Policy
+from sovereign.pipeline import Payload, archive
+from sovereign.store import reads, writes
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from scrapers.http import Fetched, PoliteClient
+    from sovereign.settings import Settings
 
 SCORES_PATH = "/countries/freedom-world/scores"
 DATA_PAGE_PATH = "/report/freedom-world"
+SOURCES = ("bundled", "web", "workbooks")
 
 
-def _validators(db: sqlite_utils.Database, url: str) -> tuple[str | None, str | None, bytes | None, str | None]:
-    row = db.execute("SELECT etag, last_modified, path, fetched_at FROM http_validators WHERE url = ?", [url]).fetchone()
-    if not row or not Path(row[2]).exists():
-        return None, None, None, None
-    return row[0], row[1], Path(row[2]).read_bytes(), row[3]
+def check_source(source: str) -> None:
+    if source not in SOURCES and not Path(source).is_file():
+        raise UserError(f"--source {source!r}: expected bundled, web, workbooks or an existing file")
 
 
-def _remember(db: sqlite_utils.Database, db_path: Path, fetched, kind: str, suffix: str) -> int:
+def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: dict[str, Any], *,
+             edition: int | None = None, with_details: bool = False,
+             progress: Callable | None = None) -> Iterator[Payload]:
+    """What `source` holds, parsed and validated; `info` collects what fetching saw."""
+    check_source(source)
+    if source == "bundled":
+        yield bundled()
+    elif source == "web":
+        client = settings.client()
+        try:
+            yield from web(db, settings, client, info, with_details, progress)
+        finally:
+            info["requests"] = client.requests_made
+    elif source == "workbooks":
+        client = settings.client()
+        try:
+            yield from workbooks(db, settings, client)
+        finally:
+            info["requests"] = client.requests_made
+    else:
+        yield operator_file(Path(source), edition)
+
+
+def bundled() -> Payload:
+    from sovereign import paths
+    from sovereign.pipeline import read_bundled
+
+    tidy, raw, manifest, conflicts = read_bundled()
+    return Payload(tidy, raw, "bundled", f"data/{paths.SCORES.name}", ".csv",
+                   conflicts=conflicts.to_dicts(), manifest=manifest)
+
+
+def operator_file(path: Path, edition: int | None = None) -> Payload:
+    """An operator's file: any FH workbook (by its sheets) or a scores CSV in the web table's layout."""
+    from scrapers.freedomhouse import read_scores_csv, read_workbook
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    errata = read_errata()
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        frame = read_workbook(path, data=raw, errata=errata)
+    else:
+        frame = read_scores_csv(path, edition=edition, data=raw, errata=errata)
+    return Payload(frame.drop("row"), raw, "file", path.name, path.suffix.lower())
+
+
+def remember(db: sqlite_utils.Database, db_path: Path, fetched: Fetched, kind: str, suffix: str) -> int:
     """Archive a fetched payload (bytes, sha256, URL, time) and its validators; returns the source id."""
     sha = hashlib.sha256(fetched.content).hexdigest()
     path = archive(db_path, fetched.content, sha, suffix)
-    source_id, _ = store.add_source(db, kind, fetched.url, sha, len(fetched.content), path,
-                                    {"content_type": fetched.content_type})
-    db["http_validators"].upsert({"url": fetched.url, "etag": fetched.etag, "last_modified": fetched.last_modified,
-                                  "sha256": sha, "path": path, "fetched_at": store.now()}, pk="url")
+    source_id, _ = writes.add_source(db, kind, fetched.url, sha, len(fetched.content), path,
+                                     {"content_type": fetched.content_type})
+    writes.remember_validator(db, fetched.url, fetched.etag, fetched.last_modified, sha, path)
     return source_id
 
 
-def fetch_page(db, db_path: Path, client, url: str, expect: str = "text/html", reuse_since: str | None = None):
+def fetch_page(db: sqlite_utils.Database, client: PoliteClient, url: str, expect: str = "text/html",
+               reuse_since: str | None = None) -> Fetched:
     """A conditional GET; a page fetched since `reuse_since` is taken from the archive with no request."""
-    etag, modified, stored, fetched_at = _validators(db, url)
-    if stored is not None and reuse_since and fetched_at and fetched_at >= reuse_since:
-        from scrapers.http import Fetched
+    from scrapers.http import Fetched
 
-        return Fetched(url, 304, stored, expect, etag, modified)
-    return client.get(url, etag, modified, stored, expect=expect)
+    known = reads.validator(db, url)
+    if not known or not Path(known["path"]).exists():
+        return client.get(url, expect=expect)
+    stored = Path(known["path"]).read_bytes()
+    if reuse_since and known["fetched_at"] and known["fetched_at"] >= reuse_since:
+        return Fetched(url, 304, stored, expect, known["etag"], known["last_modified"])
+    return client.get(url, known["etag"], known["last_modified"], stored, expect=expect)
 
 
-def refresh_web(db: sqlite_utils.Database, db_path: Path, policy: Policy, client, base_url: str,
-                with_details: bool = False, progress=None) -> tuple[Outcome, dict]:
-    """FH's scores table (and country pages) -> validate -> map -> score -> store -> list, one transaction."""
-    from datetime import datetime, timedelta, timezone
-
+def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
+        with_details: bool, progress: Callable | None) -> Iterator[Payload]:
+    """FH's scores table (and, with details, every country page); nothing when the table is unchanged."""
     from scrapers.freedomhouse.country_page import parse_country_page
     from scrapers.freedomhouse.scores_page import parse_scores_page
 
-    url = base_url.rstrip("/") + SCORES_PATH
-    fetched = fetch_page(db, db_path, client, url)
-    info = {"url": url, "status": fetched.status, "pages": 0, "disagreements": []}
+    base = settings.base_url.rstrip("/")
+    url = base + SCORES_PATH
+    fetched = fetch_page(db, client, url)
+    info |= {"url": url, "status": fetched.status, "pages": 0, "disagreements": []}
     if fetched.status == 304 and not with_details:
-        return Outcome(source=url), info
+        return
     page = parse_scores_page(fetched.content, url, read_errata())
     tidy, conflicts = page.frame, []
     if with_details:
@@ -70,25 +128,21 @@ def refresh_web(db: sqlite_utils.Database, db_path: Path, policy: Policy, client
         details = {}
         names = sorted(page.slugs)
         for name in (progress(names, label="country pages") if progress else names):
-            page_url = f"{base_url.rstrip('/')}/country/{page.slugs[name]}/freedom-world/{page.edition}"
-            got = fetch_page(db, db_path, client, page_url, reuse_since=since)
+            page_url = f"{base}/country/{page.slugs[name]}/freedom-world/{page.edition}"
+            got = fetch_page(db, client, page_url, reuse_since=since)
             with db.atomic():  # kept as fetched, so an interrupted run resumes from here
-                _remember(db, db_path, got, "web", ".html")
+                remember(db, settings.db, got, "web", ".html")
             details[name] = parse_country_page(got.content, page_url)
             info["pages"] += 1
         tidy, conflicts = merge_details(tidy, details, page.edition)
         info["disagreements"] = conflicts
-    scored = prepare(tidy, url)
-    entities = scored.select("fh_name", "entity").rows()
-    conflict_rows = [c | {"entity": dict(entities).get(c["fh_name"], c["fh_name"])} for c in conflicts]
-    outcome = ingest(db, db_path, scored, fetched.content, "web", url, ".html", policy, conflict_rows,
-                     before_commit=lambda _sid: _remember(db, db_path, fetched, "web", ".html"))
-    return outcome, info
+    yield Payload(tidy, fetched.content, "web", url, ".html", conflicts=conflicts,
+                  on_commit=lambda db_: remember(db_, settings.db, fetched, "web", ".html"))
 
 
 def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) -> tuple[pl.DataFrame, list[dict]]:
     """Indicators from the country pages, where their aggregates agree with the table's."""
-    from scrapers.freedomhouse.tidy import validate
+    from fiw.tidy import validate
 
     rows, conflicts = [], []
     by_name = {r["fh_name"]: r for r in tidy.iter_rows(named=True)}
@@ -98,8 +152,9 @@ def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) ->
             continue
         disagree = [(k, base[k], d[k]) for k in ("pr", "cl", "status_pub") if d.get(k) is not None and d[k] != base[k]]
         if disagree:
-            conflicts += [{"edition": edition, "fh_name": name, "field": k, "values": f"scores table: {a}; country page: {b}",
-                           "kept": "scores table"} for k, a, b in disagree]
+            conflicts += [{"edition": edition, "fh_name": name, "field": k,
+                           "values": f"scores table: {a}; country page: {b}", "kept": "scores table"}
+                          for k, a, b in disagree]
             continue
         extra = {c: d[c] for c in methodology.INDICATOR_COLUMNS} | {"add_q": d.get("add_q", 0)}
         for sub, parts in methodology.INDICATORS.items():
@@ -109,25 +164,22 @@ def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) ->
         return tidy, conflicts
     add = pl.DataFrame(rows).cast({c: pl.Int16 for c in rows[0] if c != "fh_name"})
     merged = tidy.drop([c for c in add.columns if c != "fh_name"]).join(add, on="fh_name", how="left").select(tidy.columns)
-    validate(merged.with_row_index("row", 1).with_columns(pl.col("row").cast(pl.Int32)), "country pages", None, read_errata())
+    validate(merged.with_row_index("row", 1).with_columns(pl.col("row").cast(pl.Int32)), "country pages", None,
+             read_errata())
     return merged, conflicts
 
 
-def refresh_workbooks(db: sqlite_utils.Database, db_path: Path, policy: Policy, client, base_url: str) -> list[Outcome]:
-    """The workbooks linked from FH's data page, each read by its sheets and ingested."""
-    from scrapers.freedomhouse.discover import workbook_links
+def workbooks(db: sqlite_utils.Database, settings: Settings, client: PoliteClient) -> Iterator[Payload]:
+    """The workbooks linked from FH's data page, each read by its sheets."""
     from scrapers.freedomhouse import read_workbook
+    from scrapers.freedomhouse.discover import workbook_links
 
-    page_url = base_url.rstrip("/") + DATA_PAGE_PATH
-    links = workbook_links(fetch_page(db, db_path, client, page_url).content, page_url)
+    page_url = settings.base_url.rstrip("/") + DATA_PAGE_PATH
+    links = workbook_links(fetch_page(db, client, page_url).content, page_url)
     if not links:
-        from sovereign.errors import SourceError
-
         raise SourceError(page_url, ["no .xlsx links on FH's Freedom in the World data page"])
-    outcomes = []
     for link in links:
         got = client.get(link)
         name = Path(link).name
         tidy = read_workbook(Path(name), data=got.content, errata=read_errata()).drop("row")
-        outcomes.append(ingest(db, db_path, prepare(tidy, name), got.content, "web", link, ".xlsx", policy))
-    return outcomes
+        yield Payload(tidy, got.content, "web", link, ".xlsx")

@@ -32,7 +32,7 @@ def pr_cl_scatter(rows: list[dict], edition: int) -> str:
     """PR against CL aggregates, over the regions where FH's rule gives F, PF and NF."""
     from matplotlib.patches import Rectangle
 
-    from sovereign import methodology as m
+    from fiw import methodology as m
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 5.5))

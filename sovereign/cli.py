@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok; 1 the answer is "not eligible" (check) or a data problem was found (verify);
 2 bad input or usage, with a message and no traceback. Heavy imports stay inside the commands
-that need them, so desk lookups start fast.
+that need them, so desk lookups start fast. One settings object per invocation (`ctx.obj`), one
+database connection per command, closed when the command ends.
 """
 
 from __future__ import annotations
@@ -13,37 +14,62 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sovereign.errors import UserError
+from fiw import words
+from fiw.errors import UserError
+from sovereign.settings import Settings
 
-ATTRIBUTION = "Source: Freedom House, Freedom in the World {edition}"
+if TYPE_CHECKING:
+    import sqlite3
+
+    import sqlite_utils
+
+    from sovereign.pipeline import Outcome
+    from sovereign.policy import Mandate
+
 EDITION = click.IntRange(1900, 2200)
 
 
 class Group(click.Group):
-    """Turns a UserError anywhere below into one clear message and exit code 2."""
+    """Turns a UserError (or an OS error on a file we were given) anywhere below into one line and exit 2."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
 
 
-def _db_path(ctx: click.Context) -> Path:
-    from sovereign.paths import default_db
+def settings(ctx: click.Context) -> Settings:
+    """The invocation's settings; a command may narrow them (`ctx.obj = settings(ctx).but(...)`)."""
+    return ctx.obj
 
-    return Path(ctx.obj["db"]) if ctx.obj.get("db") else default_db()
+
+def reader(ctx: click.Context) -> sqlite3.Connection:
+    """The command's read-only connection, opened once and closed when the command ends."""
+    from sovereign import store
+
+    return ctx.with_resource(store.reader(settings(ctx).db))
 
 
-def _policy(ctx: click.Context):
-    from sovereign import paths
-    from sovereign.policy import load_policy
+def writer(ctx: click.Context, create: bool = False) -> sqlite_utils.Database:
+    """The command's write connection (migrating the file first), closed when the command ends."""
+    from sovereign import store
 
-    return load_policy(Path(ctx.obj["policy"]) if ctx.obj.get("policy") else paths.POLICY)
+    return ctx.with_resource(store.writer(settings(ctx).db, create))
+
+
+def mandate_of(ctx: click.Context, name: str | None) -> Mandate | None:
+    """An empty name is a typo, not "no mandate": it never loosens an answer."""
+    return None if name is None else settings(ctx).policy.mandate(name)
 
 
 def _any_date(value: str | None, what: str) -> date | None:
@@ -56,52 +82,86 @@ def _any_date(value: str | None, what: str) -> date | None:
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="SOVEREIGN_DB", help="Database file (default: sovereign.db in the user data directory).")
-@click.option("--policy", envvar="SOVEREIGN_POLICY", help="Policy TOML (default: data/policy.toml).")
+@click.option("--db", help="Database file (default: SOVEREIGN_DB, else sovereign.db in the user data directory).")
+@click.option("--policy", help="Policy TOML (default: SOVEREIGN_POLICY, else data/policy.toml).")
 @click.version_option(package_name="sovereign")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, policy: str | None) -> None:
     """Sovereign issuer exclusions from Freedom House's Freedom in the World."""
-    ctx.ensure_object(dict)
-    ctx.obj.update(db=db, policy=policy)
+    ctx.obj = Settings.load(db=db, policy_path=policy)
 
 
 @main.command()
 @click.option("--source", default="bundled", show_default=True, metavar="bundled|web|workbooks|FILE",
               help="The bundled snapshot, FH's scores page, the workbooks on FH's data page, or a file.")
-@click.option("--base-url", default="https://freedomhouse.org", show_default=True,
-              help="Where FH's site is (a mirror, or a test server).")
+@click.option("--base-url", help="Where FH's site is (a mirror, or a test server); default SOVEREIGN_BASE_URL, "
+                                 "else https://freedomhouse.org.")
 @click.option("--with-details", is_flag=True, help="Also read every country page (indicators), ~210 requests.")
-@click.option("--user-agent", envvar="SOVEREIGN_USER_AGENT", help="Identify us to FH, with a contact address.")
-@click.option("--min-interval", type=float, default=1.0, show_default=True, help="Seconds between requests to a host.")
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for an answer.")
+@click.option("--user-agent", help="Identify us to FH, with a contact address (default: SOVEREIGN_USER_AGENT).")
+@click.option("--min-interval", type=float, help="Seconds between requests to a host (default 1).")
+@click.option("--timeout", type=float, help="Seconds to wait for an answer (default 30).")
 @click.pass_context
-def refresh(ctx: click.Context, source: str, base_url: str, with_details: bool, user_agent: str | None,
-            min_interval: float, timeout: float) -> None:
+def refresh(ctx: click.Context, source: str, base_url: str | None, with_details: bool, user_agent: str | None,
+            min_interval: float | None, timeout: float | None) -> None:
     """Load Freedom in the World, recompute every status, and build the list versions."""
+    from sovereign import acquire
+
+    acquire.check_source(source)
+    ctx.obj = settings(ctx).but(base_url=base_url, user_agent=user_agent, min_interval=min_interval, timeout=timeout)
+    _run_refresh(ctx, source, f"refresh --source {source}", with_details=with_details)
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--edition", type=EDITION, help="The edition of a scores CSV that has no edition column or year in its name.")
+@click.pass_context
+def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
+    """An FH workbook (All data, Aggregate, historical ratings) or a scores CSV, handed in by an operator."""
+    if not file.is_file():
+        raise UserError(f"{file}: no such file")
+    _run_refresh(ctx, str(file), f"import {file.name}", edition=edition, after=False)
+
+
+def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | None = None,
+                 with_details: bool = False, after: bool = True) -> None:
+    """The one refresh flow, recorded in `runs`, then what the desk now sees."""
     from sovereign import pipeline, store
 
-    policy = _policy(ctx)
-    path = _db_path(ctx)
-    if source not in ("bundled", "web", "workbooks") and not Path(source).is_file():
-        raise UserError(f"--source {source!r}: expected bundled, web, workbooks or an existing file")
-    db = store.open_db(path)
-    with store.recorded_run(db, "manual", f"refresh --source {source}") as run:
-        if source == "bundled":
-            outcome = pipeline.refresh_bundled(db, path, policy)
-            _bundled_summary(path, outcome)
-        elif source in ("web", "workbooks"):
-            outcome = _refresh_online(db, path, policy, source, base_url, with_details, user_agent, min_interval, timeout)
-        else:
-            outcome = pipeline.import_file(db, path, Path(source), policy)
-            _import_summary(db, Path(source), outcome)
+    conf = settings(ctx)
+    conf.policy  # a broken policy file stops the run before anything is fetched or written
+    db = writer(ctx, create=True)
+
+    def bar(items, label):
+        with click.progressbar(items, label=label, file=sys.stderr) as it:
+            yield from it
+
+    with store.recorded_run(db, "manual", command) as run:
+        outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar)
+        _summary(db, conf, source, outcome)
         outcome.record(run)
-    _print_in_force(store.connect_readonly(path))
-    click.echo(_verify_line(_verify_report(db)))
-    db.close()
+    if after:
+        _print_in_force(db)
+        click.echo(_verify_line(pipeline.verify_stored(db)))
 
 
-def _bundled_summary(path: Path, outcome) -> None:
+def _summary(db: sqlite_utils.Database, conf: Settings, source: str, outcome: Outcome) -> None:
+    info = outcome.info
+    if source == "bundled":
+        return _bundled_summary(conf.db, outcome)
+    if "status" in info:
+        click.echo(f"Fetched {info['url']}: HTTP {info['status']}, {info.get('requests', 0)} request(s)"
+                   + (f", {info['pages']} country pages" if info["pages"] else "") + ".")
+        if info["status"] == 304 and not outcome.editions:
+            click.echo("Not modified since the last refresh: nothing changed.")
+            return
+        for c in info["disagreements"]:
+            click.echo(f"  country page disagrees with the table: {c['fh_name']} {c['field']}: {c['values']}")
+    elif "requests" in info:
+        click.echo(f"{info['requests']} request(s).")
+    _import_summary(db, outcome)
+
+
+def _bundled_summary(path: Path, outcome: Outcome) -> None:
     counts = {k: sum(1 for v in outcome.editions.values() if v == k) for k in ("new", "revised", "unchanged")}
     editions = sorted(outcome.editions)
     click.echo(f"Database: {path}")
@@ -114,70 +174,23 @@ def _bundled_summary(path: Path, outcome) -> None:
         click.echo(f"Nothing changed: all {counts['unchanged']} editions and their lists are already stored.")
 
 
-def _refresh_online(db, path: Path, policy, source: str, base_url: str, with_details: bool,
-                    user_agent: str | None, min_interval: float, timeout: float):
-    from scrapers.http import DEFAULT_AGENT, PoliteClient
-    from sovereign import acquire, pipeline
+def _import_summary(db: sqlite_utils.Database, outcome: Outcome) -> None:
+    from sovereign.store import reads
 
-    client = PoliteClient(user_agent=user_agent or DEFAULT_AGENT, min_interval=min_interval,
-                          timeout=(min(timeout, 10.0), timeout))
-    if source == "workbooks":
-        outcomes = acquire.refresh_workbooks(db, path, policy, client, base_url)
-        for o in outcomes:
-            _import_summary(db, Path(o.source), o)
-        merged = pipeline.Outcome(source=base_url)
-        for o in outcomes:
-            merged.editions.update(o.editions)
-            merged.versions += o.versions
-        click.echo(f"{client.requests_made} request(s).")
-        return merged
-
-    def bar(items, label):
-        with click.progressbar(items, label=label, file=sys.stderr) as it:
-            yield from it
-
-    outcome, info = acquire.refresh_web(db, path, policy, client, base_url, with_details, bar)
-    click.echo(f"Fetched {info['url']}: HTTP {info['status']}, {client.requests_made} request(s)"
-               + (f", {info['pages']} country pages" if with_details else "") + ".")
-    if info["status"] == 304 and not outcome.editions:
-        click.echo("Not modified since the last refresh: nothing changed.")
-        return outcome
-    _import_summary(db, Path(info["url"]), outcome)
-    for c in info["disagreements"]:
-        click.echo(f"  country page disagrees with the table: {c['fh_name']} {c['field']}: {c['values']}")
-    return outcome
-
-
-@main.command(name="import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--edition", type=EDITION, help="The edition of a scores CSV that has no edition column or year in its name.")
-@click.pass_context
-def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
-    """An FH workbook (All data, Aggregate, historical ratings) or a scores CSV, handed in by an operator."""
-    from sovereign import pipeline, store
-
-    policy = _policy(ctx)
-    path = _db_path(ctx)
-    db = store.open_db(path)
-    with store.recorded_run(db, "manual", f"import {file.name}") as run:
-        outcome = pipeline.import_file(db, path, file, policy, edition)
-        _import_summary(db, file, outcome)
-        outcome.record(run)
-    db.close()
-
-
-def _import_summary(db, file: Path, outcome) -> None:
-    by: dict[str, list[int]] = {}
-    for e, what in sorted(outcome.editions.items()):
-        by.setdefault(what, []).append(e)
-    click.echo(f"Imported {file.name}: {outcome.entities} edition-entity rows.")
-    for what in ("new", "revised", "unchanged", "compared"):
-        if by.get(what):
-            label = {"compared": "compared only (stored data is more detailed; differences recorded as conflicts)"}.get(what, what)
-            click.echo(f"  {label}: {_span(by[what])}")
-    for v in outcome.versions:
-        row = db.execute("SELECT edition, state, reason FROM list_versions WHERE id = ?", [v]).fetchone()
-        click.echo(f"List version {v} for edition {row[0]}: {row[1]}." + (f" Held because: {row[2]}" if row[2] else ""))
+    for part in outcome.parts:
+        by: dict[str, list[int]] = {}
+        for e, what in sorted(part.editions.items()):
+            by.setdefault(what, []).append(e)
+        click.echo(f"Imported {Path(part.source).name}: {part.entities} edition-entity rows.")
+        for what in ("new", "revised", "unchanged", "compared"):
+            if by.get(what):
+                label = {"compared": "compared only (stored data is more detailed; differences recorded as "
+                                     "conflicts)"}.get(what, what)
+                click.echo(f"  {label}: {_span(by[what])}")
+        for v in part.versions:
+            row = reads.version(db, v) or {}
+            click.echo(f"List version {v} for edition {row['edition']}: {row['state']}."
+                       + (f" Held because: {row['reason']}" if row["reason"] else ""))
 
 
 def _span(editions: list[int]) -> str:
@@ -191,33 +204,26 @@ def _span(editions: list[int]) -> str:
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _print_in_force(conn) -> None:
-    from sovereign import store
+def _print_in_force(conn: Any) -> None:
+    from sovereign.store import reads
 
-    version = store.version_in_force(conn, date.today().isoformat())
+    version = reads.version_in_force(conn, date.today().isoformat())
     if version is None:
         click.echo("No list is in force today.")
         return
-    rows = conn.execute(
-        "SELECT kind, iso2 IS NOT NULL AS coded, eligible, COUNT(*) FROM list_entries WHERE version_id = ? "
-        "GROUP BY 1, 2, 3", [version["id"]]).fetchall()
-    count = lambda k, e: sum(r[3] for r in rows if r[0] == k and r[1] and r[2] == e)  # noqa: E731
-    territories = sum(r[3] for r in rows if r[0] == "t")
+    entries = reads.entries(conn, version["id"])
+    countries = [e for e in entries if e["kind"] == "c"]
+    territories = [e for e in entries if e["kind"] == "t"]
+    eligible = sum(e["eligible"] for e in countries)
     click.echo(
-        f"List in force today: Freedom in the World {version['edition']}, version {version['id']}, effective "
-        f"{version['effective_from']}: {count('c', 1)} countries eligible, {count('c', 0)} excluded; "
-        f"{territories} territories ({count('t', 1) + count('t', 0)} with an ISO code of their own)."
+        f"List in force today: {words.title(version['edition'])}, version {version['id']}, effective "
+        f"{version['effective_from']}: {eligible} countries eligible, {len(countries) - eligible} excluded; "
+        f"{len(territories)} territories ({sum(1 for t in territories if t['iso2'])} with an ISO code of their own)."
     )
 
 
-def _verify_report(db) -> dict:
-    from sovereign.pipeline import verify_stored
-
-    return verify_stored(db)
-
-
 def _verify_line(report: dict) -> str:
-    from sovereign.methodology import MECHANICAL_FROM
+    from fiw.methodology import MECHANICAL_FROM
 
     head = "Verify: OK" if report["ok"] else "Verify: FAILED"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
@@ -230,10 +236,9 @@ def _verify_line(report: dict) -> str:
 @click.pass_context
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Recompute every stored rating and status and compare with FH's published ones."""
-    from sovereign import store
+    from sovereign.pipeline import verify_stored
 
-    db = store.open_db(_db_path(ctx), create=False)
-    report = _verify_report(db)
+    report = verify_stored(reader(ctx))
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
@@ -254,10 +259,8 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     ctx.exit(0 if report["ok"] else 1)
 
 
-def _readonly(ctx: click.Context):
-    from sovereign import store
-
-    return store.connect_readonly(_db_path(ctx))
+LIST_COLUMNS = ["iso2", "name", "kind", "status", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
+                "no_new_buys_from", "divest_by", "mandate"]
 
 
 @main.command(name="list")
@@ -274,29 +277,27 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate
 
     if edition is not None and as_of is not None:
         raise UserError("give --edition or --as-of, not both")
-    chosen = _policy(ctx).mandate(mandate) if mandate else None
-    conn = _readonly(ctx)
+    chosen = mandate_of(ctx, mandate)
+    conn = reader(ctx)
     on = _any_date(as_of, "--as-of")
     version = lookup.pick_version(conn, edition, on)
     rows = lookup.list_entries(conn, version, on, chosen, excluded)
-    columns = ["iso2", "name", "kind", "status", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
-               "no_new_buys_from", "divest_by"]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows([r | {"reasons": "; ".join(r["reasons"])} for r in rows])
+        writer_ = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
+        writer_.writeheader()
+        writer_.writerows([r | {"reasons": "; ".join(r["reasons"])} for r in rows])
         click.echo(buf.getvalue(), nl=False)
     else:
-        click.echo(f"Freedom in the World {version['edition']}, list version {version['id']} "
+        click.echo(f"{words.title(version['edition'])}, list version {version['id']} "
                    f"(effective {version['effective_from']})" + (f", mandate {mandate}" if mandate else ""))
         for r in rows:
             mark = "eligible" if r["eligible"] else "EXCLUDED"
             scores = f"PR {r['pr']:>3} CL {r['cl']:>3}" if r["pr"] is not None else f"ratings {r['pr_rating']}/{r['cl_rating']}"
             click.echo(f"{r['iso2'] or '--':<3} {r['name']:<40} {r['kind']:<9} {r['status'] or '-':<3} {scores:<15} {mark}")
-        click.echo(ATTRIBUTION.format(edition=version["edition"]))
+        click.echo(words.attribution(version["edition"]))
 
 
 @main.command()
@@ -313,8 +314,8 @@ def check(ctx: click.Context, ids: tuple[str, ...], edition: int | None, as_of: 
 
     if edition is not None and as_of is not None:
         raise UserError("give --edition or --as-of, not both")
-    chosen = _policy(ctx).mandate(mandate) if mandate else None
-    answers = lookup.check(_readonly(ctx), list(ids), edition, _any_date(as_of, "--as-of"), chosen)
+    chosen = mandate_of(ctx, mandate)
+    answers = lookup.check(reader(ctx), list(ids), edition, _any_date(as_of, "--as-of"), chosen)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
     else:
@@ -325,7 +326,7 @@ def check(ctx: click.Context, ids: tuple[str, ...], edition: int | None, as_of: 
                        f"{'; '.join(a['reasons'])}. [list version {a['list_version']}, effective {a['effective_from']}]")
             if a.get("divest_by"):
                 click.echo(f"  no new buys from {a['no_new_buys_from']}; divest by {a['divest_by']}")
-        click.echo(ATTRIBUTION.format(edition=answers[0]["edition"]))
+        click.echo(words.attribution(answers[0]["edition"]))
     ctx.exit(0 if all(a["eligible"] for a in answers) else 1)
 
 
@@ -337,7 +338,7 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
     """Status, scores and eligibility of one country or territory in every edition."""
     from sovereign import lookup
 
-    target, rows = lookup.history(_readonly(ctx), query)
+    target, rows = lookup.history(reader(ctx), query)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -347,7 +348,7 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
         pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
         click.echo(f"  {r['edition']}  {r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
                    f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}")
-    click.echo("Source: Freedom House, Freedom in the World")
+    click.echo(words.attribution())
 
 
 @main.command()
@@ -358,21 +359,16 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
 @click.pass_context
 def publish(ctx: click.Context, edition: int | None, approved_by: str, effective_from: str, accept_held: bool) -> None:
     """Put a proposed list version in force from a date."""
-    from sovereign import pipeline, store
+    from sovereign import pipeline
+    from sovereign.store import reads
 
-    try:
-        eff = date.fromisoformat(effective_from)
-    except ValueError:
-        raise UserError(f"--effective-from {effective_from!r}: expected a date as YYYY-MM-DD") from None
-    if not approved_by.strip():
-        raise UserError("--approved-by: name who approved the list")
-    db = store.open_db(_db_path(ctx), create=False)
-    version = pipeline.publish(db, _policy(ctx), approved_by.strip(), eff, edition, accept_held)
-    row = db.execute("SELECT edition FROM list_versions WHERE id = ?", [version]).fetchone()
-    newly = db.execute("SELECT COUNT(*) FROM list_entries WHERE version_id = ? AND divest_by IS NOT NULL",
-                       [version]).fetchone()[0]
-    click.echo(f"Published list version {version} (Freedom in the World {row[0]}), in force from {eff}, "
-               f"approved by {approved_by.strip()}; {newly} newly excluded with staging dates.")
+    eff = _any_date(effective_from, "--effective-from")
+    assert eff is not None
+    db = writer(ctx)
+    version = pipeline.publish(db, settings(ctx).policy, approved_by, eff, edition, accept_held)
+    row = reads.version(db, version) or {}
+    click.echo(f"Published list version {version} ({words.title(row['edition'])}), in force from {eff}, "
+               f"approved by {row['approved_by']}; {reads.staged_count(db, version)} newly excluded with staging dates.")
 
 
 @main.group()
@@ -388,10 +384,9 @@ def override() -> None:
 @click.option("--until", "valid_to", help="Last day it applies (default: open-ended).")
 @click.pass_context
 def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: str | None, valid_to: str | None) -> None:
-    from sovereign import overrides, store
+    from sovereign import overrides
 
-    db = store.open_db(_db_path(ctx), create=False)
-    row = overrides.add(db, country, reason, decided_by, _any_date(valid_from, "--from"), _any_date(valid_to, "--until"))
+    row = overrides.add(writer(ctx), country, reason, decided_by, _any_date(valid_from, "--from"), _any_date(valid_to, "--until"))
     click.echo(f"Override {row['id']}: {row['name']} ({row['iso2']}) excluded from {row['valid_from']}"
                + (f" until {row['valid_to']}" if row["valid_to"] else "") + f", by {row['decided_by']}: {row['reason']}")
 
@@ -401,9 +396,9 @@ def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: st
 @click.option("--by", "revoked_by", required=True)
 @click.pass_context
 def override_revoke(ctx, override_id: int, revoked_by: str) -> None:
-    from sovereign import overrides, store
+    from sovereign import overrides
 
-    overrides.revoke(store.open_db(_db_path(ctx), create=False), override_id, revoked_by)
+    overrides.revoke(writer(ctx), override_id, revoked_by)
     click.echo(f"Override {override_id} revoked by {revoked_by.strip()}.")
 
 
@@ -411,8 +406,9 @@ def override_revoke(ctx, override_id: int, revoked_by: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def override_list(ctx, as_json: bool) -> None:
-    conn = _readonly(ctx)
-    rows = [dict(r) for r in conn.execute("SELECT * FROM overrides ORDER BY id")]
+    from sovereign.store import reads
+
+    rows = reads.overrides(reader(ctx))
 
     def line(r: dict) -> str:
         state = f"revoked {r['revoked_at']} by {r['revoked_by']}" if r["revoked_at"] else "active"
@@ -440,11 +436,9 @@ def issuers() -> None:
 @click.pass_context
 def issuers_import(ctx, file: Path) -> None:
     """Replace the register from a CSV or XLSX: issuer, lei, country, type, isins."""
-    from sovereign import store
     from sovereign.issuers import import_register
 
-    db = store.open_db(_db_path(ctx), create=False)
-    n_issuers, n_securities = import_register(db, file)
+    n_issuers, n_securities = import_register(writer(ctx), file)
     click.echo(f"Issuer register replaced from {file.name}: {n_issuers} issuers, {n_securities} ISINs.")
 
 
@@ -452,12 +446,10 @@ def issuers_import(ctx, file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def issuers_list(ctx, as_json: bool) -> None:
-    conn = _readonly(ctx)
-    rows = [dict(r) for r in conn.execute(
-        "SELECT i.name, i.lei, i.iso2 AS country, i.type, group_concat(s.isin, ' ') AS isins FROM issuers i "
-        "LEFT JOIN securities s ON s.lei = i.lei GROUP BY i.lei ORDER BY i.name")]
-    _rows_out(rows, as_json, lambda r: f"{r['name']:<32} {r['lei']}  {r['country'] or '--':<3} {r['type']:<14} "
-                                       f"{r['isins'] or ''}")
+    from sovereign.store import reads
+
+    _rows_out(reads.register(reader(ctx)), as_json,
+              lambda r: f"{r['name']:<32} {r['lei']}  {r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}")
 
 
 @main.command()
@@ -474,8 +466,8 @@ def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str 
 
     from sovereign.screen import read_holdings, screen as run_screen, write_result
 
-    chosen = _policy(ctx).mandate(mandate) if mandate else None
-    conn = _readonly(ctx)
+    chosen = mandate_of(ctx, mandate)
+    conn = reader(ctx)
     holdings, col = read_holdings(file, column)
     result = run_screen(conn, holdings, col, _any_date(as_of, "--as-of"), None, chosen)
     write_result(result, output)
@@ -497,8 +489,8 @@ def diff(ctx, from_: str | None, to: str | None, fmt: str, output: Path | None) 
     """What changes between two list versions, and why."""
     from sovereign import report
 
-    conn = _readonly(ctx)
-    result = report.build(conn, _policy(ctx), from_, to)
+    conn = reader(ctx)
+    result = report.build(conn, settings(ctx).policy, from_, to)
     _emit(conn, result, fmt, output)
 
 
@@ -533,8 +525,8 @@ def report_cmd(ctx, edition: int | None, output: Path) -> None:
     """The committee report: one self-contained HTML page (and an XLSX beside it)."""
     from sovereign import report
 
-    conn = _readonly(ctx)
-    result = report.build(conn, _policy(ctx), None, str(edition) if edition else None)
+    conn = reader(ctx)
+    result = report.build(conn, settings(ctx).policy, None, str(edition) if edition else None)
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
 
@@ -547,37 +539,40 @@ def serve(ctx, host: str, port: int) -> None:
     """The HTTP API (/api/v1, OpenAPI at /docs) and the desk's lookup page at /."""
     import uvicorn
 
+    from sovereign import store
     from sovereign.api import create_app
 
-    path = _db_path(ctx)
-    _readonly(ctx).close()  # refuse to start on a missing or empty database
-    app = create_app(path, Path(ctx.obj["policy"]) if ctx.obj.get("policy") else None)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    conf = settings(ctx)
+    with store.reader(conf.db):  # refuse to start on a missing or empty database
+        pass
+    uvicorn.run(create_app(conf), host=host, port=port, log_level="info", access_log=False)
 
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run the poll now and exit.")
-@click.option("--base-url", default="https://freedomhouse.org", show_default=True)
-@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
-              help="Where the committee report of a new edition is written.")
-@click.option("--webhook", envvar="SOVEREIGN_WEBHOOK", help="POST a JSON notice here on a new edition.")
-@click.option("--notify-command", envvar="SOVEREIGN_NOTIFY_COMMAND",
-              help="Run this shell command on a new edition (SOVEREIGN_EDITION, SOVEREIGN_REPORT... set).")
-@click.option("--min-interval", type=float, default=1.0, show_default=True)
-@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option("--base-url", help="Where FH's site is (default: SOVEREIGN_BASE_URL, else https://freedomhouse.org).")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the committee report of a new edition is written (default: reports/ beside the database).")
+@click.option("--webhook", help="POST a JSON notice here on a new edition (default: SOVEREIGN_WEBHOOK).")
+@click.option("--notify-command", help="Run this shell command on a new edition (SOVEREIGN_EDITION, "
+                                       "SOVEREIGN_REPORT... set; default: SOVEREIGN_NOTIFY_COMMAND).")
+@click.option("--user-agent", help="Identify us to FH, with a contact address (default: SOVEREIGN_USER_AGENT).")
+@click.option("--min-interval", type=float, help="Seconds between requests to a host (default 1).")
+@click.option("--timeout", type=float, help="Seconds to wait for an answer (default 30).")
 @click.pass_context
-def schedule(ctx, once: bool, base_url: str, reports: Path, webhook: str | None, notify_command: str | None,
-             min_interval: float, timeout: float) -> None:
+def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhook: str | None,
+             notify_command: str | None, user_agent: str | None, min_interval: float | None,
+             timeout: float | None) -> None:
     """The scheduler daemon: weekly polls February-April, monthly otherwise; one instance only."""
     import logging
 
-    from sovereign.schedule import Settings, run_daemon
+    from sovereign.schedule import run_daemon
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _policy(ctx)  # a broken policy file stops the daemon before it starts
-    settings = Settings(_db_path(ctx), Path(ctx.obj["policy"]) if ctx.obj.get("policy") else None, base_url, reports,
-                        webhook, notify_command, min_interval, timeout)
-    run_daemon(settings, once)
+    conf = settings(ctx).but(base_url=base_url, reports=reports, webhook=webhook, notify_command=notify_command,
+                             user_agent=user_agent, min_interval=min_interval, timeout=timeout)
+    conf.policy  # a broken policy file stops the daemon before it starts
+    run_daemon(conf, once)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,11 +11,11 @@ import json
 
 import polars as pl
 
-from sovereign import methodology as m
+from fiw import methodology as m
+from fiw import words
 from sovereign.eligibility import apply_mandate
 from sovereign.policy import Mandate
 
-WORDS = {**m.STATUS_WORDS, None: "not rated"}
 SIDES = ("status", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "fh_name", "iso2", "kind")
 
 
@@ -34,7 +34,7 @@ def _band_floor(rating: int, bands) -> int | None:
 
 def explain(row: dict) -> str:
     """'Partly Free -> Not Free: PR 12 -> 11 took the PR rating from 5 to 6'."""
-    head = f"{WORDS[row['status_before']]} -> {WORDS[row['status_after']]}"
+    head = f"{words.status_word(row['status_before'])} -> {words.status_word(row['status_after'])}"
     parts = []
     for key, label in (("pr", "PR"), ("cl", "CL")):
         rb, ra = row[f"{key}_rating_before"], row[f"{key}_rating_after"]
@@ -52,7 +52,7 @@ def explain(row: dict) -> str:
 def _record(row: dict) -> dict:
     out = {"iso2": row["iso2_after"] or row["iso2_before"], "entity": row["entity"],
            "name": row["fh_name_after"] or row["fh_name_before"],
-           "kind": "territory" if (row["kind_after"] or row["kind_before"]) == "t" else "country"}
+           "kind": words.kind_word(row["kind_after"] or row["kind_before"])}
     for c in ("status", "pr", "cl", "total", "pr_rating", "cl_rating", "eligible"):
         out[f"{c}_before"], out[f"{c}_after"] = row[f"{c}_before"], row[f"{c}_after"]
     return out
@@ -128,7 +128,7 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
 
     return {
         "from": _meta(before), "to": _meta(after),
-        "attribution": f"Source: Freedom House, Freedom in the World {after['edition']}",
+        "attribution": words.attribution(after["edition"]),
         "summary": {"before": counts(before_entries), "after": counts(after_entries),
                     "newly_excluded": len(newly_excluded), "newly_eligible": len(newly_eligible)},
         "newly_excluded": newly_excluded, "newly_eligible": newly_eligible, "status_changes": status_changes,
@@ -155,7 +155,7 @@ def policy_change(before: str | None, after: str | None) -> dict:
 
 def _mandate_frame(entries: pl.DataFrame, mandate: Mandate, edition: int) -> pl.DataFrame:
     frame = entries.with_columns(reasons=pl.concat_list("reasons"),
-                                 scope=pl.when(pl.col("kind") == "t").then(pl.lit("territory")).otherwise(pl.lit("country")))
+                                 scope=pl.col("kind").replace_strict(words.KIND_WORDS, default="country"))
     return apply_mandate(frame, mandate, edition).filter(pl.col("iso2").is_not_null())
 
 

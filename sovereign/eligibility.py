@@ -10,8 +10,13 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from sovereign import methodology as m
+from fiw import methodology as m
+from fiw import words
 from sovereign.policy import Mandate, Policy
+
+
+def _status_words(column: str) -> pl.Expr:
+    return pl.col(column).replace_strict(m.STATUS_WORDS, default="not rated")
 
 
 def _scores_text() -> pl.Expr:
@@ -25,8 +30,8 @@ def _scores_text() -> pl.Expr:
 
 def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame:
     """One edition's scored entities -> base-list entries: eligible, and why in words."""
-    words = pl.col("status").replace_strict(m.STATUS_WORDS, default="Unrated")
-    fiw = f"Freedom in the World {edition}"
+    status = _status_words("status")
+    fiw = words.title(edition)
     frame = scored.filter(pl.col("edition") == edition)
     parent = frame.filter(pl.col("kind") == "c").select(
         pl.col("iso2").alias("parent_iso2"), pl.col("status").alias("parent_status"), pl.col("fh_name").alias("parent_name")
@@ -43,13 +48,13 @@ def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame
     reason = (
         pl.when(no_code).then(pl.format(
             "Territory with no ISO code of its own: not a separate issuer ({} in {}: {}); it does not change {}'s status",
-            words, pl.lit(fiw), scores, pl.col("parent_name").fill_null(pl.col("parent_iso2"))))
-        .when(unrated).then(pl.lit(f"Not rated in {fiw}"))
-        .when(excluded_status).then(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
+            status, pl.lit(fiw), scores, pl.col("parent_name").fill_null(pl.col("parent_iso2"))))
+        .when(unrated).then(pl.lit(words.not_rated(edition)))
+        .when(excluded_status).then(pl.format("{} in {}: {}", status, pl.lit(fiw), scores))
         .when(stricter).then(pl.format(
             "{} in {}: {}; excluded because its parent {} is {} (policy: territories = stricter)",
-            words, pl.lit(fiw), scores, pl.col("parent_name"), pl.col("parent_status").replace_strict(m.STATUS_WORDS)))
-        .otherwise(pl.format("{} in {}: {}", words, pl.lit(fiw), scores))
+            status, pl.lit(fiw), scores, pl.col("parent_name"), _status_words("parent_status")))
+        .otherwise(pl.format("{} in {}: {}", status, pl.lit(fiw), scores))
     )
     eligible = ~no_code & ~excluded_status & ~stricter & (~unrated | pl.lit(policy.unrated == "eligible"))
     return frame.select(
@@ -86,13 +91,13 @@ def apply_mandate(frame: pl.DataFrame, mandate: Mandate, edition: int) -> pl.Dat
     The result's eligible is `base eligible AND NOT (any mandate rule)`, so it can only shrink. A
     minimum score cannot be tested where FH published no aggregates (before 2003): that fails closed.
     """
-    fiw = f"Freedom in the World {edition}"
+    fiw = words.title(edition)
     tag = f"mandate {mandate.name}"
-    words = pl.col("status").replace_strict(m.STATUS_WORDS, default="Unrated")
+    status = _status_words("status")
     rules: list[tuple[pl.Expr, pl.Expr]] = []
     if mandate.exclude_status:
         rules.append((pl.col("status").is_in(list(mandate.exclude_status)),
-                      pl.format("{}: {} in {} is excluded", pl.lit(tag), words, pl.lit(fiw))))
+                      pl.format("{}: {} in {} is excluded", pl.lit(tag), status, pl.lit(fiw))))
     for key, column, out_of in (("min_total", "total", 100), ("min_pr", "pr", 40), ("min_cl", "cl", 60)):
         floor = getattr(mandate, key)
         if floor is not None:

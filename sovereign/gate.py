@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sovereign import methodology as m
+from fiw import methodology as m
 from sovereign.policy import Policy
 
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-import sqlite_utils
 
-from sovereign import identifiers, store
-from sovereign.errors import SourceError, UserError
+from sovereign import identifiers
+from sovereign.store import reads, writes
+from fiw.errors import SourceError, UserError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 TYPES = ("sovereign", "agency", "sub-sovereign", "supranational")
 COLUMNS = {
@@ -93,15 +97,13 @@ def parse_register(path: Path, known_iso2: set[str]) -> tuple[list[dict], list[d
 
 def import_register(db: sqlite_utils.Database, path: Path) -> tuple[int, int]:
     """Replace the register with the file's content; returns (issuers, securities)."""
-    known = {r[0] for r in db.execute("SELECT iso2 FROM iso_codes")}
+    known = reads.country_codes(db)
     if not known:
         raise UserError("the database has no country table yet: run `sovereign refresh --source bundled` first")
     issuers, securities = parse_register(path, known)
     raw = Path(path).read_bytes()
     with db.atomic():
-        source_id, _ = store.add_source(db, "issuers", Path(path).name, hashlib.sha256(raw).hexdigest(), len(raw), None)
-        db.execute("DELETE FROM securities")
-        db.execute("DELETE FROM issuers")
-        db["issuers"].insert_all([i | {"source_id": source_id} for i in issuers])
-        db["securities"].insert_all([s | {"source_id": source_id} for s in securities])
+        source_id, _ = writes.add_source(db, "issuers", Path(path).name, hashlib.sha256(raw).hexdigest(), len(raw),
+                                         None)
+        writes.replace_register(db, issuers, securities, source_id)
     return len(issuers), len(securities)

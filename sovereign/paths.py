@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -17,9 +16,7 @@ ISSUERS = DATA / "issuers_sample.csv"
 
 
 def default_db() -> Path:
-    """`SOVEREIGN_DB`, else `sovereign.db` under the user data directory."""
-    if os.environ.get("SOVEREIGN_DB"):
-        return Path(os.environ["SOVEREIGN_DB"])
+    """`sovereign.db` under the user data directory (`Settings` lets `--db` and `SOVEREIGN_DB` win)."""
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("sovereign")) / "sovereign.db"

@@ -1,7 +1,10 @@
-"""The refresh pipeline: acquire -> parse/validate -> normalise -> score -> store -> list.
+"""The refresh pipeline, one flow for every source (bundled, web, workbooks, a file):
 
-Each step but `store` is a pure function over frames; `refresh_*` runs them in order and writes the
-result in one transaction, so a failure anywhere leaves the database as it was.
+    acquire -> parse/validate -> normalise -> score -> store -> list version -> gate
+
+`refresh` reads as that flow. Acquiring and parsing are `sovereign.acquire` (which calls the
+parsers in `scrapers`); each acquired payload is then written in one transaction, so a failure
+anywhere leaves the database as it was and the list in force stays in force.
 """
 
 from __future__ import annotations
@@ -9,30 +12,65 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import sqlite_utils
 
-from scrapers.freedomhouse.tidy import TIDY_SCHEMA, validate
-from sovereign import methodology, paths, store
+from fiw import methodology
+from fiw.errors import UserError
+from sovereign import gate, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
 from sovereign.eligibility import effective_date, evaluate, stage
 from sovereign.policy import Policy, policy_text
+from sovereign.store import reads, writes
 
-ENTRY_COLUMNS = ("entity", "iso2", "fh_name", "kind", "status", "eligible", "reasons", "pr", "cl", "total",
-                 "pr_rating", "cl_rating", "no_new_buys_from", "divest_by")
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from sovereign.settings import Settings
+
+ENTRY_COLUMNS = reads.ENTRY_COLUMNS
+# The published fields an edition can carry; an import never replaces stored data with less.
+FH_FIELDS = ("status_pub", "pr_rating_pub", "cl_rating_pub", *methodology.INDICATOR_COLUMNS,
+             *methodology.SUBCATEGORY_MAX, "pr", "cl", "total")
+
+
+@dataclass
+class Payload:
+    """One acquired source: the tidy frame parsed (and validated) from it, and the raw bytes behind it."""
+    frame: pl.DataFrame
+    raw: bytes
+    kind: str                      # bundled | web | file
+    uri: str
+    suffix: str
+    conflicts: list[dict] = field(default_factory=list)
+    manifest: dict | None = None
+    on_commit: Callable[[sqlite_utils.Database], None] | None = None
+
+    @property
+    def bundled(self) -> bool:
+        return self.kind == "bundled"
 
 
 @dataclass
 class Outcome:
     """What a refresh did, for the CLI's summary and the `runs` table."""
     source: str
-    editions: dict[int, str] = field(default_factory=dict)  # edition -> new | revised | unchanged
+    editions: dict[int, str] = field(default_factory=dict)  # edition -> new | revised | unchanged | compared
     versions: list[int] = field(default_factory=list)
     entities: int = 0
+    parts: list[Outcome] = field(default_factory=list)      # one per payload (a refresh may read several files)
+    info: dict[str, Any] = field(default_factory=dict)      # what acquiring saw: HTTP status, requests, pages
+
+    def add(self, part: Outcome) -> None:
+        self.parts.append(part)
+        self.editions.update(part.editions)
+        self.versions += part.versions
+        self.entities += part.entities
 
     @property
     def changed(self) -> bool:
@@ -46,8 +84,43 @@ class Outcome:
         run.edition = changed[-1] if changed else None
 
 
+def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, edition: int | None = None,
+            with_details: bool = False, progress: Callable | None = None) -> Outcome:
+    """The flow, for every source; each payload is one transaction."""
+    from sovereign import acquire
+
+    outcome = Outcome(source=source)
+    payloads = acquire.payloads(db, settings, source, outcome.info, edition=edition, with_details=with_details,
+                                progress=progress)                                   # acquire, parse, validate
+    for payload in payloads:
+        part = Outcome(source=payload.uri)
+        scored = prepare(payload.frame, payload.uri)                                 # normalise, score
+        with db.atomic():
+            source_id = store_source(db, settings.db, payload)                       # store: the payload
+            latest_before = reads.latest_edition(db)
+            previous = stored_statuses(db, latest_before)
+            store_scores(db, scored, payload, source_id, part)                       # store: the editions
+            if payload.bundled:
+                publish_history(db, scored, settings.policy, part)                   # list versions in force
+            else:
+                propose_newest(db, scored, settings.policy, latest_before, previous, part)  # list version, gate
+            if payload.on_commit:
+                payload.on_commit(db)
+        part.entities = scored.height
+        outcome.add(part)
+    return outcome
+
+
+def prepare(tidy: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Normalise names to ISO codes and add the recomputed ratings and status."""
+    return methodology.score(normalise(tidy, load_mapping(), source))
+
+
 def read_bundled() -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
     """The bundled snapshot, checked again on the way in (a hand-edited data/ file is caught here)."""
+    from fiw.tidy import TIDY_SCHEMA, validate
+    from sovereign import paths
+
     raw = paths.SCORES.read_bytes()
     schema = {k: v for k, v in TIDY_SCHEMA.items() if k != "row"} | {"source": pl.String}
     frame = pl.read_csv(io.BytesIO(raw), schema=schema).with_row_index("row", offset=2).with_columns(
@@ -56,11 +129,6 @@ def read_bundled() -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
     manifest = json.loads(paths.MANIFEST.read_text(encoding="utf-8"))
     conflicts = pl.read_csv(paths.CONFLICTS, schema_overrides={"edition": pl.Int16})
     return frame.drop("row"), raw, manifest, conflicts
-
-
-def prepare(tidy: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Normalise names to ISO codes and add the recomputed ratings and status."""
-    return methodology.score(normalise(tidy, load_mapping(), source))
 
 
 def digest(frame: pl.DataFrame) -> str:
@@ -72,13 +140,51 @@ def digest(frame: pl.DataFrame) -> str:
 def archive(db_path: Path, raw: bytes, sha: str, suffix: str) -> str:
     """Raw bytes kept beside the database, named by their hash, so every source can be re-read."""
     folder = Path(db_path).parent / "archive"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{sha}{suffix}"
-    if not target.exists():
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(raw)
-        tmp.replace(target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{sha}{suffix}"
+        if not target.exists():
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(raw)
+            tmp.replace(target)
+    except OSError as exc:
+        raise UserError(f"cannot keep the raw payload in {folder}: {exc.strerror or exc}") from None
     return str(target)
+
+
+def store_source(db: sqlite_utils.Database, db_path: Path, payload: Payload) -> int:
+    sha = hashlib.sha256(payload.raw).hexdigest()
+    path = archive(db_path, payload.raw, sha, payload.suffix)
+    source_id, _ = writes.add_source(db, payload.kind, payload.uri, sha, len(payload.raw), path, payload.manifest)
+    writes.replace_reference(db, load_mapping().to_dicts(), iso_table())
+    return source_id
+
+
+def carried(frame: pl.DataFrame) -> set[str]:
+    return {c for c in FH_FIELDS if c in frame.columns and frame.get_column(c).is_not_null().any()}
+
+
+def store_scores(db: sqlite_utils.Database, scored: pl.DataFrame, payload: Payload, source_id: int,
+                 outcome: Outcome) -> None:
+    """Each edition stored whole when it is new or revised; an edition the payload carries in less detail
+    than is stored is only compared, its differences recorded as conflicts."""
+    replace, compare = [], []
+    for number in sorted(scored["edition"].unique().to_list()):
+        part = scored.filter(pl.col("edition") == number)
+        (replace if carried(part) >= reads.fields_present(db, number, FH_FIELDS) else compare).append(number)
+    changed = store_editions(db, scored.filter(pl.col("edition").is_in(replace)), source_id, outcome)
+    for number in compare:
+        record_differences(db, scored.filter(pl.col("edition") == number), source_id, payload.uri)
+        outcome.editions[number] = "compared"
+    entity = dict(scored.select("fh_name", "entity").rows())
+    conflicts = [{"entity": entity.get(c["fh_name"], c["fh_name"])} | c | {"source_id": source_id}
+                 for c in payload.conflicts]
+    if payload.bundled:
+        if changed:  # the snapshot's conflicts file is the whole truth about the snapshot
+            writes.replace_conflicts(db, conflicts)
+    else:
+        for c in conflicts:
+            writes.add_conflict(db, c)
 
 
 def _score_rows(scored: pl.DataFrame, edition: int, source_id: int) -> pl.DataFrame:
@@ -90,60 +196,73 @@ def _score_rows(scored: pl.DataFrame, edition: int, source_id: int) -> pl.DataFr
 
 def _changes(db: sqlite_utils.Database, edition: int, new: pl.DataFrame) -> list[dict]:
     """Field by field, what a revised edition changes against what was stored."""
-    old = pl.DataFrame(list(db.query("SELECT * FROM scores WHERE edition = ?", [edition])), infer_schema_length=None)
+    old = pl.DataFrame(reads.scores(db, edition), infer_schema_length=None)
     cols = [c for c in store.SCORE_COLUMNS if c in old.columns]
     key = ["fh_name", "kind"]
-    old, new = old.select(key + cols).cast({c: pl.String for c in cols}), new.select(key + cols).cast({c: pl.String for c in cols})
+    old = old.select(key + cols).cast({c: pl.String for c in cols})
+    new = new.select(key + cols).cast({c: pl.String for c in cols})
     out = [{"fh_name": n, "kind": k, "change": "added"} for n, k in new.join(old, on=key, how="anti").select(key).rows()]
-    out += [{"fh_name": n, "kind": k, "change": "dropped"} for n, k in old.join(new, on=key, how="anti").select(key).rows()]
+    out += [{"fh_name": n, "kind": k, "change": "dropped"}
+            for n, k in old.join(new, on=key, how="anti").select(key).rows()]
     both = old.join(new, on=key, suffix="_new")
     for c in cols:
         for row in both.filter(pl.col(c).ne_missing(pl.col(f"{c}_new"))).iter_rows(named=True):
-            out.append({"fh_name": row["fh_name"], "kind": row["kind"], "field": c, "old": row[c], "new": row[f"{c}_new"]})
+            out.append({"fh_name": row["fh_name"], "kind": row["kind"], "field": c, "old": row[c],
+                        "new": row[f"{c}_new"]})
     return out
 
 
-def store_editions(db: sqlite_utils.Database, scored: pl.DataFrame, source_id: int, outcome: Outcome) -> None:
-    """Write each edition whose content differs from what is stored (new, or a revision)."""
-    meta = scored.group_by("edition").agg(pl.col("year_under_review").first(), pl.col("edition_label").first(), pl.len())
-    for edition, year, label, count in meta.sort("edition").iter_rows():
+def store_editions(db: sqlite_utils.Database, scored: pl.DataFrame, source_id: int, outcome: Outcome) -> bool:
+    """Write each edition whose content differs from what is stored (new, or a revision); True if any did."""
+    meta = scored.group_by("edition").agg(pl.col("year_under_review").first(), pl.col("edition_label").first(),
+                                          pl.len())
+    changed = False
+    for number, year, label, count in meta.sort("edition").iter_rows():
+        stored = reads.edition(db, number)
         if year is None:  # workbooks other than the ratings file carry no label: keep the stored one
-            known = db.execute("SELECT year_under_review, label FROM editions WHERE edition = ?", [edition]).fetchone()
-            year, label = known if known else (edition - 1, str(edition))
-        rows = _score_rows(scored, edition, source_id)
+            year, label = (stored["year_under_review"], stored["label"]) if stored else (number - 1, str(number))
+        rows = _score_rows(scored, number, source_id)
         content = digest(rows.drop("source_id"))
-        stored = db.execute("SELECT digest, revision FROM editions WHERE edition = ?", [edition]).fetchone()
-        if stored and stored[0] == content:
-            outcome.editions[edition] = "unchanged"
+        if stored and stored["digest"] == content:
+            outcome.editions[number] = "unchanged"
             continue
-        revision = stored[1] + 1 if stored else 1
-        changes = _changes(db, edition, rows) if stored else []
-        db.execute("DELETE FROM scores WHERE edition = ?", [edition])
-        db["editions"].upsert({"edition": edition, "year_under_review": year, "label": label, "entities": count,
-                               "digest": content, "revision": revision, "loaded_at": store.now(),
-                               "source_id": source_id}, pk="edition")
-        db["edition_revisions"].insert({"edition": edition, "revision": revision, "loaded_at": store.now(),
-                                        "source_id": source_id, "changes": json.dumps(changes)})
-        db["scores"].insert_all(rows.to_dicts(), batch_size=2000)
-        outcome.editions[edition] = "revised" if stored else "new"
+        changes = _changes(db, number, rows) if stored else []
+        writes.replace_edition(db, {"edition": number, "year_under_review": year, "label": label, "entities": count,
+                                    "digest": content, "revision": stored["revision"] + 1 if stored else 1,
+                                    "loaded_at": store.now(), "source_id": source_id}, rows.to_dicts(), changes)
+        outcome.editions[number] = "revised" if stored else "new"
+        changed = True
+    return changed
 
 
-def sync_reference(db: sqlite_utils.Database) -> None:
-    """The mapping and ISO table that lookups resolve names and codes against."""
-    db.execute("DELETE FROM countries")
-    db["countries"].insert_all(load_mapping().to_dicts())
-    db.execute("DELETE FROM iso_codes")
-    db["iso_codes"].insert_all(iso_table())
+def stored_statuses(db: sqlite_utils.Database, edition: int) -> pl.DataFrame | None:
+    """A stored edition as the gate compares against it."""
+    rows = reads.scores(db, edition, ("entity", "fh_name", "kind", "status"))
+    return pl.DataFrame(rows, schema={"entity": pl.String, "fh_name": pl.String, "kind": pl.String,
+                                      "status": pl.String}) if rows else None
+
+
+def record_differences(db: sqlite_utils.Database, incoming: pl.DataFrame, source_id: int, name: str) -> None:
+    """A less detailed file for a stored edition: its published values are compared, never imposed."""
+    edition = incoming["edition"][0]
+    columns = ("status_pub", "pr_rating_pub", "cl_rating_pub", "pr", "cl", "total")
+    stored = pl.DataFrame(reads.scores(db, edition, ("entity", *columns)), infer_schema_length=None)
+    joined = incoming.join(stored, on="entity", how="inner", suffix="_stored")
+    for column in columns:
+        diff = joined.filter(pl.col(column).is_not_null() & pl.col(f"{column}_stored").is_not_null()
+                             & (pl.col(column).cast(pl.String) != pl.col(f"{column}_stored").cast(pl.String)))
+        for row in diff.iter_rows(named=True):
+            values = f"{name}: {row[column]}; stored: {row[f'{column}_stored']}"
+            if not reads.conflict_exists(db, edition, row["entity"], column, values):
+                writes.add_conflict(db, {"edition": edition, "entity": row["entity"], "fh_name": row["fh_name"],
+                                         "field": column, "values": values, "kept": "stored (more detailed)",
+                                         "source_id": source_id})
 
 
 def previous_entries(db: sqlite_utils.Database, before: date) -> pl.DataFrame | None:
-    row = db.execute(
-        "SELECT id FROM list_versions WHERE state = 'published' AND effective_from < ? "
-        "ORDER BY effective_from DESC, id DESC LIMIT 1", [before.isoformat()]).fetchone()
-    if not row:
-        return None
-    return pl.DataFrame(list(db.query("SELECT entity, eligible FROM list_entries WHERE version_id = ?", [row[0]])),
-                        schema={"entity": pl.String, "eligible": pl.Boolean})
+    """Eligibility in the version in force the day before `before`: what staging compares against."""
+    row = reads.published_before(db, before.isoformat())
+    return reads.eligibility(db, row["id"]) if row else None
 
 
 def build_version(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, edition: int, state: str,
@@ -156,207 +275,71 @@ def build_version(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Polic
         entries = entries.with_columns(no_new_buys_from=pl.lit(None, pl.String), divest_by=pl.lit(None, pl.String))
     entries = entries.select(ENTRY_COLUMNS)
     content = digest(entries)
-    latest = db.execute("SELECT entries_digest, policy_digest, state FROM list_versions WHERE edition = ? "
-                        "ORDER BY id DESC LIMIT 1", [edition]).fetchone()
-    if latest and latest[0] == content and latest[1] == policy.digest and latest[2] == state:
+    latest = reads.newest_version(db, edition)
+    if latest and (latest["entries_digest"], latest["policy_digest"], latest["state"]) == (content, policy.digest, state):
         return None
-    table = db["list_versions"]
-    table.insert({
+    return writes.add_version(db, {
         "edition": edition, "policy_digest": policy.digest, "policy": policy_text(policy), "entries_digest": content,
         "state": state, "effective_from": effective_from.isoformat() if effective_from else None,
         "approved_by": approved_by, "created_at": store.now(),
         "published_at": store.now() if state == "published" else None, "reason": reason,
-    })
-    version = table.last_pk
-    db["list_entries"].insert_all(
-        entries.with_columns(version_id=pl.lit(version), eligible=pl.col("eligible").cast(pl.Int8)).to_dicts(),
-        batch_size=2000,
-    )
-    return version
+    }, entries.with_columns(eligible=pl.col("eligible").cast(pl.Int8)).to_dicts())
 
 
-def refresh_bundled(db: sqlite_utils.Database, db_path: Path, policy: Policy) -> Outcome:
-    """Load the bundled 1973-2026 history and publish one list version per edition (1 March)."""
-    tidy, raw, manifest, conflicts = read_bundled()
-    scored = prepare(tidy, paths.SCORES.name)
-    sha = hashlib.sha256(raw).hexdigest()
-    outcome = Outcome(source="bundled")
-    with db.atomic():
-        source_id, _ = store.add_source(
-            db, "bundled", f"data/{paths.SCORES.name}", sha, len(raw), archive(db_path, raw, sha, ".csv"), manifest)
-        sync_reference(db)
-        store_editions(db, scored, source_id, outcome)
-        if any(v != "unchanged" for v in outcome.editions.values()):
-            db.execute("DELETE FROM conflicts")
-            db["conflicts"].insert_all(conflicts.with_columns(source_id=pl.lit(source_id)).to_dicts())
-        for edition in sorted(outcome.editions):
-            version = build_version(db, scored, policy, edition, "published", effective_date(edition),
-                                    "bundled history")
-            if version:
-                outcome.versions.append(version)
-    outcome.entities = scored.height
-    return outcome
+def publish_history(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, outcome: Outcome) -> None:
+    """The bundled history: one published version per edition, in force from its release date."""
+    for number in sorted(outcome.editions):
+        version = build_version(db, scored, policy, number, "published", effective_date(number), "bundled history")
+        if version:
+            outcome.versions.append(version)
 
 
-
-
-# The published fields an edition can carry; an import never replaces stored data with less.
-FH_FIELDS = ("status_pub", "pr_rating_pub", "cl_rating_pub", *methodology.INDICATOR_COLUMNS,
-             *methodology.SUBCATEGORY_MAX, "pr", "cl", "total")
-
-
-def carried(frame: pl.DataFrame) -> set[str]:
-    return {c for c in FH_FIELDS if c in frame.columns and frame.get_column(c).is_not_null().any()}
-
-
-def _stored_fields(db: sqlite_utils.Database, edition: int) -> set[str]:
-    counts = db.execute(f"SELECT {', '.join(f'COUNT({c})' for c in FH_FIELDS)} FROM scores WHERE edition = ?",
-                        [edition]).fetchone()
-    return {c for c, n in zip(FH_FIELDS, counts) if n}
-
-
-def read_file(path: Path, edition: int | None = None) -> tuple[pl.DataFrame, bytes]:
-    """An operator's file: any FH workbook (by its sheets) or a scores CSV in the web table's layout."""
-    from scrapers.freedomhouse import read_scores_csv, read_workbook
-
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        from sovereign.errors import UserError
-
-        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
-    errata = read_errata()
-    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        frame = read_workbook(path, data=raw, errata=errata)
+def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, latest_before: int,
+                   previous: pl.DataFrame | None, outcome: Outcome) -> None:
+    """A new latest edition gets a list version through the anomaly gate: held, proposed, or (auto_publish)
+    published on its release date."""
+    newest = max(outcome.editions, default=0)
+    if newest <= latest_before or outcome.editions[newest] != "new":
+        return
+    reasons = gate.check(scored.filter(pl.col("edition") == newest), previous, policy)
+    if reasons:
+        state, effective, by, why = "held", None, None, "; ".join(reasons)
+    elif policy.auto_publish:
+        state, effective, by, why = "published", effective_date(newest), "auto_publish", None
     else:
-        frame = read_scores_csv(path, edition=edition, data=raw, errata=errata)
-    return frame.drop("row"), raw
-
-
-def import_file(db: sqlite_utils.Database, db_path: Path, path: Path, policy: Policy,
-                edition: int | None = None) -> Outcome:
-    """Store what an operator's file adds or revises; propose a list for a new latest edition."""
-    tidy, raw = read_file(path, edition)
-    return ingest(db, db_path, prepare(tidy, Path(path).name), raw, "file", Path(path).name,
-                  Path(path).suffix.lower(), policy)
-
-
-def ingest(db: sqlite_utils.Database, db_path: Path, scored: pl.DataFrame, raw: bytes, kind: str, uri: str,
-           suffix: str, policy: Policy, conflicts: list[dict] | None = None, before_commit=None) -> Outcome:
-    """One transaction: the source, each edition (new, revised, or only compared when the file carries
-    less than is stored), and for a new latest edition a list version through the anomaly gate."""
-    from sovereign import gate
-
-    sha = hashlib.sha256(raw).hexdigest()
-    outcome = Outcome(source=uri)
-    with db.atomic():
-        source_id, _ = store.add_source(db, kind, uri, sha, len(raw), archive(db_path, raw, sha, suffix))
-        sync_reference(db)
-        latest_before = db.execute("SELECT MAX(edition) FROM editions").fetchone()[0] or 0
-        previous = _stored_edition(db, latest_before)
-        replace, compare = [], []
-        for edition_ in sorted(scored["edition"].unique().to_list()):
-            part = scored.filter(pl.col("edition") == edition_)
-            (replace if carried(part) >= _stored_fields(db, edition_) else compare).append(edition_)
-        store_editions(db, scored.filter(pl.col("edition").is_in(replace)), source_id, outcome)
-        for edition_ in compare:
-            _record_differences(db, scored.filter(pl.col("edition") == edition_), source_id, uri)
-            outcome.editions[edition_] = "compared"
-        for c in conflicts or []:
-            db["conflicts"].insert(c | {"source_id": source_id})
-        newest = max(outcome.editions)
-        if newest > latest_before and outcome.editions[newest] == "new":
-            new = scored.filter(pl.col("edition") == newest)
-            reasons = gate.check(new, previous, policy)
-            if reasons:
-                state, eff, by, why = "held", None, None, "; ".join(reasons)
-            elif policy.auto_publish:
-                state, eff, by, why = "published", effective_date(newest), "auto_publish", None
-            else:
-                state, eff, by, why = "proposed", None, None, None
-            version = build_version(db, scored, policy, newest, state, eff, by, why)
-            if version:
-                outcome.versions.append(version)
-        if before_commit:
-            before_commit(source_id)
-    outcome.entities = scored.height
-    return outcome
-
-
-def _stored_edition(db: sqlite_utils.Database, edition: int) -> pl.DataFrame | None:
-    rows = list(db.query("SELECT entity, fh_name, kind, status FROM scores WHERE edition = ?", [edition]))
-    return pl.DataFrame(rows, schema={"entity": pl.String, "fh_name": pl.String, "kind": pl.String,
-                                      "status": pl.String}) if rows else None
-
-
-def _record_differences(db: sqlite_utils.Database, incoming: pl.DataFrame, source_id: int, name: str) -> None:
-    """A less detailed file for a stored edition: its published values are compared, never imposed."""
-    edition = incoming["edition"][0]
-    stored = pl.DataFrame(list(db.query("SELECT entity, status_pub, pr_rating_pub, cl_rating_pub, pr, cl, total "
-                                        "FROM scores WHERE edition = ?", [edition])), infer_schema_length=None)
-    joined = incoming.join(stored, on="entity", how="inner", suffix="_stored")
-    for column in ("status_pub", "pr_rating_pub", "cl_rating_pub", "pr", "cl", "total"):
-        diff = joined.filter(pl.col(column).is_not_null() & pl.col(f"{column}_stored").is_not_null()
-                             & (pl.col(column).cast(pl.String) != pl.col(f"{column}_stored").cast(pl.String)))
-        for row in diff.iter_rows(named=True):
-            values = f"{name}: {row[column]}; stored: {row[f'{column}_stored']}"
-            seen = db.execute('SELECT 1 FROM conflicts WHERE edition = ? AND entity = ? AND field = ? AND "values" = ?',
-                              [edition, row["entity"], column, values]).fetchone()
-            if not seen:
-                db["conflicts"].insert({"edition": edition, "entity": row["entity"], "fh_name": row["fh_name"],
-                                        "field": column, "values": values, "kept": "stored (more detailed)",
-                                        "source_id": source_id})
+        state, effective, by, why = "proposed", None, None, None
+    version = build_version(db, scored, policy, newest, state, effective, by, why)
+    if version:
+        outcome.versions.append(version)
 
 
 def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
             edition: int | None = None, accept_held: bool = False) -> int:
     """Put the newest proposed version (of `edition`) in force from `effective_from`. One transaction."""
-    from sovereign.errors import UserError
-
-    states = ("proposed", "held") if accept_held else ("proposed",)
-    where = "state IN (%s)" % ",".join("?" * len(states)) + (" AND edition = ?" if edition else "")
-    row = db.execute(f"SELECT id, edition, state, reason FROM list_versions WHERE {where} ORDER BY id DESC LIMIT 1",
-                     [*states, *([edition] if edition else [])]).fetchone()
+    approved_by = approved_by.strip()
+    if not approved_by:
+        raise UserError("--approved-by: name who approved the list")
+    row = reads.newest_version(db, edition, ("proposed", "held") if accept_held else ("proposed",))
     if row is None:
-        held = db.execute("SELECT id, reason FROM list_versions WHERE state = 'held'"
-                          + (" AND edition = ?" if edition else "") + " ORDER BY id DESC LIMIT 1",
-                          [edition] if edition else []).fetchone()
+        held = reads.newest_version(db, edition, ("held",))
         if held:
-            raise UserError(f"version {held[0]} is held ({held[1]}); review it, then publish with --accept-held")
+            raise UserError(f"version {held['id']} is held ({held['reason']}); review it, then publish with --accept-held")
         raise UserError("nothing to publish: no proposed list version" + (f" for edition {edition}" if edition else ""))
-    version = row[0]
-    latest = db.execute("SELECT MAX(effective_from) FROM list_versions WHERE state = 'published'").fetchone()[0]
+    latest = reads.latest_effective(db)
     if latest and effective_from.isoformat() < latest:
         raise UserError(f"--effective-from {effective_from} is before the list in force from {latest}; "
                         "a new list cannot take effect in the past of the one it follows")
-    entries = pl.DataFrame(list(db.query("SELECT entity, eligible FROM list_entries WHERE version_id = ?", [version])),
-                           schema={"entity": pl.String, "eligible": pl.Boolean})
-    staged = stage(entries, previous_entries(db, effective_from + timedelta(days=1)), effective_from, policy)
+    staged = stage(reads.eligibility(db, row["id"]), previous_entries(db, effective_from + timedelta(days=1)),
+                   effective_from, policy)
+    staging = staged.filter(pl.col("divest_by").is_not_null()).select("entity", "no_new_buys_from", "divest_by").rows()
     with db.atomic():
-        for entity, no_new, divest in staged.filter(pl.col("divest_by").is_not_null()).select(
-                "entity", "no_new_buys_from", "divest_by").iter_rows():
-            db.execute("UPDATE list_entries SET no_new_buys_from = ?, divest_by = ? WHERE version_id = ? AND entity = ?",
-                       [no_new, divest, version, entity])
-        db["list_versions"].update(version, {"state": "published", "approved_by": approved_by,
-                                             "effective_from": effective_from.isoformat(), "published_at": store.now()})
-    return version
+        writes.mark_published(db, row["id"], approved_by, effective_from.isoformat(), staging)
+    return int(row["id"])
 
 
-def verify_stored(conn, editions: list[int] | None = None) -> dict:
-    """`verify.report` over what the database holds (all editions, or some), its conflicts included.
-    `conn` is a plain sqlite3 connection or a sqlite-utils Database."""
+def verify_stored(conn: reads.Connection, editions: list[int] | None = None) -> dict:
+    """`verify.report` over what the database holds (all editions, or some), its conflicts included."""
     from sovereign.verify import report
 
-    where, args = ("WHERE edition IN (%s)" % ",".join("?" * len(editions)), list(editions)) if editions else ("", [])
+    return report(reads.scores_frame(conn, editions), read_errata(), reads.conflicts_frame(conn, editions))
 
-    def frame(sql: str, schema: dict | None = None) -> pl.DataFrame:
-        cursor = conn.execute(sql, args)
-        names = [c[0] for c in cursor.description]
-        rows = [dict(zip(names, r)) for r in cursor.fetchall()]
-        return pl.DataFrame(rows, schema=schema, infer_schema_length=None)
-
-    conflicts = frame(f'SELECT edition, entity, fh_name, field, "values", kept FROM conflicts {where}',
-                      {"edition": pl.Int64, "entity": pl.String, "fh_name": pl.String, "field": pl.String,
-                       "values": pl.String, "kept": pl.String})
-    return report(frame(f"SELECT * FROM scores {where}"), read_errata(), conflicts)

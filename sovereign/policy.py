@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from sovereign import methodology as m
-from sovereign.errors import UserError
+from fiw import methodology as m
+from fiw.errors import UserError
 
 # Each table's keys and the TOML type each value must have; ranges are checked in check_policy.
 BASE_KEYS = {"exclude_status": "strings", "unrated": "string", "territories": "string", "divest_days": "integer",
@@ -86,24 +86,12 @@ def load_policy(path: Path) -> Policy:
     mandates = []
     for mname, spec in raw.get("mandates", {}).items():
         spec = _table(name, f"[mandates.{mname}]", spec, MANDATE_KEYS)
-        mandates.append(Mandate(
-            name=mname,
-            description=spec.get("description", ""),
-            exclude_status=tuple(spec.get("exclude_status", ())),
-            min_total=spec.get("min_total"), min_pr=spec.get("min_pr"), min_cl=spec.get("min_cl"),
-            exclude_countries=tuple(c.upper() for c in spec.get("exclude_countries", ())),
-            unrated=spec.get("unrated", "exclude"),
-        ))
-    policy = Policy(
-        exclude_status=tuple(base.get("exclude_status", ("NF",))),
-        unrated=base.get("unrated", "exclude"),
-        territories=base.get("territories", "own"),
-        divest_days=base.get("divest_days", 90),
-        auto_publish=base.get("auto_publish", False),
-        max_status_change_share=gate.get("max_status_change_share", 0.10),
-        max_entity_change=gate.get("max_entity_change", 3),
-        mandates=tuple(mandates),
-    )
+        spec = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
+        if "exclude_countries" in spec:
+            spec["exclude_countries"] = tuple(c.upper() for c in spec["exclude_countries"])
+        mandates.append(Mandate(name=mname, **spec))
+    listed = {k: tuple(v) if isinstance(v, list) else v for k, v in (base | gate).items()}
+    policy = Policy(**listed, mandates=tuple(mandates))
     check_policy(policy, name)
     return policy
 
@@ -160,3 +148,14 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
 
 def policy_text(policy: Policy) -> str:
     return json.dumps(asdict(policy), sort_keys=True, default=list)
+
+
+def stored_policy(text: str) -> Policy:
+    """The policy a list version was built under, from its stored `policy_text`; defaults fill what older
+    versions did not record."""
+    raw = json.loads(text or "{}")
+    mandates = tuple(Mandate(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
+                     for spec in raw.pop("mandates", ()))
+    known = {f.name for f in fields(Policy)}
+    return Policy(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in known},
+                  mandates=mandates)

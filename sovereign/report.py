@@ -4,52 +4,36 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from sovereign import diff as d
-from sovereign.errors import NotFound, UserError
+from fiw.errors import NotFound, UserError
 from sovereign.policy import Policy
+from sovereign.store import reads
+from sovereign.store.reads import Connection
 
-ENTRY_SCHEMA = {"entity": pl.String, "iso2": pl.String, "fh_name": pl.String, "kind": pl.String, "status": pl.String,
-                "eligible": pl.Boolean, "reasons": pl.String, "pr": pl.Int64, "cl": pl.Int64, "total": pl.Int64,
-                "pr_rating": pl.Int64, "cl_rating": pl.Int64}
-
-
-def version_row(conn: sqlite3.Connection, spec: str | None, role: str, after: dict | None = None) -> dict:
+def version_row(conn: Connection, spec: str | None, role: str, after: dict | None = None) -> dict:
     """`--from` / `--to`: an edition (2025) or a version id (v54); defaults: the newest version, and the
     published version of the edition before it."""
+    text = (spec or "").strip()
     if spec is None:
-        if role == "to":
-            row = conn.execute("SELECT * FROM list_versions ORDER BY id DESC LIMIT 1").fetchone()
-        else:
-            row = conn.execute("SELECT * FROM list_versions WHERE state = 'published' AND edition < ? "
-                               "ORDER BY edition DESC, id DESC LIMIT 1", [after["edition"]]).fetchone()
-    elif re.fullmatch(r"[vV#]\d{1,18}", spec.strip()):
-        row = conn.execute("SELECT * FROM list_versions WHERE id = ?", [int(spec.strip()[1:])]).fetchone()
-    elif re.fullmatch(r"\d{4}", spec.strip()):
-        row = conn.execute("SELECT * FROM list_versions WHERE edition = ? ORDER BY state = 'published' DESC, id DESC "
-                           "LIMIT 1" if role == "from" else
-                           "SELECT * FROM list_versions WHERE edition = ? ORDER BY id DESC LIMIT 1", [int(spec)]).fetchone()
+        row = reads.newest_version(conn) if role == "to" else reads.published_before_edition(conn, after["edition"])
+    elif re.fullmatch(r"[vV#]\d{1,18}", text):
+        row = reads.version(conn, int(text[1:]))
+    elif re.fullmatch(r"\d{4}", text):
+        row = reads.edition_version(conn, int(text), prefer_published=role == "from")
     else:
         raise UserError(f"--{role} {spec!r}: expected an edition (2025) or a list version id (v54)")
     if row is None:
         raise NotFound(f"--{role} {spec or '(default)'}: no such list version")
-    return dict(row)
+    return row
 
 
-def entries(conn: sqlite3.Connection, version_id: int) -> pl.DataFrame:
-    rows = conn.execute(f"SELECT {', '.join(ENTRY_SCHEMA)} FROM list_entries WHERE version_id = ?", [version_id]).fetchall()
-    return pl.DataFrame([tuple(r) for r in rows], schema=ENTRY_SCHEMA, orient="row")
-
-
-def override_changes(conn: sqlite3.Connection, start: str, end: str) -> dict:
-    cur = conn.execute("SELECT * FROM overrides ORDER BY id")
-    names = [c[0] for c in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+def override_changes(conn: Connection, start: str, end: str) -> dict:
+    rows = reads.overrides(conn)
     return {
         "added": [r for r in rows if start < r["valid_from"] <= end],
         "ended": [r for r in rows if (r["valid_to"] and start < r["valid_to"] <= end)
@@ -57,26 +41,23 @@ def override_changes(conn: sqlite3.Connection, start: str, end: str) -> dict:
     }
 
 
-def build(conn: sqlite3.Connection, policy: Policy, from_spec: str | None = None, to_spec: str | None = None) -> dict:
+def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spec: str | None = None) -> dict:
     after = version_row(conn, to_spec, "to")
     before = version_row(conn, from_spec, "from", after)
     end = after["effective_from"] or date.today().isoformat()
-    result = d.compute(before, entries(conn, before["id"]), after, entries(conn, after["id"]), policy.mandates,
-                       override_changes(conn, before["effective_from"] or "", end))
+    result = d.compute(before, reads.entries_frame(conn, before["id"]), after, reads.entries_frame(conn, after["id"]),
+                       policy.mandates, override_changes(conn, before["effective_from"] or "", end))
     result["provenance"] = provenance(conn, [before["edition"], after["edition"]])
     return result
 
 
-def provenance(conn: sqlite3.Connection, editions: list[int]) -> dict:
+def provenance(conn: Connection, editions: list[int]) -> dict:
     from sovereign.pipeline import verify_stored
 
-    marks = ",".join("?" * len(editions))
-    sources = [dict(r) for r in conn.execute(
-        f"SELECT DISTINCT s.id, s.kind, s.uri, s.fetched_at, s.sha256, s.size, e.edition, e.revision, e.loaded_at "
-        f"FROM editions e JOIN sources s ON s.id = e.source_id WHERE e.edition IN ({marks}) ORDER BY e.edition", editions)]
     checked = verify_stored(conn, editions)
-    return {"sources": sources, "verify": {"ok": checked["ok"], "editions": checked["editions"],
-                                           "errors": checked["errors"], "known_errata": checked["known_errata"]},
+    return {"sources": reads.edition_sources(conn, editions),
+            "verify": {"ok": checked["ok"], "editions": checked["editions"], "errors": checked["errors"],
+                       "known_errata": checked["known_errata"]},
             "conflicts": checked["source_conflicts"], "generated": date.today().isoformat()}
 
 
@@ -136,10 +117,10 @@ def to_html(r: dict) -> str:
     return env.get_template("report.html.j2").render(r=r, charts=r.get("charts", {}))
 
 
-def with_charts(conn: sqlite3.Connection, r: dict) -> dict:
+def with_charts(conn: Connection, r: dict) -> dict:
     from sovereign import charts
 
-    after = entries(conn, r["to"]["list_version"]).filter(pl.col("kind") == "c").to_dicts()
+    after = reads.entries_frame(conn, r["to"]["list_version"]).filter(pl.col("kind") == "c").to_dicts()
     return r | {"charts": {
         "scatter": charts.pr_cl_scatter(after, r["to"]["edition"]),
         "moves": charts.score_changes(r["score_moves"], r["from"]["edition"], r["to"]["edition"]) if r["score_moves"] else "",

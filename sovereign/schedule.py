@@ -13,14 +13,15 @@ import json
 import logging
 import os
 import subprocess
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
 
 from sovereign import store
-from sovereign.errors import UserError
+from fiw import words
+from fiw.errors import UserError
+from sovereign.settings import Settings
 
 log = logging.getLogger("sovereign.schedule")
 UTC = timezone.utc
@@ -29,18 +30,6 @@ TRIGGERS = {
     "rest": CronTrigger(month="1,5-12", day=1, hour=6, minute=0, timezone=UTC),             # monthly otherwise
 }
 MISFIRE_GRACE = {"season": int(timedelta(days=6).total_seconds()), "rest": int(timedelta(days=27).total_seconds())}
-
-
-@dataclass
-class Settings:
-    db_path: Path
-    policy_path: Path | None
-    base_url: str = "https://freedomhouse.org"
-    reports: Path = Path("reports")
-    webhook: str | None = None
-    command: str | None = None
-    min_interval: float = 1.0
-    timeout: float = 30.0
 
 
 def previous_poll(now: datetime) -> datetime:
@@ -90,46 +79,39 @@ class Lock:
 
 
 def poll(settings: Settings, trigger: str = "schedule") -> dict:
-    """One scheduled refresh from the web; every run is recorded in `runs`."""
-    from scrapers.http import PoliteClient
-    from sovereign import acquire, paths
-    from sovereign.policy import load_policy
+    """One scheduled refresh from the web through the one refresh flow; every run is recorded in `runs`."""
+    from sovereign import pipeline
 
-    policy = load_policy(settings.policy_path or paths.POLICY)
-    db = store.open_db(settings.db_path)
     try:
-        with store.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}") as run:
-            client = PoliteClient(min_interval=settings.min_interval,
-                                  timeout=(min(settings.timeout, 10.0), settings.timeout))
-            outcome, info = acquire.refresh_web(db, settings.db_path, policy, client, settings.base_url)
+        with store.writer(settings.db) as db, \
+                store.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}") as run:
+            outcome = pipeline.refresh(db, settings, "web")
             outcome.record(run)
             new = sorted(e for e, v in outcome.editions.items() if v == "new")
             result = {"outcome": "new edition" if new else ("revised" if outcome.changed else "unchanged"),
                       "editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
-                      "http_status": info["status"]}
+                      "http_status": outcome.info.get("status")}
             if new and outcome.versions:
-                result |= committee_report(settings, policy, outcome.versions[-1])
+                result |= committee_report(settings, outcome.versions[-1])
                 notify(settings, result)
             run.message = json.dumps(result, default=str)
     except Exception as exc:  # recorded in `runs`; the daemon goes on to the next poll
         log.error("scheduled refresh failed: %s", exc)
         return {"outcome": "failed", "message": str(exc)}
-    finally:
-        db.close()
     log.info("scheduled refresh: %s", result["outcome"])
     return result
 
 
-def committee_report(settings: Settings, policy, version_id: int) -> dict:
+def committee_report(settings: Settings, version_id: int) -> dict:
     """The report of a new list version, HTML and XLSX, in the reports folder."""
     from sovereign import report
 
-    conn = store.connect_readonly(settings.db_path)
-    version = conn.execute("SELECT id, edition, state, reason FROM list_versions WHERE id = ?", [version_id]).fetchone()
-    built = report.build(conn, policy, None, f"v{version['id']}")
-    target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(report.to_html(report.with_charts(conn, built)), encoding="utf-8")
+    with store.reader(settings.db) as conn:
+        version = store.reads.version(conn, version_id) or {}
+        built = report.build(conn, settings.policy, None, f"v{version['id']}")
+        target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(report.to_html(report.with_charts(conn, built)), encoding="utf-8")
     report.to_xlsx(built, target.with_suffix(".xlsx"))
     return {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
             "reason": version["reason"], "report": str(target)}
@@ -138,7 +120,7 @@ def committee_report(settings: Settings, policy, version_id: int) -> dict:
 def notify(settings: Settings, result: dict) -> None:
     """Always a log line; a webhook POST and a command when configured. A failing notifier is logged,
     never fatal: the edition and its report are already stored."""
-    text = (f"Freedom in the World {result['edition']}: list version {result['list_version']} is {result['state']}"
+    text = (f"{words.title(result['edition'])}: list version {result['list_version']} is {result['state']}"
             + (f" ({result['reason']})" if result.get("reason") else "") + f"; report {result['report']}")
     log.warning("NEW EDITION: %s", text)
     if settings.webhook:
@@ -148,10 +130,10 @@ def notify(settings: Settings, result: dict) -> None:
             requests.post(settings.webhook, json=result | {"text": text}, timeout=10).raise_for_status()
         except requests.RequestException as exc:
             log.error("webhook %s failed: %s", settings.webhook, exc)
-    if settings.command:
+    if settings.notify_command:
         env = os.environ | {"SOVEREIGN_EDITION": str(result["edition"]), "SOVEREIGN_REPORT": result["report"],
                             "SOVEREIGN_STATE": result["state"], "SOVEREIGN_MESSAGE": text}
-        done = subprocess.run(settings.command, shell=True, env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(settings.notify_command, shell=True, env=env, capture_output=True, text=True, timeout=120)
         if done.returncode:
             log.error("notify command exited %s: %s", done.returncode, done.stderr.strip()[:500])
 
@@ -159,21 +141,21 @@ def notify(settings: Settings, result: dict) -> None:
 def last_scheduled_run(db_path: Path) -> datetime | None:
     if not Path(db_path).exists():
         return None
-    conn = store.connect_readonly(db_path)
-    row = conn.execute("SELECT MAX(started_at) FROM runs WHERE trigger IN ('schedule', 'catch-up')").fetchone()
-    return datetime.fromisoformat(row[0]) if row and row[0] else None
+    with store.reader(db_path) as conn:
+        started = store.reads.last_scheduled_start(conn)
+    return datetime.fromisoformat(started) if started else None
 
 
 def run_daemon(settings: Settings, once: bool = False) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    with Lock(settings.db_path.with_name(settings.db_path.name + ".schedule.lock")):
+    with Lock(settings.db.with_name(settings.db.name + ".schedule.lock")):
         if once:
             result = poll(settings, "manual")
             if result["outcome"] == "failed":
                 raise UserError(f"the poll failed (recorded in runs): {result['message']}")
             return
-        if missed(last_scheduled_run(settings.db_path), datetime.now(UTC)):
+        if missed(last_scheduled_run(settings.db), datetime.now(UTC)):
             log.info("a scheduled poll was missed while the scheduler was down: polling now")
             poll(settings, "catch-up")
         scheduler = BlockingScheduler(timezone=UTC)

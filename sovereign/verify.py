@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sovereign import methodology as m
+from fiw import methodology as m
 
 CHECKS = (
     ("status_pub", "status_calc"),

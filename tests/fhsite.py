@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import polars as pl
 
-from sovereign import methodology as m
+from fiw import methodology as m
 
 WORDS = {"F": "Free", "PF": "Partly Free", "NF": "Not Free"}
 

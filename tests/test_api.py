@@ -8,12 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sovereign.api import create_app
+from sovereign.settings import Settings
 from tests.conftest import Cli, db_fingerprint
 
 
 @pytest.fixture(scope="module")
 def client(loaded_db):
-    with TestClient(create_app(loaded_db)) as c:
+    with TestClient(create_app(Settings.load(db=loaded_db))) as c:
         yield c
 
 
@@ -90,13 +91,13 @@ def test_openapi_is_served(client):
 @pytest.fixture
 def admin(fresh_db, monkeypatch):
     monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret-token")
-    with TestClient(create_app(fresh_db)) as c:
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
         yield c, fresh_db
 
 
 def test_admin_is_off_without_a_token(fresh_db, monkeypatch):
     monkeypatch.delenv("SOVEREIGN_ADMIN_TOKEN", raising=False)
-    with TestClient(create_app(fresh_db)) as c:
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
         r = c.post("/api/v1/admin/overrides", json={"country": "IN", "reason": "x", "decided_by": "y"},
                    headers={"Authorization": "Bearer anything"})
         assert r.status_code == 403 and "off" in r.json()["detail"]

@@ -7,7 +7,7 @@ import pytest
 
 from scrapers.freedomhouse import read_scores_csv, read_workbook
 from sovereign.countries import load_mapping, normalise, read_errata
-from sovereign.errors import UnknownNames
+from fiw.errors import UnknownNames
 from tests.conftest import AGGREGATE, ALL_DATA, RATINGS, WEB_2026
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from sovereign import methodology as m
+from fiw import methodology as m
 from tests.conftest import ALL_DATA, RATINGS
 from scrapers.freedomhouse import read_workbook
 

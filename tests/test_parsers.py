@@ -7,7 +7,7 @@ import pytest
 
 from scrapers.freedomhouse import read_scores_csv, read_workbook
 from sovereign.countries import read_errata
-from sovereign.errors import SourceError
+from fiw.errors import SourceError
 from tests.conftest import AGGREGATE, ALL_DATA, FIW, RATINGS, WEB_2026, sheet_frame, write_workbook
 
 ALL_DATA_ROWS = {2013: 209, 2014: 209, 2015: 210, 2016: 210, 2017: 209, 2018: 209, 2019: 209,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sovereign import paths
 from sovereign.eligibility import apply_mandate, apply_overrides, evaluate
-from sovereign.errors import UserError
+from fiw.errors import UserError
 from sovereign.pipeline import prepare, read_bundled
 from sovereign.policy import Mandate, Policy, load_policy
 

@@ -232,7 +232,7 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path):
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    for statement in store.statements(store.MIGRATIONS[0]):
+    for statement in store.schema.statements(store.MIGRATIONS[0]):
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
@@ -248,7 +248,7 @@ def test_lookups_on_an_older_schema_say_how_to_migrate(tmp_path):
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    for statement in store.statements(store.MIGRATIONS[0]):
+    for statement in store.schema.statements(store.MIGRATIONS[0]):
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
     conn.commit()

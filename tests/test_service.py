@@ -253,8 +253,9 @@ def test_schemathesis_finds_no_500_and_no_schema_violation(loaded_db):
     from schemathesis.specs.openapi.checks import positive_data_acceptance
 
     from sovereign.api import create_app
+    from sovereign.settings import Settings
 
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(loaded_db))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings.load(db=loaded_db)))
     failures, calls = [], 0
     for result in schema.get_all_operations():
         operation = result.ok()

@@ -1,7 +1,6 @@
 """Parsers for Freedom House's Freedom in the World files, all producing one tidy frame layout."""
 
-from scrapers.freedomhouse.tidy import TIDY_SCHEMA, validate
 from scrapers.freedomhouse.workbooks import read_workbook
 from scrapers.freedomhouse.scores_csv import read_scores_csv
 
-__all__ = ["TIDY_SCHEMA", "validate", "read_workbook", "read_scores_csv"]
+__all__ = ["read_workbook", "read_scores_csv"]

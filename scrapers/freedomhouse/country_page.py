@@ -11,8 +11,9 @@ import re
 
 from bs4 import BeautifulSoup
 
-from sovereign import methodology as m
-from sovereign.errors import SourceError
+from fiw import methodology as m
+from fiw.errors import SourceError
+from fiw.words import STATUS_CODES
 
 CODE = re.compile(r"^(A[1-3]|B[1-4]|C[1-3]|D[1-4]|E[1-3]|F[1-4]|G[1-4]|Add Q)\b", re.I)
 SCORE = re.compile(r"^(-?\d)\s*/\s*4$")
@@ -30,7 +31,7 @@ def parse_country_page(html: bytes | str, url: str) -> dict:
         found = pattern.search(text)
         out[key] = int(found.group(1)) if found else None
     status = STATUS.search(text)
-    out["status_pub"] = {"Free": "F", "Partly Free": "PF", "Not Free": "NF"}[status.group(1)] if status else None
+    out["status_pub"] = STATUS_CODES[status.group(1).lower()] if status else None
     current = None
     for line in lines:
         code = CODE.match(line)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
-from scrapers.freedomhouse.tidy import STATUS_WORDS, Errata, clean_header, to_tidy
-from sovereign.errors import SourceError
+from fiw.tidy import Errata, clean_header, to_tidy
+from fiw.errors import SourceError
+from fiw.words import STATUS_CODES
 
 COLUMNS = {
     "fh_name": ("country", "country/territory", "name"),
@@ -60,11 +61,11 @@ def read_scores_csv(
     words = body.get_column("status_pub").to_list()
     problems = [
         f"line {row}, column 'status': expected Free, Partly Free or Not Free, found {w!r}"
-        for row, w in zip(body.get_column("row"), words) if (w or "").strip().lower() not in STATUS_WORDS
+        for row, w in zip(body.get_column("row"), words) if (w or "").strip().lower() not in STATUS_CODES
     ]
     if problems:
         raise SourceError(path.name, problems)
-    body = body.with_columns(status_pub=pl.col("status_pub").str.strip_chars().str.to_lowercase().replace_strict(STATUS_WORDS))
+    body = body.with_columns(status_pub=pl.col("status_pub").str.strip_chars().str.to_lowercase().replace_strict(STATUS_CODES))
     return to_tidy(body.drop("iso2", strict=False), path.name, None, errata)
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import polars as pl
 from bs4 import BeautifulSoup
 
-from scrapers.freedomhouse.tidy import STATUS_WORDS, Errata, to_tidy
-from sovereign.errors import SourceError
+from fiw.tidy import Errata, to_tidy
+from fiw.errors import SourceError
+from fiw.words import STATUS_CODES
 
 HEADERS = {"country": "country", "total score and status": "total", "political rights": "pr", "civil liberties": "cl"}
 LINK = re.compile(r"/country/([^/?#]+)/freedom-world/(\d{4})")
@@ -75,7 +76,7 @@ def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None)
                             f"such as '9 Not Free', found {_text(cells[index['total']])!r}")
             continue
         records.append({"row": n, "fh_name": name, "kind": "t" if name.endswith("*") else "c",
-                        "total": total.group(1), "status_pub": STATUS_WORDS[total.group(2).lower()],
+                        "total": total.group(1), "status_pub": STATUS_CODES[total.group(2).lower()],
                         "pr": _text(cells[index["pr"]]), "cl": _text(cells[index["cl"]])})
     if problems:
         raise SourceError(url, problems)

@@ -12,9 +12,9 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from scrapers.freedomhouse.tidy import Errata, clean_header, to_tidy
-from sovereign import methodology as m
-from sovereign.errors import SourceError
+from fiw.tidy import Errata, clean_header, to_tidy
+from fiw import methodology as m
+from fiw.errors import SourceError
 
 ALL_DATA_SHEET = re.compile(r"^FIW\s*13-\d{2,4}$", re.I)
 AGGREGATE_SHEET = re.compile(r"^FIW\s*06-\d{2,4}$", re.I)

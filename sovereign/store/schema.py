@@ -1,22 +1,21 @@
-"""The SQLite store: schema, migrations, and the few writes and reads the pipeline needs.
+"""The schema, its migrations, and the one way connections are opened and closed.
 
-One file, WAL, foreign keys on. Every refresh, import or publish runs inside one `db.atomic()`
-block, so a failure leaves the database exactly as it was and the list in force stays in force.
+One file, WAL, foreign keys on. Readers get a plain read-only sqlite3 connection (no heavy imports,
+so `check` starts fast); writers get a sqlite-utils Database that migrates the file first.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sovereign import methodology as m
-from sovereign.errors import UserError
+from fiw import methodology as m
+from fiw.errors import UserError
 
 if TYPE_CHECKING:  # sqlite-utils (and the numpy it loads) stays off the desk-lookup path
     import sqlite_utils
@@ -123,7 +122,7 @@ def now() -> str:
 
 
 def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
-    """Open (and migrate) the database for writing."""
+    """Open (and migrate) the database for writing. Prefer `writer()`, which also closes it."""
     path = Path(path)
     if not create and not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
@@ -139,30 +138,78 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
         db.execute("PRAGMA busy_timeout = 10000")
         if db.journal_mode != "wal":
             db.enable_wal()
-        migrate(db)
+        migrate(db, path)
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path}: not a sovereign database, or not writable ({exc})") from None
     return db
 
 
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A plain read-only connection for lookups: no migrations, no heavy imports."""
+def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:
+    """A plain read-only connection for lookups: no migrations, no heavy imports. Prefer `reader()`."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=check_same_thread)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 10000")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path}: not a sovereign database ({exc})") from None
     if version == 0:
+        conn.close()
         raise UserError(f"{path}: empty database: run `sovereign refresh --source bundled` first")
     if version < len(MIGRATIONS):
+        conn.close()
         raise UserError(f"{path}: written by an older sovereign (schema {version} of {len(MIGRATIONS)}); "
                         "run `sovereign refresh --source bundled` once to migrate it")
     return conn
+
+
+@contextmanager
+def reader(path: Path, check_same_thread: bool = True, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
+    """A read-only connection for the length of a block (a command, a request). With `snapshot`, one read
+    transaction, so an answer never mixes two list versions while a refresh writes."""
+    conn = connect_readonly(path, check_same_thread)
+    try:
+        if snapshot:
+            conn.execute("BEGIN")
+        yield conn
+    finally:
+        conn.close()
+
+
+class Watcher:
+    """Tells a long-running process when the database changed under it: another connection committed
+    (SQLite's data_version) or the file was replaced (its inode)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._inode: int | None = None
+        self._lock = threading.Lock()
+
+    def generation(self) -> tuple[int, int]:
+        with self._lock:
+            try:
+                inode = self.path.stat().st_ino
+            except FileNotFoundError:
+                raise UserError(f"no database at {self.path}: run `sovereign refresh --source bundled` first") from None
+            if self._conn is None or inode != self._inode:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn, self._inode = connect_readonly(self.path, check_same_thread=False), inode
+            return inode, self._conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+@contextmanager
+def writer(path: Path, create: bool = True) -> Iterator[sqlite_utils.Database]:
+    """A migrated write connection for the length of a block; each write inside is its own transaction."""
+    db = open_db(path, create)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def path_of(db: sqlite_utils.Database) -> Path:
@@ -170,10 +217,10 @@ def path_of(db: sqlite_utils.Database) -> Path:
     return Path(db.execute("PRAGMA database_list").fetchone()[2])
 
 
-def migrate(db: sqlite_utils.Database) -> None:
+def migrate(db: sqlite_utils.Database, path: Path) -> None:
     current = db.execute("PRAGMA user_version").fetchone()[0]
     if current > len(MIGRATIONS):
-        raise UserError(f"{db.conn} was written by a newer sovereign (schema {current}); upgrade first")
+        raise UserError(f"{path} was written by a newer sovereign (schema {current}); upgrade first")
     for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
         with db.atomic():
             for statement in statements(script):
@@ -191,68 +238,3 @@ def statements(script: str) -> list[str]:
                 out.append(buf.strip())
             buf = ""
     return out
-
-
-def add_source(db: sqlite_utils.Database, kind: str, uri: str, sha256: str, size: int,
-               path: str | None, meta: dict | None = None) -> tuple[int, bool]:
-    """The existing row for the same payload, or a new one; returns (id, created)."""
-    row = db.execute("SELECT id FROM sources WHERE sha256 = ? AND uri = ?", [sha256, uri]).fetchone()
-    if row:
-        return row[0], False
-    table = db["sources"]
-    table.insert({"kind": kind, "uri": uri, "fetched_at": now(), "sha256": sha256, "size": size,
-                  "path": path, "meta": json.dumps(meta or {}, sort_keys=True)})
-    return table.last_pk, True
-
-
-@dataclass
-class Run:
-    """What a recorded run ends with; set by the code inside `recorded_run`."""
-    outcome: str = "ok"
-    message: str = ""
-    edition: int | None = None
-
-
-@contextmanager
-def recorded_run(db: sqlite_utils.Database, trigger: str, command: str) -> Iterator[Run]:
-    """A `runs` row that is always finished: with what the block set, or `failed` and why."""
-    table = db["runs"]
-    with db.atomic():
-        table.insert({"trigger": trigger, "command": command, "started_at": now()})
-    run_id, run = table.last_pk, Run()
-
-    def finish(outcome: str, message: str, edition: int | None) -> None:
-        with db.atomic():
-            table.update(run_id, {"finished_at": now(), "outcome": outcome, "message": message[:4000],
-                                  "edition_found": edition})
-
-    try:
-        yield run
-    except BaseException as exc:
-        finish("failed", str(exc) or exc.__class__.__name__, None)
-        raise
-    finish(run.outcome, run.message, run.edition)
-
-
-def version_in_force(conn: sqlite3.Connection | sqlite_utils.Database, on: str) -> sqlite3.Row | tuple | None:
-    """The published version whose effective date is the latest on or before `on` (ISO date)."""
-    return conn.execute(
-        "SELECT * FROM list_versions WHERE state = 'published' AND effective_from <= ? "
-        "ORDER BY effective_from DESC, id DESC LIMIT 1", [on],
-    ).fetchone()
-
-
-def latest_published(conn: sqlite3.Connection | sqlite_utils.Database, edition: int) -> sqlite3.Row | tuple | None:
-    return conn.execute(
-        "SELECT * FROM list_versions WHERE state = 'published' AND edition = ? ORDER BY id DESC LIMIT 1", [edition],
-    ).fetchone()
-
-
-def active_overrides(conn: sqlite3.Connection | sqlite_utils.Database, on: str) -> list[dict]:
-    """Overrides in force on a date: started, not ended, not revoked by then."""
-    cur = conn.execute(
-        "SELECT id, iso2, reason, decided_by, valid_from, valid_to FROM overrides WHERE valid_from <= ? "
-        "AND (valid_to IS NULL OR valid_to >= ?) AND (revoked_at IS NULL OR substr(revoked_at, 1, 10) > ?) ORDER BY id",
-        [on, on, on])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -10,9 +10,10 @@ import re
 
 import polars as pl
 
-from sovereign import methodology as m
-from sovereign.errors import SourceError
-from sovereign.names import clean_name
+from fiw import methodology as m
+from fiw.errors import SourceError
+from fiw.names import clean_name
+from fiw.words import STATUS_CODES
 
 SUBCATEGORIES = tuple(m.SUBCATEGORY_MAX)
 INT_COLUMNS = (
@@ -31,7 +32,6 @@ TIDY_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int32,
 }
 MISSING = {"", "-", "–", "n/a", "N/A"}
-STATUS_WORDS = {"free": "F", "partly free": "PF", "not free": "NF", "f": "F", "pf": "PF", "nf": "NF"}
 _SPACES = re.compile(r"\s+")
 
 

@@ -1,0 +1,30 @@
+"""FH's words and the product's fixed phrases, each written once. Stdlib only (on the lookup path)."""
+
+from __future__ import annotations
+
+from fiw.methodology import STATUS_WORDS
+
+KIND_WORDS = {"c": "country", "t": "territory"}
+STATUS_CODES = {word.lower(): code for code, word in STATUS_WORDS.items()} | {c.lower(): c for c in STATUS_WORDS}
+"""What FH's files print (`Partly Free`, `pf`) -> the status code, case folded."""
+
+
+def title(edition: int | str | None = None) -> str:
+    return f"Freedom in the World {edition}" if edition is not None else "Freedom in the World"
+
+
+def attribution(edition: int | str | None = None) -> str:
+    """The credit FH's licence asks for, on every report, page and answer."""
+    return f"Source: Freedom House, {title(edition)}"
+
+
+def not_rated(edition: int | str) -> str:
+    return f"Not rated in {title(edition)}"
+
+
+def status_word(code: str | None) -> str:
+    return STATUS_WORDS.get(code or "", "not rated")
+
+
+def kind_word(code: str | None) -> str:
+    return KIND_WORDS.get(code or "", "country")

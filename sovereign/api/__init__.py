@@ -1,0 +1,32 @@
+"""The HTTP API and the desk's lookup page (FastAPI). `create_app` only assembles: settings, the answer
+cache, the error handler and one router per resource. Every endpoint calls the library the CLI calls."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from fiw import words
+from fiw.errors import NotFound, UserError
+from sovereign import store
+from sovereign.api.deps import AnswerCache, mandate_enum
+from sovereign.api.routers import admin, check, countries, health, lists, reports, screen
+from sovereign.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.policy  # a broken policy file stops the service before it starts
+    app = FastAPI(title="sovereign", version="1", description=(
+        "Sovereign issuer eligibility from Freedom House's Freedom in the World. " + words.attribution() + "."))
+    app.state.settings = settings
+    app.state.cache = AnswerCache(store.Watcher(settings.db))
+
+    @app.exception_handler(UserError)
+    async def user_error(_: Request, exc: UserError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404 if isinstance(exc, NotFound) else 400)
+
+    mandate = mandate_enum(settings.policy)
+    for router in (health.router, check.router(mandate), screen.router(mandate), lists.router(mandate),
+                   countries.router, reports.router, admin.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,90 @@
+"""What the routers depend on, as named types: settings, the policy, a read connection per request,
+the answer cache, the admin check."""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.responses import Response
+
+from sovereign import store
+from sovereign.policy import Mandate, Policy
+from sovereign.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_policy(settings: SettingsDep) -> Policy:
+    return settings.policy
+
+
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+
+
+async def get_conn(settings: SettingsDep) -> AsyncIterator[sqlite3.Connection]:
+    """One read-only connection per request, inside one read transaction, closed when the response is sent."""
+    with store.reader(settings.db, check_same_thread=False, snapshot=True) as conn:
+        yield conn
+
+
+ConnDep = Annotated[sqlite3.Connection, Depends(get_conn)]
+
+
+def mandate_enum(policy: Policy) -> type[enum.Enum]:
+    """The policy's mandates as an enum, so the schema itself says which names are valid (422 otherwise)."""
+    return enum.Enum("Mandate", {m.name: m.name for m in policy.mandates} or {"none": "none"}, type=str)
+
+
+def mandate_of(policy: Policy, name: Any) -> Mandate | None:
+    return policy.mandate(getattr(name, "value", name)) if name is not None else None
+
+
+class AnswerCache:
+    """Answers are a pure function of the request, the day and the database: their JSON is kept until
+    another connection commits, the file is replaced, or the day changes."""
+
+    MAX = 20_000
+
+    def __init__(self, watcher: store.Watcher):
+        self.watcher = watcher
+        self.generation: tuple | None = None
+        self.bodies: dict[tuple, bytes] = {}
+
+    def response(self, key: tuple, compute: Callable[[], Any]) -> Response:
+        generation = (*self.watcher.generation(), date.today())
+        if generation != self.generation or len(self.bodies) > self.MAX:
+            self.bodies, self.generation = {}, generation
+        body = self.bodies.get(key)
+        if body is None:
+            body = self.bodies[key] = json.dumps(compute(), ensure_ascii=False, separators=(",", ":")).encode()
+        return Response(body, media_type="application/json")
+
+
+def get_cache(request: Request) -> AnswerCache:
+    return request.app.state.cache
+
+
+CacheDep = Annotated[AnswerCache, Depends(get_cache)]
+
+
+def require_admin(authorization: str | None = Header(None)) -> None:
+    """`Authorization: Bearer $SOVEREIGN_ADMIN_TOKEN`, compared in constant time; no token set: admin is off."""
+    token = os.environ.get("SOVEREIGN_ADMIN_TOKEN", "")
+    if not token:
+        raise HTTPException(403, "admin endpoints are off: SOVEREIGN_ADMIN_TOKEN is not set")
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,133 @@
+"""The API's response and request bodies (the OpenAPI schema other tools rely on)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+
+class Issuer(BaseModel):
+    name: str
+    lei: str
+    type: str
+    country: str | None = None
+    isin: str | None = None
+
+
+class Answer(BaseModel):
+    query: str
+    iso2: str | None
+    name: str
+    kind: str
+    eligible: bool
+    status: str | None
+    edition: int
+    list_version: int
+    effective_from: str | None
+    reasons: list[str]
+    pr: int | None
+    cl: int | None
+    total: int | None
+    pr_rating: int | None
+    cl_rating: int | None
+    no_new_buys_from: str | None
+    divest_by: str | None
+    mandate: str | None
+    issuer: Issuer | None
+
+
+class Entry(BaseModel):
+    iso2: str | None
+    name: str
+    kind: str
+    status: str | None
+    eligible: bool
+    pr: int | None
+    cl: int | None
+    total: int | None
+    pr_rating: int | None
+    cl_rating: int | None
+    reasons: list[str]
+    no_new_buys_from: str | None
+    divest_by: str | None
+    mandate: str | None = None
+
+
+class ListVersion(BaseModel):
+    edition: int
+    list_version: int
+    state: str
+    effective_from: str | None
+    mandate: str | None
+    attribution: str
+    entries: list[Entry]
+
+
+class ScreenRow(BaseModel):
+    id: str | None
+    iso2: str | None
+    eligible: bool
+    status: str | None
+    reason: str | None
+    divest_by: str | None
+
+
+class HistoryRow(BaseModel):
+    edition: int
+    list_version: int
+    effective_from: str | None
+    name: str
+    status: str | None
+    pr: int | None
+    cl: int | None
+    total: int | None
+    pr_rating: int | None
+    cl_rating: int | None
+    eligible: bool
+    reasons: str
+    status_pub: str | None
+    year_under_review: int | None
+    label: str | None = None
+
+
+class Health(BaseModel):
+    status: str
+    list_version: int | None
+    edition: int | None
+    effective_from: str | None
+    data_age_days: int | None
+    last_refresh: dict | None
+    attribution: str
+
+
+class RefreshRequest(BaseModel):
+    actor: str = Field(min_length=1)
+    source: str = Field("web", pattern="^(web|bundled)$")
+    base_url: str | None = None
+
+
+class PublishRequest(BaseModel):
+    approved_by: str = Field(min_length=1)
+    effective_from: date
+    edition: int | None = None
+    accept_held: bool = False
+
+
+class OverrideRequest(BaseModel):
+    country: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    decided_by: str = Field(min_length=1)
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class RevokeRequest(BaseModel):
+    revoked_by: str = Field(min_length=1)
+
+
+class Message(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict] = {400: {"model": Message}, 404: {"model": Message}}

@@ -1,0 +1,84 @@
+"""POST /api/v1/admin/*: refresh, publish, overrides. Behind a bearer token; every action is recorded
+in `admin_actions` whatever its outcome, errors included."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi import Path as PathParam
+
+from fiw.errors import UserError
+from sovereign import store
+from sovereign.api.deps import SettingsDep, require_admin
+from sovereign.api.models import ERRORS, OverrideRequest, PublishRequest, RefreshRequest, RevokeRequest
+from sovereign.settings import Settings
+from sovereign.store import writes
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+
+
+def recorded(settings: Settings, actor: str, action: str, payload: dict, work: Callable[[Any], Any]) -> Any:
+    """Run `work` on a write connection and record the action: ok, refused (a user error) or failed."""
+    with store.writer(settings.db, create=False) as db:
+        outcome, message = "failed", ""
+        try:
+            result = work(db)
+            outcome, message = "ok", json.dumps(result, default=str)[:2000]
+            return result
+        except UserError as exc:
+            outcome, message = "refused", str(exc)
+            raise
+        except Exception as exc:
+            message = f"{exc.__class__.__name__}: {exc}"
+            raise
+        finally:
+            with db.atomic():
+                writes.record_admin_action(db, actor, action, payload, outcome, message)
+
+
+@router.post("/refresh", responses=ERRORS)
+def refresh(body: RefreshRequest, settings: SettingsDep) -> dict:
+    from sovereign import pipeline
+
+    def work(db: Any) -> dict:
+        conf = settings.but(base_url=body.base_url)
+        with store.recorded_run(db, "api", f"refresh --source {body.source}") as run:
+            outcome = pipeline.refresh(db, conf, body.source)
+            outcome.record(run)
+        return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions}
+
+    return recorded(settings, body.actor, "refresh", body.model_dump(), work)
+
+
+@router.post("/publish", responses=ERRORS)
+def publish(body: PublishRequest, settings: SettingsDep) -> dict:
+    from sovereign import pipeline
+
+    def work(db: Any) -> dict:
+        version = pipeline.publish(db, settings.policy, body.approved_by, body.effective_from, body.edition,
+                                   body.accept_held)
+        return {"list_version": version, "effective_from": body.effective_from.isoformat()}
+
+    return recorded(settings, body.approved_by, "publish", body.model_dump(), work)
+
+
+@router.post("/overrides", responses=ERRORS)
+def add_override(body: OverrideRequest, settings: SettingsDep) -> dict:
+    from sovereign import overrides
+
+    return recorded(settings, body.decided_by, "override add", body.model_dump(), lambda db: overrides.add(
+        db, body.country, body.reason, body.decided_by, body.valid_from, body.valid_to))
+
+
+@router.post("/overrides/{override_id}/revoke", responses=ERRORS)
+def revoke_override(body: RevokeRequest, settings: SettingsDep, override_id: int = PathParam(ge=1, le=2**62)) -> dict:
+    from sovereign import overrides
+
+    def work(db: Any) -> dict:
+        overrides.revoke(db, override_id, body.revoked_by)
+        return {"revoked": override_id}
+
+    return recorded(settings, body.revoked_by, "override revoke", {"id": override_id} | body.model_dump(), work)

@@ -1,0 +1,26 @@
+"""GET /api/v1/check/{identifier}: the desk's question, the same answer as `sovereign check --json`."""
+
+import enum
+from datetime import date
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from sovereign import lookup, store
+from sovereign.api.deps import CacheDep, PolicyDep, SettingsDep, mandate_of
+from sovereign.api.models import ERRORS, Answer
+
+
+def router(Mandate: type[enum.Enum]) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["check"])
+
+    @api.get("/check/{identifier}", response_model=Answer, responses=ERRORS)
+    async def check(identifier: str, settings: SettingsDep, policy: PolicyDep, cache: CacheDep,
+                    as_of: date | None = None, mandate: Mandate | None = None) -> Response:  # type: ignore[valid-type]
+        def compute() -> dict:
+            with store.reader(settings.db, snapshot=True) as conn:
+                return lookup.check(conn, [identifier], None, as_of, mandate_of(policy, mandate))[0]
+
+        return cache.response((identifier, as_of, getattr(mandate, "value", None)), compute)
+
+    return api

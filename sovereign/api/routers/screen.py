@@ -1,0 +1,45 @@
+"""POST /api/v1/screen and /api/v1/screen/file: many identifiers, or a holdings file, in one call."""
+
+import enum
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, UploadFile
+from pydantic import BaseModel, Field
+
+from sovereign.api.deps import ConnDep, PolicyDep, mandate_of
+from sovereign.api.models import ERRORS, ScreenRow
+
+
+def router(Mandate: type[enum.Enum]) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["screen"])
+
+    class ScreenRequest(BaseModel):
+        ids: list[str] = Field(max_length=100_000)
+        mandate: Mandate | None = None  # type: ignore[valid-type]
+        as_of: date | None = None
+
+    @api.post("/screen", response_model=list[ScreenRow], responses=ERRORS)
+    def screen_ids(body: ScreenRequest, conn: ConnDep, policy: PolicyDep) -> list[dict]:
+        import polars as pl
+
+        from sovereign.screen import screen
+
+        frame = pl.DataFrame({"id": body.ids}, schema={"id": pl.String})
+        return screen(conn, frame, "id", body.as_of, None, mandate_of(policy, body.mandate)).to_dicts()
+
+    @api.post("/screen/file", response_model=list[dict[str, Any]], responses=ERRORS)
+    def screen_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = File(...), column: str | None = None,
+                    mandate: Mandate | None = None, as_of: date | None = None) -> list[dict]:  # type: ignore[valid-type]
+        from sovereign.screen import read_holdings, screen
+
+        suffix = Path(file.filename or "holdings.csv").suffix.lower() or ".csv"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"holdings{suffix}"
+            path.write_bytes(file.file.read())
+            frame, col = read_holdings(path, column)
+        return screen(conn, frame, col, as_of, None, mandate_of(policy, mandate)).to_dicts()
+
+    return api

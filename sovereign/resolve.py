@@ -1,0 +1,178 @@
+"""The one resolver: whatever the desk typed (ISO2, ISO3, an FH name, a common spelling, an ISIN, an LEI)
+-> a `Target`. `check`, `screen`, `history`, overrides, the API and the lookup page all ask it.
+
+A target names candidate FH entities, not one: a code shared across history (CS was Czechoslovakia to
+1992 and Serbia and Montenegro 2003-2006) keeps both, and the answer takes the one the list in force
+on the date asked rates. An ISO 3166-3 code (CSK, SUN, YUG, DDR) or a name names only its own entity,
+so a former state never answers for another. Stdlib only: this is `check`'s start-up path.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from fiw.errors import NotFound, UserError
+from fiw.names import fold
+from sovereign import identifiers, paths
+from sovereign.store import reads
+from sovereign.store.reads import Connection
+
+CODE = re.compile(r"[A-Za-z]{2,3}")
+
+
+@dataclass(frozen=True)
+class Issuer:
+    name: str
+    lei: str
+    type: str
+    country: str | None
+    isin: str | None = None
+
+    @property
+    def supranational(self) -> bool:
+        return self.type == "supranational" or not self.country
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "lei": self.lei, "type": self.type, "country": self.country, "isin": self.isin}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an identifier names. `entities` empty: a supranational issuer, or `unregistered` says why not known."""
+    query: str
+    entities: tuple[str, ...]
+    iso2: str | None
+    name: str
+    names: dict[str, str] = field(default_factory=dict, compare=False)  # entity -> FH name, for "not rated"
+    issuer: Issuer | None = None
+    unregistered: str | None = None
+
+
+class Resolver:
+    """Reads the mapping, ISO table and aliases once; asks the register per ISIN or LEI."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    @cached_property
+    def _mapping(self) -> list[dict]:
+        return reads.mapping(self.conn)
+
+    @cached_property
+    def _iso(self) -> dict[str, dict]:
+        return {r["iso2"]: r for r in reads.iso_codes(self.conn)}
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[dict]]:
+        index: dict[str, list[dict]] = {}
+        for r in self._mapping:
+            index.setdefault(fold(r["fh_name"]), []).append(r)
+        return index
+
+    def _rows(self, column: str, code: str) -> list[dict]:
+        return [r for r in self._mapping if r[column] == code]
+
+    def resolve(self, query: str) -> Target:
+        """Unreadable input (an empty ID, a bad checksum, a name nobody uses) is an error naming it."""
+        q = (query or "").strip()
+        if not q:
+            raise NotFound("an empty identifier names nothing: give an ISIN, an LEI, an ISO code or a country name")
+        code = identifiers.compact(q)
+        if identifiers.looks_like_isin(q):
+            if not identifiers.valid_isin(code):
+                raise UserError(f"{query!r}: not a valid ISIN (the check digit does not match)")
+            found = reads.security(self.conn, code)
+            if found:
+                return self._issuer(query, found, code)
+            agency = self._iso.get(code[:2])
+            note = identifiers.prefix_note(code, agency["name"] if agency else None)
+            return Target(query, (), None, code, unregistered=f"ISIN {code} is not in the issuer register; {note}")
+        if identifiers.looks_like_lei(q):
+            if not identifiers.valid_lei(code):
+                raise UserError(f"{query!r}: not a valid LEI (the check digits do not match)")
+            found = reads.issuer(self.conn, code)
+            if found:
+                return self._issuer(query, found, None)
+            return Target(query, (), None, code, unregistered=f"LEI {code} is not in the issuer register")
+        folded = fold(q)
+        if CODE.fullmatch(q):
+            target = self._code(query, q.upper())
+            if target:
+                return target
+            if folded not in self._aliases and (len(q) == 2 or q.isupper()):
+                raise NotFound(f"{query!r}: no country has the ISO code {q.upper()}")
+        hits = self._by_name.get(folded)
+        if hits:
+            return self._target(query, hits, hits[0]["iso2"], hits[0]["fh_name"])
+        if folded in self._aliases:
+            return self.country(query, self._aliases[folded])
+        for iso in self._iso.values():
+            if folded in (fold(iso["name"]), fold(iso["official_name"] or "")):
+                return self.country(query, iso["iso2"])
+        raise NotFound(f"{query!r}: no country or territory of that name or code, and not an ISIN or LEI"
+                       + self._hint(q))
+
+    def _code(self, query: str, code: str) -> Target | None:
+        """ISO2 -> every entity that carried it; ISO3 (incl. ISO 3166-3) -> only its own entity."""
+        if len(code) == 2:
+            hits = self._rows("iso2", code)
+            return self._target(query, hits, code, hits[-1]["fh_name"]) if hits else self._iso_only(query, code)
+        hits = self._rows("iso3", code)
+        if hits:
+            return self._target(query, hits, hits[0]["iso2"], hits[0]["fh_name"])
+        iso = next((r for r in self._iso.values() if r["iso3"] == code), None)
+        return self._iso_only(query, iso["iso2"]) if iso else None
+
+    def country(self, query: str, iso2: str, issuer: Issuer | None = None) -> Target:
+        """A present-day country by its ISO2: every entity of the mapping with that code."""
+        hits = self._rows("iso2", iso2)
+        if hits:
+            return self._target(query, hits, iso2, hits[-1]["fh_name"], issuer)
+        target = self._iso_only(query, iso2, issuer)
+        if target is None:
+            raise NotFound(f"{query!r}: no country has the ISO code {iso2}")
+        return target
+
+    def _iso_only(self, query: str, iso2: str, issuer: Issuer | None = None) -> Target | None:
+        """A country FH has never rated (Greenland): known, so answered 'not rated', never 'no such country'."""
+        iso = self._iso.get(iso2)
+        if iso is None:
+            return None
+        return Target(query, (iso["iso3"],), iso2, iso["name"], {iso["iso3"]: iso["name"]}, issuer)
+
+    @staticmethod
+    def _target(query: str, hits: list[dict], iso2: str | None, name: str, issuer: Issuer | None = None) -> Target:
+        entities = tuple(dict.fromkeys(r["entity"] for r in hits))
+        names = {r["entity"]: r["fh_name"] for r in hits}
+        return Target(query, entities, iso2, name, names, issuer)
+
+    def _issuer(self, query: str, row: dict, isin: str | None) -> Target:
+        issuer = Issuer(row["name"], row["lei"], row["type"], row["iso2"], isin)
+        if issuer.supranational:
+            return Target(query, (), None, issuer.name, issuer=issuer)
+        return self.country(query, issuer.country or "", issuer)
+
+    @cached_property
+    def _aliases(self) -> dict[str, str]:
+        return aliases()
+
+    def _hint(self, q: str) -> str:
+        names = sorted({r["fh_name"] for r in self._mapping} | {r["name"] for r in self._iso.values()})
+        close = difflib.get_close_matches(q, names, n=3, cutoff=0.75)
+        return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+_ALIASES: dict[str, str] | None = None
+
+
+def aliases() -> dict[str, str]:
+    """The spellings people type (Türkiye, Ivory Coast, DRC, USA...) -> ISO2, read once per process."""
+    global _ALIASES
+    if _ALIASES is None:
+        with open(paths.ALIASES, newline="", encoding="utf-8") as f:
+            _ALIASES = {fold(r["alias"]): r["iso2"] for r in csv.DictReader(f)}
+    return _ALIASES

@@ -1,0 +1,71 @@
+"""One settings object, built once from options and the environment, handed to the CLI, API and scheduler.
+
+Options given on the command line win over `SOVEREIGN_*` variables, which win over the defaults here.
+Stdlib only: `check` builds one on its fast path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sovereign import paths
+
+if TYPE_CHECKING:
+    from scrapers.http import PoliteClient
+    from sovereign.policy import Policy
+
+DEFAULT_BASE_URL = "https://freedomhouse.org"
+DEFAULT_AGENT = "sovereign/0.1 (sovereign bond exclusion list; contact: sovereign-ops@example.org)"
+ENVIRONMENT = {
+    "db": "SOVEREIGN_DB", "policy_path": "SOVEREIGN_POLICY", "base_url": "SOVEREIGN_BASE_URL",
+    "user_agent": "SOVEREIGN_USER_AGENT", "reports": "SOVEREIGN_REPORTS", "webhook": "SOVEREIGN_WEBHOOK",
+    "notify_command": "SOVEREIGN_NOTIFY_COMMAND",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = field(default_factory=paths.default_db)
+    policy_path: Path = paths.POLICY
+    base_url: str = DEFAULT_BASE_URL
+    user_agent: str = DEFAULT_AGENT
+    min_interval: float = 1.0
+    timeout: float = 30.0
+    reports: Path = field(default_factory=lambda: paths.default_db().parent / "reports")
+    webhook: str | None = None
+    notify_command: str | None = None
+
+    @classmethod
+    def load(cls, **options: Any) -> Settings:
+        """Options that are None fall back to the environment, then to the defaults."""
+        values: dict[str, Any] = {}
+        for name, variable in ENVIRONMENT.items():
+            if os.environ.get(variable):
+                values[name] = os.environ[variable]
+        values |= {k: v for k, v in options.items() if v is not None}
+        for name in ("db", "policy_path", "reports"):
+            if name in values:
+                values[name] = Path(values[name])
+        if "reports" not in values and "db" in values:
+            values["reports"] = values["db"].parent / "reports"
+        return cls(**values)
+
+    def but(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @cached_property
+    def policy(self) -> Policy:
+        from sovereign.policy import load_policy
+
+        return load_policy(self.policy_path)
+
+    def client(self) -> PoliteClient:
+        """The polite HTTP client every path that fetches from FH uses, with our User-Agent."""
+        from scrapers.http import PoliteClient
+
+        return PoliteClient(user_agent=self.user_agent, min_interval=self.min_interval,
+                            timeout=(min(self.timeout, 10.0), self.timeout))

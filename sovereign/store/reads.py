@@ -1,0 +1,273 @@
+"""Every read the surfaces and the pipeline make, as plain rows (dicts) or polars frames.
+
+Each function takes an open connection: a read-only sqlite3 connection or a sqlite-utils Database
+(a writer reading inside its own transaction). Stdlib only at import; frames load polars on call.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, parameters: Any = ..., /) -> sqlite3.Cursor: ...
+
+
+Row = dict[str, Any]
+
+ENTRY_COLUMNS = ("entity", "iso2", "fh_name", "kind", "status", "eligible", "reasons", "pr", "cl", "total",
+                 "pr_rating", "cl_rating", "no_new_buys_from", "divest_by")
+
+
+def rows(conn: Connection, sql: str, args: list | tuple = ()) -> list[Row]:
+    cursor = conn.execute(sql, list(args))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+def one(conn: Connection, sql: str, args: list | tuple = ()) -> Row | None:
+    found = rows(conn, sql, args)
+    return found[0] if found else None
+
+
+def scalar(conn: Connection, sql: str, args: list | tuple = ()) -> Any:
+    row = conn.execute(sql, list(args)).fetchone()
+    return row[0] if row else None
+
+
+# ---- reference: the mapping, ISO codes, the issuer register ----
+
+def mapping(conn: Connection) -> list[Row]:
+    """The curated FH name -> entity/ISO table as stored with the data it maps."""
+    return rows(conn, "SELECT fh_name, kind, entity, iso2, iso3, parent_iso2 FROM countries ORDER BY fh_name, kind")
+
+
+def iso_codes(conn: Connection) -> list[Row]:
+    return rows(conn, "SELECT iso2, iso3, name, official_name FROM iso_codes ORDER BY iso2")
+
+
+def country_codes(conn: Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT iso2 FROM iso_codes")}
+
+
+def security(conn: Connection, isin: str) -> Row | None:
+    """The issuer behind an ISIN, from the register."""
+    return one(conn, "SELECT i.name, i.lei, i.iso2, i.type FROM securities s JOIN issuers i ON i.lei = s.lei "
+                     "WHERE s.isin = ?", [isin])
+
+
+def issuer(conn: Connection, lei: str) -> Row | None:
+    return one(conn, "SELECT name, lei, iso2, type FROM issuers WHERE lei = ?", [lei])
+
+
+def register(conn: Connection) -> list[Row]:
+    """Every issuer with its ISINs, for `issuers list`."""
+    return rows(conn, "SELECT i.name, i.lei, i.iso2 AS country, i.type, group_concat(s.isin, ' ') AS isins "
+                      "FROM issuers i LEFT JOIN securities s ON s.lei = i.lei GROUP BY i.lei ORDER BY i.name")
+
+
+# ---- list versions and their entries ----
+
+def version(conn: Connection, version_id: int) -> Row | None:
+    return one(conn, "SELECT * FROM list_versions WHERE id = ?", [version_id])
+
+
+def version_in_force(conn: Connection, on: str) -> Row | None:
+    """The published version whose effective date is the latest on or before `on` (ISO date)."""
+    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND effective_from <= ? "
+                     "ORDER BY effective_from DESC, id DESC LIMIT 1", [on])
+
+
+def published_before(conn: Connection, before: str) -> Row | None:
+    """The version in force on the day before `before`: what a list taking effect then follows."""
+    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND effective_from < ? "
+                     "ORDER BY effective_from DESC, id DESC LIMIT 1", [before])
+
+
+def latest_published(conn: Connection, edition: int) -> Row | None:
+    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND edition = ? "
+                     "ORDER BY id DESC LIMIT 1", [edition])
+
+
+def published_editions(conn: Connection) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT edition FROM list_versions WHERE state = 'published' "
+                                       "ORDER BY 1")]
+
+
+def first_effective(conn: Connection) -> str | None:
+    return scalar(conn, "SELECT MIN(effective_from) FROM list_versions WHERE state = 'published'")
+
+
+def latest_effective(conn: Connection) -> str | None:
+    return scalar(conn, "SELECT MAX(effective_from) FROM list_versions WHERE state = 'published'")
+
+
+def newest_version(conn: Connection, edition: int | None = None, states: tuple[str, ...] | None = None) -> Row | None:
+    """The newest version (of an edition, in some states): what `diff` and `publish` default to."""
+    where, args = ["1"], []
+    if edition is not None:
+        where.append("edition = ?")
+        args.append(edition)
+    if states:
+        where.append(f"state IN ({','.join('?' * len(states))})")
+        args += list(states)
+    return one(conn, f"SELECT * FROM list_versions WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT 1", args)
+
+
+def edition_version(conn: Connection, edition: int, prefer_published: bool) -> Row | None:
+    """An edition's published version when asked to prefer one, else its newest."""
+    order = "state = 'published' DESC, id DESC" if prefer_published else "id DESC"
+    return one(conn, f"SELECT * FROM list_versions WHERE edition = ? ORDER BY {order} LIMIT 1", [edition])
+
+
+def published_before_edition(conn: Connection, edition: int) -> Row | None:
+    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND edition < ? "
+                     "ORDER BY edition DESC, id DESC LIMIT 1", [edition])
+
+
+def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None = None) -> list[Row]:
+    """A version's entries (all, or those of some entities), territories after countries, by name."""
+    sql = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM list_entries WHERE version_id = ?"
+    args: list = [version_id]
+    if entities is not None:
+        sql += f" AND entity IN ({','.join('?' * len(entities))})"
+        args += list(entities)
+    return [r | {"eligible": bool(r["eligible"])} for r in rows(conn, sql + " ORDER BY fh_name, kind", args)]
+
+
+def entries_frame(conn: Connection, version_id: int) -> pl.DataFrame:
+    import polars as pl
+
+    schema = {"entity": pl.String, "iso2": pl.String, "fh_name": pl.String, "kind": pl.String, "status": pl.String,
+              "eligible": pl.Boolean, "reasons": pl.String, "pr": pl.Int64, "cl": pl.Int64, "total": pl.Int64,
+              "pr_rating": pl.Int64, "cl_rating": pl.Int64, "no_new_buys_from": pl.String, "divest_by": pl.String}
+    return pl.DataFrame([tuple(r.values()) for r in entries(conn, version_id)], schema=schema, orient="row")
+
+
+def eligibility(conn: Connection, version_id: int) -> pl.DataFrame:
+    """entity -> eligible of one version: what staging compares against."""
+    import polars as pl
+
+    return pl.DataFrame(rows(conn, "SELECT entity, eligible FROM list_entries WHERE version_id = ?", [version_id]),
+                        schema={"entity": pl.String, "eligible": pl.Boolean})
+
+
+def staged_count(conn: Connection, version_id: int) -> int:
+    return scalar(conn, "SELECT COUNT(*) FROM list_entries WHERE version_id = ? AND divest_by IS NOT NULL",
+                  [version_id])
+
+
+def history(conn: Connection, entities: tuple[str, ...]) -> list[Row]:
+    """One row per edition: the entity in that edition's newest published list, with FH's published status."""
+    marks = ",".join("?" * len(entities))
+    found = rows(conn, f"""
+        SELECT v.edition, v.id AS list_version, v.effective_from, e.fh_name AS name, e.status, e.pr, e.cl, e.total,
+               e.pr_rating, e.cl_rating, e.eligible, e.reasons, s.status_pub, ed.year_under_review, ed.label
+        FROM list_versions v JOIN list_entries e ON e.version_id = v.id
+        LEFT JOIN scores s ON s.edition = v.edition AND s.entity = e.entity AND s.fh_name = e.fh_name
+        LEFT JOIN editions ed ON ed.edition = v.edition
+        WHERE v.state = 'published' AND e.entity IN ({marks})
+          AND v.id = (SELECT MAX(id) FROM list_versions w WHERE w.edition = v.edition AND w.state = 'published')
+        ORDER BY v.edition""", entities)
+    return [r | {"eligible": bool(r["eligible"])} for r in found]
+
+
+# ---- overrides ----
+
+def overrides(conn: Connection) -> list[Row]:
+    return rows(conn, "SELECT * FROM overrides ORDER BY id")
+
+
+def override(conn: Connection, override_id: int) -> Row | None:
+    return one(conn, "SELECT * FROM overrides WHERE id = ?", [override_id])
+
+
+def active_overrides(conn: Connection, on: str) -> list[Row]:
+    """Overrides in force on a date: started, not ended, not revoked by then."""
+    return rows(conn, "SELECT id, iso2, reason, decided_by, valid_from, valid_to FROM overrides WHERE valid_from <= ? "
+                      "AND (valid_to IS NULL OR valid_to >= ?) AND (revoked_at IS NULL OR substr(revoked_at, 1, 10) > ?) "
+                      "ORDER BY id", [on, on, on])
+
+
+# ---- editions, scores, sources ----
+
+def latest_edition(conn: Connection) -> int:
+    return scalar(conn, "SELECT MAX(edition) FROM editions") or 0
+
+
+def edition(conn: Connection, number: int) -> Row | None:
+    return one(conn, "SELECT * FROM editions WHERE edition = ?", [number])
+
+
+def scores(conn: Connection, number: int, columns: tuple[str, ...] = ("*",)) -> list[Row]:
+    return rows(conn, f"SELECT {', '.join(columns)} FROM scores WHERE edition = ?", [number])
+
+
+def fields_present(conn: Connection, number: int, fields: tuple[str, ...]) -> set[str]:
+    """Which of FH's published fields the stored edition carries (an import never replaces more with less)."""
+    counts = conn.execute(f"SELECT {', '.join(f'COUNT({c})' for c in fields)} FROM scores WHERE edition = ?",
+                          [number]).fetchone()
+    return {c for c, n in zip(fields, counts) if n}
+
+
+def _where_editions(editions: list[int] | None) -> tuple[str, list]:
+    if not editions:
+        return "", []
+    return f"WHERE edition IN ({','.join('?' * len(editions))})", list(editions)
+
+
+def scores_frame(conn: Connection, editions: list[int] | None = None) -> pl.DataFrame:
+    import polars as pl
+
+    where, args = _where_editions(editions)
+    return pl.DataFrame(rows(conn, f"SELECT * FROM scores {where}", args), infer_schema_length=None)
+
+
+def conflicts_frame(conn: Connection, editions: list[int] | None = None) -> pl.DataFrame:
+    import polars as pl
+
+    where, args = _where_editions(editions)
+    return pl.DataFrame(rows(conn, f'SELECT edition, entity, fh_name, field, "values", kept FROM conflicts {where}',
+                             args),
+                        schema={"edition": pl.Int64, "entity": pl.String, "fh_name": pl.String, "field": pl.String,
+                                "values": pl.String, "kept": pl.String})
+
+
+def conflict_exists(conn: Connection, number: int, entity: str, field: str, values: str) -> bool:
+    return conn.execute('SELECT 1 FROM conflicts WHERE edition = ? AND entity = ? AND field = ? AND "values" = ?',
+                        [number, entity, field, values]).fetchone() is not None
+
+
+def edition_sources(conn: Connection, editions: list[int]) -> list[Row]:
+    marks = ",".join("?" * len(editions))
+    return rows(conn, f"SELECT DISTINCT s.id, s.kind, s.uri, s.fetched_at, s.sha256, s.size, e.edition, e.revision, "
+                      f"e.loaded_at FROM editions e JOIN sources s ON s.id = e.source_id "
+                      f"WHERE e.edition IN ({marks}) ORDER BY e.edition", editions)
+
+
+def source_id(conn: Connection, sha256: str, uri: str) -> int | None:
+    return scalar(conn, "SELECT id FROM sources WHERE sha256 = ? AND uri = ?", [sha256, uri])
+
+
+def validator(conn: Connection, url: str) -> Row | None:
+    """What the last fetch of a URL left for a conditional request."""
+    return one(conn, "SELECT etag, last_modified, path, fetched_at FROM http_validators WHERE url = ?", [url])
+
+
+def edition_revision_changes(conn: Connection, number: int) -> list[Row]:
+    return rows(conn, "SELECT revision, changes FROM edition_revisions WHERE edition = ? ORDER BY revision", [number])
+
+
+# ---- runs ----
+
+def last_finished_run(conn: Connection) -> Row | None:
+    return one(conn, "SELECT command, outcome, finished_at, message FROM runs WHERE finished_at IS NOT NULL "
+                     "ORDER BY id DESC LIMIT 1")
+
+
+def last_scheduled_start(conn: Connection) -> str | None:
+    return scalar(conn, "SELECT MAX(started_at) FROM runs WHERE trigger IN ('schedule', 'catch-up')")

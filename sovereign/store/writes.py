@@ -1,0 +1,131 @@
+"""Every write, on a sqlite-utils Database. The caller holds the transaction (`db.atomic()`), so a
+refresh, an import or a publish is one transaction however many of these it calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sovereign.store import reads
+from sovereign.store.schema import now
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+def add_source(db: sqlite_utils.Database, kind: str, uri: str, sha256: str, size: int,
+               path: str | None, meta: dict | None = None) -> tuple[int, bool]:
+    """The existing row for the same payload, or a new one; returns (id, created)."""
+    existing = reads.source_id(db, sha256, uri)
+    if existing:
+        return existing, False
+    table = db["sources"]
+    table.insert({"kind": kind, "uri": uri, "fetched_at": now(), "sha256": sha256, "size": size,
+                  "path": path, "meta": json.dumps(meta or {}, sort_keys=True)})
+    return int(table.last_pk), True
+
+
+@dataclass
+class Run:
+    """What a recorded run ends with; set by the code inside `recorded_run`."""
+    outcome: str = "ok"
+    message: str = ""
+    edition: int | None = None
+
+
+@contextmanager
+def recorded_run(db: sqlite_utils.Database, trigger: str, command: str) -> Iterator[Run]:
+    """A `runs` row that is always finished: with what the block set, or `failed` and why."""
+    table = db["runs"]
+    with db.atomic():
+        table.insert({"trigger": trigger, "command": command, "started_at": now()})
+    run_id, run = table.last_pk, Run()
+
+    def finish(outcome: str, message: str, edition: int | None) -> None:
+        with db.atomic():
+            table.update(run_id, {"finished_at": now(), "outcome": outcome, "message": message[:4000],
+                                  "edition_found": edition})
+
+    try:
+        yield run
+    except BaseException as exc:
+        finish("failed", str(exc) or exc.__class__.__name__, None)
+        raise
+    finish(run.outcome, run.message, run.edition)
+
+
+def replace_reference(db: sqlite_utils.Database, mapping: list[dict], iso_codes: list[dict]) -> None:
+    """The mapping and ISO table that lookups resolve names and codes against."""
+    db.execute("DELETE FROM countries")
+    db["countries"].insert_all(mapping)
+    db.execute("DELETE FROM iso_codes")
+    db["iso_codes"].insert_all(iso_codes)
+
+
+def replace_edition(db: sqlite_utils.Database, edition: dict, rows: list[dict], changes: list[dict]) -> None:
+    """An edition's scores replaced whole, its revision counted and what changed recorded."""
+    db.execute("DELETE FROM scores WHERE edition = ?", [edition["edition"]])
+    db["editions"].upsert(edition, pk="edition")
+    db["edition_revisions"].insert({"edition": edition["edition"], "revision": edition["revision"],
+                                    "loaded_at": edition["loaded_at"], "source_id": edition["source_id"],
+                                    "changes": json.dumps(changes)})
+    db["scores"].insert_all(rows, batch_size=2000)
+
+
+def replace_conflicts(db: sqlite_utils.Database, conflicts: list[dict]) -> None:
+    db.execute("DELETE FROM conflicts")
+    db["conflicts"].insert_all(conflicts)
+
+
+def add_conflict(db: sqlite_utils.Database, conflict: dict) -> None:
+    db["conflicts"].insert(conflict)
+
+
+def add_version(db: sqlite_utils.Database, version: dict, entries: list[dict]) -> int:
+    table = db["list_versions"]
+    table.insert(version)
+    version_id = int(table.last_pk)
+    db["list_entries"].insert_all([e | {"version_id": version_id} for e in entries], batch_size=2000)
+    return version_id
+
+
+def mark_published(db: sqlite_utils.Database, version_id: int, approved_by: str, effective_from: str,
+                   staging: list[tuple[str, str, str]]) -> None:
+    """A proposed version put in force; `staging` is (entity, no_new_buys_from, divest_by) of the newly excluded."""
+    for entity, no_new, divest in staging:
+        db.execute("UPDATE list_entries SET no_new_buys_from = ?, divest_by = ? WHERE version_id = ? AND entity = ?",
+                   [no_new, divest, version_id, entity])
+    db["list_versions"].update(version_id, {"state": "published", "approved_by": approved_by,
+                                            "effective_from": effective_from, "published_at": now()})
+
+
+def remember_validator(db: sqlite_utils.Database, url: str, etag: str | None, last_modified: str | None,
+                       sha256: str, path: str) -> None:
+    db["http_validators"].upsert({"url": url, "etag": etag, "last_modified": last_modified, "sha256": sha256,
+                                  "path": path, "fetched_at": now()}, pk="url")
+
+
+def add_override(db: sqlite_utils.Database, row: dict) -> int:
+    table = db["overrides"]
+    table.insert(row | {"created_at": now()})
+    return int(table.last_pk)
+
+
+def revoke_override(db: sqlite_utils.Database, override_id: int, revoked_by: str) -> None:
+    db.execute("UPDATE overrides SET revoked_at = ?, revoked_by = ? WHERE id = ?", [now(), revoked_by, override_id])
+
+
+def replace_register(db: sqlite_utils.Database, issuers: list[dict], securities: list[dict], source_id: int) -> None:
+    db.execute("DELETE FROM securities")
+    db.execute("DELETE FROM issuers")
+    db["issuers"].insert_all([i | {"source_id": source_id} for i in issuers])
+    db["securities"].insert_all([s | {"source_id": source_id} for s in securities])
+
+
+def record_admin_action(db: sqlite_utils.Database, actor: str, action: str, payload: Any, outcome: str,
+                        message: str) -> None:
+    db["admin_actions"].insert({"at": now(), "actor": actor, "action": action,
+                                "payload": json.dumps(payload, default=str), "outcome": outcome, "message": message})
