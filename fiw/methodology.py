@@ -7,7 +7,7 @@ polars is imported inside the frame functions, so the scalar rules cost nothing 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
@@ -73,7 +73,7 @@ def electoral_democracy(edition: int, a: int, pr: int, cl: int) -> bool:
 def _rating_expr(col: pl.Expr, bands: tuple[tuple[int, int], ...]) -> pl.Expr:
     import polars as pl
 
-    expr = pl.when(col.is_null()).then(None)
+    expr: Any = pl.when(col.is_null()).then(None)
     for floor, rating in bands:
         expr = expr.when(col >= floor).then(pl.lit(rating))
     return expr.otherwise(pl.lit(7)).cast(pl.Int8)

@@ -20,4 +20,4 @@ def clean_name(name: str | None) -> str | None:
 
 def fold(name: str) -> str:
     """The key two spellings share when they name the same thing (case ignored)."""
-    return clean_name(name).casefold()
+    return (clean_name(name) or "").casefold()

@@ -7,19 +7,19 @@ A parser reads cells as text, keeps the spreadsheet row number in `row`, and han
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import polars as pl
 
 from fiw import methodology as m
 from fiw.errors import SourceError
 from fiw.names import clean_name
-from fiw.words import STATUS_CODES
 
 SUBCATEGORIES = tuple(m.SUBCATEGORY_MAX)
 INT_COLUMNS = (
     "pr_rating_pub", "cl_rating_pub", *m.INDICATOR_COLUMNS, *SUBCATEGORIES, "add_q", "add_a", "pr", "cl", "total",
 )
-TIDY_SCHEMA: dict[str, pl.DataType] = {
+TIDY_SCHEMA: dict[str, Any] = {
     "edition": pl.Int16,
     "year_under_review": pl.Int16,
     "edition_label": pl.String,
@@ -88,6 +88,12 @@ def _sum_rule(target: str, parts: pl.Expr, text: str) -> tuple[pl.Expr, str]:
     return (pl.col(target).is_not_null() & parts.is_not_null() & (pl.col(target) != parts), text)
 
 
+def _sum_when_complete(parts: tuple[str, ...]) -> pl.Expr:
+    """The indicators' sum, only where FH published every one of them."""
+    total = pl.sum_horizontal([pl.col(p) for p in parts]).cast(pl.Int16)
+    return pl.when(pl.all_horizontal([pl.col(p).is_not_null() for p in parts])).then(total)
+
+
 def validate(frame: pl.DataFrame, file: str, sheet: str | None = None, errata: Errata | None = None) -> pl.DataFrame:
     """FH's own arithmetic and ranges, checked on every row; SourceError lists each violation.
 
@@ -125,9 +131,7 @@ def validate(frame: pl.DataFrame, file: str, sheet: str | None = None, errata: E
         parts = m.INDICATORS[sub]
         checks[sub] = [
             _range(sub, 0, top),
-            _sum_rule(sub, pl.sum_horizontal([pl.col(p) for p in parts]).cast(pl.Int16)
-                      .pipe(lambda e, ps=parts: pl.when(pl.all_horizontal([pl.col(p).is_not_null() for p in ps])).then(e)),
-                      f"expected {sub} = {' + '.join(parts)}"),
+            _sum_rule(sub, _sum_when_complete(parts), f"expected {sub} = {' + '.join(parts)}"),
         ]
     for ind in m.INDICATOR_COLUMNS:
         checks[ind] = [_range(ind, 0, 4)]

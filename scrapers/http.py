@@ -6,6 +6,7 @@ robots.txt obeyed, a minimum interval per host, timeouts, urllib3 retries (conne
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
@@ -15,6 +16,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from fiw.errors import UserError
+
 
 class FetchError(UserError):
     """A page could not be fetched; says which URL and why, in one line."""
@@ -51,6 +53,8 @@ class PoliteClient:
     backoff: float = 0.5
     max_retry_after: float = 60.0
     requests_made: int = 0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
     _last: dict[str, float] = field(default_factory=dict)
     _robots: dict[str, RobotFileParser] = field(default_factory=dict)
 
@@ -70,10 +74,10 @@ class PoliteClient:
     def _wait(self, host: str) -> None:
         last = self._last.get(host)
         if last is not None:
-            pause = self.min_interval - (time.monotonic() - last)
+            pause = self.min_interval - (self.clock() - last)
             if pause > 0:
-                time.sleep(pause)
-        self._last[host] = time.monotonic()
+                self.sleep(pause)
+        self._last[host] = self.clock()
 
     def _raw_get(self, url: str, headers: dict | None = None) -> requests.Response:
         host = urlsplit(url).netloc
@@ -81,14 +85,15 @@ class PoliteClient:
         self.requests_made += 1
         try:
             response = self.session.get(url, headers=headers or {}, timeout=self.timeout)
-            response.content  # read the body now, so a truncated one fails here
+            _ = response.content  # read the body now, so a truncated one fails here
             return response
         except requests.exceptions.ChunkedEncodingError as exc:
             raise FetchError(f"{url}: the body was cut off before its declared length ({_short(exc)})") from None
         except requests.exceptions.ConnectionError as exc:
             raise FetchError(f"{url}: connection failed after {self.retries} retries ({_short(exc)})") from None
         except requests.exceptions.Timeout as exc:
-            raise FetchError(f"{url}: no answer within {self.timeout[1]:.0f} s after {self.retries} retries ({_short(exc)})") from None
+            raise FetchError(f"{url}: no answer within {self.timeout[1]:.0f} s after {self.retries} retries "
+                             f"({_short(exc)})") from None
         except requests.exceptions.RequestException as exc:
             raise FetchError(f"{url}: {_short(exc)}") from None
 
@@ -101,9 +106,9 @@ class PoliteClient:
             parser = RobotFileParser(f"{host}/robots.txt")
             response = self._raw_get(f"{host}/robots.txt")
             if response.status_code >= 500:
-                parser.disallow_all = True
+                parser.parse(["User-agent: *", "Disallow: /"])
             elif response.status_code >= 400:
-                parser.allow_all = True
+                parser.parse([])
             else:
                 parser.parse(response.text.splitlines())
             self._robots[host] = parser

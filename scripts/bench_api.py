@@ -121,10 +121,13 @@ def main() -> None:
             for label, path in (("trivial /api/v1/ping", "/api/v1/ping"), (f"check /api/v1/check/{args.id}",
                                                                              f"/api/v1/check/{args.id}")):
                 url = f"http://127.0.0.1:{port}{path}"
-                run = (lambda: with_wrk(url, args.seconds, args.connections)) if tool == "wrk" else \
-                    (lambda: with_python(port, path, args.seconds, args.connections))
-                with_wrk(url, 2, args.connections) if tool == "wrk" else with_python(port, path, 2, args.connections)
-                results[label] = r = run()
+                def run(seconds: float, url: str = url, path: str = path) -> dict:
+                    if tool == "wrk":
+                        return with_wrk(url, seconds, args.connections)
+                    return with_python(port, path, seconds, args.connections)
+
+                run(2)  # warm-up
+                results[label] = r = run(args.seconds)
                 print(f"{label:<28} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms  "
                       f"non-2xx {r['errors']}  ({tool}, {args.connections} connections, {args.seconds} s)")
             if tool == "wrk":

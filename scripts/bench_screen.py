@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sovereign import paths, pipeline, store  # noqa: E402
 from sovereign.issuers import import_register  # noqa: E402
-from sovereign.policy import load_policy  # noqa: E402
 from sovereign.screen import read_holdings, screen, write_result  # noqa: E402
+from sovereign.settings import Settings  # noqa: E402
 
 
 def holdings(path: Path, rows: int, narrow: bool = False) -> None:
@@ -62,13 +62,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         db_path = tmp / "bench.db"
-        db = store.open_db(db_path)
-        pipeline.refresh_bundled(db, db_path, load_policy(paths.POLICY))
-        import_register(db, paths.ISSUERS)
-        db.close()
+        with store.writer(db_path) as db:
+            pipeline.refresh(db, Settings(db=db_path), "bundled")
+            import_register(db, paths.ISSUERS)
         src = tmp / "holdings.csv"
         holdings(src, args.rows, args.narrow)
-        conn = store.connect_readonly(db_path)
+        conn = store.connect_readonly(db_path)  # one connection for every repeat, as a long-running screen would
 
         def baseline():
             pl.read_csv(src).write_csv(tmp / "copy.csv")

@@ -27,9 +27,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scrapers.freedomhouse import read_scores_csv, read_workbook  # noqa: E402
-from fiw.tidy import TIDY_SCHEMA, INT_COLUMNS  # noqa: E402
 from fiw import methodology as m  # noqa: E402
+from fiw.tidy import INT_COLUMNS, TIDY_SCHEMA  # noqa: E402
+from scrapers.freedomhouse import read_scores_csv, read_workbook  # noqa: E402
 from sovereign import paths  # noqa: E402
 from sovereign.countries import normalise, read_errata  # noqa: E402
 
@@ -172,7 +172,8 @@ def ratings_2026(merged: pl.DataFrame, fiw: Path) -> tuple[pl.DataFrame, list[di
                               "values": f"in {WEB_2026}, not in {RATINGS_2026}",
                               "kept": "ratings computed from the 2026 scores"})
             continue
-        for field, ext, calc in (("pr_rating_pub", row["pr_right"], row["pr_calc"]), ("cl_rating_pub", row["cl_right"], row["cl_calc"])):
+        for field, ext, calc in (("pr_rating_pub", row["pr_right"], row["pr_calc"]),
+                                 ("cl_rating_pub", row["cl_right"], row["cl_calc"])):
             if ext != calc:
                 conflicts.append({"edition": 2026, "entity": row["entity"], "fh_name": row["fh_name"], "field": field,
                                   "values": f"{RATINGS_2026}: {ext}; from {WEB_2026} scores: {calc}", "kept": RATINGS_2026})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,9 +122,9 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
     if fetched.status == 304 and not with_details:
         return
     page = parse_scores_page(fetched.content, url, read_errata())
-    tidy, conflicts = page.frame, []
+    tidy, conflicts = page.frame, list[dict]()
     if with_details:
-        since = (datetime.now(timezone.utc) - timedelta(days=1)).replace(microsecond=0).isoformat()
+        since = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
         details = {}
         names = sorted(page.slugs)
         for name in (progress(names, label="country pages") if progress else names):

@@ -125,17 +125,18 @@ def import_cmd(ctx: click.Context, file: Path, edition: int | None) -> None:
 def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | None = None,
                  with_details: bool = False, after: bool = True) -> None:
     """The one refresh flow, recorded in `runs`, then what the desk now sees."""
-    from sovereign import pipeline, store
+    from sovereign import pipeline
+    from sovereign.store import writes
 
     conf = settings(ctx)
-    conf.policy  # a broken policy file stops the run before anything is fetched or written
+    conf.check()
     db = writer(ctx, create=True)
 
     def bar(items, label):
         with click.progressbar(items, label=label, file=sys.stderr) as it:
             yield from it
 
-    with store.recorded_run(db, "manual", command) as run:
+    with writes.recorded_run(db, "manual", command) as run:
         outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar)
         _summary(db, conf, source, outcome)
         outcome.record(run)
@@ -464,7 +465,8 @@ def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str 
     """A holdings file (CSV, XLSX, Parquet) in; the same rows out with iso2, eligible, status, reason, divest_by."""
     import polars as pl
 
-    from sovereign.screen import read_holdings, screen as run_screen, write_result
+    from sovereign.screen import read_holdings, write_result
+    from sovereign.screen import screen as run_screen
 
     chosen = mandate_of(ctx, mandate)
     conn = reader(ctx)
@@ -502,7 +504,7 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
     try:
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "xlsx":
+        if fmt == "xlsx" and output is not None:
             report.to_xlsx(result, output)
         else:
             text = {"json": report.to_json, "md": report.to_markdown,
@@ -571,7 +573,7 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     conf = settings(ctx).but(base_url=base_url, reports=reports, webhook=webhook, notify_command=notify_command,
                              user_agent=user_agent, min_interval=min_interval, timeout=timeout)
-    conf.policy  # a broken policy file stops the daemon before it starts
+    conf.check()
     run_daemon(conf, once)
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
+from fiw.errors import SourceError, UnknownNames
 from fiw.names import clean_name
 from sovereign import paths
-from fiw.errors import SourceError, UnknownNames
 
 USER_ASSIGNED = {"XK": "XKX"}  # Kosovo: user-assigned, not in ISO 3166 or pycountry
 MAPPING_SCHEMA = {

@@ -58,6 +58,10 @@ def _record(row: dict) -> dict:
     return out
 
 
+def _points(n: int) -> str:
+    return f"{n} point{'s' if n > 1 else ''}"
+
+
 def watch(row: dict) -> dict | None:
     """Where an entity stands against the Not Free line: one step away, or one step back."""
     prr, clr, pr, cl = row["pr_rating_after"], row["cl_rating_after"], row["pr_after"], row["cl_after"]
@@ -69,16 +73,18 @@ def watch(row: dict) -> dict | None:
             floor = _band_floor(rating, bands)
             if score is not None and floor is not None:
                 n = score - floor + 1
-                steps.append((n, f"{label} {score}: {n} point{'s' if n > 1 else ''} lower gives {label} rating {rating + 1} -> Not Free"))
-        text = "; ".join(t for _, t in sorted(steps)) or f"ratings {prr}/{clr} (Freedom Rating 5.0): one rating step from Not Free"
+                steps.append((n, f"{label} {score}: {_points(n)} lower gives {label} rating {rating + 1} -> Not Free"))
+        text = ("; ".join(t for _, t in sorted(steps))
+                or f"ratings {prr}/{clr} (Freedom Rating 5.0): one rating step from Not Free")
         return {"category": "one step from exclusion", "text": text, "distance": min((n for n, _ in steps), default=None)}
     if prr + clr == 11 and not row["eligible_after"] and row["status_after"] == "NF":
         for label, score, rating, bands in (("PR", pr, prr, m.PR_BANDS), ("CL", cl, clr, m.CL_BANDS)):
             floor = _band_floor(rating - 1, bands) if rating > 1 else None
             if score is not None and floor is not None:
                 n = floor - score
-                steps.append((n, f"{label} {score}: {n} point{'s' if n > 1 else ''} higher gives {label} rating {rating - 1} -> Partly Free"))
-        text = "; ".join(t for _, t in sorted(steps)) or f"ratings {prr}/{clr} (Freedom Rating 5.5): one rating step from Partly Free"
+                steps.append((n, f"{label} {score}: {_points(n)} higher gives {label} rating {rating - 1} -> Partly Free"))
+        text = ("; ".join(t for _, t in sorted(steps))
+                or f"ratings {prr}/{clr} (Freedom Rating 5.5): one rating step from Partly Free")
         return {"category": "close to re-entry", "text": text, "distance": min((n for n, _ in steps), default=None)}
     worse = (row["pr_rating_before"] is not None and prr + clr > row["pr_rating_before"] + row["cl_rating_before"])
     fell = (row["total_before"] is not None and row["total_after"] is not None
@@ -88,6 +94,10 @@ def watch(row: dict) -> dict | None:
                 else f"Total {row['total_before']} -> {row['total_after']}")
         return {"category": "moving toward the threshold", "text": text, "distance": None}
     return None
+
+
+def _no_effect(row: dict, side: str) -> str:
+    return "territory: no effect on the list" if row[f"kind_{side}"] == "t" and not row[f"iso2_{side}"] else ""
 
 
 def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entries: pl.DataFrame,
@@ -107,11 +117,10 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
                     and r["total_after"] != r["total_before"]),
                    key=lambda r: (-abs(r["total_after"] - r["total_before"]), r["fh_name_after"]))
     score_moves = [_record(r) | {"change": r["total_after"] - r["total_before"]} for r in moves[:top]]
-    rating_changes = [_record(r) for r in both if (r["pr_rating_before"], r["cl_rating_before"]) != (r["pr_rating_after"], r["cl_rating_after"])]
-    added = [_record(r) | {"note": "territory: no effect on the list" if r["kind_after"] == "t" and not r["iso2_after"] else ""}
-             for r in rows if r["fh_name_before"] is None]
-    dropped = [_record(r) | {"note": "territory: no effect on the list" if r["kind_before"] == "t" and not r["iso2_before"] else ""}
-               for r in rows if r["fh_name_after"] is None]
+    rating_changes = [_record(r) for r in both
+                      if (r["pr_rating_before"], r["cl_rating_before"]) != (r["pr_rating_after"], r["cl_rating_after"])]
+    added = [_record(r) | {"note": _no_effect(r, "after")} for r in rows if r["fh_name_before"] is None]
+    dropped = [_record(r) | {"note": _no_effect(r, "before")} for r in rows if r["fh_name_after"] is None]
     renamed = [{"iso2": r["iso2_after"], "entity": r["entity"], "name_before": r["fh_name_before"],
                 "name_after": r["fh_name_after"]} for r in both if r["fh_name_before"] != r["fh_name_after"]]
     watchlist = []

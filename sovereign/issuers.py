@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from fiw.errors import SourceError, UserError
 from sovereign import identifiers
 from sovereign.store import reads, writes
-from fiw.errors import SourceError, UserError
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -64,8 +64,11 @@ def parse_register(path: Path, known_iso2: set[str]) -> tuple[list[dict], list[d
         raise SourceError(Path(path).name, [f"line 1: expected column(s) {'; '.join(missing)}; found {frame.columns}"])
     if frame.is_empty():
         raise SourceError(Path(path).name, ["no issuers in the file"])
-    problems, issuers, securities, seen_isin = [], [], [], {}
-    cells = frame.select([pl.col(c).cast(pl.String) for c in found.values()])
+    problems: list[str] = []
+    issuers: list[dict] = []
+    securities: list[dict] = []
+    seen_isin: dict[str, str] = {}
+    cells = frame.select([pl.col(c).cast(pl.String) for c in found.values() if c is not None])
     for line, row in enumerate(cells.iter_rows(), start=2):
         name, lei, iso2, kind, isins = ((v or "").strip() for v in row)
         lei, iso2, kind = identifiers.compact(lei), iso2.upper(), kind.lower()

@@ -49,7 +49,7 @@ class Payload:
     suffix: str
     conflicts: list[dict] = field(default_factory=list)
     manifest: dict | None = None
-    on_commit: Callable[[sqlite_utils.Database], None] | None = None
+    on_commit: Callable[[sqlite_utils.Database], object] | None = None
 
     @property
     def bundled(self) -> bool:
@@ -76,7 +76,7 @@ class Outcome:
     def changed(self) -> bool:
         return bool(self.versions) or any(v != "unchanged" for v in self.editions.values())
 
-    def record(self, run: store.Run) -> None:
+    def record(self, run: writes.Run) -> None:
         """What the `runs` row keeps of this outcome."""
         changed = sorted(e for e, v in self.editions.items() if v in ("new", "revised"))
         run.outcome = "ok" if self.changed else "unchanged"
@@ -168,7 +168,8 @@ def store_scores(db: sqlite_utils.Database, scored: pl.DataFrame, payload: Paylo
                  outcome: Outcome) -> None:
     """Each edition stored whole when it is new or revised; an edition the payload carries in less detail
     than is stored is only compared, its differences recorded as conflicts."""
-    replace, compare = [], []
+    replace: list[int] = []
+    compare: list[int] = []
     for number in sorted(scored["edition"].unique().to_list()):
         part = scored.filter(pl.col("edition") == number)
         (replace if carried(part) >= reads.fields_present(db, number, FH_FIELDS) else compare).append(number)

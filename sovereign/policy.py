@@ -7,11 +7,10 @@ here: desk lookups load the policy on their fast path.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from fiw import methodology as m
 from fiw.errors import UserError
@@ -56,6 +55,8 @@ class Policy:
 
     @property
     def digest(self) -> str:
+        import hashlib
+
         text = json.dumps(asdict(self), sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -69,6 +70,8 @@ class Policy:
 
 def load_policy(path: Path) -> Policy:
     """Read and check a policy file; every problem names the file, the table and the key."""
+    import tomllib
+
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -86,12 +89,11 @@ def load_policy(path: Path) -> Policy:
     mandates = []
     for mname, spec in raw.get("mandates", {}).items():
         spec = _table(name, f"[mandates.{mname}]", spec, MANDATE_KEYS)
-        spec = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
+        spec = _frozen(spec)
         if "exclude_countries" in spec:
             spec["exclude_countries"] = tuple(c.upper() for c in spec["exclude_countries"])
         mandates.append(Mandate(name=mname, **spec))
-    listed = {k: tuple(v) if isinstance(v, list) else v for k, v in (base | gate).items()}
-    policy = Policy(**listed, mandates=tuple(mandates))
+    policy = Policy(**_frozen(base | gate), mandates=tuple(mandates))
     check_policy(policy, name)
     return policy
 
@@ -108,6 +110,9 @@ def _table(file: str, table: str, spec: object, keys: dict[str, str]) -> dict:
             raise UserError(f"{file}: {table} {key}: expected a {keys[key].replace('strings', 'list of strings')}, "
                             f"found {value!r}")
     return spec
+
+
+ONLY_TIGHTEN = "a mandate can only tighten"
 
 
 def check_policy(policy: Policy, file: str = "policy") -> None:
@@ -135,11 +140,11 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
             raise bad(f"{where} exclude_status", f"expected a list of F, PF, NF, found {list(mandate.exclude_status)}")
         if mandate.exclude_status and not set(policy.exclude_status) <= set(mandate.exclude_status):
             loosened = sorted(set(policy.exclude_status) - set(mandate.exclude_status))
-            raise bad(f"{where} exclude_status", f"would admit {loosened}, which the base rule excludes; a mandate can only tighten")
+            raise bad(f"{where} exclude_status", f"would admit {loosened}, which the base rule excludes; {ONLY_TIGHTEN}")
         if mandate.unrated not in ("exclude", "eligible"):
             raise bad(f"{where} unrated", f"expected 'exclude' or 'eligible', found {mandate.unrated!r}")
         if mandate.unrated == "eligible" and policy.unrated == "exclude":
-            raise bad(f"{where} unrated", "would admit unrated countries, which the base rule excludes; a mandate can only tighten")
+            raise bad(f"{where} unrated", f"would admit unrated countries, which the base rule excludes; {ONLY_TIGHTEN}")
         for key, hi in (("min_total", 100), ("min_pr", 40), ("min_cl", 60)):
             value = getattr(mandate, key)
             if value is not None and (not isinstance(value, int) or not 0 <= value <= hi):
@@ -154,8 +159,11 @@ def stored_policy(text: str) -> Policy:
     """The policy a list version was built under, from its stored `policy_text`; defaults fill what older
     versions did not record."""
     raw = json.loads(text or "{}")
-    mandates = tuple(Mandate(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
-                     for spec in raw.pop("mandates", ()))
+    mandates = tuple(Mandate(**_frozen(spec)) for spec in raw.pop("mandates", ()))
     known = {f.name for f in fields(Policy)}
-    return Policy(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in known},
-                  mandates=mandates)
+    return Policy(**_frozen({k: v for k, v in raw.items() if k in known}), mandates=mandates)
+
+
+def _frozen(spec: dict) -> dict[str, Any]:
+    """TOML and JSON lists as tuples, so a policy stays hashable and its digest stable."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}

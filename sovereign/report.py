@@ -9,18 +9,19 @@ from pathlib import Path
 
 import polars as pl
 
-from sovereign import diff as d
 from fiw.errors import NotFound, UserError
+from sovereign import diff as d
 from sovereign.policy import Policy
 from sovereign.store import reads
 from sovereign.store.reads import Connection
+
 
 def version_row(conn: Connection, spec: str | None, role: str, after: dict | None = None) -> dict:
     """`--from` / `--to`: an edition (2025) or a version id (v54); defaults: the newest version, and the
     published version of the edition before it."""
     text = (spec or "").strip()
     if spec is None:
-        row = reads.newest_version(conn) if role == "to" else reads.published_before_edition(conn, after["edition"])
+        row = reads.newest_version(conn) if after is None else reads.published_before_edition(conn, after["edition"])
     elif re.fullmatch(r"[vV#]\d{1,18}", text):
         row = reads.version(conn, int(text[1:]))
     elif re.fullmatch(r"\d{4}", text):

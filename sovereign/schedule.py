@@ -13,18 +13,20 @@ import json
 import logging
 import os
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 from apscheduler.triggers.cron import CronTrigger
 
-from sovereign import store
 from fiw import words
 from fiw.errors import UserError
+from sovereign import store
 from sovereign.settings import Settings
+from sovereign.store import writes
 
 log = logging.getLogger("sovereign.schedule")
-UTC = timezone.utc
+UTC = UTC
 TRIGGERS = {
     "season": CronTrigger(month="2-4", day_of_week="mon", hour=6, minute=0, timezone=UTC),   # weekly, Feb-Apr
     "rest": CronTrigger(month="1,5-12", day=1, hour=6, minute=0, timezone=UTC),             # monthly otherwise
@@ -32,7 +34,7 @@ TRIGGERS = {
 MISFIRE_GRACE = {"season": int(timedelta(days=6).total_seconds()), "rest": int(timedelta(days=27).total_seconds())}
 
 
-def previous_poll(now: datetime) -> datetime:
+def previous_poll(now: datetime) -> datetime | None:
     """The latest scheduled poll at or before `now` (a pure function of the calendar)."""
     start = now - timedelta(days=32)
     latest = None
@@ -55,27 +57,28 @@ class Lock:
 
     def __init__(self, path: Path):
         self.path = path
-        self.handle = None
+        self.handle: TextIO | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Lock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")
+        handle = self.handle = open(self.path, "a+")
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
-            self.handle.close()
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
             raise UserError(f"sovereign schedule is already running ({holder}); lock {self.path}") from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"pid {os.getpid()}")
-        self.handle.flush()
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
         return self
 
-    def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
 
 
 def poll(settings: Settings, trigger: str = "schedule") -> dict:
@@ -84,7 +87,7 @@ def poll(settings: Settings, trigger: str = "schedule") -> dict:
 
     try:
         with store.writer(settings.db) as db, \
-                store.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}") as run:
+                writes.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}") as run:
             outcome = pipeline.refresh(db, settings, "web")
             outcome.record(run)
             new = sorted(e for e, v in outcome.editions.items() if v == "new")

@@ -72,8 +72,13 @@ def write_result(frame: pl.DataFrame, out: Path | None) -> None:
 
         frame.write_csv(sys.stdout)
         return
-    writers = {".parquet": frame.write_parquet, ".xlsx": frame.write_excel}
+    suffix = out.suffix.lower()
     try:
-        writers.get(out.suffix.lower(), frame.write_csv)(out)
+        if suffix == ".parquet":
+            frame.write_parquet(out)
+        elif suffix == ".xlsx":
+            frame.write_excel(out)
+        else:
+            frame.write_csv(out)
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None

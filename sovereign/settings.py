@@ -63,6 +63,10 @@ class Settings:
 
         return load_policy(self.policy_path)
 
+    def check(self) -> None:
+        """Load the policy now, so a broken file stops a run or the service before anything happens."""
+        _ = self.policy
+
     def client(self) -> PoliteClient:
         """The polite HTTP client every path that fetches from FH uses, with our User-Agent."""
         from scrapers.http import PoliteClient

@@ -47,7 +47,8 @@ def country_page(r: dict, edition: int) -> str:
     for code in m.INDICATOR_COLUMNS:
         parts.append(f'<div class="question"><h4>{code} A question about this indicator?</h4>'
                      f'<p class="score">{r[code]} / 4</p><p>Some text about it.</p></div>')
-    parts.append(f'<div class="question"><h4>Add Q Forced demographic change?</h4><p class="score">{r["add_q"] or 0} / 4</p></div>')
+    parts.append('<div class="question"><h4>Add Q Forced demographic change?</h4>'
+                 f'<p class="score">{r["add_q"] or 0} / 4</p></div>')
     return "".join(parts) + "</body></html>"
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from fiw.errors import UnknownNames
 from scrapers.freedomhouse import read_scores_csv, read_workbook
 from sovereign.countries import load_mapping, normalise, read_errata
-from fiw.errors import UnknownNames
 from tests.conftest import AGGREGATE, ALL_DATA, RATINGS, WEB_2026
 
 

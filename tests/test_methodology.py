@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from fiw import methodology as m
-from tests.conftest import ALL_DATA, RATINGS
 from scrapers.freedomhouse import read_workbook
+from tests.conftest import ALL_DATA, RATINGS
 
 # FIW.md's tables, written out as ranges (an independent statement of the same bands).
 PR_TABLE = {1: range(36, 41), 2: range(30, 36), 3: range(24, 30), 4: range(18, 24), 5: range(12, 18), 6: range(6, 12),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from fiw.errors import SourceError
 from scrapers.freedomhouse import read_scores_csv, read_workbook
 from sovereign.countries import read_errata
-from fiw.errors import SourceError
 from tests.conftest import AGGREGATE, ALL_DATA, FIW, RATINGS, WEB_2026, sheet_frame, write_workbook
 
 ALL_DATA_ROWS = {2013: 209, 2014: 209, 2015: 210, 2016: 210, 2017: 209, 2018: 209, 2019: 209,

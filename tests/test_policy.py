@@ -6,11 +6,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from fiw.errors import UserError
 from sovereign import paths
 from sovereign.eligibility import apply_mandate, apply_overrides, evaluate
-from fiw.errors import UserError
 from sovereign.pipeline import prepare, read_bundled
 from sovereign.policy import Mandate, Policy, load_policy
 
@@ -85,7 +86,8 @@ mandates = st.builds(
 def test_every_mandate_set_is_a_subset_of_the_base_set(scored, mandate, edition, territories, overridden):
     policy = Policy(territories=territories, mandates=(mandate,))
     base = _frame(scored, policy, edition)
-    overrides = [{"id": i, "iso2": c, "reason": "r", "decided_by": "c", "valid_from": "2000-01-01"} for i, c in enumerate(overridden)]
+    overrides = [{"id": i, "iso2": c, "reason": "r", "decided_by": "c", "valid_from": "2000-01-01"}
+                 for i, c in enumerate(overridden)]
     base = apply_overrides(base, overrides)
     tightened = apply_mandate(base, mandate, edition)
     base_ok = set(base.filter(pl.col("eligible"))["entity"])

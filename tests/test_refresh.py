@@ -172,7 +172,8 @@ def test_import_a_new_edition_proposes_a_list(fresh_db, tmp_path):
     sheet = sheet_frame(ALL_DATA, "FIW13-25")
     col = sheet.columns[3]
     new = sheet.slice(2).filter(sheet.slice(2)[col] == "2025").with_columns(**{col: __import__("polars").lit("2027")})
-    path = write_workbook(tmp_path / "All_data_FIW_2013-2027.xlsx", {"FIW13-27": __import__("polars").concat([sheet.head(2), new])})
+    path = write_workbook(tmp_path / "All_data_FIW_2013-2027.xlsx",
+                          {"FIW13-27": __import__("polars").concat([sheet.head(2), new])})
     cli = Cli(fresh_db)
     code, out, _ = cli("import", str(path))
     assert code == 0 and "new: 2027" in out and "proposed" in out

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -182,7 +182,7 @@ def test_sigkill_at_random_points_never_breaks_the_database(fresh_db, tmp_path):
 def test_schedule_calendar_with_a_controlled_clock():
     from sovereign.schedule import missed, previous_poll
 
-    utc = timezone.utc
+    utc = UTC
     assert previous_poll(datetime(2026, 2, 10, 12, tzinfo=utc)) == datetime(2026, 2, 9, 6, tzinfo=utc)   # weekly, Mon
     assert previous_poll(datetime(2026, 3, 2, 5, tzinfo=utc)) == datetime(2026, 2, 23, 6, tzinfo=utc)
     assert previous_poll(datetime(2026, 5, 20, tzinfo=utc)) == datetime(2026, 5, 1, 6, tzinfo=utc)       # monthly
@@ -269,13 +269,13 @@ def test_schemathesis_finds_no_500_and_no_schema_violation(loaded_db):
             nonlocal calls
             calls += 1
             # An uploaded file of random bytes is rightly refused (400): that one check does not apply there.
-            excluded = [positive_data_acceptance] if operation.path == "/api/v1/screen/file" else []
+            excluded = [positive_data_acceptance] if operation.path == "/api/v1/screen/file" else []  # noqa: B023
             try:
                 case.call_and_validate(excluded_checks=excluded)
             except BaseException as exc:  # schemathesis's failure groups: collect them all, then report
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                failures.append(f"{case.method} {case.formatted_path} {case.query}: {str(exc)[:400]}")
+                failures.append(f"{case.method} {case.formatted_path} {case.query}: {str(exc)[:400]}")  # noqa: B023
 
         fuzz()
     assert calls > 200

@@ -12,7 +12,7 @@ def workbook_links(html: bytes | str, page_url: str) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
     links = []
     for a in soup.find_all("a", href=True):
-        href = a["href"].strip()
+        href = str(a["href"]).strip()
         if re.search(r"\.xlsx?$", unquote(href).strip(), re.I):
             url = urljoin(page_url, href)
             if url not in links:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from fiw.tidy import Errata, clean_header, to_tidy
 from fiw.errors import SourceError
+from fiw.tidy import Errata, clean_header, to_tidy
 from fiw.words import STATUS_CODES
 
 COLUMNS = {
@@ -61,7 +61,7 @@ def read_scores_csv(
     words = body.get_column("status_pub").to_list()
     problems = [
         f"line {row}, column 'status': expected Free, Partly Free or Not Free, found {w!r}"
-        for row, w in zip(body.get_column("row"), words) if (w or "").strip().lower() not in STATUS_CODES
+        for row, w in zip(body.get_column("row"), words, strict=True) if (w or "").strip().lower() not in STATUS_CODES
     ]
     if problems:
         raise SourceError(path.name, problems)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import polars as pl
 from bs4 import BeautifulSoup
 
-from fiw.tidy import Errata, to_tidy
 from fiw.errors import SourceError
+from fiw.tidy import Errata, to_tidy
 from fiw.words import STATUS_CODES
 
 HEADERS = {"country": "country", "total score and status": "total", "political rights": "pr", "civil liberties": "cl"}
@@ -56,7 +56,10 @@ def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None)
     table, headers = found
     index = {HEADERS[h]: i for i, h in enumerate(headers) if h in HEADERS}
     body = table.find("tbody") or table
-    records, problems, editions, slugs = [], [], Counter(), {}
+    records: list[dict] = []
+    problems: list[str] = []
+    editions: Counter[int] = Counter()
+    slugs: dict[str, str] = {}
     for n, tr in enumerate(body.find_all("tr"), start=1):
         cells = tr.find_all("td")
         if not cells:
@@ -66,7 +69,7 @@ def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None)
             continue
         name = _text(cells[index["country"]])
         link = cells[index["country"]].find("a", href=True)
-        match = LINK.search(link["href"]) if link else None
+        match = LINK.search(str(link["href"])) if link else None
         if match:
             slugs[name.rstrip("*").strip()] = match.group(1)
             editions[int(match.group(2))] += 1

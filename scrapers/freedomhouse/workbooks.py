@@ -12,9 +12,9 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from fiw.tidy import Errata, clean_header, to_tidy
 from fiw import methodology as m
 from fiw.errors import SourceError
+from fiw.tidy import Errata, clean_header, to_tidy
 
 ALL_DATA_SHEET = re.compile(r"^FIW\s*13-\d{2,4}$", re.I)
 AGGREGATE_SHEET = re.compile(r"^FIW\s*06-\d{2,4}$", re.I)
@@ -82,7 +82,8 @@ def read_workbook(path: Path | str, data: bytes | None = None, errata: Errata | 
         frames = [
             _read_flat(path, sheets[s], _sheet(reader, sheets[s]), AGGREGATE_COLUMNS, errata)
             for s in sheets if AGGREGATE_SHEET.match(s)
-        ] + [_read_wide_aggregate(path, sheets[s], _sheet(reader, sheets[s]), errata) for s in sheets if AGGREGATE_WIDE_SHEET.match(s)]
+        ] + [_read_wide_aggregate(path, sheets[s], _sheet(reader, sheets[s]), errata)
+             for s in sheets if AGGREGATE_WIDE_SHEET.match(s)]
         return pl.concat(frames, how="vertical")
     frames = [
         _read_ratings(path, sheets[s], _sheet(reader, sheets[s]), ct, errata)

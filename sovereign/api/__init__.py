@@ -9,17 +9,17 @@ from fastapi.responses import JSONResponse
 from fiw import words
 from fiw.errors import NotFound, UserError
 from sovereign import store
-from sovereign.api.deps import AnswerCache, mandate_enum
+from sovereign.api.deps import AnswerCache, Desk, mandate_enum
 from sovereign.api.routers import admin, check, countries, health, lists, reports, screen
 from sovereign.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
-    settings.policy  # a broken policy file stops the service before it starts
+    settings.check()
     app = FastAPI(title="sovereign", version="1", description=(
         "Sovereign issuer eligibility from Freedom House's Freedom in the World. " + words.attribution() + "."))
     app.state.settings = settings
-    app.state.cache = AnswerCache(store.Watcher(settings.db))
+    app.state.desk = Desk(settings, AnswerCache(store.Watcher(settings.db)))
 
     @app.exception_handler(UserError)
     async def user_error(_: Request, exc: UserError) -> JSONResponse:

@@ -9,6 +9,7 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -20,14 +21,14 @@ from sovereign.policy import Mandate, Policy
 from sovereign.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_policy(settings: SettingsDep) -> Policy:
+async def get_policy(settings: SettingsDep) -> Policy:
     return settings.policy
 
 
@@ -45,7 +46,8 @@ ConnDep = Annotated[sqlite3.Connection, Depends(get_conn)]
 
 def mandate_enum(policy: Policy) -> type[enum.Enum]:
     """The policy's mandates as an enum, so the schema itself says which names are valid (422 otherwise)."""
-    return enum.Enum("Mandate", {m.name: m.name for m in policy.mandates} or {"none": "none"}, type=str)
+    names = {m.name: m.name for m in policy.mandates} or {"none": "none"}
+    return enum.Enum("Mandate", names, type=str)  # type: ignore[return-value]
 
 
 def mandate_of(policy: Policy, name: Any) -> Mandate | None:
@@ -73,11 +75,12 @@ class AnswerCache:
         return Response(body, media_type="application/json")
 
 
-def get_cache(request: Request) -> AnswerCache:
-    return request.app.state.cache
-
-
-CacheDep = Annotated[AnswerCache, Depends(get_cache)]
+@dataclass(frozen=True)
+class Desk:
+    """What the desk's hot path needs: the settings and the answer cache. `check` reads it off
+    `request.app.state` directly; a dependency there costs a tenth of its throughput."""
+    settings: Settings
+    cache: AnswerCache
 
 
 def require_admin(authorization: str | None = Header(None)) -> None:

@@ -7,14 +7,17 @@ Each function takes an open connection: a read-only sqlite3 connection or a sqli
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import polars as pl
+    import sqlite_utils
 
-
-class Connection(Protocol):
-    def execute(self, sql: str, parameters: Any = ..., /) -> sqlite3.Cursor: ...
+    Connection: TypeAlias = sqlite3.Connection | sqlite_utils.Database
+else:
+    Connection = sqlite3.Connection
 
 
 Row = dict[str, Any]
@@ -26,7 +29,7 @@ ENTRY_COLUMNS = ("entity", "iso2", "fh_name", "kind", "status", "eligible", "rea
 def rows(conn: Connection, sql: str, args: list | tuple = ()) -> list[Row]:
     cursor = conn.execute(sql, list(args))
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r)) for r in cursor.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
 def one(conn: Connection, sql: str, args: list | tuple = ()) -> Row | None:
@@ -108,7 +111,8 @@ def latest_effective(conn: Connection) -> str | None:
 
 def newest_version(conn: Connection, edition: int | None = None, states: tuple[str, ...] | None = None) -> Row | None:
     """The newest version (of an edition, in some states): what `diff` and `publish` default to."""
-    where, args = ["1"], []
+    where: list[str] = ["1"]
+    args: list[object] = []
     if edition is not None:
         where.append("edition = ?")
         args.append(edition)
@@ -135,7 +139,7 @@ def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None 
     args: list = [version_id]
     if entities is not None:
         sql += f" AND entity IN ({','.join('?' * len(entities))})"
-        args += list(entities)
+        args.extend(entities)
     return [r | {"eligible": bool(r["eligible"])} for r in rows(conn, sql + " ORDER BY fh_name, kind", args)]
 
 
@@ -211,7 +215,7 @@ def fields_present(conn: Connection, number: int, fields: tuple[str, ...]) -> se
     """Which of FH's published fields the stored edition carries (an import never replaces more with less)."""
     counts = conn.execute(f"SELECT {', '.join(f'COUNT({c})' for c in fields)} FROM scores WHERE edition = ?",
                           [number]).fetchone()
-    return {c for c, n in zip(fields, counts) if n}
+    return {c for c, n in zip(fields, counts, strict=True) if n}
 
 
 def _where_editions(editions: list[int] | None) -> tuple[str, list]:

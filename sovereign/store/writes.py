@@ -14,6 +14,13 @@ from sovereign.store.schema import now
 
 if TYPE_CHECKING:
     import sqlite_utils
+    import sqlite_utils.db
+
+
+def _pk(table: sqlite_utils.db.Table) -> int:
+    """The rowid of the row just inserted (sqlite-utils types it loosely)."""
+    assert table.last_pk is not None
+    return int(table.last_pk)
 
 
 def add_source(db: sqlite_utils.Database, kind: str, uri: str, sha256: str, size: int,
@@ -22,10 +29,10 @@ def add_source(db: sqlite_utils.Database, kind: str, uri: str, sha256: str, size
     existing = reads.source_id(db, sha256, uri)
     if existing:
         return existing, False
-    table = db["sources"]
+    table = db.table("sources")
     table.insert({"kind": kind, "uri": uri, "fetched_at": now(), "sha256": sha256, "size": size,
                   "path": path, "meta": json.dumps(meta or {}, sort_keys=True)})
-    return int(table.last_pk), True
+    return _pk(table), True
 
 
 @dataclass
@@ -39,10 +46,10 @@ class Run:
 @contextmanager
 def recorded_run(db: sqlite_utils.Database, trigger: str, command: str) -> Iterator[Run]:
     """A `runs` row that is always finished: with what the block set, or `failed` and why."""
-    table = db["runs"]
+    table = db.table("runs")
     with db.atomic():
         table.insert({"trigger": trigger, "command": command, "started_at": now()})
-    run_id, run = table.last_pk, Run()
+    run_id, run = _pk(table), Run()
 
     def finish(outcome: str, message: str, edition: int | None) -> None:
         with db.atomic():
@@ -60,35 +67,35 @@ def recorded_run(db: sqlite_utils.Database, trigger: str, command: str) -> Itera
 def replace_reference(db: sqlite_utils.Database, mapping: list[dict], iso_codes: list[dict]) -> None:
     """The mapping and ISO table that lookups resolve names and codes against."""
     db.execute("DELETE FROM countries")
-    db["countries"].insert_all(mapping)
+    db.table("countries").insert_all(mapping)
     db.execute("DELETE FROM iso_codes")
-    db["iso_codes"].insert_all(iso_codes)
+    db.table("iso_codes").insert_all(iso_codes)
 
 
 def replace_edition(db: sqlite_utils.Database, edition: dict, rows: list[dict], changes: list[dict]) -> None:
     """An edition's scores replaced whole, its revision counted and what changed recorded."""
     db.execute("DELETE FROM scores WHERE edition = ?", [edition["edition"]])
-    db["editions"].upsert(edition, pk="edition")
-    db["edition_revisions"].insert({"edition": edition["edition"], "revision": edition["revision"],
+    db.table("editions").upsert(edition, pk="edition")
+    db.table("edition_revisions").insert({"edition": edition["edition"], "revision": edition["revision"],
                                     "loaded_at": edition["loaded_at"], "source_id": edition["source_id"],
                                     "changes": json.dumps(changes)})
-    db["scores"].insert_all(rows, batch_size=2000)
+    db.table("scores").insert_all(rows, batch_size=2000)
 
 
 def replace_conflicts(db: sqlite_utils.Database, conflicts: list[dict]) -> None:
     db.execute("DELETE FROM conflicts")
-    db["conflicts"].insert_all(conflicts)
+    db.table("conflicts").insert_all(conflicts)
 
 
 def add_conflict(db: sqlite_utils.Database, conflict: dict) -> None:
-    db["conflicts"].insert(conflict)
+    db.table("conflicts").insert(conflict)
 
 
 def add_version(db: sqlite_utils.Database, version: dict, entries: list[dict]) -> int:
-    table = db["list_versions"]
+    table = db.table("list_versions")
     table.insert(version)
-    version_id = int(table.last_pk)
-    db["list_entries"].insert_all([e | {"version_id": version_id} for e in entries], batch_size=2000)
+    version_id = _pk(table)
+    db.table("list_entries").insert_all([e | {"version_id": version_id} for e in entries], batch_size=2000)
     return version_id
 
 
@@ -98,20 +105,20 @@ def mark_published(db: sqlite_utils.Database, version_id: int, approved_by: str,
     for entity, no_new, divest in staging:
         db.execute("UPDATE list_entries SET no_new_buys_from = ?, divest_by = ? WHERE version_id = ? AND entity = ?",
                    [no_new, divest, version_id, entity])
-    db["list_versions"].update(version_id, {"state": "published", "approved_by": approved_by,
+    db.table("list_versions").update(version_id, {"state": "published", "approved_by": approved_by,
                                             "effective_from": effective_from, "published_at": now()})
 
 
 def remember_validator(db: sqlite_utils.Database, url: str, etag: str | None, last_modified: str | None,
                        sha256: str, path: str) -> None:
-    db["http_validators"].upsert({"url": url, "etag": etag, "last_modified": last_modified, "sha256": sha256,
+    db.table("http_validators").upsert({"url": url, "etag": etag, "last_modified": last_modified, "sha256": sha256,
                                   "path": path, "fetched_at": now()}, pk="url")
 
 
 def add_override(db: sqlite_utils.Database, row: dict) -> int:
-    table = db["overrides"]
+    table = db.table("overrides")
     table.insert(row | {"created_at": now()})
-    return int(table.last_pk)
+    return _pk(table)
 
 
 def revoke_override(db: sqlite_utils.Database, override_id: int, revoked_by: str) -> None:
@@ -121,11 +128,11 @@ def revoke_override(db: sqlite_utils.Database, override_id: int, revoked_by: str
 def replace_register(db: sqlite_utils.Database, issuers: list[dict], securities: list[dict], source_id: int) -> None:
     db.execute("DELETE FROM securities")
     db.execute("DELETE FROM issuers")
-    db["issuers"].insert_all([i | {"source_id": source_id} for i in issuers])
-    db["securities"].insert_all([s | {"source_id": source_id} for s in securities])
+    db.table("issuers").insert_all([i | {"source_id": source_id} for i in issuers])
+    db.table("securities").insert_all([s | {"source_id": source_id} for s in securities])
 
 
 def record_admin_action(db: sqlite_utils.Database, actor: str, action: str, payload: Any, outcome: str,
                         message: str) -> None:
-    db["admin_actions"].insert({"at": now(), "actor": actor, "action": action,
+    db.table("admin_actions").insert({"at": now(), "actor": actor, "action": action,
                                 "payload": json.dumps(payload, default=str), "outcome": outcome, "message": message})

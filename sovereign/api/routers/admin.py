@@ -45,7 +45,7 @@ def refresh(body: RefreshRequest, settings: SettingsDep) -> dict:
 
     def work(db: Any) -> dict:
         conf = settings.but(base_url=body.base_url)
-        with store.recorded_run(db, "api", f"refresh --source {body.source}") as run:
+        with writes.recorded_run(db, "api", f"refresh --source {body.source}") as run:
             outcome = pipeline.refresh(db, conf, body.source)
             outcome.record(run)
         return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions}

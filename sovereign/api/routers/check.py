@@ -3,11 +3,11 @@
 import enum
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sovereign import lookup, store
-from sovereign.api.deps import CacheDep, PolicyDep, SettingsDep, mandate_of
+from sovereign.api.deps import Desk, mandate_of
 from sovereign.api.models import ERRORS, Answer
 
 
@@ -15,12 +15,13 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["check"])
 
     @api.get("/check/{identifier}", response_model=Answer, responses=ERRORS)
-    async def check(identifier: str, settings: SettingsDep, policy: PolicyDep, cache: CacheDep,
-                    as_of: date | None = None, mandate: Mandate | None = None) -> Response:  # type: ignore[valid-type]
+    async def check(identifier: str, request: Request, as_of: date | None = None,
+                    mandate: Mandate | None = None) -> Response:  # type: ignore[valid-type]
+        desk: Desk = request.app.state.desk
         def compute() -> dict:
-            with store.reader(settings.db, snapshot=True) as conn:
-                return lookup.check(conn, [identifier], None, as_of, mandate_of(policy, mandate))[0]
+            with store.reader(desk.settings.db, snapshot=True) as conn:
+                return lookup.check(conn, [identifier], None, as_of, mandate_of(desk.settings.policy, mandate))[0]
 
-        return cache.response((identifier, as_of, getattr(mandate, "value", None)), compute)
+        return desk.cache.response((identifier, as_of, getattr(mandate, "value", None)), compute)
 
     return api
