@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 
 from fiw import words
 from fiw.errors import NotFound, UserError
-from sovereign.policy import Mandate, stored_policy
 from sovereign.resolve import Resolver, Target
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
 if TYPE_CHECKING:
-    pass
+    from sovereign.policy import Mandate
 
 ANSWER_KEYS = ("query", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "effective_from",
                "reasons", "pr", "cl", "total", "pr_rating", "cl_rating", "no_new_buys_from", "divest_by", "mandate",
@@ -70,8 +69,12 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
         prefix = [f"{i.isin or i.lei}: issued by {i.name} ({i.type}, {i.country})"]
     rated = sorted((entries[e] for e in target.entities if e in entries), key=lambda r: r["kind"])
     if not rated:
+        from sovereign.policy import stored_policy  # only for the unrated: keeps `check`'s start-up light
+
         unrated = stored_policy(version["policy"]).unrated
-        return base | {"kind": "country", "eligible": unrated == "eligible",
+        held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
+        name = " or ".join(held_by) if len(held_by) > 1 else target.name
+        return base | {"kind": "country", "eligible": unrated == "eligible", "name": name,
                        "reasons": prefix + [words.not_rated(version["edition"])]}
     entry = rated[0]
     return base | {

@@ -136,3 +136,19 @@ def test_admin_actions_work_and_are_recorded(admin):
 def test_serve_refuses_a_missing_database(tmp_path):
     code, _, err = Cli(tmp_path / "none.db")("serve")
     assert code == 2 and "run `sovereign refresh --source bundled` first" in err
+
+
+def test_an_admin_action_that_fails_unexpectedly_is_still_recorded(fresh_db, monkeypatch):
+    from sovereign import pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret-token")
+    monkeypatch.setattr(pipeline, "publish", broken)
+    with TestClient(create_app(Settings.load(db=fresh_db)), raise_server_exceptions=False) as c:
+        r = c.post("/api/v1/admin/publish", json={"approved_by": "RI", "effective_from": "2026-12-01"},
+                   headers={"Authorization": "Bearer s3cret-token"})
+    assert r.status_code == 500
+    row = sqlite3.connect(fresh_db).execute("SELECT actor, action, outcome, message FROM admin_actions").fetchone()
+    assert row == ("RI", "publish", "failed", "RuntimeError: disk on fire")

@@ -93,3 +93,22 @@ def test_markdown_and_xlsx(cli, tmp_path):
 def test_bad_diff_arguments(cli, args, message):
     code, _, err = cli(*args)
     assert code == 2 and message in err
+
+
+@pytest.mark.pure
+def test_the_pure_diff_of_fh_2024_and_2025():
+    """The pure core on its own: evaluate two real editions, diff them, no database."""
+    from sovereign.diff import compute
+    from sovereign.eligibility import evaluate
+    from sovereign.pipeline import prepare, read_bundled
+    from sovereign.policy import Policy
+
+    tidy, *_ = read_bundled()
+    scored = prepare(tidy.filter(pl.col("edition").is_in([2024, 2025])), "bundled")
+    versions = [{"edition": e, "id": i, "state": "published", "effective_from": f"{e}-03-01", "policy": "{}"}
+                for i, e in ((1, 2024), (2, 2025))]
+    d = compute(versions[0], evaluate(scored, Policy(), 2024), versions[1], evaluate(scored, Policy(), 2025))
+    assert sorted(r["name"] for r in d["newly_excluded"]) == ["Kuwait", "Niger", "Tanzania", "Thailand"]
+    thailand = next(r for r in d["newly_excluded"] if r["name"] == "Thailand")
+    assert thailand["reason"].startswith("Partly Free -> Not Free")
+    assert d["attribution"] == "Source: Freedom House, Freedom in the World 2025"

@@ -16,6 +16,7 @@ CL_TABLE = {1: range(53, 61), 2: range(44, 53), 3: range(35, 44), 4: range(26, 3
             7: range(0, 8)}
 
 
+@pytest.mark.pure
 @pytest.mark.parametrize("table,fn,expr", [(PR_TABLE, m.pr_rating, m.pr_rating_expr), (CL_TABLE, m.cl_rating, m.cl_rating_expr)])
 def test_every_aggregate_maps_to_fh_rating(table, fn, expr):
     scores = [s for r in table.values() for s in r]
@@ -25,11 +26,13 @@ def test_every_aggregate_maps_to_fh_rating(table, fn, expr):
     assert frame.select(expr("x")).to_series().to_list() == expected
 
 
+@pytest.mark.pure
 def test_negative_pr_is_rating_7():
     assert [m.pr_rating(v) for v in (-4, -1, 0, 5)] == [7, 7, 7, 7]
     assert m.pr_rating(6) == 6
 
 
+@pytest.mark.pure
 def test_status_from_freedom_rating_all_49_pairs():
     for pr in range(1, 8):
         for cl in range(1, 8):
@@ -40,12 +43,14 @@ def test_status_from_freedom_rating_all_49_pairs():
             assert got == want
 
 
+@pytest.mark.pure
 def test_status_is_not_a_function_of_total():
     """FIW.md: NF totals reach 36 and PF goes down to 29, so no total threshold can replace the rule."""
     assert m.status(m.pr_rating(16), m.cl_rating(16)) == "NF"  # Turkey 2026, total 32
     assert m.status(m.pr_rating(17), m.cl_rating(17)) == "PF"   # total 34
 
 
+@pytest.mark.pure
 def test_electoral_democracy_adds_cl_test_from_2018():
     assert m.electoral_democracy(2017, a=7, pr=20, cl=10)
     assert not m.electoral_democracy(2018, a=7, pr=20, cl=29)

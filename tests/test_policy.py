@@ -28,12 +28,14 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.pure
 def test_default_policy_loads():
     policy = load_policy(paths.POLICY)
     assert policy.exclude_status == ("NF",) and policy.unrated == "exclude"
     assert {m.name for m in policy.mandates} == {"strict_pf", "min_score_60"}
 
 
+@pytest.mark.pure
 @pytest.mark.parametrize("text,message", [
     ("[base]\nexclude_staus = ['NF']\n", "[base] has unknown key(s) ['exclude_staus']"),
     ("[base]\nexclude_status = ['PF']\n", "the house policy excludes Not Free (NF)"),
@@ -80,6 +82,7 @@ mandates = st.builds(
 )
 
 
+@pytest.mark.pure
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mandate=mandates, edition=st.sampled_from([1973, 1990, 2003, 2013, 2024, 2025, 2026]),
        territories=st.sampled_from(["own", "stricter"]), overridden=st.lists(st.sampled_from(["NL", "IN", "BR"]), max_size=2))
@@ -98,6 +101,7 @@ def test_every_mandate_set_is_a_subset_of_the_base_set(scored, mandate, edition,
         assert tightened.filter(pl.col("eligible") & (pl.col("status") == "PF")).is_empty()
 
 
+@pytest.mark.pure
 def test_base_rule_excludes_every_nf_country_of_every_edition(scored):
     policy = Policy()
     for edition in scored["edition"].unique():
@@ -106,6 +110,7 @@ def test_base_rule_excludes_every_nf_country_of_every_edition(scored):
         assert frame.filter(~pl.col("eligible") & (pl.col("kind") == "c") & (pl.col("status") != "NF")).is_empty()
 
 
+@pytest.mark.pure
 def test_stricter_territories_take_the_worse_of_own_and_parent(scored):
     own = evaluate(scored, Policy(territories="own"), 2026).filter(pl.col("iso2") == "HK").row(0, named=True)
     strict = evaluate(scored, Policy(territories="stricter"), 2026).filter(pl.col("iso2") == "HK").row(0, named=True)
@@ -115,6 +120,7 @@ def test_stricter_territories_take_the_worse_of_own_and_parent(scored):
     assert india["eligible"]  # a territory never changes its parent's status
 
 
+@pytest.mark.pure
 def test_min_score_cannot_be_tested_before_2003_and_fails_closed(scored):
     mandate = Mandate(name="m", min_total=10)
     frame = apply_mandate(_frame(scored, Policy(), 1990), mandate, 1990)

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import AGGREGATE, ALL_DATA, Cli, db_fingerprint, sheet_frame, write_workbook
+from tests.conftest import AGGREGATE, ALL_DATA, WEB_2026, Cli, db_fingerprint, sheet_frame, write_workbook
 
 FH_COUNTS = {2013: (90, 58, 47), 2024: (83, 56, 56), 2025: (85, 51, 59), 2026: (88, 48, 59)}
 
@@ -96,8 +96,6 @@ def test_check_turkey_2026(cli):
 
 def test_check_india_is_untouched_by_indian_kashmir(cli):
     for edition in range(2003, 2027):
-        if edition == 2002:
-            continue
         code, answers = cli.json("check", "IN", "Indian Kashmir", "--edition", str(edition), "--json")
         india, kashmir = answers
         assert india["status"] != "NF" and india["eligible"], edition
@@ -270,3 +268,35 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     assert code == 2 and "not a sovereign database" in err
     code, _, err = Cli(tmp_path / "missing.db")("check", "NL")
     assert code == 2 and "run `sovereign refresh --source bundled` first" in err
+
+
+def test_auto_publish_puts_a_clean_edition_in_force_on_its_release_date(fresh_db, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[base]\nauto_publish = true\n')
+    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
+    path = tmp_path / "fiw-2027.csv"
+    path.write_text(text)
+    cli = Cli(fresh_db)
+    code, out, err = cli("--policy", str(policy), "import", str(path))
+    assert code == 0 and "List version 54 for edition 2027: published." in out, err
+    row = sqlite3.connect(fresh_db).execute(
+        "SELECT state, approved_by, effective_from FROM list_versions WHERE id = 54").fetchone()
+    assert row == ("published", "auto_publish", "2027-03-01")
+    code, answers = cli.json("check", "IN", "--as-of", "2026-11-25", "--json")
+    assert answers[0]["edition"] == 2026 and answers[0]["eligible"]
+
+
+def test_a_file_where_the_archive_folder_goes_is_one_line_not_a_traceback(tmp_path):
+    (tmp_path / "archive").write_text("not a folder")
+    code, out, err = Cli(tmp_path / "sovereign.db")("refresh", "--source", "bundled")
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"error: cannot keep the raw payload in {tmp_path / 'archive'}")
+    assert sqlite3.connect(tmp_path / "sovereign.db").execute("SELECT COUNT(*) FROM scores").fetchone()[0] == 0
+
+
+def test_a_database_of_a_newer_schema_is_named_by_its_path(fresh_db):
+    conn = sqlite3.connect(fresh_db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    code, _, err = Cli(fresh_db)("override", "add", "IN", "--reason", "x", "--by", "y")
+    assert code == 2 and f"{fresh_db} was written by a newer sovereign (schema 99)" in err
