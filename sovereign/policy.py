@@ -113,6 +113,7 @@ def _table(file: str, table: str, spec: object, keys: dict[str, str]) -> dict:
 
 
 ONLY_TIGHTEN = "a mandate can only tighten"
+UNRATED = ("exclude", "eligible")
 
 
 def check_policy(policy: Policy, file: str = "policy") -> None:
@@ -124,7 +125,7 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
         raise bad("[base] exclude_status", f"expected a list of F, PF, NF, found {list(policy.exclude_status)}")
     if "NF" not in policy.exclude_status:
         raise bad("[base] exclude_status", "the house policy excludes Not Free (NF); it cannot be left out")
-    if policy.unrated not in ("exclude", "eligible"):
+    if policy.unrated not in UNRATED:
         raise bad("[base] unrated", f"expected 'exclude' or 'eligible', found {policy.unrated!r}")
     if policy.territories not in ("own", "stricter"):
         raise bad("[base] territories", f"expected 'own' or 'stricter', found {policy.territories!r}")
@@ -141,7 +142,7 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
         if mandate.exclude_status and not set(policy.exclude_status) <= set(mandate.exclude_status):
             loosened = sorted(set(policy.exclude_status) - set(mandate.exclude_status))
             raise bad(f"{where} exclude_status", f"would admit {loosened}, which the base rule excludes; {ONLY_TIGHTEN}")
-        if mandate.unrated not in ("exclude", "eligible"):
+        if mandate.unrated not in UNRATED:
             raise bad(f"{where} unrated", f"expected 'exclude' or 'eligible', found {mandate.unrated!r}")
         if mandate.unrated == "eligible" and policy.unrated == "exclude":
             raise bad(f"{where} unrated", f"would admit unrated countries, which the base rule excludes; {ONLY_TIGHTEN}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from fiw.errors import NotFound, UserError
+from fiw.methodology import STATUS_WORDS
 from sovereign import diff as d
 from sovereign.policy import Policy
 from sovereign.store import reads
@@ -115,7 +116,7 @@ def to_html(r: dict) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template("report.html.j2").render(r=r, charts=r.get("charts", {}))
+    return env.get_template("report.html.j2").render(r=r, charts=r.get("charts", {}), status_words=STATUS_WORDS)
 
 
 def with_charts(conn: Connection, r: dict) -> dict:

@@ -13,13 +13,14 @@ from bs4 import BeautifulSoup
 
 from fiw import methodology as m
 from fiw.errors import SourceError
+from fiw.methodology import STATUS_WORDS
 from fiw.words import STATUS_CODES
 
 CODE = re.compile(r"^(A[1-3]|B[1-4]|C[1-3]|D[1-4]|E[1-3]|F[1-4]|G[1-4]|Add Q)\b", re.I)
 SCORE = re.compile(r"^(-?\d)\s*/\s*4$")
 AGG = {"pr": re.compile(r"Political Rights\s*(-?\d+)\s*/\s*40", re.I),
        "cl": re.compile(r"Civil Liberties\s*(\d+)\s*/\s*60", re.I)}
-STATUS = re.compile(r"\b(Not Free|Partly Free|Free)\b")
+STATUS = re.compile(r"\b(" + "|".join(sorted(STATUS_WORDS.values(), key=len, reverse=True)) + r")\b")
 
 
 def parse_country_page(html: bytes | str, url: str) -> dict:

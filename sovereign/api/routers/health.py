@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from fiw import words
+from fiw.methodology import STATUS_WORDS
 from sovereign.api.deps import ConnDep, PolicyDep
 from sovereign.api.models import Health
 from sovereign.store import reads
@@ -37,4 +38,4 @@ def page(policy: PolicyDep) -> str:
 
     env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
     return env.get_template("lookup.html.j2").render(mandates=policy.mandates, today=date.today().isoformat(),
-                                                     attribution=words.attribution())
+                                                     attribution=words.attribution(), status_words=STATUS_WORDS)
