@@ -19,6 +19,7 @@ def attribution(edition: int | str | None = None) -> str:
 
 
 def not_rated(edition: int | str) -> str:
+    """The reason an unrated country is answered with; FH's label (\"1989-90\") where there is one."""
     return f"Not rated in {title(edition)}"
 
 

@@ -136,7 +136,7 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
         with click.progressbar(items, label=label, file=sys.stderr) as it:
             yield from it
 
-    with writes.recorded_run(db, "manual", command) as run:
+    with writes.recorded_run(db, "manual", command, conf.actor) as run:
         outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar)
         _summary(db, conf, source, outcome)
         outcome.record(run)
@@ -260,7 +260,7 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     ctx.exit(0 if report["ok"] else 1)
 
 
-LIST_COLUMNS = ["iso2", "name", "kind", "status", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
+LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
                 "no_new_buys_from", "divest_by", "mandate"]
 
 
@@ -301,34 +301,103 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate
         click.echo(words.attribution(version["edition"]))
 
 
+VERSION = click.IntRange(1, 2**62)
+VERDICT_WORDS = {"eligible": "ELIGIBLE", "excluded": "NOT ELIGIBLE", "unknown": "UNKNOWN"}
+
+
+def read_ids(ids: tuple[str, ...], file: Path | None) -> list[str]:
+    """IDs from the command line, `-` (standard input) and --file, one a line; blank lines skipped."""
+    out: list[str] = []
+    for value in ids:
+        if value == "-":
+            out += [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+        else:
+            out.append(value)
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise UserError(f"{file}: not UTF-8 text; save it as UTF-8 with one identifier a line") from None
+        out += [line.strip() for line in text.splitlines() if line.strip()]
+    if not out:
+        raise UserError("give at least one identifier (an ISIN, an LEI, an ISO code or a country name), "
+                        "`-` to read them from standard input, or --file")
+    return out
+
+
+def check_exit(answers: list[dict]) -> int:
+    """2 if an identifier could not be read, 1 if any is excluded, 3 if none is but some is unknown, else 0."""
+    verdicts = {a.get("verdict") for a in answers}
+    if any("error" in a for a in answers):
+        return 2
+    if "excluded" in verdicts:
+        return 1
+    return 3 if "unknown" in verdicts else 0
+
+
 @main.command()
-@click.argument("ids", nargs=-1, required=True)
+@click.argument("ids", nargs=-1)
+@click.option("--file", "id_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read identifiers from this file, one a line (`-` as an ID reads standard input).")
 @click.option("--edition", type=EDITION, help="Answer from this edition's list instead of the one in force.")
-@click.option("--as-of", "as_of", help="Answer from the list in force on this date (YYYY-MM-DD).")
+@click.option("--version", "version_id", type=VERSION, help="Answer from list version N, whatever its state.")
+@click.option("--as-of", "as_of", help="Answer from the list in force on this date (YYYY-MM-DD), a future one too.")
+@click.option("--as-known-on", "as_known_on", help="Answer as the records stood at the end of this date.")
 @click.option("--mandate", help="Apply this mandate's stricter rules (see the policy file).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list, one object per ID.")
 @click.pass_context
-def check(ctx: click.Context, ids: tuple[str, ...], edition: int | None, as_of: str | None, mandate: str | None,
-          as_json: bool) -> None:
-    """May we buy this issuer? ID: ISIN, LEI, ISO2, ISO3 or a country name. Exit 1 if any is not eligible."""
+def check(ctx: click.Context, ids: tuple[str, ...], id_file: Path | None, edition: int | None, version_id: int | None,
+          as_of: str | None, as_known_on: str | None, mandate: str | None, as_json: bool) -> None:
+    """May we buy this issuer? ID: ISIN, LEI, ISO2, ISO3 or a country name.
+
+    Exit 0 all eligible, 1 any excluded, 3 none excluded but some unknown, 2 an ID could not be read."""
     from sovereign import lookup
 
-    if edition is not None and as_of is not None:
-        raise UserError("give --edition or --as-of, not both")
+    if sum(x is not None for x in (edition, version_id, as_of)) > 1:
+        raise UserError("give one of --edition, --version and --as-of")
     chosen = mandate_of(ctx, mandate)
-    answers = lookup.check(reader(ctx), list(ids), edition, _any_date(as_of, "--as-of"), chosen)
+    known = _any_date(as_known_on, "--as-known-on")
+    answers = lookup.check(reader(ctx), read_ids(ids, id_file), edition, _any_date(as_of, "--as-of"), chosen,
+                           version_id, known)
     if as_json:
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
     else:
         for a in answers:
-            verdict = "ELIGIBLE" if a["eligible"] else "NOT ELIGIBLE"
-            scope = f" for mandate {a['mandate']}" if a.get("mandate") else ""
-            click.echo(f"{a['query']}: {a['name']} ({a['iso2'] or 'no ISO code'}) {verdict}{scope}. "
-                       f"{'; '.join(a['reasons'])}. [list version {a['list_version']}, effective {a['effective_from']}]")
-            if a.get("divest_by"):
-                click.echo(f"  no new buys from {a['no_new_buys_from']}; divest by {a['divest_by']}")
-        click.echo(words.attribution(answers[0]["edition"]))
-    ctx.exit(0 if all(a["eligible"] for a in answers) else 1)
+            if "error" in a:
+                click.echo(f"error: {a['error']}", err=True)
+            else:
+                _answer_lines(a)
+        edition_of = next((a["edition"] for a in answers if "edition" in a), None)
+        click.echo(words.attribution(edition_of))
+    ctx.exit(check_exit(answers))
+
+
+def _answer_lines(a: dict) -> None:
+    scope = f" for mandate {a['mandate']}" if a.get("mandate") else ""
+    where = (f"list version {a['list_version']}, effective {a['effective_from'] or 'not set'}"
+             + ("" if a["in_force"] else f", {a['state']}: NOT IN FORCE"))
+    click.echo(f"{a['query']}: {a['name']} ({a['iso2'] or 'no ISO code'}) {VERDICT_WORDS[a['verdict']]}{scope}. "
+               f"{'; '.join(a['reasons'])}. [{where}]")
+    if a["verdict"] == "unknown":
+        click.echo("  unknown is not eligible: add the issuer to the register (`sovereign issuers import`)")
+    if a.get("divest_by"):
+        click.echo(f"  no new buys from {a['no_new_buys_from']}; divest by {a['divest_by']}")
+    if a["as_known_on"] != date.today().isoformat():
+        click.echo(f"  as the records stood on {a['as_known_on']}")
+    elif a["as_of"] > date.today().isoformat():
+        click.echo(f"  a future date: answered from the lists published as of today ({a['as_known_on']})")
+    up = a.get("upcoming")
+    if up:
+        staging = (f", no new buys from {up['no_new_buys_from']}, divest by {up['divest_by']}"
+                   if up.get("divest_by") else "")
+        click.echo(f"  from {up['effective_from']}, list version {up['list_version']} "
+                   f"({words.title(up['edition'])}): {VERDICT_WORDS[up['verdict']]}{staging}")
+    review = a.get("pending")
+    if review:
+        would = {"eligible": "would keep it eligible", "excluded": "would exclude",
+                 "unknown": "cannot place it"}[review["verdict"]]
+        click.echo(f"  under review: {review['state']} list {review['list_version']} "
+                   f"({words.title(review['edition'])}) {would}")
 
 
 @main.command()
@@ -347,7 +416,8 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
     for r in rows:
         scores = f"PR {r['pr']:>3} CL {r['cl']:>3} total {r['total']:>3}" if r["pr"] is not None else " " * 23
         pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
-        click.echo(f"  {r['edition']}  {r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
+        click.echo(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
+                   f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
                    f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}")
     click.echo(words.attribution())
 
@@ -357,8 +427,10 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
 @click.option("--approved-by", required=True, help="Who approved it (the committee's record).")
 @click.option("--effective-from", required=True, help="The date it takes effect (YYYY-MM-DD).")
 @click.option("--accept-held", is_flag=True, help="Also publish a version the anomaly gate held, after review.")
+@click.option("--backdate-reason", help="Why an effective date before today is right (recorded; required then).")
 @click.pass_context
-def publish(ctx: click.Context, edition: int | None, approved_by: str, effective_from: str, accept_held: bool) -> None:
+def publish(ctx: click.Context, edition: int | None, approved_by: str, effective_from: str, accept_held: bool,
+            backdate_reason: str | None) -> None:
     """Put a proposed list version in force from a date."""
     from sovereign import pipeline
     from sovereign.store import reads
@@ -366,7 +438,8 @@ def publish(ctx: click.Context, edition: int | None, approved_by: str, effective
     eff = _any_date(effective_from, "--effective-from")
     assert eff is not None
     db = writer(ctx)
-    version = pipeline.publish(db, settings(ctx).policy, approved_by, eff, edition, accept_held)
+    version = pipeline.publish(db, settings(ctx).policy, approved_by, eff, edition, accept_held, backdate_reason,
+                               settings(ctx).actor)
     row = reads.version(db, version) or {}
     click.echo(f"Published list version {version} ({words.title(row['edition'])}), in force from {eff}, "
                f"approved by {row['approved_by']}; {reads.staged_count(db, version)} newly excluded with staging dates.")
@@ -383,24 +456,35 @@ def override() -> None:
 @click.option("--by", "decided_by", required=True, help="Who decided (the committee's record).")
 @click.option("--from", "valid_from", help="First day it applies (default: today).")
 @click.option("--until", "valid_to", help="Last day it applies (default: open-ended).")
+@click.option("--backdate-reason", help="Why a --from before today is right (recorded; required then).")
 @click.pass_context
-def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: str | None, valid_to: str | None) -> None:
+def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: str | None, valid_to: str | None,
+                 backdate_reason: str | None) -> None:
+    """Exclude a country from a date, for the base list and every mandate."""
     from sovereign import overrides
 
-    row = overrides.add(writer(ctx), country, reason, decided_by, _any_date(valid_from, "--from"), _any_date(valid_to, "--until"))
+    row = overrides.add(writer(ctx), country, reason, decided_by, _any_date(valid_from, "--from"),
+                        _any_date(valid_to, "--until"), backdate_reason, settings(ctx).actor)
     click.echo(f"Override {row['id']}: {row['name']} ({row['iso2']}) excluded from {row['valid_from']}"
                + (f" until {row['valid_to']}" if row["valid_to"] else "") + f", by {row['decided_by']}: {row['reason']}")
 
 
 @override.command(name="revoke")
 @click.argument("override_id", type=click.IntRange(1, 2**62))
-@click.option("--by", "revoked_by", required=True)
+@click.option("--by", "revoked_by", required=True, help="Who decided the revocation.")
+@click.option("--reason", required=True, help="Why (recorded), e.g. 'entered in error'.")
+@click.option("--from", "revoked_from", help="First day it no longer applies (default: today; its own first day: "
+                                             "it never applied).")
+@click.option("--backdate-reason", help="Why a --from before today is right (recorded; required then).")
 @click.pass_context
-def override_revoke(ctx, override_id: int, revoked_by: str) -> None:
+def override_revoke(ctx, override_id: int, revoked_by: str, reason: str, revoked_from: str | None,
+                    backdate_reason: str | None) -> None:
+    """End an override from a date; what the desk was told before stays on record."""
     from sovereign import overrides
 
-    overrides.revoke(writer(ctx), override_id, revoked_by)
-    click.echo(f"Override {override_id} revoked by {revoked_by.strip()}.")
+    done = overrides.revoke(writer(ctx), override_id, revoked_by, reason, _any_date(revoked_from, "--from"),
+                            backdate_reason, settings(ctx).actor)
+    click.echo(f"Override {override_id} revoked by {revoked_by.strip()} from {done['revoked_from']}: {reason.strip()}")
 
 
 @override.command(name="list")
@@ -439,7 +523,7 @@ def issuers_import(ctx, file: Path) -> None:
     """Replace the register from a CSV or XLSX: issuer, lei, country, type, isins."""
     from sovereign.issuers import import_register
 
-    n_issuers, n_securities = import_register(writer(ctx), file)
+    n_issuers, n_securities = import_register(writer(ctx), file, settings(ctx).actor)
     click.echo(f"Issuer register replaced from {file.name}: {n_issuers} issuers, {n_securities} ISINs.")
 
 

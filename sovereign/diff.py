@@ -153,7 +153,8 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
 
 
 def _meta(v: dict) -> dict:
-    return {"edition": v["edition"], "list_version": v["id"], "state": v["state"], "effective_from": v["effective_from"]}
+    return {"edition": v["edition"], "label": v.get("label") or str(v["edition"]), "list_version": v["id"],
+            "state": v["state"], "effective_from": v["effective_from"]}
 
 
 def policy_change(before: str | None, after: str | None) -> dict:

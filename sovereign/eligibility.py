@@ -31,8 +31,9 @@ def _scores_text() -> pl.Expr:
 def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame:
     """One edition's scored entities -> base-list entries: eligible, and why in words."""
     status = _status_words("status")
-    fiw = words.title(edition)
     frame = scored.filter(pl.col("edition") == edition)
+    labels = frame.get_column("edition_label").drop_nulls().to_list() if "edition_label" in frame.columns else []
+    fiw = words.title(labels[0] if labels else edition)  # FH's own label: "1989-90", not 1989
     parent = frame.filter(pl.col("kind") == "c").select(
         pl.col("iso2").alias("parent_iso2"), pl.col("status").alias("parent_status"), pl.col("fh_name").alias("parent_name")
     )
@@ -49,7 +50,7 @@ def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame
         pl.when(no_code).then(pl.format(
             "Territory with no ISO code of its own: not a separate issuer ({} in {}: {}); it does not change {}'s status",
             status, pl.lit(fiw), scores, pl.col("parent_name").fill_null(pl.col("parent_iso2"))))
-        .when(unrated).then(pl.lit(words.not_rated(edition)))
+        .when(unrated).then(pl.lit(f"Not rated in {fiw}"))
         .when(excluded_status).then(pl.format("{} in {}: {}", status, pl.lit(fiw), scores))
         .when(stricter).then(pl.format(
             "{} in {}: {}; excluded because its parent {} is {} (policy: territories = stricter)",
@@ -61,11 +62,6 @@ def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame
         "entity", "iso2", "fh_name", "kind", "status", "pr", "cl", "total", "pr_rating", "cl_rating",
         eligible.alias("eligible"), reason.alias("reasons"),
     ).sort("fh_name")
-
-
-def effective_date(edition: int) -> date:
-    """The bundled history takes effect on 1 March of each edition year (FH publishes late Feb/early Mar)."""
-    return date(edition, 3, 1)
 
 
 def staging(effective_from: date, policy: Policy) -> tuple[str, str]:
@@ -121,17 +117,25 @@ def apply_mandate(frame: pl.DataFrame, mandate: Mandate, edition: int) -> pl.Dat
     ).drop("_m")
 
 
-def apply_overrides(frame: pl.DataFrame, overrides: list[dict]) -> pl.DataFrame:
-    """Committee exclusions in force: the country is excluded for the base list and every mandate."""
+def apply_overrides(frame: pl.DataFrame, overrides: list[dict], divest_days: int | None = None) -> pl.DataFrame:
+    """Committee exclusions in force: the country is excluded for the base list and every mandate. Where the
+    frame carries staging columns, a country the override newly excludes is staged like a list exclusion:
+    no new buys from the override's first day, divested `divest_days` later."""
     if not overrides:
         return frame
-    table = pl.DataFrame(
-        [{"iso2": o["iso2"], "_o": override_reason(o)} for o in overrides], schema={"iso2": pl.String, "_o": pl.String}
-    ).group_by("iso2").agg(pl.col("_o"))
-    return frame.join(table, on="iso2", how="left").with_columns(
+    rows = [{"iso2": o["iso2"], "_o": override_reason(o), "_from": o["valid_from"]} for o in overrides]
+    table = pl.DataFrame(rows, schema={"iso2": pl.String, "_o": pl.String, "_from": pl.String}).group_by("iso2").agg(
+        pl.col("_o"), pl.col("_from").min())
+    out = frame.join(table, on="iso2", how="left")
+    if divest_days is not None and "divest_by" in frame.columns:
+        newly = pl.col("_o").is_not_null() & pl.col("eligible")
+        divest = (pl.col("_from").str.to_date() + pl.duration(days=divest_days)).dt.strftime("%Y-%m-%d")
+        out = out.with_columns(no_new_buys_from=pl.when(newly).then(pl.col("_from")).otherwise("no_new_buys_from"),
+                               divest_by=pl.when(newly).then(divest).otherwise("divest_by"))
+    return out.with_columns(
         eligible=pl.col("eligible") & pl.col("_o").is_null(),
         reasons=pl.when(pl.col("_o").is_null()).then(pl.col("reasons")).otherwise(pl.col("reasons").list.concat("_o")),
-    ).drop("_o")
+    ).drop("_o", "_from")
 
 
 def override_reason(o: dict) -> str:

@@ -98,7 +98,7 @@ def parse_register(path: Path, known_iso2: set[str]) -> tuple[list[dict], list[d
     return issuers, list({s["isin"]: s for s in securities}.values())
 
 
-def import_register(db: sqlite_utils.Database, path: Path) -> tuple[int, int]:
+def import_register(db: sqlite_utils.Database, path: Path, actor: str = "") -> tuple[int, int]:
     """Replace the register with the file's content; returns (issuers, securities)."""
     known = reads.country_codes(db)
     if not known:
@@ -109,4 +109,6 @@ def import_register(db: sqlite_utils.Database, path: Path) -> tuple[int, int]:
         source_id, _ = writes.add_source(db, "issuers", Path(path).name, hashlib.sha256(raw).hexdigest(), len(raw),
                                          None)
         writes.replace_register(db, issuers, securities, source_id)
+        writes.audit(db, actor, "issuers import", Path(path).name, None, None,
+                     {"issuers": len(issuers), "isins": len(securities), "source_id": source_id})
     return len(issuers), len(securities)

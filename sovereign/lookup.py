@@ -8,7 +8,7 @@ polars is loaded only when a mandate or a committee override has to be applied.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from fiw import words
@@ -18,46 +18,75 @@ from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
 if TYPE_CHECKING:
-    from sovereign.policy import Mandate
+    from sovereign.policy import Mandate, Policy
 
-ANSWER_KEYS = ("query", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "effective_from",
-               "reasons", "pr", "cl", "total", "pr_rating", "cl_rating", "no_new_buys_from", "divest_by", "mandate",
-               "issuer")
+ANSWER_KEYS = ("query", "verdict", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "state",
+               "in_force", "effective_from", "as_of", "as_known_on", "reasons", "pr", "cl", "total", "pr_rating", "cl_rating",
+               "no_new_buys_from", "divest_by", "mandate", "issuer", "upcoming", "pending")
 UNRESOLVED = "unresolved"
 SUPRANATIONAL = "supranational"
+ELIGIBLE, EXCLUDED, UNKNOWN = "eligible", "excluded", "unknown"
 
 
-def pick_version(conn: Connection, edition: int | None = None, as_of: date | None = None) -> Row:
-    """The published list an answer comes from: the newest for `edition`, else the one in force on `as_of`."""
+def known_bound(as_known_on: date | None) -> str | None:
+    """`--as-known-on D`: everything recorded before the end of D (an exclusive bound on recorded times)."""
+    return (as_known_on + timedelta(days=1)).isoformat() if as_known_on else None
+
+
+def pick_version(conn: Connection, edition: int | None = None, as_of: date | None = None,
+                 version_id: int | None = None, as_known_on: date | None = None) -> Row:
+    """The list an answer comes from: version N (any state, marked not in force), the newest published for
+    `edition`, else the published one in force on `as_of` (a future date too) as the records stood on
+    `as_known_on` (default: now)."""
+    known = known_bound(as_known_on)
+    if version_id is not None:
+        version = reads.version(conn, version_id)
+        if version is None:
+            raise NotFound(f"no list version {version_id}")
+        return version
     if edition is not None:
-        version = reads.latest_published(conn, edition)
+        version = reads.latest_published(conn, edition, known)
         if version is None:
             have = reads.published_editions(conn)
             span = f"{have[0]}-{have[-1]}" if have else "none"
             raise NotFound(f"no published list for edition {edition} (published editions: {span}; "
                            "there is no 2002 edition)")
         return version
-    on = as_of or date.today()
-    if on > date.today():
-        raise NotFound(f"{on.isoformat()}: no list is known to be in force on a future date; give today or earlier")
-    version = reads.version_in_force(conn, on.isoformat())
+    on = (as_of or date.today()).isoformat()
+    version = reads.version_in_force(conn, on, known)
     if version is None:
-        first = reads.first_effective(conn)
-        raise NotFound(f"no list was in force on {on.isoformat()}"
-                       + (f": the first took effect on {first}" if first else ": nothing is published yet"))
+        first = reads.first_effective(conn, known)
+        when = f" as known on {as_known_on}" if as_known_on else ""
+        raise NotFound(f"no list was in force on {on}{when}"
+                       + (f": the first took effect on {first}" if first else ": nothing was published yet"))
     return version
+
+
+def in_force(version: Row, on: date, as_known_on: date | None) -> bool:
+    """Whether `version` is the one the desk acts on for `on`: published, not withdrawn, effective by then."""
+    known = known_bound(as_known_on) or "9999"
+    return (version["state"] == "published" and (version["published_at"] or "9999") < known
+            and not (version["withdrawn"] and version["withdrawn"] < known)
+            and (version["effective_from"] or "9999") <= on.isoformat())
 
 
 def supranational_reason(name: str) -> str:
     return f"{name} is a supranational issuer: out of scope of the Freedom House country rule"
 
 
+def verdict(answer: dict) -> str:
+    """eligible, excluded, or unknown: a well-formed identifier nobody registered. Unknown is never eligible."""
+    if answer["kind"] == UNRESOLVED:
+        return UNKNOWN
+    return ELIGIBLE if answer["eligible"] else EXCLUDED
+
+
 def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
     """One target against one version's entries (entity -> entry): eligible, status and why."""
     base = dict.fromkeys(ANSWER_KEYS) | {
         "query": target.query, "edition": version["edition"], "list_version": version["id"],
-        "effective_from": version["effective_from"], "iso2": target.iso2, "name": target.name,
-        "issuer": target.issuer.as_dict() if target.issuer else None,
+        "state": version["state"], "effective_from": version["effective_from"], "iso2": target.iso2,
+        "name": target.name, "issuer": target.issuer.as_dict() if target.issuer else None,
     }
     if target.unregistered:
         return base | {"kind": UNRESOLVED, "eligible": False, "reasons": [target.unregistered]}
@@ -69,9 +98,7 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
         prefix = [f"{i.isin or i.lei}: issued by {i.name} ({i.type}, {i.country})"]
     rated = sorted((entries[e] for e in target.entities if e in entries), key=lambda r: r["kind"])
     if not rated:
-        from sovereign.policy import stored_policy  # only for the unrated: keeps `check`'s start-up light
-
-        unrated = stored_policy(version["policy"]).unrated
+        unrated = policy_of(version).unrated
         held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
         name = " or ".join(held_by) if len(held_by) > 1 else target.name
         return base | {"kind": "country", "eligible": unrated == "eligible", "name": name,
@@ -86,65 +113,105 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
     }
 
 
-def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, edition: int) -> list[dict]:
-    """Committee overrides and a mandate, applied through the one frame implementation in `eligibility`."""
-    if not rows or (not overrides and mandate is None):
-        return rows
-    import polars as pl
+def policy_of(version: Row) -> Policy:
+    from sovereign.policy import stored_policy  # only when needed: keeps `check`'s start-up light
 
-    from sovereign.eligibility import apply_mandate, apply_overrides
-
-    frame = pl.DataFrame(
-        [{"i": i, "iso2": r["iso2"], "status": r["status"], "pr": r["pr"], "cl": r["cl"], "total": r["total"],
-          "eligible": r["eligible"], "reasons": r["reasons"], "scope": r["kind"]} for i, r in enumerate(rows)],
-        schema={"i": pl.Int64, "iso2": pl.String, "status": pl.String, "pr": pl.Int64, "cl": pl.Int64,
-                "total": pl.Int64, "eligible": pl.Boolean, "reasons": pl.List(pl.String), "scope": pl.String},
-    )
-    frame = apply_overrides(frame, overrides)
-    if mandate is not None:
-        frame = apply_mandate(frame, mandate, edition)
-    out = {i: (e, r) for i, e, r in frame.select("i", "eligible", "reasons").iter_rows()}
-    return [r | {"eligible": out[i][0], "reasons": out[i][1], "mandate": mandate.name if mandate else None}
-            for i, r in enumerate(rows)]
+    return stored_policy(version["policy"])
 
 
-def answers(conn: Connection, targets: list[Target], edition: int | None = None, as_of: date | None = None,
-            mandate: Mandate | None = None) -> list[dict]:
-    """Targets answered from one version, overrides in force on `as_of` (today when not given) applied."""
-    version = pick_version(conn, edition, as_of)
+def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, version: Row) -> list[dict]:
+    """Committee overrides (staged like list exclusions) and a mandate, applied through the one frame
+    implementation in `eligibility`; then each answer's verdict."""
+    if rows and (overrides or mandate is not None):
+        import polars as pl
+
+        from sovereign.eligibility import apply_mandate, apply_overrides
+
+        frame = pl.DataFrame(
+            [{"i": i, "iso2": r["iso2"], "status": r["status"], "pr": r["pr"], "cl": r["cl"], "total": r["total"],
+              "eligible": r["eligible"], "reasons": r["reasons"], "scope": r["kind"],
+              "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"]} for i, r in enumerate(rows)],
+            schema={"i": pl.Int64, "iso2": pl.String, "status": pl.String, "pr": pl.Int64, "cl": pl.Int64,
+                    "total": pl.Int64, "eligible": pl.Boolean, "reasons": pl.List(pl.String), "scope": pl.String,
+                    "no_new_buys_from": pl.String, "divest_by": pl.String},
+        )
+        frame = apply_overrides(frame, overrides, policy_of(version).divest_days)
+        if mandate is not None:
+            frame = apply_mandate(frame, mandate, version["edition"])
+        out = {r["i"]: r for r in frame.select("i", "eligible", "reasons", "no_new_buys_from", "divest_by")
+               .iter_rows(named=True)}
+        rows = [r | {k: out[i][k] for k in ("eligible", "reasons", "no_new_buys_from", "divest_by")}
+                | {"mandate": mandate.name if mandate else None} for i, r in enumerate(rows)]
+    return [r | {"verdict": verdict(r)} for r in rows]
+
+
+def answer_version(conn: Connection, targets: list[Target], version: Row, on: date, mandate: Mandate | None,
+                   known: str | None) -> list[dict]:
+    """Targets answered from one version, with the overrides in force on `on` as known then."""
     wanted = tuple({e for t in targets for e in t.entities})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
     out = [answer(t, version, entries) for t in targets]
-    on = (as_of or date.today()).isoformat()
-    return tighten(out, reads.active_overrides(conn, on), mandate, version["edition"])
+    return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version)
+
+
+def answers(conn: Connection, targets: list[Target], edition: int | None = None, as_of: date | None = None,
+            mandate: Mandate | None = None, version_id: int | None = None,
+            as_known_on: date | None = None) -> list[dict]:
+    """Targets answered from one version; an answer for a date (not a pinned edition or version) also says
+    what is coming: the next published list (`upcoming`) and a list awaiting a decision (`pending`)."""
+    on = as_of or date.today()
+    known = known_bound(as_known_on)
+    version = pick_version(conn, edition, as_of, version_id, as_known_on)
+    out = answer_version(conn, targets, version, on, mandate, known)
+    stamp = {"as_of": on.isoformat(), "as_known_on": (as_known_on or date.today()).isoformat(),
+             "in_force": in_force(version, on, as_known_on)}
+    out = [a | stamp for a in out]
+    if edition is not None or version_id is not None:
+        return out
+    coming = reads.upcoming(conn, on.isoformat(), known)
+    if coming is not None:
+        ahead = answer_version(conn, targets, coming, date.fromisoformat(coming["effective_from"]), mandate, known)
+        for a, b in zip(out, ahead, strict=True):
+            a["upcoming"] = {k: b[k] for k in ("verdict", "eligible", "status", "effective_from", "list_version",
+                                               "edition", "no_new_buys_from", "divest_by")}
+    review = reads.pending(conn, known)
+    if review is not None and review["id"] > version["id"]:
+        waiting = answer_version(conn, targets, review, on, mandate, known)
+        for a, b in zip(out, waiting, strict=True):
+            a["pending"] = {k: b[k] for k in ("verdict", "eligible", "status", "list_version", "edition")} | {
+                "state": review["state"], "reason": review["reason"]}
+    return out
 
 
 def check(conn: Connection, ids: list[str], edition: int | None = None, as_of: date | None = None,
-          mandate: Mandate | None = None) -> list[dict]:
-    """Every ID is resolved before any is answered: one unreadable ID fails the whole call."""
+          mandate: Mandate | None = None, version_id: int | None = None,
+          as_known_on: date | None = None) -> list[dict]:
+    """Every readable ID is answered; one that cannot be read is an object with `error` in its place."""
     resolver = Resolver(conn)
-    targets, problems = [], []
+    targets: list[Target] = []
+    slots: list[dict | int] = []
     for query in ids:
         try:
             targets.append(resolver.resolve(query))
+            slots.append(len(targets) - 1)
         except UserError as exc:
-            problems.append(exc)
-    if problems:
-        kind = NotFound if all(isinstance(p, NotFound) for p in problems) else UserError
-        raise kind("\n".join(map(str, problems)))
-    return answers(conn, targets, edition, as_of, mandate)
+            slots.append({"query": query, "error": str(exc), "verdict": None, "eligible": False})
+    answered = answers(conn, targets, edition, as_of, mandate, version_id, as_known_on) if targets else []
+    if not targets:
+        pick_version(conn, edition, as_of, version_id, as_known_on)  # no list at all is its own error
+    return [answered[s] if isinstance(s, int) else s for s in slots]
 
 
 def list_entries(conn: Connection, version: Row, on: date | None = None, mandate: Mandate | None = None,
-                 excluded_only: bool = False) -> list[dict]:
+                 excluded_only: bool = False, as_known_on: date | None = None) -> list[dict]:
     """Every entity of a version, as the desk sees it: overrides in force on `on` and a mandate applied."""
     rows = [{"iso2": r["iso2"], "name": r["fh_name"], "kind": words.kind_word(r["kind"]), "status": r["status"],
              "eligible": r["eligible"], "pr": r["pr"], "cl": r["cl"], "total": r["total"],
              "pr_rating": r["pr_rating"], "cl_rating": r["cl_rating"], "reasons": [r["reasons"]],
              "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"], "mandate": None}
             for r in reads.entries(conn, version["id"])]
-    overrides = reads.active_overrides(conn, (on or date.today()).isoformat())
-    out = tighten(rows, overrides, mandate, version["edition"])
+    overrides = reads.active_overrides(conn, (on or date.today()).isoformat(), known_bound(as_known_on))
+    out = tighten(rows, overrides, mandate, version)
     return [r for r in out if not r["eligible"]] if excluded_only else out
 
 

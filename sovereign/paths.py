@@ -13,6 +13,7 @@ ERRATA = DATA / "fh_errata.csv"
 POLICY = DATA / "policy.toml"
 ALIASES = DATA / "aliases.csv"
 ISSUERS = DATA / "issuers_sample.csv"
+RELEASES = DATA / "releases.csv"
 
 
 def default_db() -> Path:

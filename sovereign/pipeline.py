@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from fiw import methodology
+from fiw import methodology, words
 from fiw.errors import UserError
 from sovereign import gate, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
-from sovereign.eligibility import effective_date, evaluate, stage
+from sovereign.eligibility import evaluate, stage
 from sovereign.policy import Policy, policy_text
+from sovereign.releases import published
 from sovereign.store import reads, writes
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from sovereign.settings import Settings
 
 ENTRY_COLUMNS = reads.ENTRY_COLUMNS
+HISTORY = "bundled history"
+RELEASES_FILE = "data/releases.csv"
 # The published fields an edition can carry; an import never replaces stored data with less.
 FH_FIELDS = ("status_pub", "pr_rating_pub", "cl_rating_pub", *methodology.INDICATOR_COLUMNS,
              *methodology.SUBCATEGORY_MAX, "pr", "cl", "total")
@@ -277,7 +280,9 @@ def build_version(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Polic
     entries = entries.select(ENTRY_COLUMNS)
     content = digest(entries)
     latest = reads.newest_version(db, edition)
-    if latest and (latest["entries_digest"], latest["policy_digest"], latest["state"]) == (content, policy.digest, state):
+    same = (content, policy.digest, state, effective_from.isoformat() if effective_from else None)
+    if latest and not latest["withdrawn"] and (latest["entries_digest"], latest["policy_digest"], latest["state"],
+                                               latest["effective_from"]) == same:
         return None
     return writes.add_version(db, {
         "edition": edition, "policy_digest": policy.digest, "policy": policy_text(policy), "entries_digest": content,
@@ -288,9 +293,16 @@ def build_version(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Polic
 
 
 def publish_history(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, outcome: Outcome) -> None:
-    """The bundled history: one published version per edition, in force from its release date."""
+    """The bundled history: one published version per edition, in force from FH's publication date
+    (data/releases.csv). A version the history published on another date is withdrawn, as a record,
+    and its successor published: nothing already recorded is edited."""
     for number in sorted(outcome.editions):
-        version = build_version(db, scored, policy, number, "published", effective_date(number), "bundled history")
+        effective = published(number)
+        current = reads.latest_published(db, number)
+        if current and current["approved_by"] == HISTORY and current["effective_from"] != effective.isoformat():
+            writes.withdraw(db, current["id"], HISTORY, f"effective date corrected to {effective}, the day "
+                            f"{words.title(number)} became public ({RELEASES_FILE})")
+        version = build_version(db, scored, policy, number, "published", effective, HISTORY)
         if version:
             outcome.versions.append(version)
 
@@ -305,8 +317,8 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
     reasons = gate.check(scored.filter(pl.col("edition") == newest), previous, policy)
     if reasons:
         state, effective, by, why = "held", None, None, "; ".join(reasons)
-    elif policy.auto_publish:
-        state, effective, by, why = "published", effective_date(newest), "auto_publish", None
+    elif policy.auto_publish:  # found on FH's site or handed in today: public today
+        state, effective, by, why = "published", date.today(), "auto_publish", None
     else:
         state, effective, by, why = "proposed", None, None, None
     version = build_version(db, scored, policy, newest, state, effective, by, why)
@@ -314,12 +326,23 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
         outcome.versions.append(version)
 
 
+def check_backdate(what: str, effective: date, reason: str | None) -> str | None:
+    """An effective date before today needs a recorded reason: the desk was told otherwise on those days."""
+    reason = (reason or "").strip() or None
+    if effective < date.today() and reason is None:
+        raise UserError(f"{what} {effective} is before today ({date.today()}): the desk was answered from "
+                        "other lists on those days; give --backdate-reason to record why")
+    return reason
+
+
 def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
-            edition: int | None = None, accept_held: bool = False) -> int:
+            edition: int | None = None, accept_held: bool = False, backdate_reason: str | None = None,
+            actor: str = "") -> int:
     """Put the newest proposed version (of `edition`) in force from `effective_from`. One transaction."""
     approved_by = approved_by.strip()
     if not approved_by:
         raise UserError("--approved-by: name who approved the list")
+    reason = check_backdate("--effective-from", effective_from, backdate_reason)
     row = reads.newest_version(db, edition, ("proposed", "held") if accept_held else ("proposed",))
     if row is None:
         held = reads.newest_version(db, edition, ("held",))
@@ -334,7 +357,11 @@ def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effecti
                    effective_from, policy)
     staging = staged.filter(pl.col("divest_by").is_not_null()).select("entity", "no_new_buys_from", "divest_by").rows()
     with db.atomic():
-        writes.mark_published(db, row["id"], approved_by, effective_from.isoformat(), staging)
+        if not writes.mark_published(db, row["id"], approved_by, effective_from.isoformat(), staging, reason):
+            raise UserError(f"list version {row['id']} was published or withdrawn meanwhile: nothing changed")
+        writes.audit(db, actor or approved_by, "publish", f"list version {row['id']} ({words.title(row['edition'])})",
+                     effective_from.isoformat(), reason, {"approved_by": approved_by, "state_before": row["state"],
+                                                         "newly_excluded": len(staging)})
     return int(row["id"])
 
 

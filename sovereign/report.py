@@ -46,6 +46,9 @@ def override_changes(conn: Connection, start: str, end: str) -> dict:
 def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spec: str | None = None) -> dict:
     after = version_row(conn, to_spec, "to")
     before = version_row(conn, from_spec, "from", after)
+    for side in (before, after):
+        stored = reads.edition(conn, side["edition"])
+        side["label"] = stored["label"] if stored else None
     end = after["effective_from"] or date.today().isoformat()
     result = d.compute(before, reads.entries_frame(conn, before["id"]), after, reads.entries_frame(conn, after["id"]),
                        policy.mandates, override_changes(conn, before["effective_from"] or "", end))
@@ -82,7 +85,7 @@ MOVER_COLS = [("ISO2", "iso2"), ("Name", "name"), ("Before", "status_before"), (
 
 def to_markdown(r: dict) -> str:
     f, t, s = r["from"], r["to"], r["summary"]
-    lines = [f"# Sovereign list: Freedom in the World {f['edition']} -> {t['edition']}", "",
+    lines = [f"# Sovereign list: Freedom in the World {f['label']} -> {t['label']}", "",
              f"List version {f['list_version']} ({f['state']}, effective {f['effective_from']}) -> "
              f"version {t['list_version']} ({t['state']}, effective {t['effective_from'] or 'on publication'}).", "",
              f"Eligible: {s['before']['eligible']} -> {s['after']['eligible']}; excluded: {s['before']['excluded']} -> "
@@ -137,8 +140,8 @@ def to_xlsx(r: dict, path: Path) -> None:
     bold = book.add_format({"bold": True})
     summary = book.add_worksheet("Summary")
     s = r["summary"]
-    lines = [("From", f"Freedom in the World {r['from']['edition']}, list version {r['from']['list_version']}"),
-             ("To", f"Freedom in the World {r['to']['edition']}, list version {r['to']['list_version']} ({r['to']['state']})"),
+    lines = [("From", f"Freedom in the World {r['from']['label']}, list version {r['from']['list_version']}"),
+             ("To", f"Freedom in the World {r['to']['label']}, list version {r['to']['list_version']} ({r['to']['state']})"),
              ("Eligible", f"{s['before']['eligible']} -> {s['after']['eligible']}"),
              ("Excluded", f"{s['before']['excluded']} -> {s['after']['excluded']}"),
              ("Newly excluded", s["newly_excluded"]), ("Newly eligible", s["newly_eligible"]),

@@ -87,7 +87,8 @@ def poll(settings: Settings, trigger: str = "schedule") -> dict:
 
     try:
         with store.writer(settings.db) as db, \
-                writes.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}") as run:
+                writes.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}",
+                                    settings.actor) as run:
             outcome = pipeline.refresh(db, settings, "web")
             outcome.record(run)
             new = sorted(e for e, v in outcome.editions.items() if v == "new")

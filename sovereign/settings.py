@@ -63,6 +63,16 @@ class Settings:
 
         return load_policy(self.policy_path)
 
+    @cached_property
+    def actor(self) -> str:
+        """Who is recorded as doing what this process does: the operating-system user."""
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return f"uid {os.getuid()}"
+
     def check(self) -> None:
         """Load the policy now, so a broken file stops a run or the service before anything happens."""
         _ = self.policy

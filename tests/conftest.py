@@ -74,8 +74,8 @@ def fresh_db(tmp_path, loaded_db) -> Path:
     return target
 
 
-def db_fingerprint(path: Path, skip: tuple[str, ...] = ("runs",)) -> str:
-    """The logical content of every table but `runs` (a failed run is recorded there, by design)."""
+def db_fingerprint(path: Path, skip: tuple[str, ...] = ("runs", "audit")) -> str:
+    """The logical content of every table but `runs` and `audit` (a failed run is recorded there, by design)."""
     import sqlite3
 
     conn = sqlite3.connect(path)

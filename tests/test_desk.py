@@ -48,7 +48,7 @@ def test_isin_in_register_answers_for_the_issuer_country(desk):
 
 def test_isin_not_in_register_is_an_answer_not_an_error(desk):
     code, answers = desk.json("check", "NL0000000008", "--json")
-    assert code == 1 and not answers[0]["eligible"]
+    assert code == 3 and not answers[0]["eligible"] and answers[0]["verdict"] == "unknown"
     assert "not in the issuer register" in answers[0]["reasons"][0]
     assert "prefix NL is the numbering agency's country (Netherlands)" in answers[0]["reasons"][0]
     code, answers = desk.json("check", "XS1234567896", "--json")
@@ -70,11 +70,12 @@ def test_lei_and_supranational(desk):
 
 
 def test_thailand_either_side_of_the_2025_edition(cli):
-    code, answers = cli.json("check", "Thailand", "--as-of", "2025-02-28", "--json")
+    """FH published the 2025 edition on 26 February 2025 (data/releases.csv): not a day before."""
+    code, answers = cli.json("check", "Thailand", "--as-of", "2025-02-25", "--json")
     assert code == 0 and answers[0]["edition"] == 2024 and answers[0]["status"] == "PF"
-    code, answers = cli.json("check", "Thailand", "--as-of", "2025-03-01", "--json")
+    code, answers = cli.json("check", "Thailand", "--as-of", "2025-02-26", "--json")
     assert code == 1 and answers[0]["edition"] == 2025
-    assert answers[0]["no_new_buys_from"] == "2025-03-01"
+    assert answers[0]["no_new_buys_from"] == "2025-02-26"
 
 
 def test_mandates(cli):
@@ -92,7 +93,7 @@ def test_mandates(cli):
 
 def test_overrides_exclude_from_their_dates_and_are_append_only(desk):
     code, out, _ = desk("override", "add", "India", "--reason", "committee decision", "--by", "RI committee",
-                        "--from", "2026-06-01", "--until", "2026-08-31")
+                        "--from", "2026-06-01", "--until", "2026-08-31", "--backdate-reason", "minutes of 1 June")
     assert code == 0 and "Override 1: India (IN)" in out
     code, answers = desk.json("check", "IN", "--as-of", "2026-07-01", "--json")
     assert not answers[0]["eligible"] and "committee override 1" in answers[0]["reasons"][-1]
@@ -103,7 +104,7 @@ def test_overrides_exclude_from_their_dates_and_are_append_only(desk):
     code, rows = desk.json("list", "--as-of", "2026-07-01", "--excluded", "--format", "json")
     assert "IN" in {r["iso2"] for r in rows}
     desk("override", "add", "IN", "--reason", "second", "--by", "RI")
-    code, out, _ = desk("override", "revoke", "2", "--by", "RI")
+    code, out, _ = desk("override", "revoke", "2", "--by", "RI", "--reason", "decided again")
     assert code == 0
     code, answers = desk.json("check", "IN", "--json")
     assert answers[0]["eligible"]
@@ -117,8 +118,10 @@ def test_overrides_exclude_from_their_dates_and_are_append_only(desk):
     (["override", "add", "Narnia", "--reason", "x", "--by", "y"], "'Narnia': no country"),
     (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-02-30"], "expected a date as YYYY-MM-DD"),
     (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-05-01", "--until", "2026-04-01"], "is before"),
-    (["override", "revoke", "99", "--by", "y"], "no override 99"),
-    (["publish", "--approved-by", "x", "--effective-from", "2027-03-01"], "nothing to publish"),
+    (["override", "revoke", "99", "--by", "y", "--reason", "z"], "no override 99"),
+    (["override", "revoke", "1", "--by", "y", "--reason", ""], "a revocation needs a reason"),
+    (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-01-01"], "give --backdate-reason"),
+    (["publish", "--approved-by", "x", "--effective-from", "2099-03-01"], "nothing to publish"),
 ])
 def test_bad_desk_input_exit_2_and_writes_nothing(desk, args, message):
     before = db_fingerprint(desk.db)
@@ -136,8 +139,12 @@ def test_propose_publish_and_stage_a_new_edition(desk, tmp_path):
     code, answers = desk.json("check", "IN", "--json")
     assert answers[0]["eligible"] and answers[0]["edition"] == 2026  # proposed is not in force
     code, _, err = desk("publish", "--approved-by", "RI committee", "--effective-from", "2025-01-01")
+    assert code == 2 and "give --backdate-reason" in err
+    code, _, err = desk("publish", "--approved-by", "RI committee", "--effective-from", "2025-01-01",
+                        "--backdate-reason", "test")
     assert code == 2 and "before the list in force" in err
-    code, out, _ = desk("publish", "--approved-by", "RI committee", "--effective-from", "2026-11-01")
+    code, out, _ = desk("publish", "--approved-by", "RI committee", "--effective-from", "2026-11-01",
+                        "--backdate-reason", "approved on 1 November, recorded late")
     assert code == 0 and "1 newly excluded" in out
     code, answers = desk.json("check", "IN", "--as-of", "2026-11-02", "--json")
     india = answers[0]
@@ -210,7 +217,7 @@ def test_history(cli):
     assert by[2024]["eligible"] and not by[2025]["eligible"] and by[2025]["status"] == "NF"
     assert len(rows) == 53
     code, out, _ = cli("history", "Mali")
-    assert "1997  F" in out  # FH's published status stands before 2004
+    assert "1997  1997-98   effective 1998-12-31  F " in out  # FH's label; its published status stands before 2004
 
 
 def test_check_stays_light(loaded_db):

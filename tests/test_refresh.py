@@ -54,11 +54,17 @@ def test_status_counts_match_fh(loaded_db):
     assert {n for _, n in per} == {195} and len(per) == 14
 
 
-def test_one_published_version_per_edition_effective_1_march(loaded_db):
+def test_one_published_version_per_edition_from_the_day_fh_published_it(loaded_db):
+    from sovereign.releases import releases
+
     conn = sqlite3.connect(loaded_db)
     rows = conn.execute("SELECT edition, effective_from, state FROM list_versions ORDER BY edition").fetchall()
-    assert len(rows) == 53
-    assert all(eff == f"{e}-03-01" and state == "published" for e, eff, state in rows)
+    assert len(rows) == 53 and {state for _, _, state in rows} == {"published"}
+    assert {e: eff for e, eff, _ in rows} == {e: r.published.isoformat() for e, r in releases().items()}
+    effective = [eff for _, eff, _ in rows]
+    assert effective == sorted(effective)  # each edition follows the one before it
+    labels = dict(conn.execute("SELECT edition, label FROM editions").fetchall())
+    assert all(labels[e] == r.label for e, r in releases().items())  # the table and FH's files agree
 
 
 def test_verify(cli):
@@ -122,9 +128,8 @@ def test_check_unrated_country_is_not_eligible(cli):
     (["check", "Swedn"], "did you mean Sweden?"),
     (["check", "NL", "Narnia"], "'Narnia': no country or territory"),
     (["check", "NL", "--edition", "2002"], "no published list for edition 2002"),
-    (["check", "NL", "--as-of", "1960-01-01"], "no list was in force on 1960-01-01: the first took effect on 1973-03-01"),
+    (["check", "NL", "--as-of", "1960-01-01"], "no list was in force on 1960-01-01: the first took effect on 1973-02-28"),
     (["check", "NL", "--as-of", "2026-13-01"], "expected a date as YYYY-MM-DD"),
-    (["check", "NL", "--as-of", "2999-01-01"], "no list is known to be in force on a future date"),
     (["list", "--edition", "1900"], "no published list for edition 1900"),
 ])
 def test_bad_lookups_exit_2_without_traceback(cli, args, message):
@@ -134,11 +139,12 @@ def test_bad_lookups_exit_2_without_traceback(cli, args, message):
 
 
 def test_check_as_of_across_an_edition_change(cli):
-    code, answers = cli.json("check", "TH", "--as-of", "2025-02-28", "--json")
+    code, answers = cli.json("check", "TH", "--as-of", "2025-02-25", "--json")
     assert code == 0 and answers[0]["edition"] == 2024
-    code, answers = cli.json("check", "TH", "--as-of", "2025-03-01", "--json")
+    assert answers[0]["upcoming"]["verdict"] == "excluded" and answers[0]["upcoming"]["divest_by"] == "2025-05-27"
+    code, answers = cli.json("check", "TH", "--as-of", "2025-02-26", "--json")
     assert code == 1 and answers[0]["edition"] == 2025 and answers[0]["status"] == "NF"
-    assert answers[0]["no_new_buys_from"] == "2025-03-01" and answers[0]["divest_by"] == "2025-05-30"
+    assert answers[0]["no_new_buys_from"] == "2025-02-26" and answers[0]["divest_by"] == "2025-05-27"
 
 
 def test_list_formats(cli):
@@ -148,7 +154,7 @@ def test_list_formats(cli):
     assert sum(r["eligible"] for r in rows if r["kind"] == "country") == 136
     code, out, _ = cli("list", "--edition", "2026", "--excluded", "--format", "csv")
     lines = out.strip().splitlines()
-    assert lines[0].startswith("iso2,name,kind,status,eligible") and len(lines) == 1 + 59 + 12 - 1
+    assert lines[0].startswith("iso2,name,kind,status,verdict,eligible") and len(lines) == 1 + 59 + 12 - 1
     code, out, _ = cli("list", "--edition", "1990")
     assert "Source: Freedom House, Freedom in the World 1990" in out
 
@@ -156,10 +162,10 @@ def test_list_formats(cli):
 # ---- import: new editions, revisions, and bad files leave the database exactly as it was ----
 
 def test_import_of_unchanged_fh_files_changes_nothing_but_records_the_payload(fresh_db):
-    before = db_fingerprint(fresh_db, skip=("runs", "sources"))
+    before = db_fingerprint(fresh_db, skip=("runs", "audit", "sources"))
     code, out, _ = Cli(fresh_db)("import", str(ALL_DATA))
     assert code == 0 and "unchanged: 2013-2025" in out
-    assert db_fingerprint(fresh_db, skip=("runs", "sources")) == before
+    assert db_fingerprint(fresh_db, skip=("runs", "audit", "sources")) == before
     sources = sqlite3.connect(fresh_db).execute("SELECT kind, uri FROM sources ORDER BY id").fetchall()
     assert sources == [("bundled", "data/fiw_scores.csv"), ("file", ALL_DATA.name)]
     Cli(fresh_db)("import", str(ALL_DATA))
@@ -270,7 +276,9 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     assert code == 2 and "run `sovereign refresh --source bundled` first" in err
 
 
-def test_auto_publish_puts_a_clean_edition_in_force_on_its_release_date(fresh_db, tmp_path):
+def test_auto_publish_puts_a_clean_edition_in_force_from_the_day_it_arrives(fresh_db, tmp_path):
+    from datetime import date
+
     policy = tmp_path / "policy.toml"
     policy.write_text('[base]\nauto_publish = true\n')
     text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
@@ -281,9 +289,9 @@ def test_auto_publish_puts_a_clean_edition_in_force_on_its_release_date(fresh_db
     assert code == 0 and "List version 54 for edition 2027: published." in out, err
     row = sqlite3.connect(fresh_db).execute(
         "SELECT state, approved_by, effective_from FROM list_versions WHERE id = 54").fetchone()
-    assert row == ("published", "auto_publish", "2027-03-01")
-    code, answers = cli.json("check", "IN", "--as-of", "2026-11-25", "--json")
-    assert answers[0]["edition"] == 2026 and answers[0]["eligible"]
+    assert row == ("published", "auto_publish", date.today().isoformat())
+    code, answers = cli.json("check", "IN", "--json")
+    assert answers[0]["edition"] == 2027 and answers[0]["verdict"] == "excluded"
 
 
 def test_a_file_where_the_archive_folder_goes_is_one_line_not_a_traceback(tmp_path):

@@ -112,6 +112,7 @@ class PublishRequest(BaseModel):
     effective_from: date
     edition: int | None = None
     accept_held: bool = False
+    backdate_reason: str | None = None
 
 
 class OverrideRequest(BaseModel):
@@ -120,10 +121,14 @@ class OverrideRequest(BaseModel):
     decided_by: str = Field(min_length=1)
     valid_from: date | None = None
     valid_to: date | None = None
+    backdate_reason: str | None = None
 
 
 class RevokeRequest(BaseModel):
     revoked_by: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    revoked_from: date | None = None
+    backdate_reason: str | None = None
 
 
 class Message(BaseModel):

@@ -26,13 +26,13 @@ ENTRY_COLUMNS = ("entity", "iso2", "fh_name", "kind", "status", "eligible", "rea
                  "pr_rating", "cl_rating", "no_new_buys_from", "divest_by")
 
 
-def rows(conn: Connection, sql: str, args: list | tuple = ()) -> list[Row]:
-    cursor = conn.execute(sql, list(args))
+def rows(conn: Connection, sql: str, args: list | tuple | dict = ()) -> list[Row]:
+    cursor = conn.execute(sql, args if isinstance(args, dict) else list(args))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
-def one(conn: Connection, sql: str, args: list | tuple = ()) -> Row | None:
+def one(conn: Connection, sql: str, args: list | tuple | dict = ()) -> Row | None:
     found = rows(conn, sql, args)
     return found[0] if found else None
 
@@ -74,39 +74,78 @@ def register(conn: Connection) -> list[Row]:
 
 
 # ---- list versions and their entries ----
+# A version counts as published, as known at a moment, when it was published before then and not
+# withdrawn before then. `known` is an exclusive upper bound on recorded times (ISO text); None: now.
+
+VERSION = ("SELECT v.*, w.recorded_at AS withdrawn, w.reason AS withdrawn_reason FROM list_versions v "
+           "LEFT JOIN withdrawals w ON w.version_id = v.id")
+PUBLISHED = ("v.state = 'published' AND v.published_at < :known "
+             "AND (w.recorded_at IS NULL OR w.recorded_at >= :known)")
+FOREVER = "9999-12-31"
+
+
+def _k(known: str | None) -> str:
+    return known or FOREVER
+
 
 def version(conn: Connection, version_id: int) -> Row | None:
-    return one(conn, "SELECT * FROM list_versions WHERE id = ?", [version_id])
+    return one(conn, f"{VERSION} WHERE v.id = ?", [version_id])
 
 
-def version_in_force(conn: Connection, on: str) -> Row | None:
+def version_in_force(conn: Connection, on: str, known: str | None = None) -> Row | None:
     """The published version whose effective date is the latest on or before `on` (ISO date)."""
-    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND effective_from <= ? "
-                     "ORDER BY effective_from DESC, id DESC LIMIT 1", [on])
+    return one(conn, f"{VERSION} WHERE {PUBLISHED} AND v.effective_from <= :on "
+                     "ORDER BY v.effective_from DESC, v.id DESC LIMIT 1", {"on": on, "known": _k(known)})
+
+
+def upcoming(conn: Connection, after: str, known: str | None = None) -> Row | None:
+    """The next published version taking effect after `after`: what the desk must know is coming."""
+    return one(conn, f"{VERSION} WHERE {PUBLISHED} AND v.effective_from > :on "
+                     "ORDER BY v.effective_from, v.id DESC LIMIT 1", {"on": after, "known": _k(known)})
+
+
+def pending(conn: Connection, known: str | None = None) -> Row | None:
+    """The newest version awaiting a decision (proposed or held, as known then), if newer than any published."""
+    row = one(conn, f"""{VERSION} WHERE v.created_at < :known AND (w.recorded_at IS NULL OR w.recorded_at >= :known)
+        AND NOT ({PUBLISHED}) AND v.state IN ('proposed', 'held', 'published')
+        ORDER BY v.id DESC LIMIT 1""", {"known": _k(known)})
+    if row is None:
+        return None
+    newest = one(conn, f"{VERSION} WHERE {PUBLISHED} ORDER BY v.id DESC LIMIT 1", {"known": _k(known)})
+    if newest and newest["id"] > row["id"]:
+        return None
+    if row["state"] == "published":  # published later than `known`: then it was still awaiting a decision
+        row["state"] = "proposed"
+    return row
 
 
 def published_before(conn: Connection, before: str) -> Row | None:
     """The version in force on the day before `before`: what a list taking effect then follows."""
-    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND effective_from < ? "
-                     "ORDER BY effective_from DESC, id DESC LIMIT 1", [before])
+    return one(conn, f"{VERSION} WHERE {PUBLISHED} AND v.effective_from < :on "
+                     "ORDER BY v.effective_from DESC, v.id DESC LIMIT 1", {"on": before, "known": FOREVER})
 
 
-def latest_published(conn: Connection, edition: int) -> Row | None:
-    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND edition = ? "
-                     "ORDER BY id DESC LIMIT 1", [edition])
+def latest_published(conn: Connection, edition: int, known: str | None = None) -> Row | None:
+    return one(conn, f"{VERSION} WHERE {PUBLISHED} AND v.edition = :edition ORDER BY v.id DESC LIMIT 1",
+               {"edition": edition, "known": _k(known)})
 
 
 def published_editions(conn: Connection) -> list[int]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT edition FROM list_versions WHERE state = 'published' "
-                                       "ORDER BY 1")]
+    return [r["edition"] for r in rows(conn, f"SELECT DISTINCT v.edition FROM list_versions v LEFT JOIN withdrawals w "
+                                             f"ON w.version_id = v.id WHERE {PUBLISHED} ORDER BY 1",
+                                       {"known": FOREVER})]
 
 
-def first_effective(conn: Connection) -> str | None:
-    return scalar(conn, "SELECT MIN(effective_from) FROM list_versions WHERE state = 'published'")
+def first_effective(conn: Connection, known: str | None = None) -> str | None:
+    found = one(conn, f"SELECT MIN(v.effective_from) AS first FROM list_versions v LEFT JOIN withdrawals w "
+                      f"ON w.version_id = v.id WHERE {PUBLISHED}", {"known": _k(known)})
+    return found["first"] if found else None
 
 
 def latest_effective(conn: Connection) -> str | None:
-    return scalar(conn, "SELECT MAX(effective_from) FROM list_versions WHERE state = 'published'")
+    found = one(conn, f"SELECT MAX(v.effective_from) AS last FROM list_versions v LEFT JOIN withdrawals w "
+                      f"ON w.version_id = v.id WHERE {PUBLISHED}", {"known": FOREVER})
+    return found["last"] if found else None
 
 
 def newest_version(conn: Connection, edition: int | None = None, states: tuple[str, ...] | None = None) -> Row | None:
@@ -114,23 +153,27 @@ def newest_version(conn: Connection, edition: int | None = None, states: tuple[s
     where: list[str] = ["1"]
     args: list[object] = []
     if edition is not None:
-        where.append("edition = ?")
+        where.append("v.edition = ?")
         args.append(edition)
     if states:
-        where.append(f"state IN ({','.join('?' * len(states))})")
+        where.append(f"v.state IN ({','.join('?' * len(states))}) AND w.recorded_at IS NULL")
         args += list(states)
-    return one(conn, f"SELECT * FROM list_versions WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT 1", args)
+    return one(conn, f"{VERSION} WHERE {' AND '.join(where)} ORDER BY v.id DESC LIMIT 1", args)
 
 
 def edition_version(conn: Connection, edition: int, prefer_published: bool) -> Row | None:
     """An edition's published version when asked to prefer one, else its newest."""
-    order = "state = 'published' DESC, id DESC" if prefer_published else "id DESC"
-    return one(conn, f"SELECT * FROM list_versions WHERE edition = ? ORDER BY {order} LIMIT 1", [edition])
+    order = "v.state = 'published' AND w.recorded_at IS NULL DESC, v.id DESC" if prefer_published else "v.id DESC"
+    return one(conn, f"{VERSION} WHERE v.edition = ? ORDER BY {order} LIMIT 1", [edition])
 
 
 def published_before_edition(conn: Connection, edition: int) -> Row | None:
-    return one(conn, "SELECT * FROM list_versions WHERE state = 'published' AND edition < ? "
-                     "ORDER BY edition DESC, id DESC LIMIT 1", [edition])
+    return one(conn, f"{VERSION} WHERE {PUBLISHED} AND v.edition < :edition ORDER BY v.edition DESC, v.id DESC "
+                     "LIMIT 1", {"edition": edition, "known": FOREVER})
+
+
+def versions(conn: Connection) -> list[Row]:
+    return rows(conn, f"{VERSION} ORDER BY v.id")
 
 
 def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None = None) -> list[Row]:
@@ -174,8 +217,9 @@ def history(conn: Connection, entities: tuple[str, ...]) -> list[Row]:
         FROM list_versions v JOIN list_entries e ON e.version_id = v.id
         LEFT JOIN scores s ON s.edition = v.edition AND s.entity = e.entity AND s.fh_name = e.fh_name
         LEFT JOIN editions ed ON ed.edition = v.edition
-        WHERE v.state = 'published' AND e.entity IN ({marks})
-          AND v.id = (SELECT MAX(id) FROM list_versions w WHERE w.edition = v.edition AND w.state = 'published')
+        WHERE e.entity IN ({marks}) AND v.id = (
+            SELECT MAX(x.id) FROM list_versions x WHERE x.edition = v.edition AND x.state = 'published'
+              AND x.id NOT IN (SELECT version_id FROM withdrawals))
         ORDER BY v.edition""", entities)
     return [r | {"eligible": bool(r["eligible"])} for r in found]
 
@@ -190,11 +234,13 @@ def override(conn: Connection, override_id: int) -> Row | None:
     return one(conn, "SELECT * FROM overrides WHERE id = ?", [override_id])
 
 
-def active_overrides(conn: Connection, on: str) -> list[Row]:
-    """Overrides in force on a date: started, not ended, not revoked by then."""
-    return rows(conn, "SELECT id, iso2, reason, decided_by, valid_from, valid_to FROM overrides WHERE valid_from <= ? "
-                      "AND (valid_to IS NULL OR valid_to >= ?) AND (revoked_at IS NULL OR substr(revoked_at, 1, 10) > ?) "
-                      "ORDER BY id", [on, on, on])
+def active_overrides(conn: Connection, on: str, known: str | None = None) -> list[Row]:
+    """Overrides in force on a date, as the records stood at `known`: recorded by then, started, not ended,
+    and not revoked (as known then) from that date."""
+    return rows(conn, "SELECT id, iso2, reason, decided_by, valid_from, valid_to, created_at FROM overrides "
+                      "WHERE created_at < :known AND valid_from <= :on AND (valid_to IS NULL OR valid_to >= :on) "
+                      "AND NOT (revoked_at IS NOT NULL AND revoked_at < :known AND revoked_from <= :on) ORDER BY id",
+                {"on": on, "known": _k(known)})
 
 
 # ---- editions, scores, sources ----
@@ -271,6 +317,16 @@ def edition_revision_changes(conn: Connection, number: int) -> list[Row]:
 def last_finished_run(conn: Connection) -> Row | None:
     return one(conn, "SELECT command, outcome, finished_at, message FROM runs WHERE finished_at IS NOT NULL "
                      "ORDER BY id DESC LIMIT 1")
+
+
+def audit(conn: Connection, start: str | None = None, end: str | None = None) -> list[Row]:
+    """The audit trail in order, between two recorded dates (inclusive)."""
+    return rows(conn, "SELECT * FROM audit WHERE recorded_at >= :start AND recorded_at < :end ORDER BY id",
+                {"start": start or "", "end": end or FOREVER})
+
+
+def last_audit_hash(conn: Connection) -> str | None:
+    return scalar(conn, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
 
 
 def last_scheduled_start(conn: Connection) -> str | None:

@@ -114,6 +114,38 @@ MIGRATIONS: list[str] = [
         outcome TEXT NOT NULL, message TEXT
     );
     """,
+    # 5: a record that cannot be rewritten: recorded times beside effective dates, reasons for anything
+    # back-dated or revoked, withdrawals as records, and an audit trail chained by hashes. Rows written
+    # before this schema keep the times they were recorded with.
+    """
+    ALTER TABLE list_versions ADD COLUMN backdate_reason TEXT;
+    ALTER TABLE overrides ADD COLUMN backdate_reason TEXT;
+    ALTER TABLE overrides ADD COLUMN revoked_from TEXT;
+    ALTER TABLE overrides ADD COLUMN revoke_reason TEXT;
+    UPDATE overrides SET revoked_from = substr(revoked_at, 1, 10),
+        revoke_reason = 'revoked before revocation reasons were recorded' WHERE revoked_at IS NOT NULL;
+    CREATE TABLE withdrawals (
+        version_id INTEGER PRIMARY KEY REFERENCES list_versions(id), recorded_at TEXT NOT NULL,
+        withdrawn_by TEXT NOT NULL, reason TEXT NOT NULL
+    );
+    CREATE TRIGGER published_versions_stay BEFORE UPDATE ON list_versions WHEN OLD.state = 'published'
+        BEGIN SELECT RAISE(ABORT, 'a published list version is never edited: publish a new one or withdraw it'); END;
+    CREATE TRIGGER revocations_stay BEFORE UPDATE ON overrides WHEN OLD.revoked_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a revoked override is never edited'); END;
+    CREATE TRIGGER overrides_keep_their_terms BEFORE UPDATE ON overrides
+        WHEN NEW.iso2 IS NOT OLD.iso2 OR NEW.reason IS NOT OLD.reason OR NEW.decided_by IS NOT OLD.decided_by
+          OR NEW.valid_from IS NOT OLD.valid_from OR NEW.valid_to IS NOT OLD.valid_to OR NEW.created_at IS NOT OLD.created_at
+        BEGIN SELECT RAISE(ABORT, 'an override is never edited: revoke it and add another'); END;
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        subject TEXT, effective_from TEXT, reason TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    """,
 ]
 
 

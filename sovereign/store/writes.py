@@ -44,8 +44,8 @@ class Run:
 
 
 @contextmanager
-def recorded_run(db: sqlite_utils.Database, trigger: str, command: str) -> Iterator[Run]:
-    """A `runs` row that is always finished: with what the block set, or `failed` and why."""
+def recorded_run(db: sqlite_utils.Database, trigger: str, command: str, actor: str) -> Iterator[Run]:
+    """A `runs` row that is always finished, with what the block set or `failed` and why, and an audit row."""
     table = db.table("runs")
     with db.atomic():
         table.insert({"trigger": trigger, "command": command, "started_at": now()})
@@ -55,6 +55,8 @@ def recorded_run(db: sqlite_utils.Database, trigger: str, command: str) -> Itera
         with db.atomic():
             table.update(run_id, {"finished_at": now(), "outcome": outcome, "message": message[:4000],
                                   "edition_found": edition})
+            audit(db, actor, command.split()[0], command, None, None,
+                  {"run": run_id, "trigger": trigger, "outcome": outcome, "edition": edition, "message": message[:4000]})
 
     try:
         yield run
@@ -100,13 +102,24 @@ def add_version(db: sqlite_utils.Database, version: dict, entries: list[dict]) -
 
 
 def mark_published(db: sqlite_utils.Database, version_id: int, approved_by: str, effective_from: str,
-                   staging: list[tuple[str, str, str]]) -> None:
-    """A proposed version put in force; `staging` is (entity, no_new_buys_from, divest_by) of the newly excluded."""
+                   staging: list[tuple[str, str, str]], backdate_reason: str | None = None) -> bool:
+    """A proposed (or held) version put in force, only if it still awaits a decision: of two concurrent
+    publishes exactly one wins. `staging` is (entity, no_new_buys_from, divest_by) of the newly excluded."""
+    cursor = db.execute("UPDATE list_versions SET state = 'published', approved_by = ?, effective_from = ?, "
+                        "published_at = ?, backdate_reason = ? WHERE id = ? AND state IN ('proposed', 'held')",
+                        [approved_by, effective_from, now(), backdate_reason, version_id])
+    if cursor.rowcount != 1:
+        return False
     for entity, no_new, divest in staging:
         db.execute("UPDATE list_entries SET no_new_buys_from = ?, divest_by = ? WHERE version_id = ? AND entity = ?",
                    [no_new, divest, version_id, entity])
-    db.table("list_versions").update(version_id, {"state": "published", "approved_by": approved_by,
-                                            "effective_from": effective_from, "published_at": now()})
+    return True
+
+
+def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str) -> None:
+    """A version taken out of force, as a record beside it; the version itself is never edited."""
+    db.table("withdrawals").insert({"version_id": version_id, "recorded_at": now(), "withdrawn_by": by,
+                                    "reason": reason})
 
 
 def remember_validator(db: sqlite_utils.Database, url: str, etag: str | None, last_modified: str | None,
@@ -121,8 +134,12 @@ def add_override(db: sqlite_utils.Database, row: dict) -> int:
     return _pk(table)
 
 
-def revoke_override(db: sqlite_utils.Database, override_id: int, revoked_by: str) -> None:
-    db.execute("UPDATE overrides SET revoked_at = ?, revoked_by = ? WHERE id = ?", [now(), revoked_by, override_id])
+def revoke_override(db: sqlite_utils.Database, override_id: int, revoked_by: str, revoked_from: str,
+                    reason: str) -> bool:
+    """Revocation fills the override's empty revocation fields once; a revoked override never changes again."""
+    cursor = db.execute("UPDATE overrides SET revoked_at = ?, revoked_by = ?, revoked_from = ?, revoke_reason = ? "
+                        "WHERE id = ? AND revoked_at IS NULL", [now(), revoked_by, revoked_from, reason, override_id])
+    return cursor.rowcount == 1
 
 
 def replace_register(db: sqlite_utils.Database, issuers: list[dict], securities: list[dict], source_id: int) -> None:
@@ -130,6 +147,28 @@ def replace_register(db: sqlite_utils.Database, issuers: list[dict], securities:
     db.execute("DELETE FROM issuers")
     db.table("issuers").insert_all([i | {"source_id": source_id} for i in issuers])
     db.table("securities").insert_all([s | {"source_id": source_id} for s in securities])
+
+
+GENESIS = "0" * 64
+
+
+def audit_hash(prev_hash: str, row: dict) -> str:
+    """The hash that chains an audit row to the one before it: any edit or removal breaks the chain."""
+    import hashlib
+
+    fields = [prev_hash, row["recorded_at"], row["actor"], row["action"], row["subject"], row["effective_from"],
+              row["reason"], row["details"]]
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+
+
+def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | None = None,
+          effective_from: str | None = None, reason: str | None = None, details: dict | None = None) -> None:
+    """One decision in the audit trail, inside the caller's transaction, chained to the previous row."""
+    prev = reads.last_audit_hash(db) or GENESIS
+    row = {"recorded_at": now(), "actor": actor, "action": action, "subject": subject,
+           "effective_from": effective_from, "reason": reason,
+           "details": json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)}
+    db.table("audit").insert(row | {"prev_hash": prev, "hash": audit_hash(prev, row)})
 
 
 def record_admin_action(db: sqlite_utils.Database, actor: str, action: str, payload: Any, outcome: str,

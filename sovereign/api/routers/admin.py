@@ -45,7 +45,7 @@ def refresh(body: RefreshRequest, settings: SettingsDep) -> dict:
 
     def work(db: Any) -> dict:
         conf = settings.but(base_url=body.base_url)
-        with writes.recorded_run(db, "api", f"refresh --source {body.source}") as run:
+        with writes.recorded_run(db, "api", f"refresh --source {body.source}", body.actor) as run:
             outcome = pipeline.refresh(db, conf, body.source)
             outcome.record(run)
         return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions}
@@ -59,7 +59,7 @@ def publish(body: PublishRequest, settings: SettingsDep) -> dict:
 
     def work(db: Any) -> dict:
         version = pipeline.publish(db, settings.policy, body.approved_by, body.effective_from, body.edition,
-                                   body.accept_held)
+                                   body.accept_held, body.backdate_reason, body.approved_by)
         return {"list_version": version, "effective_from": body.effective_from.isoformat()}
 
     return recorded(settings, body.approved_by, "publish", body.model_dump(), work)
@@ -70,7 +70,8 @@ def add_override(body: OverrideRequest, settings: SettingsDep) -> dict:
     from sovereign import overrides
 
     return recorded(settings, body.decided_by, "override add", body.model_dump(), lambda db: overrides.add(
-        db, body.country, body.reason, body.decided_by, body.valid_from, body.valid_to))
+        db, body.country, body.reason, body.decided_by, body.valid_from, body.valid_to, body.backdate_reason,
+        body.decided_by))
 
 
 @router.post("/overrides/{override_id}/revoke", responses=ERRORS)
@@ -78,7 +79,8 @@ def revoke_override(body: RevokeRequest, settings: SettingsDep, override_id: int
     from sovereign import overrides
 
     def work(db: Any) -> dict:
-        overrides.revoke(db, override_id, body.revoked_by)
-        return {"revoked": override_id}
+        done = overrides.revoke(db, override_id, body.revoked_by, body.reason, body.revoked_from,
+                                body.backdate_reason, body.revoked_by)
+        return {"revoked": override_id, "revoked_from": done["revoked_from"]}
 
     return recorded(settings, body.revoked_by, "override revoke", {"id": override_id} | body.model_dump(), work)

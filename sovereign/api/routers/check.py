@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sovereign import lookup, store
 from sovereign.api.deps import Desk, mandate_of
 from sovereign.api.models import ERRORS, Answer
+from sovereign.resolve import Resolver
 
 
 def router(Mandate: type[enum.Enum]) -> APIRouter:
@@ -20,7 +21,8 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
         desk: Desk = request.app.state.desk
         def compute() -> dict:
             with store.reader(desk.settings.db, snapshot=True) as conn:
-                return lookup.check(conn, [identifier], None, as_of, mandate_of(desk.settings.policy, mandate))[0]
+                target = Resolver(conn).resolve(identifier)
+                return lookup.answers(conn, [target], None, as_of, mandate_of(desk.settings.policy, mandate))[0]
 
         return desk.cache.response((identifier, as_of, getattr(mandate, "value", None)), compute)
 
