@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from sovereign.policy import Mandate
 
 EDITION = click.IntRange(1900, 2200)
+VERSION = click.IntRange(1, 2**62)
 
 
 class Group(click.Group):
@@ -267,22 +268,25 @@ LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "
 @main.command(name="list")
 @click.option("--edition", type=EDITION, help="The list of this edition (default: the one in force).")
 @click.option("--as-of", "as_of", help="The list in force on this date (YYYY-MM-DD).")
+@click.option("--version", "version_id", type=VERSION, help="List version N, whatever its state (not in force).")
+@click.option("--as-known-on", "as_known_on", help="As the records stood at the end of this date.")
 @click.option("--mandate", help="Eligibility under this mandate's stricter rules.")
 @click.option("--excluded", is_flag=True, help="Only the excluded entities.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.pass_context
-def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate: str | None, excluded: bool,
-             fmt: str) -> None:
+def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version_id: int | None,
+             as_known_on: str | None, mandate: str | None, excluded: bool, fmt: str) -> None:
     """Every FH entity of an edition with its status, scores and eligibility."""
     from sovereign import lookup
 
-    if edition is not None and as_of is not None:
-        raise UserError("give --edition or --as-of, not both")
+    if sum(x is not None for x in (edition, version_id, as_of)) > 1:
+        raise UserError("give one of --edition, --version and --as-of")
     chosen = mandate_of(ctx, mandate)
     conn = reader(ctx)
     on = _any_date(as_of, "--as-of")
-    version = lookup.pick_version(conn, edition, on)
-    rows = lookup.list_entries(conn, version, on, chosen, excluded)
+    known = _any_date(as_known_on, "--as-known-on")
+    version = lookup.pick_version(conn, edition, on, version_id, known)
+    rows = lookup.list_entries(conn, version, on, chosen, excluded, known)
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -292,8 +296,10 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate
         writer_.writerows([r | {"reasons": "; ".join(r["reasons"])} for r in rows])
         click.echo(buf.getvalue(), nl=False)
     else:
+        state = "" if lookup.in_force(version, on or date.today(), known) else f", {version['state']}: NOT IN FORCE"
         click.echo(f"{words.title(version['edition'])}, list version {version['id']} "
-                   f"(effective {version['effective_from']})" + (f", mandate {mandate}" if mandate else ""))
+                   f"(effective {version['effective_from'] or 'not set'}{state})"
+                   + (f", mandate {mandate}" if mandate else ""))
         for r in rows:
             mark = "eligible" if r["eligible"] else "EXCLUDED"
             scores = f"PR {r['pr']:>3} CL {r['cl']:>3}" if r["pr"] is not None else f"ratings {r['pr_rating']}/{r['cl_rating']}"
@@ -301,7 +307,6 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, mandate
         click.echo(words.attribution(version["edition"]))
 
 
-VERSION = click.IntRange(1, 2**62)
 VERDICT_WORDS = {"eligible": "ELIGIBLE", "excluded": "NOT ELIGIBLE", "unknown": "UNKNOWN"}
 
 
@@ -542,12 +547,14 @@ def issuers_list(ctx, as_json: bool) -> None:
 @click.option("--column", help="The identifier column (default: the first of isin, lei, iso2, country, ...).")
 @click.option("--mandate", help="Apply this mandate's stricter rules.")
 @click.option("--as-of", "as_of", help="Screen against the list in force on this date.")
+@click.option("--version", "version_id", type=VERSION, help="Screen against list version N, whatever its state.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here (.csv, .xlsx or .parquet); default: CSV on standard output.")
 @click.pass_context
-def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str | None, output: Path | None) -> None:
-    """A holdings file (CSV, XLSX, Parquet) in; the same rows out with iso2, eligible, status, reason, divest_by."""
-    import polars as pl
+def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str | None, version_id: int | None,
+           output: Path | None) -> None:
+    """A holdings file (CSV, XLSX, Parquet) in; the same rows out with verdict, iso2, eligible, status, reason,
+    divest_by. Exit 0 all eligible, 1 any excluded, 3 none excluded but some unknown."""
 
     from sovereign.screen import read_holdings, write_result
     from sovereign.screen import screen as run_screen
@@ -555,26 +562,34 @@ def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str 
     chosen = mandate_of(ctx, mandate)
     conn = reader(ctx)
     holdings, col = read_holdings(file, column)
-    result = run_screen(conn, holdings, col, _any_date(as_of, "--as-of"), None, chosen)
+    if as_of is not None and version_id is not None:
+        raise UserError("give --as-of or --version, not both")
+    result = run_screen(conn, holdings, col, _any_date(as_of, "--as-of"), None, chosen, version_id)
     write_result(result, output)
-    counts = result.select(pl.col("eligible").sum().alias("ok"), (~pl.col("eligible")).sum().alias("no"),
-                           (pl.col("iso2").is_null() & ~pl.col("eligible")).sum().alias("unresolved")).row(0)
-    click.echo(f"Screened {result.height} rows of {file.name} on column {col!r}"
+    counts = dict(result.group_by("verdict").len().iter_rows())
+    eligible, excluded, unknown = (counts.get(v, 0) for v in ("eligible", "excluded", "unknown"))
+    version = f" against list version {version_id} (not necessarily in force)" if version_id else ""
+    click.echo(f"Screened {result.height} rows of {file.name} on column {col!r}{version}"
                + (f" for mandate {mandate}" if mandate else "")
-               + f": {counts[0]} eligible, {counts[1]} not eligible ({counts[2]} unresolved).", err=True)
-    ctx.exit(0 if counts[1] == 0 else 1)
+               + f": {eligible} eligible, {excluded} excluded, {unknown} unknown (not eligible).", err=True)
+    ctx.exit(1 if excluded else 3 if unknown else 0)
 
 
 @main.command()
 @click.option("--from", "from_", help="Edition (2025) or list version (v54); default: the published edition before --to.")
 @click.option("--to", "to", help="Edition or list version; default: the newest version (the proposed one, if any).")
+@click.option("--version", "version_id", type=VERSION, help="The same as --to vN: any version, whatever its state.")
 @click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "xlsx"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.pass_context
-def diff(ctx, from_: str | None, to: str | None, fmt: str, output: Path | None) -> None:
+def diff(ctx, from_: str | None, to: str | None, version_id: int | None, fmt: str, output: Path | None) -> None:
     """What changes between two list versions, and why."""
     from sovereign import report
 
+    if version_id is not None:
+        if to is not None:
+            raise UserError("give --to or --version, not both")
+        to = f"v{version_id}"
     conn = reader(ctx)
     result = report.build(conn, settings(ctx).policy, from_, to)
     _emit(conn, result, fmt, output)
@@ -604,15 +619,19 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
 
 @main.command(name="report")
 @click.option("--edition", type=EDITION, help="The edition to report on (default: the newest list version).")
+@click.option("--version", "version_id", type=VERSION, help="List version N, whatever its state.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="FILE.html; an .xlsx of the same content is written beside it.")
 @click.pass_context
-def report_cmd(ctx, edition: int | None, output: Path) -> None:
+def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path) -> None:
     """The committee report: one self-contained HTML page (and an XLSX beside it)."""
     from sovereign import report
 
+    if edition is not None and version_id is not None:
+        raise UserError("give --edition or --version, not both")
     conn = reader(ctx)
-    result = report.build(conn, settings(ctx).policy, None, str(edition) if edition else None)
+    to = f"v{version_id}" if version_id else str(edition) if edition else None
+    result = report.build(conn, settings(ctx).policy, None, to)
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
 
@@ -659,6 +678,54 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
                              user_agent=user_agent, min_interval=min_interval, timeout=timeout)
     conf.check()
     run_daemon(conf, once)
+
+
+AUDIT_COLUMNS = ["id", "recorded_at", "actor", "action", "subject", "effective_from", "reason", "details", "hash"]
+
+
+@main.group(invoke_without_command=True)
+@click.option("--from", "start", help="First recorded date (YYYY-MM-DD).")
+@click.option("--to", "end", help="Last recorded date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.pass_context
+def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> None:
+    """Every decision: publish, overrides, register changes, refreshes, admin API actions; who, when, why."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from datetime import timedelta
+
+    from sovereign.store import reads
+
+    first, last = _any_date(start, "--from"), _any_date(end, "--to")
+    rows = reads.audit(reader(ctx), first.isoformat() if first else None,
+                       (last + timedelta(days=1)).isoformat() if last else None)
+    rows = [{k: r[k] for k in AUDIT_COLUMNS} for r in rows]
+    if fmt == "json":
+        click.echo(json.dumps([r | {"details": json.loads(r["details"])} for r in rows], indent=2, ensure_ascii=False))
+        return
+    buf = io.StringIO()
+    out = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
+    out.writeheader()
+    out.writerows(rows)
+    click.echo(buf.getvalue(), nl=False)
+
+
+@audit.command(name="verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Recompute the audit trail's hash chain; exit 1 naming the first row that was edited or removed."""
+    from sovereign.audit import problems
+    from sovereign.store import reads
+
+    rows = reads.audit(reader(ctx))
+    found = problems(rows)
+    if not found:
+        click.echo(f"Audit trail: OK, {len(rows)} row(s), each as it was recorded.")
+        return
+    click.echo(f"Audit trail: FAILED: {found[0]}")
+    for more in found[1:]:
+        click.echo(f"  also: {more}")
+    ctx.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

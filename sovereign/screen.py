@@ -14,19 +14,19 @@ import polars as pl
 
 from fiw.errors import UserError
 from sovereign.issuers import find_column, read_table
-from sovereign.lookup import UNRESOLVED, answers
+from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
 from sovereign.resolve import Resolver
 from sovereign.store.reads import Connection
 
 ID_COLUMNS = ("isin", "lei", "iso2", "country", "issuer_country", "identifier", "id")
-OUT_COLUMNS = ("iso2", "eligible", "status", "reason", "divest_by")
-OUT_SCHEMA = {"_id": pl.String, "iso2": pl.String, "eligible": pl.Boolean, "status": pl.String, "reason": pl.String,
-              "divest_by": pl.String}
+OUT_COLUMNS = ("verdict", "iso2", "eligible", "status", "reason", "divest_by")
+OUT_SCHEMA = {"_id": pl.String, "verdict": pl.String, "iso2": pl.String, "eligible": pl.Boolean, "status": pl.String,
+              "reason": pl.String, "divest_by": pl.String}
 
 
 def screen(conn: Connection, holdings: pl.DataFrame, column: str, as_of: date | None = None,
-           edition: int | None = None, mandate: Mandate | None = None) -> pl.DataFrame:
+           edition: int | None = None, mandate: Mandate | None = None, version_id: int | None = None) -> pl.DataFrame:
     """The holdings with OUT_COLUMNS added; row order and the file's own columns are kept."""
     ids = holdings.get_column(column).cast(pl.String).fill_null("").alias("_id")
     resolver = Resolver(conn)
@@ -39,12 +39,15 @@ def screen(conn: Connection, holdings: pl.DataFrame, column: str, as_of: date | 
             targets.append(resolver.resolve(value))
         except UserError as exc:
             unreadable[value] = str(exc)
-    rows = [{"_id": a["query"], "iso2": a["iso2"], "eligible": a["eligible"], "status": a["status"],
+    rows = [{"_id": a["query"], "verdict": a["verdict"], "iso2": a["iso2"], "eligible": a["eligible"],
+             "status": a["status"],
              "reason": "; ".join(a["reasons"]) + (": not eligible" if a["kind"] == UNRESOLVED else ""),
              "divest_by": None if a["eligible"] else a["divest_by"]}
-            for a in answers(conn, targets, edition, as_of, mandate)]
-    rows += [{"_id": value, "iso2": None, "eligible": False, "status": None, "reason": f"{why}: not eligible",
-              "divest_by": None} for value, why in unreadable.items()]
+            for a in answers(conn, targets, edition, as_of, mandate, version_id)]
+    rows += [{"_id": value, "verdict": UNKNOWN, "iso2": None, "eligible": False, "status": None,
+              "reason": f"{why}: not eligible", "divest_by": None} for value, why in unreadable.items()]
+    if not targets:
+        pick_version(conn, edition, as_of, version_id)  # no list at all is its own error
     table = pl.DataFrame(rows, schema=OUT_SCHEMA)
     per_row = ids.to_frame().join(table, on="_id", how="left", maintain_order="left").drop("_id")
     kept = holdings.drop([c for c in OUT_COLUMNS if c in holdings.columns])

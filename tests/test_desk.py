@@ -167,9 +167,12 @@ def test_screen_csv_parquet_xlsx(desk, tmp_path):
         write(src)
         out = tmp_path / f"out{suffix}"
         code, _, err = desk("screen", str(src), "-o", str(out))
-        assert code == 1 and "7 rows" in err and "3 eligible, 4 not eligible (3 unresolved)" in err
+        assert code == 1 and "7 rows" in err and "3 eligible, 1 excluded, 3 unknown (not eligible)" in err
         result = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".xlsx": pl.read_excel}[suffix](out)
-        assert result.columns == ["portfolio", "isin", "nominal", "iso2", "eligible", "status", "reason", "divest_by"]
+        assert result.columns == ["portfolio", "isin", "nominal", "verdict", "iso2", "eligible", "status", "reason",
+                                  "divest_by"]
+        assert result["verdict"].to_list() == ["eligible", "excluded", "eligible", "unknown", "unknown", "unknown",
+                                               "eligible"]
         assert result["eligible"].to_list() == [True, False, True, False, False, False, True]
         assert result["iso2"].to_list()[:3] == ["NL", "TR", None]
         reasons = result["reason"].to_list()

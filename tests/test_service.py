@@ -104,8 +104,9 @@ def test_lookup_page_in_a_real_browser(server):
         page.fill("#as_of", "")
         page.fill("#q", "XS2100000012")
         page.click("#go")
-        page.wait_for_selector("#card.no")
+        page.wait_for_selector("#card.unknown")
         assert page.inner_text("#status") == "unknown issuer"  # this database has no issuer register
+        assert page.inner_text("#verdict") == "Unknown: not eligible" and "issuer register" in page.inner_text("#todo")
         page.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=True)
         assert errors == []
         browser.close()

@@ -15,8 +15,22 @@ class Issuer(BaseModel):
     isin: str | None = None
 
 
+class Coming(BaseModel):
+    verdict: str
+    eligible: bool
+    status: str | None
+    list_version: int
+    edition: int
+    effective_from: str | None = None
+    no_new_buys_from: str | None = None
+    divest_by: str | None = None
+    state: str | None = None
+    reason: str | None = None
+
+
 class Answer(BaseModel):
     query: str
+    verdict: str
     iso2: str | None
     name: str
     kind: str
@@ -24,7 +38,11 @@ class Answer(BaseModel):
     status: str | None
     edition: int
     list_version: int
+    state: str
+    in_force: bool
     effective_from: str | None
+    as_of: str
+    as_known_on: str
     reasons: list[str]
     pr: int | None
     cl: int | None
@@ -35,6 +53,8 @@ class Answer(BaseModel):
     divest_by: str | None
     mandate: str | None
     issuer: Issuer | None
+    upcoming: Coming | None
+    pending: Coming | None
 
 
 class Entry(BaseModel):
@@ -42,6 +62,7 @@ class Entry(BaseModel):
     name: str
     kind: str
     status: str | None
+    verdict: str
     eligible: bool
     pr: int | None
     cl: int | None
@@ -66,6 +87,7 @@ class ListVersion(BaseModel):
 
 class ScreenRow(BaseModel):
     id: str | None
+    verdict: str
     iso2: str | None
     eligible: bool
     status: str | None

@@ -149,26 +149,16 @@ def replace_register(db: sqlite_utils.Database, issuers: list[dict], securities:
     db.table("securities").insert_all([s | {"source_id": source_id} for s in securities])
 
 
-GENESIS = "0" * 64
-
-
-def audit_hash(prev_hash: str, row: dict) -> str:
-    """The hash that chains an audit row to the one before it: any edit or removal breaks the chain."""
-    import hashlib
-
-    fields = [prev_hash, row["recorded_at"], row["actor"], row["action"], row["subject"], row["effective_from"],
-              row["reason"], row["details"]]
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
-
-
 def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | None = None,
           effective_from: str | None = None, reason: str | None = None, details: dict | None = None) -> None:
     """One decision in the audit trail, inside the caller's transaction, chained to the previous row."""
+    from sovereign.audit import GENESIS, chain_hash
+
     prev = reads.last_audit_hash(db) or GENESIS
     row = {"recorded_at": now(), "actor": actor, "action": action, "subject": subject,
            "effective_from": effective_from, "reason": reason,
            "details": json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)}
-    db.table("audit").insert(row | {"prev_hash": prev, "hash": audit_hash(prev, row)})
+    db.table("audit").insert(row | {"prev_hash": prev, "hash": chain_hash(prev, row)})
 
 
 def record_admin_action(db: sqlite_utils.Database, actor: str, action: str, payload: Any, outcome: str,

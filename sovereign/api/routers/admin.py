@@ -37,6 +37,9 @@ def recorded(settings: Settings, actor: str, action: str, payload: dict, work: C
         finally:
             with db.atomic():
                 writes.record_admin_action(db, actor, action, payload, outcome, message)
+                if outcome != "ok":  # what succeeded is in the trail already, written by the action itself
+                    writes.audit(db, actor, f"api {action}", None, None, None,
+                                 {"outcome": outcome, "message": message, "request": payload})
 
 
 @router.post("/refresh", responses=ERRORS)

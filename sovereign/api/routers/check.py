@@ -3,7 +3,7 @@
 import enum
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from sovereign import lookup, store
@@ -17,13 +17,16 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
 
     @api.get("/check/{identifier}", response_model=Answer, responses=ERRORS)
     async def check(identifier: str, request: Request, as_of: date | None = None,
-                    mandate: Mandate | None = None) -> Response:  # type: ignore[valid-type]
+                    mandate: Mandate | None = None,  # type: ignore[valid-type]
+                    version: int | None = Query(None, ge=1, le=2**62, description="Any list version, not in force"),
+                    as_known_on: date | None = None) -> Response:
         desk: Desk = request.app.state.desk
         def compute() -> dict:
             with store.reader(desk.settings.db, snapshot=True) as conn:
                 target = Resolver(conn).resolve(identifier)
-                return lookup.answers(conn, [target], None, as_of, mandate_of(desk.settings.policy, mandate))[0]
+                return lookup.answers(conn, [target], None, as_of, mandate_of(desk.settings.policy, mandate), version,
+                                      as_known_on)[0]
 
-        return desk.cache.response((identifier, as_of, getattr(mandate, "value", None)), compute)
+        return desk.cache.response((identifier, as_of, getattr(mandate, "value", None), version, as_known_on), compute)
 
     return api
