@@ -295,3 +295,36 @@ def test_a_report_that_cannot_be_written_fails_the_run_and_keeps_the_edition(fre
     assert run[0] == "failed" and run[1] is not None and "no-such-folder" in run[2]
     # the refresh itself had committed: the proposed list is there for the committee
     assert conn.execute("SELECT state FROM list_versions WHERE edition = 2027").fetchone()[0] == "proposed"
+
+
+def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, tmp_path):
+    from datetime import date, timedelta
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_report_browser import CHROMIUM, FLAGS
+
+    cli = Cli(fresh_db)
+    assert cli("import", str(_new_edition_csv(tmp_path)))[0] == 0
+    effective = (date.today() + timedelta(days=6)).isoformat()
+    assert cli("publish", "--approved-by", "RI committee", "--effective-from", effective)[0] == 0
+    server = Server(fresh_db)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            for width, height in ((1280, 800), (390, 844)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(server.url + "/")
+                page.fill("#q", "India")
+                page.click("#go")
+                page.wait_for_selector("#card.ok")
+                coming = page.inner_text("#upcoming")
+                assert f"From {effective}, list version 54" in coming and "Not eligible" in coming
+                assert f"no new buys from {effective}" in coming
+                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"lookup-upcoming-{width}.png"), full_page=True)
+                page.close()
+            browser.close()
+    finally:
+        server.stop()
