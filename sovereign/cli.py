@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,11 @@ class Group(click.Group):
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
+        except sqlite3.Error as exc:  # locked past the busy timeout, a damaged file: one line, never "excluded"
+            from sovereign.store.schema import busy_or
+
+            click.echo(f"error: {settings(ctx).db}: {busy_or(exc)}", err=True)
             ctx.exit(2)
 
 
@@ -228,6 +234,13 @@ def _verify_line(report: dict) -> str:
     from fiw.methodology import MECHANICAL_FROM
 
     head = "Verify: OK" if report["ok"] else "Verify: FAILED"
+    tampered = report.get("tampered_versions") or []
+    damaged = report.get("quick_check", "ok") != "ok"
+    if tampered:
+        head += (f": list version(s) {', '.join(str(t['list_version']) for t in tampered)} do not match their recorded "
+                 "digest (changed outside sovereign)")
+    if damaged:
+        head += f": the database file is damaged ({report['quick_check'][:300]})"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
             f"{len(report['expected'])} expected pre-{MECHANICAL_FROM} difference(s); "
             f"{len(report['known_errata'])} known FH erratum(s); {len(report['source_conflicts'])} source conflict(s).")
@@ -278,6 +291,7 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version
              as_known_on: str | None, mandate: str | None, excluded: bool, fmt: str) -> None:
     """Every FH entity of an edition with its status, scores and eligibility."""
     from sovereign import lookup
+    from sovereign.cells import neutral
 
     if sum(x is not None for x in (edition, version_id, as_of)) > 1:
         raise UserError("give one of --edition, --version and --as-of")
@@ -293,7 +307,8 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version
         buf = io.StringIO()
         writer_ = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
         writer_.writeheader()
-        writer_.writerows([r | {"reasons": "; ".join(r["reasons"])} for r in rows])
+        writer_.writerows([{k: neutral(v) for k, v in (r | {"reasons": "; ".join(r["reasons"])}).items()}
+                           for r in rows])
         click.echo(buf.getvalue(), nl=False)
     else:
         state = "" if lookup.in_force(version, on or date.today(), known) else f", {version['state']}: NOT IN FORCE"
@@ -429,17 +444,29 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
 
 @main.command()
 @click.option("--edition", type=EDITION, help="Publish this edition's proposed version (default: the newest proposed).")
-@click.option("--approved-by", required=True, help="Who approved it (the committee's record).")
-@click.option("--effective-from", required=True, help="The date it takes effect (YYYY-MM-DD).")
+@click.option("--approved-by", help="Who approved it (the committee's record).")
+@click.option("--effective-from", help="The date it takes effect (YYYY-MM-DD).")
 @click.option("--accept-held", is_flag=True, help="Also publish a version the anomaly gate held, after review.")
 @click.option("--backdate-reason", help="Why an effective date before today is right (recorded; required then).")
+@click.option("--withdraw", "withdraw_id", type=VERSION,
+              help="Instead: withdraw published version N before it takes effect (needs --reason and --by).")
+@click.option("--reason", help="Why the version is withdrawn (recorded).")
+@click.option("--by", "withdrawn_by", help="Who decided the withdrawal.")
 @click.pass_context
-def publish(ctx: click.Context, edition: int | None, approved_by: str, effective_from: str, accept_held: bool,
-            backdate_reason: str | None) -> None:
-    """Put a proposed list version in force from a date."""
+def publish(ctx: click.Context, edition: int | None, approved_by: str | None, effective_from: str | None,
+            accept_held: bool, backdate_reason: str | None, withdraw_id: int | None, reason: str | None,
+            withdrawn_by: str | None) -> None:
+    """Put a proposed list version in force from a date (or withdraw one not yet in force)."""
     from sovereign import pipeline
     from sovereign.store import reads
 
+    if withdraw_id is not None:
+        pipeline.withdraw(writer(ctx), withdraw_id, withdrawn_by or "", reason or "", settings(ctx).actor)
+        click.echo(f"Withdrew list version {withdraw_id}: {(reason or '').strip()}. The list in force before it "
+                   "stays in force.")
+        return
+    if not approved_by or not effective_from:
+        raise UserError("publish needs --approved-by and --effective-from (or --withdraw N)")
     eff = _any_date(effective_from, "--effective-from")
     assert eff is not None
     db = writer(ctx)
@@ -600,20 +627,22 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
 
     if fmt == "xlsx" and output is None:
         raise UserError("--format xlsx needs -o FILE.xlsx")
+    from sovereign.cells import atomic_write
+
     try:
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "xlsx" and output is not None:
-            report.to_xlsx(result, output)
-        else:
-            text = {"json": report.to_json, "md": report.to_markdown,
-                    "html": lambda r: report.to_html(report.with_charts(conn, r))}[fmt](result)
-            if output is None:
-                click.echo(text)
-                return
-            output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot write {output}: {exc.strerror}") from None
+    if fmt == "xlsx" and output is not None:
+        atomic_write(output, lambda tmp: report.to_xlsx(result, tmp))
+    else:
+        text = {"json": report.to_json, "md": report.to_markdown,
+                "html": lambda r: report.to_html(report.with_charts(conn, r))}[fmt](result)
+        if output is None:
+            click.echo(text)
+            return
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     click.echo(f"Wrote {output}", err=True)
 
 
@@ -694,6 +723,7 @@ def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> N
         return
     from datetime import timedelta
 
+    from sovereign.cells import neutral
     from sovereign.store import reads
 
     first, last = _any_date(start, "--from"), _any_date(end, "--to")
@@ -706,7 +736,7 @@ def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> N
     buf = io.StringIO()
     out = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
     out.writeheader()
-    out.writerows(rows)
+    out.writerows([{k: neutral(v) for k, v in r.items()} for r in rows])
     click.echo(buf.getvalue(), nl=False)
 
 

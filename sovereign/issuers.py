@@ -79,6 +79,9 @@ def parse_register(path: Path, known_iso2: set[str]) -> tuple[list[dict], list[d
             problems.append(f"{where}, column 'lei': {lei!r} is not a valid LEI (20 characters, check digits)")
         if kind not in TYPES:
             problems.append(f"{where}, column 'type': expected one of {', '.join(TYPES)}, found {kind!r}")
+        if kind == "supranational" and iso2:
+            problems.append(f"{where}, column 'country': a supranational issuer has no country (found {iso2!r}); "
+                            "if it is a national issuer, give its type (sovereign, agency or sub-sovereign)")
         if kind != "supranational" and iso2 not in known_iso2:
             problems.append(f"{where}, column 'country': expected the issuer's ISO2 country code, found {iso2!r}")
         for code in filter(None, re.split(r"[\s;,]+", isins)):

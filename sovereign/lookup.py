@@ -98,9 +98,12 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
         prefix = [f"{i.isin or i.lei}: issued by {i.name} ({i.type}, {i.country})"]
     rated = sorted((entries[e] for e in target.entities if e in entries), key=lambda r: r["kind"])
     if not rated:
-        unrated = policy_of(version).unrated
         held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
         name = " or ".join(held_by) if len(held_by) > 1 else target.name
+        if target.former:
+            return base | {"kind": "country", "eligible": False, "name": name, "reasons": prefix + [
+                f"{words.not_rated(version['edition'])}: {name} no longer exists as a state, never eligible"]}
+        unrated = policy_of(version).unrated
         return base | {"kind": "country", "eligible": unrated == "eligible", "name": name,
                        "reasons": prefix + [words.not_rated(version["edition"])]}
     entry = rated[0]
@@ -145,9 +148,26 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
     return [r | {"verdict": verdict(r)} for r in rows]
 
 
+_PROVED: set[tuple[int, str]] = set()
+
+
+def proved(conn: Connection, version: Row) -> None:
+    """A version answers only if its entries still match the digest recorded with them: a list changed
+    under the product's nose is an error naming it, never an answer. Checked once per version per process."""
+    recorded = reads.version_check(conn, version["id"])
+    if recorded is not None and (version["id"], recorded) in _PROVED:
+        return
+    if recorded is None or reads.entries_check(reads.entries(conn, version["id"])) != recorded:
+        raise UserError(f"list version {version['id']} ({words.title(version['edition'])}) does not match the digest "
+                        "recorded with it: its entries were changed outside sovereign. No answer is given from it; "
+                        "run `sovereign verify` and restore the database from a backup")
+    _PROVED.add((version["id"], recorded))
+
+
 def answer_version(conn: Connection, targets: list[Target], version: Row, on: date, mandate: Mandate | None,
                    known: str | None) -> list[dict]:
     """Targets answered from one version, with the overrides in force on `on` as known then."""
+    proved(conn, version)
     wanted = tuple({e for t in targets for e in t.entities})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
     out = [answer(t, version, entries) for t in targets]
@@ -205,6 +225,7 @@ def check(conn: Connection, ids: list[str], edition: int | None = None, as_of: d
 def list_entries(conn: Connection, version: Row, on: date | None = None, mandate: Mandate | None = None,
                  excluded_only: bool = False, as_known_on: date | None = None) -> list[dict]:
     """Every entity of a version, as the desk sees it: overrides in force on `on` and a mandate applied."""
+    proved(conn, version)
     rows = [{"iso2": r["iso2"], "name": r["fh_name"], "kind": words.kind_word(r["kind"]), "status": r["status"],
              "eligible": r["eligible"], "pr": r["pr"], "cl": r["cl"], "total": r["total"],
              "pr_rating": r["pr_rating"], "cl_rating": r["cl_rating"], "reasons": [r["reasons"]],

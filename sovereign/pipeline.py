@@ -365,9 +365,37 @@ def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effecti
     return int(row["id"])
 
 
+def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, actor: str = "") -> None:
+    """Take a published version out before it takes effect (a mistyped date, a wrong list): recorded beside it,
+    never by editing it. A version already in force is replaced by publishing a new one, not withdrawn."""
+    if not by.strip() or not reason.strip() or "\n" in reason:
+        raise UserError("a withdrawal needs --by and a one-line --reason")
+    row = reads.version(db, version_id)
+    if row is None:
+        raise UserError(f"no list version {version_id}")
+    if row["state"] != "published" or row["withdrawn"]:
+        raise UserError(f"list version {version_id} is {row['state']}{' and withdrawn' if row['withdrawn'] else ''}: "
+                        "only a published version can be withdrawn")
+    if row["effective_from"] <= date.today().isoformat():
+        raise UserError(f"list version {version_id} has been in force since {row['effective_from']}: publish its "
+                        "successor instead of withdrawing what the desk was told")
+    with db.atomic():
+        writes.withdraw(db, version_id, by.strip(), reason.strip())
+        writes.audit(db, actor or by.strip(), "withdraw", f"list version {version_id} ({words.title(row['edition'])})",
+                     row["effective_from"], reason.strip(), {"withdrawn_by": by.strip()})
+
+
 def verify_stored(conn: reads.Connection, editions: list[int] | None = None) -> dict:
-    """`verify.report` over what the database holds (all editions, or some), its conflicts included."""
+    """`verify.report` over what the database holds (all editions, or some), its conflicts included; for the
+    whole database also every list version against its digest and SQLite's own quick_check."""
     from sovereign.verify import report
 
-    return report(reads.scores_frame(conn, editions), read_errata(), reads.conflicts_frame(conn, editions))
+    result = report(reads.scores_frame(conn, editions), read_errata(), reads.conflicts_frame(conn, editions))
+    if editions is None:
+        result["tampered_versions"] = [
+            {"list_version": v["id"], "edition": v["edition"], "state": v["state"]} for v in reads.versions(conn)
+            if reads.version_check(conn, v["id"]) != reads.entries_check(reads.entries(conn, v["id"]))]
+        result["quick_check"] = reads.quick_check(conn)
+        result["ok"] = result["ok"] and not result["tampered_versions"] and result["quick_check"] == "ok"
+    return result
 

@@ -91,7 +91,7 @@ def load_policy(path: Path) -> Policy:
         spec = _table(name, f"[mandates.{mname}]", spec, MANDATE_KEYS)
         spec = _frozen(spec)
         if "exclude_countries" in spec:
-            spec["exclude_countries"] = tuple(c.upper() for c in spec["exclude_countries"])
+            spec["exclude_countries"] = _country_codes(name, mname, spec["exclude_countries"])
         mandates.append(Mandate(name=mname, **spec))
     policy = Policy(**_frozen(base | gate), mandates=tuple(mandates))
     check_policy(policy, name)
@@ -163,6 +163,21 @@ def stored_policy(text: str) -> Policy:
     mandates = tuple(Mandate(**_frozen(spec)) for spec in raw.pop("mandates", ()))
     known = {f.name for f in fields(Policy)}
     return Policy(**_frozen({k: v for k, v in raw.items() if k in known}), mandates=mandates)
+
+
+def _country_codes(file: str, mandate: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """A mandate's named countries as ISO2 codes; a name nobody knows refuses the policy (it would exclude
+    nothing, silently)."""
+    from sovereign.resolve import country_code
+
+    codes, unknown = [], []
+    for name in names:
+        code = country_code(name)
+        (codes.append(code) if code else unknown.append(name))
+    if unknown:
+        raise UserError(f"{file}: [mandates.{mandate}] exclude_countries: {unknown} name no country we know; "
+                        "give ISO codes (TR) or FH's names (Turkey)")
+    return tuple(codes)
 
 
 def _frozen(spec: dict) -> dict[str, Any]:

@@ -6,12 +6,14 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from fiw.errors import NotFound, UserError
 from fiw.methodology import STATUS_WORDS
 from sovereign import diff as d
+from sovereign.cells import neutral
 from sovereign.policy import Policy
 from sovereign.store import reads
 from sovereign.store.reads import Connection
@@ -132,6 +134,14 @@ def with_charts(conn: Connection, r: dict) -> dict:
     }}
 
 
+def cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
+    """Text is always written as text, never as a formula, and neutralised for spreadsheets that would run it."""
+    if isinstance(value, str):
+        ws.write_string(row, col, neutral(value), fmt)
+    else:
+        ws.write(row, col, value, fmt)
+
+
 def to_xlsx(r: dict, path: Path) -> None:
     """The same content as the page, one sheet a section, for those who work in Excel."""
     import xlsxwriter
@@ -147,8 +157,8 @@ def to_xlsx(r: dict, path: Path) -> None:
              ("Newly excluded", s["newly_excluded"]), ("Newly eligible", s["newly_eligible"]),
              ("Verify", "OK" if r["provenance"]["verify"]["ok"] else "FAILED"), ("", r["attribution"])]
     for i, (k, v) in enumerate(lines):
-        summary.write(i, 0, k, bold)
-        summary.write(i, 1, v)
+        cell(summary, i, 0, k, bold)
+        cell(summary, i, 1, v)
     summary.set_column(0, 0, 18)
     summary.set_column(1, 1, 70)
     sheets = {"Newly excluded": r["newly_excluded"], "Newly eligible": r["newly_eligible"],
@@ -162,10 +172,10 @@ def to_xlsx(r: dict, path: Path) -> None:
         ws = book.add_worksheet(title[:31])
         cols = list(rows[0]) if rows else ["(none)"]
         for c, col in enumerate(cols):
-            ws.write(0, c, col, bold)
+            cell(ws, 0, c, col, bold)
         for i, row in enumerate(rows, start=1):
             for c, col in enumerate(cols):
                 value = row.get(col)
-                ws.write(i, c, value if isinstance(value, (int, float, str, bool)) or value is None else str(value))
-        ws.write(len(rows) + 2, 0, r["attribution"])
+                cell(ws, i, c, value if isinstance(value, (int, float, str, bool)) or value is None else str(value))
+        cell(ws, len(rows) + 2, 0, r["attribution"])
     book.close()

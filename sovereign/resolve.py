@@ -34,7 +34,9 @@ class Issuer:
 
     @property
     def supranational(self) -> bool:
-        return self.type == "supranational" or not self.country
+        """Out of the country rule only when it is one and has no country: a "supranational" the register
+        places in a country is judged as that country's debt, so the type can never open a door."""
+        return self.type == "supranational" and not self.country
 
     def as_dict(self) -> dict:
         return {"name": self.name, "lei": self.lei, "type": self.type, "country": self.country, "isin": self.isin}
@@ -50,6 +52,7 @@ class Target:
     names: dict[str, str] = field(default_factory=dict, compare=False)  # entity -> FH name, for "not rated"
     issuer: Issuer | None = None
     unregistered: str | None = None
+    former: bool = False  # a state that no longer exists: never eligible, whatever the policy says of the unrated
 
 
 class Resolver:
@@ -144,17 +147,19 @@ class Resolver:
             return None
         return Target(query, (iso["iso3"],), iso2, iso["name"], {iso["iso3"]: iso["name"]}, issuer)
 
-    @staticmethod
-    def _target(query: str, hits: list[dict], iso2: str | None, name: str, issuer: Issuer | None = None) -> Target:
+    def _target(self, query: str, hits: list[dict], iso2: str | None, name: str, issuer: Issuer | None = None) -> Target:
         entities = tuple(dict.fromkeys(r["entity"] for r in hits))
         names = {r["entity"]: r["fh_name"] for r in hits}
-        return Target(query, entities, iso2, name, names, issuer)
+        return Target(query, entities, iso2, name, names, issuer, former=iso2 is not None and iso2 not in self._iso)
 
     def _issuer(self, query: str, row: dict, isin: str | None) -> Target:
         issuer = Issuer(row["name"], row["lei"], row["type"], row["iso2"], isin)
         if issuer.supranational:
             return Target(query, (), None, issuer.name, issuer=issuer)
-        return self.country(query, issuer.country or "", issuer)
+        if not issuer.country:
+            return Target(query, (), None, issuer.name, issuer=issuer,
+                          unregistered=f"{issuer.name} ({issuer.type}) has no country in the issuer register")
+        return self.country(query, issuer.country, issuer)
 
     @cached_property
     def _aliases(self) -> dict[str, str]:
@@ -164,6 +169,19 @@ class Resolver:
         names = sorted({r["fh_name"] for r in self._mapping} | {r["name"] for r in self._iso.values()})
         close = difflib.get_close_matches(q, names, n=3, cutoff=0.75)
         return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def country_code(name: str) -> str | None:
+    """A country named in a policy file (ISO2, ISO3, an FH name or a common spelling) -> its ISO2, from the
+    bundled mapping and aliases alone (a policy loads before any database is opened)."""
+    with open(paths.COUNTRIES, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["iso2"]]
+    text = name.strip()
+    by_code = {r["iso2"]: r["iso2"] for r in rows} | {r["iso3"]: r["iso2"] for r in rows}
+    if text.upper() in by_code and CODE.fullmatch(text):
+        return by_code[text.upper()]
+    by_name = {fold(r["fh_name"]): r["iso2"] for r in rows}
+    return by_name.get(fold(text)) or aliases().get(fold(text))
 
 
 _ALIASES: dict[str, str] | None = None

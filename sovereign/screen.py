@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from fiw.errors import UserError
+from sovereign.cells import atomic_write, neutral_frame
 from sovereign.issuers import find_column, read_table
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
@@ -70,18 +71,21 @@ def read_holdings(path: Path, column: str | None) -> tuple[pl.DataFrame, str]:
 
 
 def write_result(frame: pl.DataFrame, out: Path | None) -> None:
+    """CSV on standard output, or a file written whole or not at all (a temporary name, then renamed);
+    text a spreadsheet would run is neutralised in CSV and XLSX."""
     if out is None:
         import sys
 
-        frame.write_csv(sys.stdout)
+        neutral_frame(frame).write_csv(sys.stdout)
         return
     suffix = out.suffix.lower()
-    try:
+
+    def write(tmp: Path) -> None:
         if suffix == ".parquet":
-            frame.write_parquet(out)
+            frame.write_parquet(tmp)
         elif suffix == ".xlsx":
-            frame.write_excel(out)
+            neutral_frame(frame).write_excel(tmp, worksheet="screened")
         else:
-            frame.write_csv(out)
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+            neutral_frame(frame).write_csv(tmp)
+
+    atomic_write(out, write)

@@ -186,6 +186,20 @@ def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None 
     return [r | {"eligible": bool(r["eligible"])} for r in rows(conn, sql + " ORDER BY fh_name, kind", args)]
 
 
+def entries_check(entries: list[Row]) -> str:
+    """The digest a version's entries are proved against: stdlib, so every lookup can afford it."""
+    import hashlib
+    import json
+
+    canonical = sorted([[r[c] if c != "eligible" else int(bool(r[c])) for c in ENTRY_COLUMNS] for r in entries],
+                       key=lambda r: (r[0], r[3]))
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()
+
+
+def version_check(conn: Connection, version_id: int) -> str | None:
+    return scalar(conn, "SELECT digest FROM version_checks WHERE version_id = ?", [version_id])
+
+
 def entries_frame(conn: Connection, version_id: int) -> pl.DataFrame:
     import polars as pl
 
@@ -327,6 +341,11 @@ def audit(conn: Connection, start: str | None = None, end: str | None = None) ->
 
 def last_audit_hash(conn: Connection) -> str | None:
     return scalar(conn, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
+
+
+def quick_check(conn: Connection) -> str:
+    """SQLite's own check of the file's structure: 'ok', or what is damaged."""
+    return "; ".join(str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall())
 
 
 def last_scheduled_start(conn: Connection) -> str | None:

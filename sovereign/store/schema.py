@@ -6,6 +6,7 @@ so `check` starts fast); writers get a sqlite-utils Database that migrates the f
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -146,11 +147,45 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
     """,
+    # 6: a list that proves itself (a digest over each version's entries, checked before they answer),
+    # and runs that name their process, so one a crash left unfinished is seen as such.
+    """
+    CREATE TABLE version_checks (version_id INTEGER PRIMARY KEY REFERENCES list_versions(id), digest TEXT NOT NULL);
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    """,
 ]
+
+
+BUSY_TIMEOUT_MS = 10_000
 
 
 def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _database_class() -> type[sqlite_utils.Database]:
+    import sqlite_utils
+
+    class Database(sqlite_utils.Database):
+        """sqlite-utils' Database whose transactions take the write lock when they begin (BEGIN IMMEDIATE),
+        so a writer that meets another one waits out the busy timeout instead of failing on its first write."""
+
+        @contextmanager
+        def atomic(self) -> Iterator[sqlite_utils.Database]:
+            if self.conn.in_transaction:
+                with super().atomic():
+                    yield self
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self.conn.rollback()
+                raise
+            else:
+                self.conn.commit()
+
+    return Database
 
 
 def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
@@ -158,22 +193,33 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
     path = Path(path)
     if not create and not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
-    import sqlite_utils
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create the database folder {path.parent}: {exc.strerror}") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserError(f"{path} is read-only: lookups work, changes need write access to the file and its folder")
     try:
-        db = sqlite_utils.Database(path)
+        db = _database_class()(path)
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if db.journal_mode != "wal":
             db.enable_wal()
         migrate(db, path)
+        settle(db)
+    except sqlite3.OperationalError as exc:
+        raise UserError(f"{path}: {busy_or(exc)}") from None
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path}: not a sovereign database, or not writable ({exc})") from None
     return db
+
+
+def busy_or(exc: sqlite3.Error) -> str:
+    """A locked database in the words an operator acts on."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"another process kept the database busy for longer than {BUSY_TIMEOUT_MS // 1000} s; try again"
+    return f"cannot use the database ({text})"
 
 
 def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:
@@ -181,13 +227,21 @@ def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Conn
     path = Path(path)
     if not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
+    # In a folder nobody may write to (a read-only mount), nobody can change the file either: read it
+    # as immutable, which needs no lock files beside it.
+    mode = "ro" if os.access(path.parent, os.W_OK) else "ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=check_same_thread)
+        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, check_same_thread=check_same_thread)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        raise UserError(f"{path}: {busy_or(exc)}") from None
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path}: not a sovereign database ({exc})") from None
+    if version > len(MIGRATIONS):
+        conn.close()
+        raise UserError(f"{path} was written by a newer sovereign (schema {version}); upgrade sovereign to read it")
     if version == 0:
         conn.close()
         raise UserError(f"{path}: empty database: run `sovereign refresh --source bundled` first")
@@ -258,6 +312,39 @@ def migrate(db: sqlite_utils.Database, path: Path) -> None:
             for statement in statements(script):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {number}")
+
+
+def settle(db: sqlite_utils.Database) -> None:
+    """On opening for writing: versions recorded before digests existed get theirs (trusted as found), and
+    runs whose process is gone are marked interrupted instead of staying unfinished forever."""
+    from sovereign.store import reads
+
+    missing = [r[0] for r in db.execute("SELECT id FROM list_versions WHERE id NOT IN (SELECT version_id FROM "
+                                        "version_checks)")]
+    unfinished = [(r[0], r[1]) for r in db.execute("SELECT id, pid FROM runs WHERE finished_at IS NULL")]
+    dead = [run for run, pid in unfinished if not _alive(pid)]
+    if not missing and not dead:
+        return
+    with db.atomic():
+        for version_id in missing:
+            db.execute("INSERT INTO version_checks VALUES (?, ?)",
+                       [version_id, reads.entries_check(reads.entries(db, version_id))])
+        for run in dead:
+            db.execute("UPDATE runs SET finished_at = ?, outcome = 'interrupted', message = ? WHERE id = ?",
+                       [now(), "the process ended before the run finished (killed, or the machine stopped); "
+                        "nothing it was writing was kept", run])
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def statements(script: str) -> list[str]:

@@ -4,6 +4,7 @@ refresh, an import or a publish is one transaction however many of these it call
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def recorded_run(db: sqlite_utils.Database, trigger: str, command: str, actor: s
     """A `runs` row that is always finished, with what the block set or `failed` and why, and an audit row."""
     table = db.table("runs")
     with db.atomic():
-        table.insert({"trigger": trigger, "command": command, "started_at": now()})
+        table.insert({"trigger": trigger, "command": command, "started_at": now(), "pid": os.getpid()})
     run_id, run = _pk(table), Run()
 
     def finish(outcome: str, message: str, edition: int | None) -> None:
@@ -98,6 +99,7 @@ def add_version(db: sqlite_utils.Database, version: dict, entries: list[dict]) -
     table.insert(version)
     version_id = _pk(table)
     db.table("list_entries").insert_all([e | {"version_id": version_id} for e in entries], batch_size=2000)
+    db.execute("INSERT INTO version_checks VALUES (?, ?)", [version_id, reads.entries_check(entries)])
     return version_id
 
 
@@ -113,6 +115,8 @@ def mark_published(db: sqlite_utils.Database, version_id: int, approved_by: str,
     for entity, no_new, divest in staging:
         db.execute("UPDATE list_entries SET no_new_buys_from = ?, divest_by = ? WHERE version_id = ? AND entity = ?",
                    [no_new, divest, version_id, entity])
+    db.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?",
+               [reads.entries_check(reads.entries(db, version_id)), version_id])
     return True
 
 
