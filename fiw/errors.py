@@ -13,6 +13,10 @@ class NotFound(UserError):
     """Well-formed input that names nothing we have (no such country, edition, version): HTTP 404."""
 
 
+class Unavailable(UserError):
+    """The database cannot be read right now (missing, replaced mid-way, locked, damaged): HTTP 503."""
+
+
 class SourceError(UserError):
     """A file or page that does not hold what FH publishes; names where and what was expected."""
 

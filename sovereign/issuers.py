@@ -31,23 +31,60 @@ COLUMNS = {
 }
 
 
-def read_table(path: Path) -> pl.DataFrame:
+MAX_UNCOMPRESSED = 500_000_000
+
+
+def check_workbook(path: Path, limit: int) -> None:
+    """A workbook is a zip: refuse one that would unpack past `limit` bytes (one huge cell, a zip bomb)
+    before any parser holds it in memory."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except zipfile.BadZipFile:
+        raise UserError(f"{path.name}: not an XLSX workbook (not a zip archive)") from None
+    if unpacked > limit:
+        raise UserError(f"{path.name}: the workbook unpacks to {unpacked:,} bytes, more than the {limit:,} allowed; "
+                        "export the holdings as CSV or Parquet")
+
+
+def read_table(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> pl.DataFrame:
     """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1)."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
+            check_workbook(path, max_uncompressed)
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
         elif suffix == ".parquet":
             frame = pl.read_parquet(path)
+            nested = [c for c, t in frame.schema.items() if t.is_nested()]
+            if nested:
+                raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
         else:
-            frame = pl.read_csv(path, infer_schema_length=0, encoding="utf8-lossy")
+            frame = pl.read_csv(utf8(path), infer_schema_length=0)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: a folder, not a file") from None
+    except UserError:
+        raise
     except Exception as exc:  # the readers' own error types: a file that is not what its name says
         raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({exc.__class__.__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     return frame
+
+
+def utf8(path: Path) -> bytes:
+    """A text file's bytes as UTF-8: UTF-8 (with or without BOM) as it is, anything else read as Windows-1252
+    (what Excel writes on Dutch and other Western machines), so names arrive intact, never mangled."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+        return raw
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace").encode("utf-8")
 
 
 def find_column(frame: pl.DataFrame, names: tuple[str, ...]) -> str | None:

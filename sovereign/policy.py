@@ -76,6 +76,10 @@ def load_policy(path: Path) -> Policy:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: no such policy file") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text; save the policy file as UTF-8") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the policy file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML ({exc})") from None
     name = Path(path).name

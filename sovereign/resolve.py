@@ -58,8 +58,11 @@ class Target:
 class Resolver:
     """Reads the mapping, ISO table and aliases once; asks the register per ISIN or LEI."""
 
+    HINTS = 100  # suggestions cost a fuzzy match over every name: a batch of unknowns gets this many, then none
+
     def __init__(self, conn: Connection):
         self.conn = conn
+        self.hints_left = self.HINTS
 
     @cached_property
     def _mapping(self) -> list[dict]:
@@ -166,6 +169,9 @@ class Resolver:
         return aliases()
 
     def _hint(self, q: str) -> str:
+        if self.hints_left <= 0:
+            return ""
+        self.hints_left -= 1
         names = sorted({r["fh_name"] for r in self._mapping} | {r["name"] for r in self._iso.values()})
         close = difflib.get_close_matches(q, names, n=3, cutoff=0.75)
         return f"; did you mean {', '.join(close)}?" if close else ""

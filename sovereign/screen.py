@@ -14,7 +14,7 @@ import polars as pl
 
 from fiw.errors import UserError
 from sovereign.cells import atomic_write, neutral_frame
-from sovereign.issuers import find_column, read_table
+from sovereign.issuers import MAX_UNCOMPRESSED, find_column, read_table
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
 from sovereign.resolve import Resolver
@@ -55,8 +55,9 @@ def screen(conn: Connection, holdings: pl.DataFrame, column: str, as_of: date | 
     return pl.concat([kept, per_row], how="horizontal")
 
 
-def read_holdings(path: Path, column: str | None) -> tuple[pl.DataFrame, str]:
-    frame = read_table(path)
+def read_holdings(path: Path, column: str | None, max_uncompressed: int = MAX_UNCOMPRESSED
+                  ) -> tuple[pl.DataFrame, str]:
+    frame = read_table(path, max_uncompressed)
     if frame.is_empty():
         raise UserError(f"{Path(path).name}: the file has no holdings rows")
     if column:

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fiw.errors import UserError
 from sovereign import paths
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ DEFAULT_AGENT = "sovereign/0.1 (sovereign bond exclusion list; contact: sovereig
 ENVIRONMENT = {
     "db": "SOVEREIGN_DB", "policy_path": "SOVEREIGN_POLICY", "base_url": "SOVEREIGN_BASE_URL",
     "user_agent": "SOVEREIGN_USER_AGENT", "reports": "SOVEREIGN_REPORTS", "webhook": "SOVEREIGN_WEBHOOK",
-    "notify_command": "SOVEREIGN_NOTIFY_COMMAND",
+    "notify_command": "SOVEREIGN_NOTIFY_COMMAND", "max_body": "SOVEREIGN_MAX_BODY", "api_docs": "SOVEREIGN_API_DOCS",
 }
 
 
@@ -38,6 +39,8 @@ class Settings:
     reports: Path = field(default_factory=lambda: paths.default_db().parent / "reports")
     webhook: str | None = None
     notify_command: str | None = None
+    max_body: int = 5_000_000          # bytes an API request may carry; more is refused (413) before it is read
+    api_docs: bool = False             # /docs loads Swagger UI from a CDN: off unless asked for
 
     @classmethod
     def load(cls, **options: Any) -> Settings:
@@ -50,6 +53,13 @@ class Settings:
         for name in ("db", "policy_path", "reports"):
             if name in values:
                 values[name] = Path(values[name])
+        if isinstance(values.get("max_body"), str):
+            try:
+                values["max_body"] = int(values["max_body"])
+            except ValueError:
+                raise UserError(f"SOVEREIGN_MAX_BODY={values['max_body']!r}: expected a whole number of bytes") from None
+        if isinstance(values.get("api_docs"), str):
+            values["api_docs"] = values["api_docs"].strip().lower() in ("1", "true", "yes", "on")
         if "reports" not in values and "db" in values:
             values["reports"] = values["db"].parent / "reports"
         return cls(**values)

@@ -1,14 +1,13 @@
 """The HTTP API and the desk's lookup page (FastAPI). `create_app` only assembles: settings, the answer
-cache, the error handler and one router per resource. Every endpoint calls the library the CLI calls."""
+cache, the guards (limits, headers, errors) and one router per resource. Every endpoint calls the library the CLI calls."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from fiw import words
-from fiw.errors import NotFound, UserError
 from sovereign import store
+from sovereign.api import guards
 from sovereign.api.deps import AnswerCache, Desk, mandate_enum
 from sovereign.api.routers import admin, check, countries, health, lists, reports, screen
 from sovereign.settings import Settings
@@ -17,13 +16,11 @@ from sovereign.settings import Settings
 def create_app(settings: Settings) -> FastAPI:
     settings.check()
     app = FastAPI(title="sovereign", version="1", description=(
-        "Sovereign issuer eligibility from Freedom House's Freedom in the World. " + words.attribution() + "."))
+        "Sovereign issuer eligibility from Freedom House's Freedom in the World. " + words.attribution() + "."),
+        docs_url="/docs" if settings.api_docs else None, redoc_url=None)
     app.state.settings = settings
     app.state.desk = Desk(settings, AnswerCache(store.Watcher(settings.db)))
-
-    @app.exception_handler(UserError)
-    async def user_error(_: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404 if isinstance(exc, NotFound) else 400)
+    guards.install(app, settings)
 
     mandate = mandate_enum(settings.policy)
     for router in (health.router, check.router(mandate), screen.router(mandate), lists.router(mandate),

@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -56,23 +57,29 @@ def mandate_of(policy: Policy, name: Any) -> Mandate | None:
 
 class AnswerCache:
     """Answers are a pure function of the request, the day and the database: their JSON is kept until
-    another connection commits, the file is replaced, or the day changes."""
+    another connection commits, the file is replaced, or the day changes. Bounded, least recently used
+    out first: however many spellings a client sends, the cache holds at most MAX answers."""
 
-    MAX = 20_000
+    MAX = 10_000
 
     def __init__(self, watcher: store.Watcher):
         self.watcher = watcher
         self.generation: tuple | None = None
-        self.bodies: dict[tuple, bytes] = {}
+        self.bodies: OrderedDict[tuple, bytes] = OrderedDict()
 
     def response(self, key: tuple, compute: Callable[[], Any]) -> Response:
         generation = (*self.watcher.generation(), date.today())
-        if generation != self.generation or len(self.bodies) > self.MAX:
-            self.bodies, self.generation = {}, generation
+        if generation != self.generation:
+            self.bodies, self.generation = OrderedDict(), generation
         body = self.bodies.get(key)
         if body is None:
             body = self.bodies[key] = json.dumps(compute(), ensure_ascii=False, separators=(",", ":")).encode()
+            if len(self.bodies) > self.MAX:
+                self.bodies.popitem(last=False)
+        else:
+            self.bodies.move_to_end(key)
         return Response(body, media_type="application/json")
+
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,15 @@ class Desk:
     cache: AnswerCache
 
 
-def require_admin(authorization: str | None = Header(None)) -> None:
-    """`Authorization: Bearer $SOVEREIGN_ADMIN_TOKEN`, compared in constant time; no token set: admin is off."""
+def is_admin(authorization: str | None) -> bool:
+    """`Authorization: Bearer $SOVEREIGN_ADMIN_TOKEN`, compared in constant time; no token set: nobody is."""
     token = os.environ.get("SOVEREIGN_ADMIN_TOKEN", "")
-    if not token:
-        raise HTTPException(403, "admin endpoints are off: SOVEREIGN_ADMIN_TOKEN is not set")
     given = (authorization or "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def require_admin(authorization: str | None = Header(None)) -> None:
+    if not os.environ.get("SOVEREIGN_ADMIN_TOKEN"):
+        raise HTTPException(403, "admin endpoints are off: SOVEREIGN_ADMIN_TOKEN is not set")
+    if not is_admin(authorization):
         raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})

@@ -115,12 +115,13 @@ class HistoryRow(BaseModel):
 
 class Health(BaseModel):
     status: str
-    list_version: int | None
-    edition: int | None
-    effective_from: str | None
-    data_age_days: int | None
-    last_refresh: dict | None
-    attribution: str
+    since: str | None = None
+    list_version: int | None = None
+    edition: int | None = None
+    effective_from: str | None = None
+    data_age_days: int | None = None
+    last_refresh: dict | None = None
+    attribution: str | None = None
 
 
 class RefreshRequest(BaseModel):

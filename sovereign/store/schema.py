@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fiw import methodology as m
-from fiw.errors import UserError
+from fiw.errors import Unavailable, UserError
 
 if TYPE_CHECKING:  # sqlite-utils (and the numpy it loads) stays off the desk-lookup path
     import sqlite_utils
@@ -226,7 +226,7 @@ def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Conn
     """A plain read-only connection for lookups: no migrations, no heavy imports. Prefer `reader()`."""
     path = Path(path)
     if not path.exists():
-        raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
+        raise Unavailable(f"no database at {path}: run `sovereign refresh --source bundled` first")
     # In a folder nobody may write to (a read-only mount), nobody can change the file either: read it
     # as immutable, which needs no lock files beside it.
     mode = "ro" if os.access(path.parent, os.W_OK) else "ro&immutable=1"
@@ -236,9 +236,9 @@ def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.OperationalError as exc:
-        raise UserError(f"{path}: {busy_or(exc)}") from None
+        raise Unavailable(f"{path}: {busy_or(exc)}") from None
     except sqlite3.DatabaseError as exc:
-        raise UserError(f"{path}: not a sovereign database ({exc})") from None
+        raise Unavailable(f"{path}: not a sovereign database ({exc})") from None
     if version > len(MIGRATIONS):
         conn.close()
         raise UserError(f"{path} was written by a newer sovereign (schema {version}); upgrade sovereign to read it")
@@ -280,7 +280,7 @@ class Watcher:
             try:
                 inode = self.path.stat().st_ino
             except FileNotFoundError:
-                raise UserError(f"no database at {self.path}: run `sovereign refresh --source bundled` first") from None
+                raise Unavailable(f"no database at {self.path}: run `sovereign refresh --source bundled` first") from None
             if self._conn is None or inode != self._inode:
                 if self._conn is not None:
                     self._conn.close()

@@ -47,7 +47,10 @@ def refresh(body: RefreshRequest, settings: SettingsDep) -> dict:
     from sovereign import pipeline
 
     def work(db: Any) -> dict:
-        conf = settings.but(base_url=body.base_url)
+        if body.base_url is not None and body.base_url.rstrip("/") != settings.base_url.rstrip("/"):
+            raise UserError(f"base_url: this service fetches only from its configured site ({settings.base_url}); "
+                            "an operator changes that with SOVEREIGN_BASE_URL")
+        conf = settings
         with writes.recorded_run(db, "api", f"refresh --source {body.source}", body.actor) as run:
             outcome = pipeline.refresh(db, conf, body.source)
             outcome.record(run)

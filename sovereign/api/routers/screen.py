@@ -9,15 +9,20 @@ from typing import Any
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
+from fiw.errors import UserError
 from sovereign.api.deps import ConnDep, PolicyDep, mandate_of
 from sovereign.api.models import ERRORS, ScreenRow
+
+MAX_IDS = 10_000
+MAX_UPLOAD_ROWS = 200_000
+MAX_UPLOAD_UNPACKED = 50_000_000
 
 
 def router(Mandate: type[enum.Enum]) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["screen"])
 
     class ScreenRequest(BaseModel):
-        ids: list[str] = Field(max_length=100_000)
+        ids: list[str] = Field(max_length=MAX_IDS)
         mandate: Mandate | None = None  # type: ignore[valid-type]
         as_of: date | None = None
 
@@ -39,7 +44,10 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"holdings{suffix}"
             path.write_bytes(file.file.read())
-            frame, col = read_holdings(path, column)
+            frame, col = read_holdings(path, column, max_uncompressed=MAX_UPLOAD_UNPACKED)
+        if frame.height > MAX_UPLOAD_ROWS:
+            raise UserError(f"the file has {frame.height:,} rows, more than the {MAX_UPLOAD_ROWS:,} one upload may "
+                            "hold; screen it with `sovereign screen` instead")
         return screen(conn, frame, col, as_of, None, mandate_of(policy, mandate)).to_dicts()
 
     return api

@@ -1,0 +1,99 @@
+"""What stands in front of every route: a body limit read before the body is, security headers on every
+response, and errors that carry neither file paths nor the request they answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fiw.errors import NotFound, Unavailable, UserError
+from sovereign.settings import Settings
+
+HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                 b"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                                 b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class TooLarge(Exception):
+    pass
+
+
+class Guard:
+    """Pure ASGI: refuses a body over `max_body` (413) from its Content-Length before reading it, or as soon as
+    a body without one grows past it; adds the security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp, max_body: int):
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await self.refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise TooLarge
+            return message
+
+        async def secured(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), *HEADERS]
+            await send(message)
+
+        try:
+            await self.app(scope, limited, secured)
+        except TooLarge:
+            if not started:
+                await self.refuse(send)
+
+    async def refuse(self, send: Send) -> None:
+        body = f'{{"detail":"the request is larger than {self.max_body} bytes"}}'.encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close"), *HEADERS]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    hidden = {str(settings.db): "<database>", str(settings.policy_path): "<policy>",
+              str(settings.db.parent): "<data folder>"}
+
+    def scrub(text: str) -> str:
+        """Operators' file paths stay on the server."""
+        for path, word in hidden.items():
+            text = text.replace(path, word)
+        return text
+
+    @app.exception_handler(UserError)
+    async def user_error(_: Request, exc: UserError) -> JSONResponse:
+        status = 503 if isinstance(exc, Unavailable) else 404 if isinstance(exc, NotFound) else 400
+        return JSONResponse({"detail": scrub(str(exc))}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """Which field and why, never the submitted values echoed back."""
+        errors: list[dict[str, Any]] = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")}
+                                        for e in exc.errors()[:20]]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.add_middleware(Guard, max_body=settings.max_body)
