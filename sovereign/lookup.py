@@ -148,20 +148,21 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
     return [r | {"verdict": verdict(r)} for r in rows]
 
 
-_PROVED: set[tuple[int, str]] = set()
+_PROVED: set[tuple[str, int, str]] = set()
 
 
 def proved(conn: Connection, version: Row) -> None:
     """A version answers only if its entries still match the digest recorded with them: a list changed
     under the product's nose is an error naming it, never an answer. Checked once per version per process."""
     recorded = reads.version_check(conn, version["id"])
-    if recorded is not None and (version["id"], recorded) in _PROVED:
+    key = (reads.database_identity(conn), version["id"], recorded or "")
+    if recorded is not None and key in _PROVED:
         return
     if recorded is None or reads.entries_check(reads.entries(conn, version["id"])) != recorded:
         raise UserError(f"list version {version['id']} ({words.title(version['edition'])}) does not match the digest "
                         "recorded with it: its entries were changed outside sovereign. No answer is given from it; "
                         "run `sovereign verify` and restore the database from a backup")
-    _PROVED.add((version["id"], recorded))
+    _PROVED.add(key)
 
 
 def answer_version(conn: Connection, targets: list[Target], version: Row, on: date, mandate: Mandate | None,

@@ -23,10 +23,6 @@ HEADERS = [
 ]
 
 
-class TooLarge(Exception):
-    pass
-
-
 class Guard:
     """Pure ASGI: refuses a body over `max_body` (413) from its Content-Length before reading it, or as soon as
     a body without one grows past it; adds the security headers to every HTTP response."""
@@ -42,30 +38,31 @@ class Guard:
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
             await self.refuse(send)
             return
-        seen = 0
-        started = False
+        seen, too_large = 0, False
 
         async def limited() -> Message:
-            nonlocal seen
+            """Past the limit the app is told the body ended; whatever it answers becomes the 413."""
+            nonlocal seen, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise TooLarge
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
         async def secured(message: Message) -> None:
-            nonlocal started
+            if too_large:
+                if message["type"] == "http.response.start":
+                    await self.refuse(send)
+                return
             if message["type"] == "http.response.start":
-                started = True
                 message["headers"] = [*message.get("headers", []), *HEADERS]
             await send(message)
 
-        try:
-            await self.app(scope, limited, secured)
-        except TooLarge:
-            if not started:
-                await self.refuse(send)
+        await self.app(scope, limited, secured)
 
     async def refuse(self, send: Send) -> None:
         body = f'{{"detail":"the request is larger than {self.max_body} bytes"}}'.encode()

@@ -343,6 +343,17 @@ def last_audit_hash(conn: Connection) -> str | None:
     return scalar(conn, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
 
 
+def database_identity(conn: Connection) -> str:
+    """Which file a connection reads (path and inode): what a per-process proof is remembered for."""
+    import os
+
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    try:
+        return f"{path}:{os.stat(path).st_ino}"
+    except OSError:
+        return path
+
+
 def quick_check(conn: Connection) -> str:
     """SQLite's own check of the file's structure: 'ok', or what is damaged."""
     return "; ".join(str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall())
