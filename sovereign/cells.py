@@ -26,17 +26,20 @@ def neutral(value: Any) -> Any:
     return value
 
 
-def neutral_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column of a frame made safe to open, in one vectorised pass."""
+def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Every text column of a frame made safe to open, in one vectorised pass. `ours`: columns the product
+    wrote itself, whose text never starts with a trigger (they quote what a user typed)."""
     import polars as pl
 
-    text = [c for c, t in frame.schema.items() if t == pl.String]
+    text = [c for c, t in frame.schema.items() if t == pl.String and c not in ours]
     if not text:
         return frame
-    pattern = "^[" + re.escape("".join(TRIGGERS)) + "]"
+    starts = "^[" + re.escape("".join(TRIGGERS)) + "]"
+    risky = frame.select([pl.col(c).str.contains(starts).any().alias(c) for c in text]).row(0, named=True)
+    columns = [c for c in text if risky[c]]  # most columns have no such cell: one cheap pass decides
     return frame.with_columns([
-        pl.when(pl.col(c).str.contains(pattern) & ~pl.col(c).str.strip_chars().str.contains(NUMBER.pattern))
-        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text])
+        pl.when(pl.col(c).str.contains(starts) & ~pl.col(c).str.strip_chars().str.contains(NUMBER.pattern))
+        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in columns])
 
 
 def atomic_write(out: Path, write: Callable[[Path], object]) -> None:

@@ -63,7 +63,12 @@ def read_table(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> pl.DataF
             if nested:
                 raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
         else:
-            frame = pl.read_csv(utf8(path), infer_schema_length=0)
+            try:
+                frame = pl.read_csv(path, infer_schema_length=0)
+            except pl.exceptions.ComputeError as exc:  # not UTF-8: Windows-1252, as Excel writes it
+                if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                    raise
+                frame = pl.read_csv(utf8(path), infer_schema_length=0)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except IsADirectoryError:

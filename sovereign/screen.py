@@ -77,7 +77,7 @@ def write_result(frame: pl.DataFrame, out: Path | None) -> None:
     if out is None:
         import sys
 
-        neutral_frame(frame).write_csv(sys.stdout)
+        neutral_frame(frame, OUT_COLUMNS).write_csv(sys.stdout)
         return
     suffix = out.suffix.lower()
 
@@ -85,8 +85,8 @@ def write_result(frame: pl.DataFrame, out: Path | None) -> None:
         if suffix == ".parquet":
             frame.write_parquet(tmp)
         elif suffix == ".xlsx":
-            neutral_frame(frame).write_excel(tmp, worksheet="screened")
+            neutral_frame(frame, OUT_COLUMNS).write_excel(tmp, worksheet="screened")
         else:
-            neutral_frame(frame).write_csv(tmp)
+            neutral_frame(frame, OUT_COLUMNS).write_csv(tmp)
 
     atomic_write(out, write)
