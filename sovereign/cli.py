@@ -242,7 +242,8 @@ def _verify_line(report: dict) -> str:
     if damaged:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
-            f"{len(report['expected'])} expected pre-{MECHANICAL_FROM} difference(s); "
+            f"{len(report['expected'])} expected pre-{MECHANICAL_FROM} difference(s) ({len(report['overlap'])} FH's "
+            f"overlapping band at a Freedom Rating of 5.5, {len(report['exceptions'])} FH departing from its rule); "
             f"{len(report['known_errata'])} known FH erratum(s); {len(report['source_conflicts'])} source conflict(s).")
 
 
@@ -259,7 +260,9 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     else:
         click.echo(_verify_line(report))
         for title, key in (("Mismatches (errors)", "errors"), ("Known FH errata", "known_errata"),
-                           ("Expected differences before 2004 (FH's published status stands)", "expected")):
+                           ("Before 2004, FH's overlapping band at a Freedom Rating of 5.5 (FH's status stands)",
+                            "overlap"),
+                           ("Before 2004, FH departing from its stated rule (FH's status stands)", "exceptions")):
             rows = report[key]
             if rows:
                 click.echo(f"\n{title}: {len(rows)}")

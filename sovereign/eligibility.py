@@ -19,10 +19,15 @@ def _status_words(column: str) -> pl.Expr:
     return pl.col(column).replace_strict(m.STATUS_WORDS, default="not rated")
 
 
+ADD_Q = "below zero because FH deducts up to 4 points (Add Q) for forced demographic change"
+
+
 def _scores_text() -> pl.Expr:
-    """'PR 16/40, CL 16/60' where FH published aggregates, else the ratings."""
+    """'PR 16/40, CL 16/60' where FH published aggregates, else the ratings; a negative PR says why."""
     return (
-        pl.when(pl.col("pr").is_not_null())
+        pl.when(pl.col("pr") < 0)
+        .then(pl.format("PR {}/40 ({}), CL {}/60", pl.col("pr"), pl.lit(ADD_Q), pl.col("cl")))
+        .when(pl.col("pr").is_not_null())
         .then(pl.format("PR {}/40, CL {}/60", pl.col("pr"), pl.col("cl")))
         .otherwise(pl.format("PR rating {}, CL rating {}", pl.col("pr_rating"), pl.col("cl_rating")))
     )
@@ -44,6 +49,7 @@ def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame
         & pl.col("parent_status").is_in(list(policy.exclude_status))
     )
     no_code = (pl.col("kind") == "t") & pl.col("iso2").is_null()
+    own_status = (pl.col("kind") == "t") & pl.lit(policy.territories == "own") & pl.col("parent_name").is_not_null()
     unrated = pl.col("status").is_null()
     scores = _scores_text()
     reason = (
@@ -55,6 +61,9 @@ def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame
         .when(stricter).then(pl.format(
             "{} in {}: {}; excluded because its parent {} is {} (policy: territories = stricter)",
             status, pl.lit(fiw), scores, pl.col("parent_name"), _status_words("parent_status")))
+        .when(own_status).then(pl.format(
+            "{} in {}: {}; judged on its own status (policy: territories = own), whatever its parent {}'s "
+            "status ({})", status, pl.lit(fiw), scores, pl.col("parent_name"), _status_words("parent_status")))
         .otherwise(pl.format("{} in {}: {}", status, pl.lit(fiw), scores))
     )
     eligible = ~no_code & ~excluded_status & ~stricter & (~unrated | pl.lit(policy.unrated == "eligible"))

@@ -73,6 +73,10 @@ def test_verify(cli):
     assert all(e["errors"] == 0 for e in report["editions"] if e["edition"] >= 2004)
     expected = report["expected"]
     assert sum(1 for r in expected if r["field"] == "status_pub") == 195
+    assert (len(report["overlap"]), len(report["exceptions"])) == (181, 16)
+    assert {(r["edition"], r["fh_name"]) for r in report["exceptions"] if r["fh_name"] == "Mali"} == {
+        (1997, "Mali"), (1998, "Mali"), (1999, "Mali")}
+    assert all(r["pr_rating_pub"] + r["cl_rating_pub"] == 11 for r in report["overlap"])
     assert all(r["edition"] < 2004 for r in expected)
     assert {(r["edition"], r["fh_name"]) for r in report["known_errata"]} == {(2005, "Transnistria")}
     code, out, _ = cli("verify")

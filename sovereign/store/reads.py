@@ -322,10 +322,6 @@ def validator(conn: Connection, url: str) -> Row | None:
     return one(conn, "SELECT etag, last_modified, path, fetched_at FROM http_validators WHERE url = ?", [url])
 
 
-def edition_revision_changes(conn: Connection, number: int) -> list[Row]:
-    return rows(conn, "SELECT revision, changes FROM edition_revisions WHERE edition = ? ORDER BY revision", [number])
-
-
 # ---- runs ----
 
 def last_finished_run(conn: Connection) -> Row | None:
