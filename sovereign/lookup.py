@@ -97,6 +97,17 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
         i = target.issuer
         prefix = [f"{i.isin or i.lei}: issued by {i.name} ({i.type}, {i.country})"]
     rated = sorted((entries[e] for e in target.entities if e in entries), key=lambda r: r["kind"])
+    within = target.within
+    if not rated and within and version["edition"] >= within.from_edition:
+        parent = next((entries[e] for e in within.parent_entities if e in entries), None)
+        if parent is not None:
+            return base | {
+                "kind": "territory", "eligible": bool(parent["eligible"]), "status": parent["status"],
+                "reasons": prefix + [f"FH assesses {target.name} within its {within.parent} report (from "
+                                     f"{words.title(within.from_edition)}): {parent['reasons']}"],
+                "pr": parent["pr"], "cl": parent["cl"], "total": parent["total"], "pr_rating": parent["pr_rating"],
+                "cl_rating": parent["cl_rating"], "no_new_buys_from": parent["no_new_buys_from"],
+                "divest_by": parent["divest_by"]}
     if not rated:
         held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
         name = " or ".join(held_by) if len(held_by) > 1 else target.name
@@ -169,7 +180,7 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
                    known: str | None) -> list[dict]:
     """Targets answered from one version, with the overrides in force on `on` as known then."""
     proved(conn, version)
-    wanted = tuple({e for t in targets for e in t.entities})
+    wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
     out = [answer(t, version, entries) for t in targets]
     return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version)

@@ -14,6 +14,7 @@ POLICY = DATA / "policy.toml"
 ALIASES = DATA / "aliases.csv"
 ISSUERS = DATA / "issuers_sample.csv"
 RELEASES = DATA / "releases.csv"
+ASSESSED_WITHIN = DATA / "assessed_within.csv"
 
 
 def default_db() -> Path:

@@ -13,7 +13,7 @@ import csv
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 from fiw.errors import NotFound, UserError
 from fiw.names import fold
@@ -43,6 +43,15 @@ class Issuer:
 
 
 @dataclass(frozen=True)
+class Within:
+    """FH covers this place inside its parent's report from `from_edition` (data/assessed_within.csv)."""
+    parent_iso2: str
+    parent: str
+    from_edition: int
+    parent_entities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Target:
     """What an identifier names. `entities` empty: a supranational issuer, or `unregistered` says why not known."""
     query: str
@@ -53,6 +62,7 @@ class Target:
     issuer: Issuer | None = None
     unregistered: str | None = None
     former: bool = False  # a state that no longer exists: never eligible, whatever the policy says of the unrated
+    within: Within | None = None  # a place FH assesses inside another country's report
 
 
 class Resolver:
@@ -153,7 +163,15 @@ class Resolver:
     def _target(self, query: str, hits: list[dict], iso2: str | None, name: str, issuer: Issuer | None = None) -> Target:
         entities = tuple(dict.fromkeys(r["entity"] for r in hits))
         names = {r["entity"]: r["fh_name"] for r in hits}
-        return Target(query, entities, iso2, name, names, issuer, former=iso2 is not None and iso2 not in self._iso)
+        return Target(query, entities, iso2, name, names, issuer, former=iso2 is not None and iso2 not in self._iso,
+                      within=self._within(iso2))
+
+    def _within(self, iso2: str | None) -> Within | None:
+        row = assessed_within().get(iso2 or "")
+        if row is None:
+            return None
+        parents = tuple(dict.fromkeys(r["entity"] for r in self._rows("iso2", row["parent_iso2"])))
+        return Within(row["parent_iso2"], row["parent"], int(row["from_edition"]), parents)
 
     def _issuer(self, query: str, row: dict, isin: str | None) -> Target:
         issuer = Issuer(row["name"], row["lei"], row["type"], row["iso2"], isin)
@@ -188,6 +206,13 @@ def country_code(name: str) -> str | None:
         return by_code[text.upper()]
     by_name = {fold(r["fh_name"]): r["iso2"] for r in rows}
     return by_name.get(fold(text)) or aliases().get(fold(text))
+
+
+@cache
+def assessed_within() -> dict[str, dict]:
+    """Places FH assesses inside another country's report, by ISO2."""
+    with open(paths.ASSESSED_WITHIN, newline="", encoding="utf-8") as f:
+        return {r["iso2"]: r for r in csv.DictReader(f)}
 
 
 _ALIASES: dict[str, str] | None = None
