@@ -119,18 +119,37 @@ class Resolver:
             target = self._code(query, q.upper())
             if target:
                 return target
-            if folded not in self._aliases and (len(q) == 2 or q.isupper()):
+            if folded not in names() and (len(q) == 2 or q.isupper()):
                 raise NotFound(f"{query!r}: no country has the ISO code {q.upper()}")
         hits = self._by_name.get(folded)
         if hits:
             return self._target(query, hits, hits[0]["iso2"], hits[0]["fh_name"])
-        if folded in self._aliases:
-            return self.country(query, self._aliases[folded])
-        for iso in self._iso.values():
-            if folded in (fold(iso["name"]), fold(iso["official_name"] or "")):
-                return self.country(query, iso["iso2"])
+        codes = names().get(folded) or self._pattern_codes(folded)
+        if len(codes) == 1:
+            return self.country(query, codes[0])
+        if codes:
+            listed = ", ".join(f"{self._name_of(c)} ({c})" for c in codes)
+            raise NotFound(f"{query!r} names more than one country ({listed}): give one of them, or its ISO code")
         raise NotFound(f"{query!r}: no country or territory of that name or code, and not an ISIN or LEI"
                        + self._hint(q))
+
+    def _name_of(self, iso2: str) -> str:
+        rows = self._rows("iso2", iso2)
+        return rows[-1]["fh_name"] if rows else self._iso.get(iso2, {}).get("name", iso2)
+
+    def _pattern_codes(self, folded: str) -> tuple[str, ...]:
+        """Vendor styles ("Korea, Rep.", "Iran, Islamic Rep.") by country_converter's patterns, kept as data.
+        Never for a name that carries the word of a territory without a code of its own: "Kashmir (India)"
+        must not become India."""
+        if any(word in folded for word in self._territory_words):
+            return ()
+        return tuple(sorted({iso2 for iso2, pattern in patterns() if pattern.search(folded)}))
+
+    @cached_property
+    def _territory_words(self) -> set[str]:
+        country_words = {w for r in self._mapping if r["kind"] == "c" for w in re.findall(r"[a-z]{4,}", fold(r["fh_name"]))}
+        return {w for r in self._mapping if r["kind"] == "t" and not r["iso2"]
+                for w in re.findall(r"[a-z]{4,}", fold(r["fh_name"])) if w not in country_words}
 
     def _code(self, query: str, code: str) -> Target | None:
         """ISO2 -> every entity that carried it; ISO3 (incl. ISO 3166-3) -> only its own entity."""
@@ -182,16 +201,16 @@ class Resolver:
                           unregistered=f"{issuer.name} ({issuer.type}) has no country in the issuer register")
         return self.country(query, issuer.country, issuer)
 
-    @cached_property
-    def _aliases(self) -> dict[str, str]:
-        return aliases()
-
     def _hint(self, q: str) -> str:
+        """Up to three close names; a former state is offered only when no present-day state is close."""
         if self.hints_left <= 0:
             return ""
         self.hints_left -= 1
-        names = sorted({r["fh_name"] for r in self._mapping} | {r["name"] for r in self._iso.values()})
-        close = difflib.get_close_matches(q, names, n=3, cutoff=0.75)
+        former = {r["fh_name"] for r in self._mapping if r["iso2"] and r["iso2"] not in self._iso}
+        candidates = sorted({r["fh_name"] for r in self._mapping} | {r["name"] for r in self._iso.values()})
+        close = difflib.get_close_matches(q, candidates, n=5, cutoff=0.75)
+        present = [c for c in close if c not in former]
+        close = (present or close)[:3]
         return f"; did you mean {', '.join(close)}?" if close else ""
 
 
@@ -215,13 +234,20 @@ def assessed_within() -> dict[str, dict]:
         return {r["iso2"]: r for r in csv.DictReader(f)}
 
 
-_ALIASES: dict[str, str] | None = None
+@cache
+def names() -> dict[str, tuple[str, ...]]:
+    """Every spelling the name sources give (data/names.csv) -> its ISO2 codes; more than one: ambiguous."""
+    with open(paths.NAMES, newline="", encoding="utf-8") as f:
+        return {fold(r["name"]): tuple(r["iso2"].split("|")) for r in csv.DictReader(f)}
 
 
 def aliases() -> dict[str, str]:
-    """The spellings people type (Türkiye, Ivory Coast, DRC, USA...) -> ISO2, read once per process."""
-    global _ALIASES
-    if _ALIASES is None:
-        with open(paths.ALIASES, newline="", encoding="utf-8") as f:
-            _ALIASES = {fold(r["alias"]): r["iso2"] for r in csv.DictReader(f)}
-    return _ALIASES
+    """The spellings that name exactly one country -> its ISO2."""
+    return {k: v[0] for k, v in names().items() if len(v) == 1}
+
+
+@cache
+def patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """country_converter's patterns (data/name_patterns.csv), compiled only when an exact name missed."""
+    with open(paths.NAME_PATTERNS, newline="", encoding="utf-8") as f:
+        return [(r["iso2"], re.compile(r["regex"], re.IGNORECASE)) for r in csv.DictReader(f)]

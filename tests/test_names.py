@@ -22,3 +22,75 @@ def test_a_negative_pr_and_a_territory_say_why(cli):
     code, [hk] = cli.json("check", "Hong Kong", "--edition", "2026", "--json")
     assert "judged on its own status (policy: territories = own), whatever its parent China's status (Not Free)" \
         in hk["reasons"][0]
+
+
+@pytest.mark.parametrize("typed,iso2", [
+    ("Korea, Rep.", "KR"), ("Egypt, Arab Rep.", "EG"), ("Iran, Islamic Rep.", "IR"), ("Congo, Dem. Rep.", "CD"),
+    ("Yemen, Rep.", "YE"), ("Iran, Islamic Republic of", "IR"), ("Venezuela, Bolivarian Republic of", "VE"),
+    ("Tanzania, United Republic of", "TZ"), ("Moldova, Republic of", "MD"), ("Bolivia (Plurinational State of)", "BO"),
+    ("PRC", "CN"), ("Hong Kong SAR", "HK"), ("Hong Kong, China", "HK"), ("Zaire", "CD"), ("Russian Fed.", "RU"),
+    ("Duitsland", "DE"), ("Frankrijk", "FR"), ("Verenigd Koninkrijk", "GB"), ("Hongarije", "HU"),
+    ("Zuid-Afrika", "ZA"), ("Deutschland", "DE"), ("Royaume-Uni", "GB"), ("Saint Lucia", "LC"),
+    ("Brunei Darussalam", "BN"), ("Micronesia, Federated States of", "FM"), ("Gambia, The", "GM"),
+    ("Slovak Republic", "SK"), ("Lao PDR", "LA"), ("Korea, Dem. People's Rep.", "KP"), ("Kyrgyz Republic", "KG"),
+])
+def test_vendor_iso_and_dutch_spellings(cli, typed, iso2):
+    code, [a] = cli.json("check", typed, "--edition", "2026", "--json")
+    assert a["iso2"] == iso2, typed
+
+
+def test_a_name_that_means_two_places_is_an_error_naming_both(cli, tmp_path):
+    code, out, err = cli("check", "Congo")
+    assert code == 2 and "'Congo' names more than one country" in err and "(CD)" in err and "(CG)" in err
+    book = tmp_path / "book.csv"
+    book.write_text("country\nCongo\nNetherlands\n")
+    code, out, err = cli("screen", str(book))
+    assert "unknown" in out.splitlines()[1] and "names more than one country" in out.splitlines()[1]
+
+
+def test_no_pattern_turns_a_territory_into_its_parent(cli):
+    code, out, err = cli("check", "Kashmir (India)")
+    assert code == 2 and "(IN)" not in out
+
+
+def test_suggestions_never_offer_a_former_state_for_a_present_day_name(loaded_db):
+    import sqlite3
+
+    from sovereign.resolve import Resolver
+
+    conn = sqlite3.connect(f"file:{loaded_db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    hint = Resolver(conn)._hint("Yemenn")
+    assert "Yemen" in hint and "Yemen, N." not in hint and "Yemen, S." not in hint
+
+
+def test_every_name_the_sources_give_lands_where_they_say(loaded_db):
+    """Each spelling in data/names.csv (pycountry, CLDR in four languages, country_converter, curated)
+    resolves to the country its sources name, or is an error listing the candidates when they disagree."""
+    import csv
+    import sqlite3
+
+    from fiw.errors import NotFound
+    from sovereign import paths
+    from sovereign.resolve import Resolver
+
+    conn = sqlite3.connect(f"file:{loaded_db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    resolver = Resolver(conn)
+    fh_names = {r["fh_name"].casefold() for r in conn.execute("SELECT fh_name FROM countries")}
+    wrong = []
+    with open(paths.NAMES, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) > 900 and {"cldr-nl", "cldr-de", "cldr-fr", "pycountry", "country_converter", "curated"} <= {
+        s for r in rows for s in r["sources"].split()}
+    for row in rows:
+        codes = row["iso2"].split("|")
+        try:
+            target = resolver.resolve(row["name"])
+        except NotFound as exc:
+            if len(codes) == 1 or "names more than one country" not in str(exc):
+                wrong.append((row["name"], codes, str(exc)[:80]))
+            continue
+        if len(codes) > 1 or (target.iso2 not in codes and row["name"].casefold() not in fh_names):
+            wrong.append((row["name"], codes, target.iso2))
+    assert wrong == []

@@ -1,0 +1,91 @@
+"""Builds data/names.csv and data/name_patterns.csv: the spellings people paste, from sources made for it.
+
+    .venv/bin/pip install -e ".[build]" && .venv/bin/python scripts/build_names.py
+
+- pycountry: ISO 3166 names, official names, common names (current countries only);
+- CLDR territory names through Babel, in English, Dutch, German and French (with their variants);
+- country_converter's short and official names, and its regular expressions for the styles vendors use
+  (World Bank "Korea, Rep.", IMF, UN "Bolivia (Plurinational State of)"), written as data;
+- data/aliases_curated.csv: what those miss (PRC, DRC, Turkiye...) and the names that mean different
+  places to different vendors ("Congo"), which must stay an error that lists the candidates.
+
+The lookup path reads only the CSVs (stdlib); none of these libraries loads when `check` starts.
+A name two sources give to different countries is written with both codes: it is ambiguous, never a guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+LANGUAGES = ("en", "nl", "de", "fr")
+
+
+def fold(name: str) -> str:
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from fiw.names import fold as fiw_fold
+
+    return fiw_fold(name)
+
+
+def main() -> None:
+    import pycountry
+    from babel import Locale
+
+    current = {c.alpha_2 for c in pycountry.countries} | {"XK"}
+    names: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # folded -> iso2 -> sources
+    shown: dict[str, str] = {}
+
+    def add(name: str | None, iso2: str, source: str) -> None:
+        if not name or iso2 not in current:
+            return
+        key = fold(name)
+        shown.setdefault(key, name.strip())
+        names[key][iso2].add(source)
+
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            add(getattr(c, attr, None), c.alpha_2, "pycountry")
+    for language in LANGUAGES:
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                add(name, code, f"cldr-{language}")
+        for code, name in getattr(Locale.parse(language), "territories_variants", {}).items():
+            add(name, code, f"cldr-{language}")
+    folder = Path(importlib.util.find_spec("country_converter").submodule_search_locations[0])
+    patterns = []
+    with open(folder / "country_data.tsv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            iso2 = row["ISO2"]
+            add(row["name_short"], iso2, "country_converter")
+            add(row["name_official"], iso2, "country_converter")
+            if iso2 in current and row["regex"]:
+                patterns.append((iso2, row["regex"]))
+    with open(DATA / "aliases_curated.csv", newline="", encoding="utf-8") as f:
+        curated = list(csv.DictReader(f))
+    for row in curated:
+        key = fold(row["alias"])
+        shown[key] = row["alias"]
+        names[key] = defaultdict(set, {code: {"curated"} for code in row["iso2"].split("|")})
+    with open(DATA / "names.csv", "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["name", "iso2", "sources"])
+        for key in sorted(names):
+            codes = names[key]
+            out.writerow([shown[key], "|".join(sorted(codes)),
+                          " ".join(sorted({s for v in codes.values() for s in v}))])
+    with open(DATA / "name_patterns.csv", "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["iso2", "regex"])
+        out.writerows(sorted(patterns))
+    print(f"{len(names)} names, {len(patterns)} patterns")
+
+
+if __name__ == "__main__":
+    main()
