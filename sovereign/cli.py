@@ -435,6 +435,8 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if target.issuer:
+        click.echo(f"{query}: issued by {target.issuer.name} ({target.issuer.type}); the history of its country:")
     click.echo(f"{target.name} ({target.iso2 or 'no ISO code'}): {len(rows)} editions")
     for r in rows:
         scores = f"PR {r['pr']:>3} CL {r['cl']:>3} total {r['total']:>3}" if r["pr"] is not None else " " * 23
@@ -553,13 +555,55 @@ def issuers() -> None:
 
 @issuers.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Make the register exactly the file (default: merge into it).")
+@click.option("--merge", is_flag=True, help="Add and update the file's issuers, keep the others (the default).")
+@click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
+              help='A header of a vendor export for a field: --map "Country of Risk=country" (repeatable).')
+@click.option("--type", "default_type", type=click.Choice(["sovereign", "agency", "sub-sovereign", "supranational"]),
+              help="The type of every issuer whose row gives none.")
 @click.pass_context
-def issuers_import(ctx, file: Path) -> None:
-    """Replace the register from a CSV or XLSX: issuer, lei, country, type, isins."""
-    from sovereign.issuers import import_register
+def issuers_import(ctx, file: Path, replace: bool, merge: bool, maps: tuple[str, ...], default_type: str | None) -> None:
+    """Issuers and their ISINs from a CSV, XLSX or Parquet file: issuer, country, type, isins, and LEI and
+    short name where known. One row per issuer or one per ISIN."""
+    from sovereign.issuers import import_register, parse_mapping
 
-    n_issuers, n_securities = import_register(writer(ctx), file, settings(ctx).actor)
-    click.echo(f"Issuer register replaced from {file.name}: {n_issuers} issuers, {n_securities} ISINs.")
+    if replace and merge:
+        raise UserError("give --merge or --replace, not both")
+    n_issuers, n_securities = import_register(writer(ctx), file, settings(ctx).actor, replace, parse_mapping(maps),
+                                              default_type)
+    how = "replaced by" if replace else "merged with"
+    click.echo(f"Issuer register {how} {file.name}: {n_issuers} issuers, {n_securities} ISINs.")
+
+
+@issuers.command(name="add")
+@click.argument("name")
+@click.option("--country", help="ISO code or name (none for a supranational).")
+@click.option("--type", "kind", required=True, type=click.Choice(["sovereign", "agency", "sub-sovereign", "supranational"]))
+@click.option("--lei", help="Its LEI, where it has one.")
+@click.option("--short", "short_name", help="A short name to be asked by (EIB, KfW).")
+@click.option("--isin", "isins", multiple=True, help="An ISIN it issued (repeatable).")
+@click.pass_context
+def issuers_add(ctx, name: str, country: str | None, kind: str, lei: str | None, short_name: str | None,
+                isins: tuple[str, ...]) -> None:
+    """Add one issuer by hand (or update the one with that LEI or name)."""
+    from sovereign.issuers import add_issuer
+
+    row = add_issuer(writer(ctx), name, country, kind, lei, short_name, isins, settings(ctx).actor)
+    lei = f", LEI {row['lei']}" if row["lei"] else ""
+    codes = f"; ISINs {' '.join(row['isins'])}" if row["isins"] else ""
+    click.echo(f"Issuer {'updated' if row['updated'] else 'added'}: {row['name']} ({row['iso2'] or 'no country'}, "
+               f"{row['type']}{lei}){codes}.")
+
+
+@issuers.command(name="remove")
+@click.argument("key")
+@click.pass_context
+def issuers_remove(ctx, key: str) -> None:
+    """Take an issuer (by LEI, name, short name or one of its ISINs) and its ISINs out of the register."""
+    from sovereign.issuers import remove_issuer
+
+    row = remove_issuer(writer(ctx), key, settings(ctx).actor)
+    click.echo(f"Issuer removed: {row['name']} and its ISINs.")
 
 
 @issuers.command(name="list")
@@ -569,7 +613,8 @@ def issuers_list(ctx, as_json: bool) -> None:
     from sovereign.store import reads
 
     _rows_out(reads.register(reader(ctx)), as_json,
-              lambda r: f"{r['name']:<32} {r['lei']}  {r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}")
+              lambda r: f"{r['name']:<32} {r['short_name'] or '':<8} {r['lei'] or '(no LEI)':<20}  "
+                        f"{r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}")
 
 
 @main.command()

@@ -1,8 +1,9 @@
 """The issuer register: who issued an ISIN, with which LEI, from which country, of which type.
 
 An ISIN's prefix is its numbering agency's country (XS is international), not the issuer's; the
-country the rule judges comes only from this register. Importing replaces the whole register in one
-transaction, after every row has been checked.
+country the rule judges comes only from this register. An issuer has a key of its own (many sovereigns
+have no LEI); an import merges into the register (or replaces it) in one transaction, after every row
+has been checked.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from fiw.errors import SourceError, UserError
+from fiw.errors import NotFound, SourceError, UserError
+from fiw.names import fold
 from sovereign import identifiers
 from sovereign.store import reads, writes
 
@@ -22,13 +24,17 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 TYPES = ("sovereign", "agency", "sub-sovereign", "supranational")
+# The headers a register or a vendor's export may use; `--map "Country of Risk=country"` adds more.
 COLUMNS = {
-    "name": ("issuer", "issuer name", "name"),
-    "lei": ("lei",),
-    "iso2": ("country", "iso2", "country iso2", "issuer country"),
-    "type": ("type", "issuer type"),
+    "name": ("issuer", "issuer name", "name", "issuer_name", "long name"),
+    "short_name": ("short name", "short_name", "ticker", "issuer ticker", "abbreviation"),
+    "lei": ("lei", "issuer lei", "lei code"),
+    "iso2": ("country", "iso2", "country iso2", "issuer country", "country of risk", "cntry of risk",
+             "country_of_risk"),
+    "type": ("type", "issuer type", "issuer_type"),
     "isins": ("isins", "isin"),
 }
+REQUIRED = ("name", "iso2")
 
 
 MAX_UNCOMPRESSED = 500_000_000
@@ -97,63 +103,163 @@ def find_column(frame: pl.DataFrame, names: tuple[str, ...]) -> str | None:
     return next((lower[n] for n in names if n in lower), None)
 
 
-def parse_register(path: Path, known_iso2: set[str]) -> tuple[list[dict], list[dict]]:
-    """Check every row (LEI and ISIN checksums, type, country) before anything is written."""
+def parse_mapping(specs: tuple[str, ...]) -> dict[str, str]:
+    """`--map "Country of Risk=country"`: a file's header -> one of the register's fields."""
+    out = {}
+    for spec in specs:
+        header, _, field = spec.partition("=")
+        field = {"country": "iso2", "issuer": "name", "short": "short_name"}.get(field.strip().lower(),
+                                                                               field.strip().lower())
+        if not header.strip() or field not in COLUMNS:
+            raise UserError(f"--map {spec!r}: expected HEADER=FIELD with FIELD one of issuer, short_name, lei, "
+                            "country, type, isins")
+        out[field] = header.strip()
+    return out
+
+
+def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | None = None,
+                   default_type: str | None = None) -> list[dict]:
+    """Every row checked (LEI and ISIN checksums, type, country) before anything is written. Rows of one
+    issuer (a vendor's export has one row per ISIN) are gathered; an issuer without an LEI is keyed by name."""
+    from sovereign.resolve import country_code
+
     frame = read_table(path)
-    found = {k: find_column(frame, v) for k, v in COLUMNS.items()}
-    missing = [f"{k} (one of {', '.join(v)})" for k, v in COLUMNS.items() if found[k] is None]
+    name = Path(path).name
+    lower = {c.strip().lower(): c for c in frame.columns}
+    found = {k: lower.get((mapping or {}).get(k, "").lower()) or find_column(frame, v) for k, v in COLUMNS.items()}
+    missing = [f"{k if k != 'iso2' else 'country'} (one of {', '.join(COLUMNS[k])}, or --map)"
+               for k in REQUIRED if found[k] is None]
+    if found["type"] is None and default_type is None:
+        missing.append("type (one of type, issuer type, or --type for every row)")
     if missing:
-        raise SourceError(Path(path).name, [f"line 1: expected column(s) {'; '.join(missing)}; found {frame.columns}"])
+        raise SourceError(name, [f"line 1: expected column(s) {'; '.join(missing)}; found {frame.columns}"])
     if frame.is_empty():
-        raise SourceError(Path(path).name, ["no issuers in the file"])
+        raise SourceError(name, ["no issuers in the file"])
     problems: list[str] = []
-    issuers: list[dict] = []
-    securities: list[dict] = []
-    seen_isin: dict[str, str] = {}
-    cells = frame.select([pl.col(c).cast(pl.String) for c in found.values() if c is not None])
-    for line, row in enumerate(cells.iter_rows(), start=2):
-        name, lei, iso2, kind, isins = ((v or "").strip() for v in row)
-        lei, iso2, kind = identifiers.compact(lei), iso2.upper(), kind.lower()
+    issuers: dict[str, dict] = {}
+    isin_owner: dict[str, str] = {}
+    fields = list(COLUMNS)
+    cells = frame.select([pl.col(str(found[f])).cast(pl.String).alias(f) if found[f]
+                          else pl.lit(None, pl.String).alias(f) for f in fields])
+    for line, row in enumerate(cells.iter_rows(named=True), start=2):
         where = f"line {line}"
-        if not name:
+        text = {f: (row[f] or "").strip() for f in fields}
+        lei = identifiers.compact(text["lei"]) or None
+        kind = (text["type"] or default_type or "").lower()
+        country = text["iso2"]
+        iso2 = country.upper() if country.upper() in known_iso2 else (country_code(country) if country else None)
+        if not text["name"]:
             problems.append(f"{where}, column 'issuer': expected the issuer's name")
-        if not identifiers.valid_lei(lei):
+        if lei and not identifiers.valid_lei(lei):
             problems.append(f"{where}, column 'lei': {lei!r} is not a valid LEI (20 characters, check digits)")
         if kind not in TYPES:
             problems.append(f"{where}, column 'type': expected one of {', '.join(TYPES)}, found {kind!r}")
-        if kind == "supranational" and iso2:
-            problems.append(f"{where}, column 'country': a supranational issuer has no country (found {iso2!r}); "
+        if kind == "supranational" and country:
+            problems.append(f"{where}, column 'country': a supranational issuer has no country (found {country!r}); "
                             "if it is a national issuer, give its type (sovereign, agency or sub-sovereign)")
-        if kind != "supranational" and iso2 not in known_iso2:
-            problems.append(f"{where}, column 'country': expected the issuer's ISO2 country code, found {iso2!r}")
-        for code in filter(None, re.split(r"[\s;,]+", isins)):
+        if kind != "supranational" and iso2 is None:
+            problems.append(f"{where}, column 'country': expected the issuer's country (ISO code or name), "
+                            f"found {country!r}")
+        key = lei or fold(text["name"])
+        issuer: dict = {"name": text["name"], "short_name": text["short_name"] or None, "lei": lei,
+                  "iso2": iso2 if kind != "supranational" else None, "type": kind, "isins": []}
+        known = issuers.setdefault(key, issuer)
+        if (known["iso2"], known["type"], known["lei"]) != (issuer["iso2"], issuer["type"], issuer["lei"]):
+            problems.append(f"{where}: {text['name']!r} appears before with another country, type or LEI")
+        for code in filter(None, re.split(r"[\s;,]+", text["isins"])):
             code = identifiers.compact(code)
             if not identifiers.valid_isin(code):
                 problems.append(f"{where}, column 'isins': {code!r} is not a valid ISIN (check digit)")
-            elif code in seen_isin and seen_isin[code] != lei:
+            elif isin_owner.setdefault(code, key) != key:
                 problems.append(f"{where}, column 'isins': {code} is already listed for another issuer")
-            else:
-                seen_isin[code] = lei
-                securities.append({"isin": code, "lei": lei})
-        if any(i["lei"] == lei for i in issuers):
-            problems.append(f"{where}, column 'lei': {lei} is listed twice")
-        issuers.append({"lei": lei, "name": name, "iso2": iso2 or None, "type": kind})
+            elif code not in known["isins"]:
+                known["isins"].append(code)
     if problems:
-        raise SourceError(Path(path).name, problems)
-    return issuers, list({s["isin"]: s for s in securities}.values())
+        raise SourceError(name, problems)
+    return list(issuers.values())
 
 
-def import_register(db: sqlite_utils.Database, path: Path, actor: str = "") -> tuple[int, int]:
-    """Replace the register with the file's content; returns (issuers, securities)."""
+def _match(existing: list[dict], issuer: dict) -> dict | None:
+    """The stored issuer an incoming one is: same LEI, else (neither has one) same name."""
+    if issuer["lei"]:
+        return next((e for e in existing if e["lei"] == issuer["lei"]), None)
+    return next((e for e in existing if not e["lei"] and fold(e["name"]) == fold(issuer["name"])), None)
+
+
+def import_register(db: sqlite_utils.Database, path: Path, actor: str = "", replace: bool = False,
+                    mapping: dict[str, str] | None = None, default_type: str | None = None) -> tuple[int, int]:
+    """Merge the file into the register (or, with `replace`, make the register the file); one transaction.
+    Returns (issuers, ISINs) the file holds."""
     known = reads.country_codes(db)
     if not known:
         raise UserError("the database has no country table yet: run `sovereign refresh --source bundled` first")
-    issuers, securities = parse_register(path, known)
+    incoming = parse_register(path, known, mapping, default_type)
     raw = Path(path).read_bytes()
     with db.atomic():
         source_id, _ = writes.add_source(db, "issuers", Path(path).name, hashlib.sha256(raw).hexdigest(), len(raw),
                                          None)
-        writes.replace_register(db, issuers, securities, source_id)
+        if replace:
+            writes.clear_register(db)
+        existing = reads.issuers(db)
+        for issuer in incoming:
+            match = _match(existing, issuer)
+            writes.put_issuer(db, issuer, issuer["isins"], source_id, match["id"] if match else None)
+        isins = sum(len(i["isins"]) for i in incoming)
         writes.audit(db, actor, "issuers import", Path(path).name, None, None,
-                     {"issuers": len(issuers), "isins": len(securities), "source_id": source_id})
-    return len(issuers), len(securities)
+                     {"issuers": len(incoming), "isins": isins, "source_id": source_id,
+                      "mode": "replace" if replace else "merge"})
+    return len(incoming), isins
+
+
+def add_issuer(db: sqlite_utils.Database, name: str, country: str | None, kind: str, lei: str | None = None,
+               short_name: str | None = None, isins: tuple[str, ...] = (), actor: str = "") -> dict:
+    """One issuer by hand (LEI optional); an issuer already there with that LEI or name is updated."""
+    from sovereign.resolve import country_code
+
+    kind = kind.lower()
+    lei = identifiers.compact(lei) if lei else None
+    problems = []
+    if not name.strip():
+        problems.append("give the issuer's name")
+    if kind not in TYPES:
+        problems.append(f"--type: expected one of {', '.join(TYPES)}, found {kind!r}")
+    if lei and not identifiers.valid_lei(lei):
+        problems.append(f"--lei {lei!r}: not a valid LEI (20 characters, check digits)")
+    iso2 = None
+    if kind == "supranational":
+        if country:
+            problems.append("a supranational issuer has no country; a national issuer takes its type")
+    else:
+        iso2 = (country or "").upper() if (country or "").upper() in reads.country_codes(db) else (
+            country_code(country) if country else None)
+        if iso2 is None:
+            problems.append(f"--country {country!r}: expected the issuer's country (ISO code or name)")
+    codes = [identifiers.compact(i) for i in isins]
+    problems += [f"--isin {c!r}: not a valid ISIN (check digit)" for c in codes if not identifiers.valid_isin(c)]
+    if problems:
+        raise UserError("; ".join(problems))
+    issuer = {"name": name.strip(), "short_name": (short_name or "").strip() or None, "lei": lei, "iso2": iso2,
+              "type": kind}
+    with db.atomic():
+        match = _match(reads.issuers(db), issuer)
+        issuer_id = writes.put_issuer(db, issuer, codes, None, match["id"] if match else None)
+        writes.audit(db, actor, "issuers add", issuer["name"], None, None, issuer | {"isins": codes})
+    return issuer | {"id": issuer_id, "isins": codes, "updated": match is not None}
+
+
+def remove_issuer(db: sqlite_utils.Database, key: str, actor: str = "") -> dict:
+    """An issuer (by LEI, name, short name or one of its ISINs) and its ISINs taken out of the register."""
+    code = identifiers.compact(key)
+    hits = [i for i in reads.issuers(db) if i["lei"] == code or fold(i["name"]) == fold(key)
+            or (i["short_name"] and fold(i["short_name"]) == fold(key))]
+    if not hits and identifiers.looks_like_isin(key):
+        found = reads.security(db, code)
+        hits = [found] if found else []
+    if not hits:
+        raise NotFound(f"{key!r}: no issuer in the register has that LEI, name or ISIN")
+    if len(hits) > 1:
+        raise UserError(f"{key!r} names {len(hits)} issuers; give the LEI")
+    with db.atomic():
+        writes.remove_issuer(db, hits[0]["id"])
+        writes.audit(db, actor, "issuers remove", hits[0]["name"], None, None, dict(hits[0]))
+    return dict(hits[0])

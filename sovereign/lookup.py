@@ -95,7 +95,7 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
     prefix = []
     if target.issuer:
         i = target.issuer
-        prefix = [f"{i.isin or i.lei}: issued by {i.name} ({i.type}, {i.country})"]
+        prefix = [f"{i.isin or i.lei or i.name}: issued by {i.name} ({i.type}, {i.country})"]
     rated = sorted((entries[e] for e in target.entities if e in entries), key=lambda r: r["kind"])
     within = target.within
     if not rated and within and version["edition"] >= within.from_edition:

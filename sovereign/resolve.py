@@ -27,7 +27,7 @@ CODE = re.compile(r"[A-Za-z]{2,3}")
 @dataclass(frozen=True)
 class Issuer:
     name: str
-    lei: str
+    lei: str | None
     type: str
     country: str | None
     isin: str | None = None
@@ -83,6 +83,15 @@ class Resolver:
         return {r["iso2"]: r for r in reads.iso_codes(self.conn)}
 
     @cached_property
+    def _issuers_by_name(self) -> dict[str, list[dict]]:
+        """Issuers by name and short name ("Republic of Turkiye", "EIB"), from the register."""
+        index: dict[str, list[dict]] = {}
+        for row in reads.issuers(self.conn):
+            for name in {fold(row["name"]), fold(row["short_name"] or "")} - {""}:
+                index.setdefault(name, []).append(row)
+        return index
+
+    @cached_property
     def _by_name(self) -> dict[str, list[dict]]:
         index: dict[str, list[dict]] = {}
         for r in self._mapping:
@@ -106,7 +115,10 @@ class Resolver:
                 return self._issuer(query, found, code)
             agency = self._iso.get(code[:2])
             note = identifiers.prefix_note(code, agency["name"] if agency else None)
-            return Target(query, (), None, code, unregistered=f"ISIN {code} is not in the issuer register; {note}")
+            empty = ("; the issuer register is empty: import one with `sovereign issuers import`"
+                     if not reads.register_size(self.conn) else "")
+            return Target(query, (), None, code,
+                          unregistered=f"ISIN {code} is not in the issuer register; {note}{empty}")
         if identifiers.looks_like_lei(q):
             if not identifiers.valid_lei(code):
                 raise UserError(f"{query!r}: not a valid LEI (the check digits do not match)")
@@ -119,11 +131,17 @@ class Resolver:
             target = self._code(query, q.upper())
             if target:
                 return target
-            if folded not in names() and (len(q) == 2 or q.isupper()):
+            if folded not in names() and folded not in self._issuers_by_name and (len(q) == 2 or q.isupper()):
                 raise NotFound(f"{query!r}: no country has the ISO code {q.upper()}")
         hits = self._by_name.get(folded)
         if hits:
             return self._target(query, hits, hits[0]["iso2"], hits[0]["fh_name"])
+        issuers = self._issuers_by_name.get(folded)
+        if issuers and len(issuers) == 1:
+            return self._issuer(query, issuers[0], None)
+        if issuers:
+            listed = ", ".join(f"{i['name']} ({i['lei'] or i['iso2'] or i['type']})" for i in issuers)
+            raise NotFound(f"{query!r} names more than one issuer ({listed}): give its LEI or an ISIN")
         codes = names().get(folded) or self._pattern_codes(folded)
         if len(codes) == 1:
             return self.country(query, codes[0])

@@ -171,9 +171,9 @@ def test_no_fail_open_path(fresh_db, tmp_path):
     assert code == 2 and "a supranational issuer has no country" in err
     db = sqlite3.connect(fresh_db)  # written past the register's check: still judged as Turkey's debt
     with db:
-        db.execute("INSERT INTO issuers VALUES ('TRHAZINESMPL00000012', 'Turkish Development Bank', 'TR', "
-                   "'supranational', NULL)")
-        db.execute("INSERT INTO securities VALUES ('XS2100000012', 'TRHAZINESMPL00000012', NULL)")
+        db.execute("INSERT INTO issuers (name, lei, iso2, type) VALUES ('Turkish Development Bank', "
+                   "'TRHAZINESMPL00000012', 'TR', 'supranational')")
+        db.execute("INSERT INTO securities (isin, issuer_id) VALUES ('XS2100000012', last_insert_rowid())")
     code, [bond] = cli.json("check", "XS2100000012", "--json")
     assert code == 1 and bond["verdict"] == "excluded" and bond["iso2"] == "TR"
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 class Issuer(BaseModel):
     name: str
-    lei: str
+    lei: str | None = None
     type: str
     country: str | None = None
     isin: str | None = None

@@ -57,20 +57,32 @@ def country_codes(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT iso2 FROM iso_codes")}
 
 
+ISSUER = "SELECT i.id, i.name, i.short_name, i.lei, i.iso2, i.type FROM issuers i"
+
+
 def security(conn: Connection, isin: str) -> Row | None:
     """The issuer behind an ISIN, from the register."""
-    return one(conn, "SELECT i.name, i.lei, i.iso2, i.type FROM securities s JOIN issuers i ON i.lei = s.lei "
-                     "WHERE s.isin = ?", [isin])
+    return one(conn, f"{ISSUER} JOIN securities s ON s.issuer_id = i.id WHERE s.isin = ?", [isin])
 
 
 def issuer(conn: Connection, lei: str) -> Row | None:
-    return one(conn, "SELECT name, lei, iso2, type FROM issuers WHERE lei = ?", [lei])
+    return one(conn, f"{ISSUER} WHERE i.lei = ?", [lei])
+
+
+def issuers(conn: Connection) -> list[Row]:
+    """Every issuer, for matching names and merging imports (the register is small beside the desk's books)."""
+    return rows(conn, f"{ISSUER} ORDER BY i.id")
+
+
+def register_size(conn: Connection) -> int:
+    return scalar(conn, "SELECT COUNT(*) FROM issuers")
 
 
 def register(conn: Connection) -> list[Row]:
     """Every issuer with its ISINs, for `issuers list`."""
-    return rows(conn, "SELECT i.name, i.lei, i.iso2 AS country, i.type, group_concat(s.isin, ' ') AS isins "
-                      "FROM issuers i LEFT JOIN securities s ON s.lei = i.lei GROUP BY i.lei ORDER BY i.name")
+    return rows(conn, "SELECT i.name, i.short_name, i.lei, i.iso2 AS country, i.type, "
+                      "group_concat(s.isin, ' ') AS isins FROM issuers i LEFT JOIN securities s ON s.issuer_id = i.id "
+                      "GROUP BY i.id ORDER BY i.name")
 
 
 # ---- list versions and their entries ----

@@ -153,6 +153,25 @@ MIGRATIONS: list[str] = [
     CREATE TABLE version_checks (version_id INTEGER PRIMARY KEY REFERENCES list_versions(id), digest TEXT NOT NULL);
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     """,
+    # 7: an issuer has a key of its own (many sovereigns have no LEI) and a short name to be asked by
+    """
+    CREATE TABLE issuers_v7 (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL, short_name TEXT, lei TEXT UNIQUE, iso2 TEXT, type TEXT NOT NULL
+            CHECK (type IN ('sovereign', 'agency', 'sub-sovereign', 'supranational')),
+        source_id INTEGER REFERENCES sources(id)
+    );
+    INSERT INTO issuers_v7 (name, lei, iso2, type, source_id) SELECT name, lei, iso2, type, source_id FROM issuers;
+    CREATE TABLE securities_v7 (
+        isin TEXT PRIMARY KEY, issuer_id INTEGER NOT NULL REFERENCES issuers_v7(id),
+        source_id INTEGER REFERENCES sources(id)
+    );
+    INSERT INTO securities_v7 SELECT s.isin, i.id, s.source_id FROM securities s JOIN issuers_v7 i ON i.lei = s.lei;
+    DROP TABLE securities;
+    DROP TABLE issuers;
+    ALTER TABLE issuers_v7 RENAME TO issuers;
+    ALTER TABLE securities_v7 RENAME TO securities;
+    CREATE INDEX securities_issuer ON securities(issuer_id);
+    """,
 ]
 
 

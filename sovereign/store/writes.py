@@ -146,11 +146,31 @@ def revoke_override(db: sqlite_utils.Database, override_id: int, revoked_by: str
     return cursor.rowcount == 1
 
 
-def replace_register(db: sqlite_utils.Database, issuers: list[dict], securities: list[dict], source_id: int) -> None:
+def clear_register(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM securities")
     db.execute("DELETE FROM issuers")
-    db.table("issuers").insert_all([i | {"source_id": source_id} for i in issuers])
-    db.table("securities").insert_all([s | {"source_id": source_id} for s in securities])
+
+
+def put_issuer(db: sqlite_utils.Database, issuer: dict, isins: list[str], source_id: int | None,
+               issuer_id: int | None = None) -> int:
+    """An issuer added, or (with its id) updated, and its ISINs attached to it."""
+    table = db.table("issuers")
+    row = {k: issuer.get(k) for k in ("name", "short_name", "lei", "iso2", "type")} | {"source_id": source_id}
+    if issuer_id is None:
+        table.insert(row)
+        issuer_id = _pk(table)
+    else:
+        table.update(issuer_id, row)
+    for isin in isins:
+        db.execute("INSERT INTO securities (isin, issuer_id, source_id) VALUES (?, ?, ?) "
+                   "ON CONFLICT(isin) DO UPDATE SET issuer_id = excluded.issuer_id, source_id = excluded.source_id",
+                   [isin, issuer_id, source_id])
+    return issuer_id
+
+
+def remove_issuer(db: sqlite_utils.Database, issuer_id: int) -> None:
+    db.execute("DELETE FROM securities WHERE issuer_id = ?", [issuer_id])
+    db.execute("DELETE FROM issuers WHERE id = ?", [issuer_id])
 
 
 def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | None = None,
