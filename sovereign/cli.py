@@ -149,6 +149,7 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
         outcome.record(run)
     if after:
         _print_in_force(db)
+        _print_gaps(db)
         click.echo(_verify_line(pipeline.verify_stored(db)))
 
 
@@ -228,6 +229,19 @@ def _print_in_force(conn: Any) -> None:
         f"{version['effective_from']}: {eligible} countries eligible, {len(countries) - eligible} excluded; "
         f"{len(territories)} territories ({sum(1 for t in territories if t['iso2'])} with an ISO code of their own)."
     )
+
+
+def _print_gaps(conn: Any) -> None:
+    """What the stored newest edition lacks of what FH rated, said next to the counts."""
+    from sovereign.store import reads
+
+    newest = reads.latest_edition(conn)
+    missing = reads.missing_rows(conn, newest)
+    stored = reads.edition(conn, newest)
+    if missing and stored:
+        click.echo(f"{words.title(newest)}: {stored['entities']} entities stored; {len(missing)} more FH rated "
+                   f"{'is' if len(missing) == 1 else 'are'} missing from the source ({', '.join(missing)}), recorded "
+                   "as a source conflict; importing FH's own workbook for the edition fills the gap.")
 
 
 def _verify_line(report: dict) -> str:
@@ -441,9 +455,10 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
     for r in rows:
         scores = f"PR {r['pr']:>3} CL {r['cl']:>3} total {r['total']:>3}" if r["pr"] is not None else " " * 23
         pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
+        before = f"  (predecessor: {r['name']})" if r.get("predecessor") else ""
         click.echo(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
                    f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
-                   f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}")
+                   f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}{before}")
     click.echo(words.attribution())
 
 

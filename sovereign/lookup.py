@@ -8,6 +8,7 @@ polars is loaded only when a mandate or a committee override has to be applied.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -249,8 +250,21 @@ def list_entries(conn: Connection, version: Row, on: date | None = None, mandate
 
 
 def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:
-    """Status, scores and eligibility of one entity in every edition's newest published list."""
-    target = Resolver(conn).resolve(query)
+    """Status, scores and eligibility of one entity in every edition's newest published list, with the states
+    it succeeded (data/successors.csv) shown and marked as predecessors. A code several states carried
+    (VN: South Vietnam too) gives the history of the one rated last, never a mix."""
+    resolver = Resolver(conn)
+    target = resolver.resolve(query)
     if not target.entities:
         raise UserError(f"{query!r}: history is kept for countries and territories; this is {target.name}")
-    return target, reads.history(conn, target.entities)
+    own = reads.history(conn, target.entities)
+    present = own[-1]["entity"] if own else target.entities[0]
+    chain = resolver.predecessors(present)
+    names = {name for name, _ in chain}
+    extra = reads.history(conn, tuple({resolver.entity_of(n) for n in names} - {present}))
+    rows = [r for r in own if r["entity"] == present] + [r for r in extra if r["name"] in names]
+    notes = dict(chain)
+    if own:
+        target = replace(target, name=next(r["name"] for r in reversed(own) if r["entity"] == present))
+    return target, sorted(({**r, "predecessor": notes.get(r["name"])} for r in rows),
+                          key=lambda r: (r["edition"], r["predecessor"] is None))

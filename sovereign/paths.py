@@ -16,6 +16,7 @@ NAME_PATTERNS = DATA / "name_patterns.csv"
 ISSUERS = DATA / "issuers_sample.csv"
 RELEASES = DATA / "releases.csv"
 ASSESSED_WITHIN = DATA / "assessed_within.csv"
+SUCCESSORS = DATA / "successors.csv"
 
 
 def default_db() -> Path:

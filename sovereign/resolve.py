@@ -203,6 +203,20 @@ class Resolver:
         return Target(query, entities, iso2, name, names, issuer, former=iso2 is not None and iso2 not in self._iso,
                       within=self._within(iso2))
 
+    def entity_of(self, fh_name: str) -> str:
+        return next((r["entity"] for r in self._mapping if r["fh_name"] == fh_name), fh_name)
+
+    def predecessors(self, entity: str) -> list[tuple[str, str]]:
+        """The FH names of the states `entity` succeeded, their predecessors' too: (name, why)."""
+        out: list[tuple[str, str]] = []
+        todo = [entity]
+        while todo:
+            for name, note in successors().get(todo.pop(), []):
+                if name not in dict(out):
+                    out.append((name, note))
+                    todo.append(self.entity_of(name))
+        return out
+
     def _within(self, iso2: str | None) -> Within | None:
         row = assessed_within().get(iso2 or "")
         if row is None:
@@ -243,6 +257,16 @@ def country_code(name: str) -> str | None:
         return by_code[text.upper()]
     by_name = {fold(r["fh_name"]): r["iso2"] for r in rows}
     return by_name.get(fold(text)) or aliases().get(fold(text))
+
+
+@cache
+def successors() -> dict[str, list[tuple[str, str]]]:
+    """Successor entity -> the FH names of the states it succeeded, with why (data/successors.csv)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    with open(paths.SUCCESSORS, newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            out.setdefault(r["successor"], []).append((r["predecessor"], r["note"]))
+    return out
 
 
 @cache

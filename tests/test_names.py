@@ -94,3 +94,24 @@ def test_every_name_the_sources_give_lands_where_they_say(loaded_db):
         if len(codes) > 1 or (target.iso2 not in codes and row["name"].casefold() not in fh_names):
             wrong.append((row["name"], codes, target.iso2))
     assert wrong == []
+
+
+@pytest.mark.parametrize("query,name,predecessors", [
+    ("RS", "Serbia", {"Serbia and Montenegro", "Yugoslavia"}),
+    ("RU", "Russia", {"USSR"}),
+    ("CZ", "Czechia", {"Czechoslovakia"}),
+    ("SK", "Slovakia", {"Czechoslovakia"}),
+    ("DE", "Germany", {"Germany, W."}),
+    ("YE", "Yemen", {"Yemen, N."}),
+    ("VN", "Vietnam", {"Vietnam, N."}),
+    ("CSK", "Czechoslovakia", set()),
+])
+def test_history_shows_the_states_a_country_succeeded(cli, query, name, predecessors):
+    code, out, _ = cli("history", query)
+    assert out.splitlines()[0].startswith(f"{name} (")
+    code, rows = cli.json("history", query, "--json")
+    assert {r["predecessor"] and r["name"] for r in rows} - {None} == predecessors
+    assert "Serbia and Montenegro" not in {r["name"] for r in rows} or query == "RS"
+    assert "Vietnam, S." not in {r["name"] for r in rows}  # South Vietnam is not Vietnam's predecessor
+    editions = [r["edition"] for r in rows]
+    assert editions == sorted(editions)

@@ -111,6 +111,7 @@ class HistoryRow(BaseModel):
     status_pub: str | None
     year_under_review: int | None
     label: str | None = None
+    predecessor: str | None = None
 
 
 class Health(BaseModel):

@@ -236,9 +236,11 @@ def staged_count(conn: Connection, version_id: int) -> int:
 
 def history(conn: Connection, entities: tuple[str, ...]) -> list[Row]:
     """One row per edition: the entity in that edition's newest published list, with FH's published status."""
+    if not entities:
+        return []
     marks = ",".join("?" * len(entities))
     found = rows(conn, f"""
-        SELECT v.edition, v.id AS list_version, v.effective_from, e.fh_name AS name, e.status, e.pr, e.cl, e.total,
+        SELECT v.edition, v.id AS list_version, v.effective_from, e.entity, e.fh_name AS name, e.status, e.pr, e.cl, e.total,
                e.pr_rating, e.cl_rating, e.eligible, e.reasons, s.status_pub, ed.year_under_review, ed.label
         FROM list_versions v JOIN list_entries e ON e.version_id = v.id
         LEFT JOIN scores s ON s.edition = v.edition AND s.entity = e.entity AND s.fh_name = e.fh_name
@@ -311,6 +313,12 @@ def conflicts_frame(conn: Connection, editions: list[int] | None = None) -> pl.D
                              args),
                         schema={"edition": pl.Int64, "entity": pl.String, "fh_name": pl.String, "field": pl.String,
                                 "values": pl.String, "kept": pl.String})
+
+
+def missing_rows(conn: Connection, number: int) -> list[str]:
+    """Entities FH rated that the stored source of an edition lacks (recorded as conflicts when built)."""
+    return [r[0] for r in conn.execute("SELECT fh_name FROM conflicts WHERE edition = ? AND field = '(row)' "
+                                       "AND kept LIKE 'missing%' ORDER BY fh_name", [number])]
 
 
 def conflict_exists(conn: Connection, number: int, entity: str, field: str, values: str) -> bool:
