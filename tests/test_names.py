@@ -115,3 +115,8 @@ def test_history_shows_the_states_a_country_succeeded(cli, query, name, predeces
     assert "Vietnam, S." not in {r["name"] for r in rows}  # South Vietnam is not Vietnam's predecessor
     editions = [r["edition"] for r in rows]
     assert editions == sorted(editions)
+
+
+def test_south_africa_1973_is_judged_as_a_whole_country(cli):
+    code, [za] = cli.json("check", "ZA", "--edition", "1973", "--json")
+    assert (za["verdict"], za["status"], za["pr_rating"], za["cl_rating"]) == ("excluded", "NF", 5, 6)

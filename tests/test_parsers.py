@@ -40,11 +40,11 @@ def test_ratings_workbook_matches_the_long_reshape():
     assert mine.filter(pl.col("fh_name") != "South Africa").rows() == theirs.rows()
 
 
-def test_south_africa_1973_split_ratings_are_kept_in_the_note():
+def test_south_africa_1973_is_rated_as_a_whole_country_and_the_split_kept_in_the_note():
     frame = read_workbook(RATINGS)
     za = frame.filter((pl.col("fh_name") == "South Africa") & (pl.col("edition") == 1973)).row(0, named=True)
-    assert (za["pr_rating_pub"], za["cl_rating_pub"], za["status_pub"]) == (2, 3, "F")
-    assert "2(5)" in za["note"] and "F (NF)" in za["note"]
+    assert (za["pr_rating_pub"], za["cl_rating_pub"], za["status_pub"]) == (5, 6, "NF")
+    assert "2(5)" in za["note"] and "F (NF)" in za["note"] and "the majority's" in za["note"]
 
 
 def test_germany_east_trailing_space_and_curly_apostrophe_are_cleaned():

@@ -198,12 +198,16 @@ def _read_ratings(path: Path, sheet: str, raw: pl.DataFrame, ct: str, errata: Er
 
 
 def _split_ratings(rec: dict) -> None:
-    """South Africa 1973: `2(5)`, `3(6)`, `F (NF)` (white and black populations). The first figure is
-    FH's headline rating; the whole cell is kept in `note`."""
+    """South Africa 1973: `2(5)`, `3(6)`, `F (NF)`, FH's ratings of the white and of the black population.
+    The whole country is rated by the figures in parentheses: they rate the majority, FH's own tally of the
+    edition leaves the split row out rather than count it Free, and the independent datasets rate South
+    Africa Not Free that year. The whole cell is kept in `note`."""
     pr, cl, status = (str(rec[k] or "").strip() for k in ("pr_rating_pub", "cl_rating_pub", "status_pub"))
     mp, mc, ms = RATING.match(pr), RATING.match(cl), SPLIT_STATUS.match(status)
     if mp and mc and ms and (mp.group(2) or mc.group(2) or ms.group(2)):
-        rec["note"] = f"split ratings in FH's file: PR {pr}, CL {cl}, status {status}"
-        rec["pr_rating_pub"], rec["cl_rating_pub"], rec["status_pub"] = mp.group(1), mc.group(1), ms.group(1)
+        rec["note"] = (f"split ratings in FH's file: PR {pr}, CL {cl}, status {status} (white and black populations); "
+                       "the whole country takes the figures in parentheses, the majority's")
+        rec["pr_rating_pub"], rec["cl_rating_pub"], rec["status_pub"] = (
+            mp.group(2) or mp.group(1), mc.group(2) or mc.group(1), ms.group(2) or ms.group(1))
     elif ms:
         rec["status_pub"] = ms.group(1)
