@@ -45,7 +45,7 @@ class Server:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         for _ in range(200):
             try:
-                if self.request("GET", "/health")[0] == 200:
+                if self.request("GET", "/health")[0] in (200, 503):
                     return
             except OSError:
                 time.sleep(0.1)

@@ -133,7 +133,7 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
                  with_details: bool = False, after: bool = True) -> None:
     """The one refresh flow, recorded in `runs`, then what the desk now sees."""
     from sovereign import pipeline
-    from sovereign.store import writes
+    from sovereign.store import reads, writes
 
     conf = settings(ctx)
     conf.check()
@@ -151,6 +151,9 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
         _print_in_force(db)
         _print_gaps(db)
         click.echo(_verify_line(pipeline.verify_stored(db)))
+    if any((reads.version(db, v) or {}).get("state") == "held" for v in outcome.versions):
+        click.echo("The anomaly gate held the new edition: the list in force stays in force (exit 4).", err=True)
+        ctx.exit(4)
 
 
 def _summary(db: sqlite_utils.Database, conf: Settings, source: str, outcome: Outcome) -> None:
@@ -263,9 +266,12 @@ def _verify_line(report: dict) -> str:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Per-edition counts and every row, as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list FH's errata, the expected pre-2004 differences and "
+                                                      "where FH's files disagree.")
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool) -> None:
-    """Recompute every stored rating and status and compare with FH's published ones."""
+def verify(ctx: click.Context, as_json: bool, verbose: bool) -> None:
+    """Recompute every stored rating and status and compare with FH's published ones; check every list
+    version against its digest. The verdict first; mismatches always; the expected differences with -v."""
     from sovereign.pipeline import verify_stored
 
     report = verify_stored(reader(ctx))
@@ -273,10 +279,13 @@ def verify(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
         click.echo(_verify_line(report))
-        for title, key in (("Mismatches (errors)", "errors"), ("Known FH errata", "known_errata"),
-                           ("Before 2004, FH's overlapping band at a Freedom Rating of 5.5 (FH's status stands)",
-                            "overlap"),
-                           ("Before 2004, FH departing from its stated rule (FH's status stands)", "exceptions")):
+        sections = [("Mismatches (errors)", "errors")]
+        if verbose:
+            sections += [("Known FH errata", "known_errata"),
+                         ("Before 2004, FH's overlapping band at a Freedom Rating of 5.5 (FH's status stands)",
+                          "overlap"),
+                         ("Before 2004, FH departing from its stated rule (FH's status stands)", "exceptions")]
+        for title, key in sections:
             rows = report[key]
             if rows:
                 click.echo(f"\n{title}: {len(rows)}")
@@ -284,7 +293,7 @@ def verify(ctx: click.Context, as_json: bool) -> None:
                     click.echo(f"  {r['edition']}  {r['fh_name']:<36} {r['field']:<14} published {r['published']:<3} "
                                f"recomputed {r['recomputed']:<3} (ratings {r['pr_rating_pub']}/{r['cl_rating_pub']})"
                                + (f"  {r['erratum']}" if r.get("erratum") else ""))
-        if report["source_conflicts"]:
+        if report["source_conflicts"] and verbose:
             click.echo(f"\nWhere FH's own files disagree: {len(report['source_conflicts'])}")
             for r in report["source_conflicts"]:
                 click.echo(f"  {r['edition']}  {r['fh_name']:<36} {r['field']:<14} {r['values']} -> kept {r['kept']}")
@@ -770,6 +779,90 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
                              user_agent=user_agent, min_interval=min_interval, timeout=timeout)
     conf.check()
     run_daemon(conf, once)
+
+
+def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
+    """The operator's listings: an aligned table, CSV (text that would run in a spreadsheet neutralised) or JSON."""
+    from sovereign.cells import neutral
+
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        out = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        out.writeheader()
+        out.writerows([{k: neutral(v) for k, v in r.items()} for r in rows])
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        widths = {c: max(len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)) for c in columns}
+        widths = {c: min(w, 60) for c, w in widths.items()}
+        click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+        for r in rows:
+            click.echo("  ".join(str(r.get(c) if r.get(c) is not None else "-")[:60].ljust(widths[c]) for c in columns))
+
+
+FORMATS = click.Choice(["table", "csv", "json"])
+
+
+@main.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def versions(ctx: click.Context, fmt: str) -> None:
+    """Every list version: edition, state, effective date, when recorded and published, approved by, counts."""
+    from sovereign.store import reads
+
+    conn = reader(ctx)
+    counts = reads.version_counts(conn)
+    rows = [{"version": v["id"], "edition": v["edition"], "state": "withdrawn" if v["withdrawn"] else v["state"],
+             "effective_from": v["effective_from"], "recorded": v["created_at"], "published": v["published_at"],
+             "approved_by": v["approved_by"], "eligible": counts.get(v["id"], (0, 0))[0],
+             "excluded": counts.get(v["id"], (0, 0))[1], "reason": v["reason"] or v["withdrawn_reason"]
+             or v["backdate_reason"]} for v in reads.versions(conn)]
+    _table_out(rows, ["version", "edition", "state", "effective_from", "recorded", "published", "approved_by",
+                      "eligible", "excluded", "reason"], fmt)
+
+
+@main.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def runs(ctx: click.Context, fmt: str) -> None:
+    """Everything that ran or was decided: refreshes, polls, imports, publishes, overrides, register changes."""
+    from sovereign.store import reads
+
+    rows = []
+    for r in reads.audit(reader(ctx)):
+        details = json.loads(r["details"])
+        rows.append({"when": r["recorded_at"], "who": r["actor"], "what": r["action"], "subject": r["subject"],
+                     "outcome": details.get("outcome", "ok"),
+                     "message": details.get("message") or r["reason"] or ""})
+    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt)
+
+
+@main.command(name="backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def backup_cmd(ctx: click.Context, dest: Path) -> None:
+    """Copy the database (consistent while serve and the scheduler run) and its payload archive into DEST."""
+    from sovereign.backup import backup
+
+    done = backup(settings(ctx).db, dest)
+    click.echo(f"Backed up {settings(ctx).db} to {dest} ({done['bytes']:,} bytes, schema {done['schema']}, "
+               f"{done['archived_payloads']} archived payloads); sha256 {done['sha256']}.")
+
+
+@main.command(name="restore")
+@click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@click.pass_context
+def restore_cmd(ctx: click.Context, src: Path, yes: bool) -> None:
+    """Put a backup made by `sovereign backup` in place of the database (stop the scheduler first)."""
+    from sovereign.backup import restore
+
+    target = settings(ctx).db
+    if target.exists() and not yes:
+        raise UserError(f"{target} exists: give --yes to replace it with the backup in {src}")
+    done = restore(src, target)
+    click.echo(f"Restored {src} (made {done['made_at']}) to {target}; a running service answers from it at once.")
 
 
 AUDIT_COLUMNS = ["id", "recorded_at", "actor", "action", "subject", "effective_from", "reason", "details", "hash"]

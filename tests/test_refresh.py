@@ -80,6 +80,8 @@ def test_verify(cli):
     assert all(r["edition"] < 2004 for r in expected)
     assert {(r["edition"], r["fh_name"]) for r in report["known_errata"]} == {(2005, "Transnistria")}
     code, out, _ = cli("verify")
+    assert out.startswith("Verify: OK") and "1997  Mali" not in out  # the verdict; details with -v
+    code, out, _ = cli("verify", "-v")
     assert "1997  Mali" in out and "published F" in out
 
 

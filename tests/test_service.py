@@ -41,7 +41,7 @@ class Server:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/health", timeout=1).status_code in (200, 503):
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -123,6 +123,8 @@ class Health(BaseModel):
     data_age_days: int | None = None
     last_refresh: dict | None = None
     attribution: str | None = None
+    problems: list[str] | None = None
+    awaiting_approval: dict | None = None
 
 
 class RefreshRequest(BaseModel):

@@ -188,6 +188,12 @@ def versions(conn: Connection) -> list[Row]:
     return rows(conn, f"{VERSION} ORDER BY v.id")
 
 
+def version_counts(conn: Connection) -> dict[int, tuple[int, int]]:
+    """Per version: countries eligible and excluded (territories apart, as everywhere in the counts)."""
+    return {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT version_id, SUM(eligible), SUM(1 - eligible) FROM list_entries WHERE kind = 'c' GROUP BY 1")}
+
+
 def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None = None) -> list[Row]:
     """A version's entries (all, or those of some entities), territories after countries, by name."""
     sql = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM list_entries WHERE version_id = ?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Header
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fiw import words
 from fiw.methodology import STATUS_WORDS
@@ -16,19 +16,35 @@ from sovereign.store import reads
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health, response_model_exclude_none=True)
-def health(conn: ConnDep, authorization: str | None = Header(None)) -> dict:
-    """ok or not ok, and since when, for anyone; the list in force and the last refresh for an admin token."""
+STALE_AFTER_DAYS = 460  # FH publishes once a year: a list older than this means a release was missed
+
+
+@router.get("/health", response_model=Health, response_model_exclude_none=True,
+            responses={503: {"model": Health}})
+def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONResponse:
+    """ok or not ok (503), and since when, for anyone; why, the list in force, the last refresh and any list
+    awaiting approval for an admin token."""
     version = reads.version_in_force(conn, date.today().isoformat())
-    answer: dict = {"status": "ok" if version else "not ok",
-                    "since": version["effective_from"] if version else None}
-    if not is_admin(authorization):
-        return answer
-    return answer | {
-        "list_version": version["id"] if version else None, "edition": version["edition"] if version else None,
-        "effective_from": version["effective_from"] if version else None,
-        "data_age_days": (date.today() - date.fromisoformat(version["effective_from"])).days if version else None,
-        "last_refresh": reads.last_finished_run(conn), "attribution": words.attribution()}
+    run = reads.last_finished_run(conn)
+    age = (date.today() - date.fromisoformat(version["effective_from"])).days if version else None
+    problems, since = [], version["effective_from"] if version else None
+    if version is None:
+        problems.append("no list is in force")
+    if run and run["outcome"] == "failed":
+        problems.append(f"the last refresh failed at {run['finished_at']}")
+        since = run["finished_at"]
+    if age is not None and age > STALE_AFTER_DAYS:
+        problems.append(f"the list in force took effect {age} days ago: a Freedom in the World release was missed")
+    answer: dict = {"status": "not ok" if problems else "ok", "since": since}
+    if is_admin(authorization):
+        review = reads.pending(conn)
+        answer |= {"problems": problems, "list_version": version["id"] if version else None,
+                   "edition": version["edition"] if version else None,
+                   "effective_from": version["effective_from"] if version else None, "data_age_days": age,
+                   "last_refresh": run, "attribution": words.attribution(),
+                   "awaiting_approval": {"list_version": review["id"], "edition": review["edition"],
+                                         "state": review["state"]} if review else None}
+    return JSONResponse({k: v for k, v in answer.items() if v is not None}, status_code=503 if problems else 200)
 
 
 @router.get("/api/v1/ping", include_in_schema=False)

@@ -1,0 +1,85 @@
+"""The operator's console: versions, runs, health that says when it is not ok, exit 4 for a held edition,
+backup and restore while the service runs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import httpx
+
+from sovereign import paths
+from tests.conftest import WEB_2026, Cli
+from tests.test_service import Server
+
+
+def test_versions_and_runs_list_what_happened(fresh_db, tmp_path):
+    cli = Cli(fresh_db)
+    cli("override", "add", "FR", "--reason", "test", "--by", "RI")
+    cli("issuers", "import", str(paths.ISSUERS))
+    code, versions = cli.json("versions", "--format", "json")
+    assert code == 0 and len(versions) == 53
+    latest = versions[-1]
+    assert (latest["edition"], latest["state"], latest["effective_from"]) == (2026, "published", "2026-03-01")
+    assert (latest["eligible"], latest["excluded"]) == (136, 59) and latest["approved_by"] == "bundled history"
+    code, runs = cli.json("runs", "--format", "json")
+    assert [r["what"] for r in runs][-2:] == ["override add", "issuers import"]
+    code, out, _ = cli("versions", "--format", "csv")
+    assert out.splitlines()[0] == "version,edition,state,effective_from,recorded,published,approved_by,eligible," \
+                                  "excluded,reason"
+
+
+def test_import_exits_4_when_the_gate_holds(fresh_db, tmp_path):
+    text = WEB_2026.read_text().replace("Norway,NO,country,99,Free,39,60", "Norway,NO,country,99,Not Free,39,60")
+    path = tmp_path / "fiw-2027.csv"
+    path.write_text(text)
+    code, out, err = Cli(fresh_db)("import", str(path))
+    assert code == 4 and "held" in out and "anomaly gate held" in err
+
+
+def test_verify_gives_its_verdict_first(cli):
+    code, out, _ = cli("verify")
+    assert code == 0 and len(out.splitlines()) == 1 and out.startswith("Verify: OK")
+
+
+def test_health_is_503_after_a_failed_refresh_and_names_what_awaits_approval(fresh_db, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    cli = Cli(fresh_db)
+    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
+    (tmp_path / "fiw-2027.csv").write_text(text)
+    cli("import", str(tmp_path / "fiw-2027.csv"))
+    (tmp_path / "broken.csv").write_text("not,a,scores,file\n")
+    assert cli("import", str(tmp_path / "broken.csv"))[0] == 2  # recorded as a failed run
+    monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret")
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        r = c.get("/health")
+        assert r.status_code == 503 and r.json()["status"] == "not ok" and set(r.json()) == {"status", "since"}
+        detail = c.get("/health", headers={"Authorization": "Bearer s3cret"}).json()
+        assert any("the last refresh failed" in p for p in detail["problems"])
+        assert detail["awaiting_approval"] == {"list_version": 54, "edition": 2027, "state": "proposed"}
+
+
+def test_a_backup_taken_while_the_service_runs_holds_the_latest_override(fresh_db, tmp_path):
+    cli = Cli(fresh_db)
+    assert cli("refresh")[0] == 0  # the bundled payload archived beside this database
+    server = Server(fresh_db)
+    try:
+        assert cli("override", "add", "IN", "--reason", "latest decision", "--by", "RI")[0] == 0
+        assert httpx.get(server.url + "/api/v1/check/IN").json()["verdict"] == "excluded"
+        code, out, err = cli("backup", str(tmp_path / "backup"))
+        assert code == 0, err
+        copy = sqlite3.connect(tmp_path / "backup" / "sovereign.db")
+        assert copy.execute("SELECT reason FROM overrides").fetchall() == [("latest decision",)]
+        assert list((tmp_path / "backup" / "archive").iterdir())  # the raw payloads came along
+        restored = tmp_path / "restored" / "sovereign.db"
+        code, out, err = Cli(restored)("restore", str(tmp_path / "backup"))
+        assert code == 0, err
+        code, [india] = Cli(restored).json("check", "IN", "--json")
+        assert india["verdict"] == "excluded"
+        code, _, err = cli("restore", str(tmp_path / "backup"))
+        assert code == 2 and "give --yes" in err
+    finally:
+        server.stop()
