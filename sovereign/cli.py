@@ -91,11 +91,19 @@ def _any_date(value: str | None, what: str) -> date | None:
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", help="Database file (default: SOVEREIGN_DB, else sovereign.db in the user data directory).")
 @click.option("--policy", help="Policy TOML (default: SOVEREIGN_POLICY, else data/policy.toml).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the log here (default: standard error only).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object a line, for a log collector.")
 @click.version_option(package_name="sovereign")
 @click.pass_context
-def main(ctx: click.Context, db: str | None, policy: str | None) -> None:
+def main(ctx: click.Context, db: str | None, policy: str | None, log_file: Path | None, log_format: str) -> None:
     """Sovereign issuer exclusions from Freedom House's Freedom in the World."""
     ctx.obj = Settings.load(db=db, policy_path=policy)
+    if log_file is not None or log_format == "json":
+        from sovereign.logs import configure
+
+        configure(log_file, log_format)
 
 
 @main.command()
@@ -691,6 +699,8 @@ def diff(ctx, from_: str | None, to: str | None, version_id: int | None, fmt: st
         to = f"v{version_id}"
     conn = reader(ctx)
     result = report.build(conn, settings(ctx).policy, from_, to)
+    if result.get("reversed"):
+        click.echo(f"note: {result['reversed']}", err=True)
     _emit(conn, result, fmt, output)
 
 
@@ -774,7 +784,8 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
 
     from sovereign.schedule import run_daemon
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not logging.getLogger().handlers:  # --log-file / --log-format configured it already
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     conf = settings(ctx).but(base_url=base_url, reports=reports, webhook=webhook, notify_command=notify_command,
                              user_agent=user_agent, min_interval=min_interval, timeout=timeout)
     conf.check()

@@ -173,9 +173,22 @@ def per_mandate(before: pl.DataFrame, after: pl.DataFrame, mandate: Mandate, e_b
     b = _mandate_frame(before, mandate, e_before)
     a = _mandate_frame(after, mandate, e_after)
     rows = paired(b, a).filter(pl.col("iso2_before").is_not_null() & pl.col("iso2_after").is_not_null()).to_dicts()
+    tag = f"mandate {mandate.name}:"
+    rules = {side: {e: [x for x in reasons if x.startswith(tag)] for e, reasons in frame.select("entity", "reasons").rows()}
+             for side, frame in (("before", b), ("after", a))}
+
+    def why(r: dict, side: str, direction: str) -> dict:
+        """Which rule moved it: the mandate's own rule (a minimum score, a named country) when one applies
+        on the excluded side, else FH's status change."""
+        applied = rules[side].get(r["entity"]) or []
+        text = "; ".join(applied) if applied else explain(r)
+        if side == "before" and applied:
+            text = f"now meets mandate {mandate.name}'s rules (before: {text.removeprefix(tag).strip()})"
+        return _record(r) | {"direction": direction, "reason": text}
+
     return {
         "description": mandate.description,
         "eligible_before": int(b["eligible"].sum()), "eligible_after": int(a["eligible"].sum()),
-        "newly_excluded": [_record(r) | {"reason": explain(r)} for r in rows if r["eligible_before"] and not r["eligible_after"]],
-        "newly_eligible": [_record(r) | {"reason": explain(r)} for r in rows if not r["eligible_before"] and r["eligible_after"]],
+        "newly_excluded": [why(r, "after", "out") for r in rows if r["eligible_before"] and not r["eligible_after"]],
+        "newly_eligible": [why(r, "before", "in") for r in rows if not r["eligible_before"] and r["eligible_after"]],
     }

@@ -55,6 +55,9 @@ def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spe
     result = d.compute(before, reads.entries_frame(conn, before["id"]), after, reads.entries_frame(conn, after["id"]),
                        policy.mandates, override_changes(conn, before["effective_from"] or "", end))
     result["provenance"] = provenance(conn, [before["edition"], after["edition"]])
+    if (before["edition"], before["id"]) > (after["edition"], after["id"]):
+        result["reversed"] = (f"list version {before['id']} ({before['edition']}) is newer than list version "
+                              f"{after['id']} ({after['edition']}): read every change backwards")
     return result
 
 
@@ -88,6 +91,7 @@ MOVER_COLS = [("ISO2", "iso2"), ("Name", "name"), ("Before", "status_before"), (
 def to_markdown(r: dict) -> str:
     f, t, s = r["from"], r["to"], r["summary"]
     lines = [f"# Sovereign list: Freedom in the World {f['label']} -> {t['label']}", "",
+             *([f"**Note: {r['reversed']}.**", ""] if r.get("reversed") else []),
              f"List version {f['list_version']} ({f['state']}, effective {f['effective_from']}) -> "
              f"version {t['list_version']} ({t['state']}, effective {t['effective_from'] or 'on publication'}).", "",
              f"Eligible: {s['before']['eligible']} -> {s['after']['eligible']}; excluded: {s['before']['excluded']} -> "
@@ -108,7 +112,7 @@ def to_markdown(r: dict) -> str:
     for name, mdiff in r["mandates"].items():
         lines += [f"### {name}: {mdiff['description']}", "",
                   f"Eligible {mdiff['eligible_before']} -> {mdiff['eligible_after']}.", ""]
-        lines += _table(mdiff["newly_excluded"] + mdiff["newly_eligible"], MOVER_COLS)
+        lines += _table(mdiff["newly_excluded"] + mdiff["newly_eligible"], [("Moved", "direction"), *MOVER_COLS])
     pc, oc = r["policy_change"], r["override_changes"]
     lines += ["## Policy and overrides", "",
               "Policy unchanged." if not pc["changed"] else "Policy changed: " + ", ".join(x["field"] for x in pc["fields"]),

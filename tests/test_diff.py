@@ -64,6 +64,23 @@ def test_watchlist(cli):
     assert all(w["status_after"] == "NF" for w in d["watchlist"] if w["category"] == "close to re-entry")
 
 
+def test_per_mandate_movers_name_the_rule_and_the_direction(cli):
+    code, d = cli.json("diff", "--from", "2025", "--to", "2026", "--format", "json")
+    m = d["mandates"]["min_score_60"]
+    nepal = next(r for r in m["newly_excluded"] if r["name"] == "Nepal")
+    assert nepal["direction"] == "out" and nepal["reason"] == "mandate min_score_60: Total 59/100 is below the minimum of 60"
+    sri_lanka = next(r for r in m["newly_eligible"] if r["name"] == "Sri Lanka")
+    assert sri_lanka["direction"] == "in" and sri_lanka["reason"].startswith("now meets mandate min_score_60's rules")
+    assert "FH's published status changed" not in str(m)
+    code, out, _ = cli("diff", "--from", "2025", "--to", "2026", "--format", "md")
+    assert "| out | NP |" in out and "| in | LK |" in out
+
+
+def test_a_reversed_diff_says_so(cli):
+    code, out, err = cli("diff", "--from", "2026", "--to", "2025", "--format", "md")
+    assert code == 0 and "read every change backwards" in err and "read every change backwards" in out
+
+
 def test_per_mandate_impact(cli):
     code, d = cli.json("diff", "--from", "2024", "--to", "2025", "--format", "json")
     strict = d["mandates"]["strict_pf"]

@@ -83,3 +83,24 @@ def test_a_backup_taken_while_the_service_runs_holds_the_latest_override(fresh_d
         assert code == 2 and "give --yes" in err
     finally:
         server.stop()
+
+
+def test_logs_go_to_a_file_as_json(fresh_db, tmp_path):
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here: the poll fails
+    log = tmp_path / "sovereign.log"
+    done = subprocess.run([sys.executable, "-m", "sovereign", "--db", str(fresh_db), "--log-file", str(log),
+                           "--log-format", "json", "schedule", "--once", "--base-url", f"http://127.0.0.1:{port}",
+                           "--min-interval", "0", "--timeout", "1"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "the poll failed" in done.stderr
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    failed = [e for e in entries if "scheduled refresh failed" in e["message"]]
+    assert failed and failed[0]["level"] == "ERROR" and failed[0]["logger"] == "sovereign.schedule"
+    with sqlite3.connect(fresh_db) as conn:
+        assert conn.execute("SELECT outcome FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "failed"
