@@ -772,13 +772,16 @@ def serve(ctx, host: str, port: int) -> None:
 @click.option("--webhook", help="POST a JSON notice here on a new edition (default: SOVEREIGN_WEBHOOK).")
 @click.option("--notify-command", help="Run this shell command on a new edition (SOVEREIGN_EDITION, "
                                        "SOVEREIGN_REPORT... set; default: SOVEREIGN_NOTIFY_COMMAND).")
+@click.option("--smtp", help="Send notices by e-mail through smtp://host:port (default: SOVEREIGN_SMTP).")
+@click.option("--mail-to", help="Who gets the notices (default: SOVEREIGN_MAIL_TO).")
+@click.option("--public-url", help="Where the service is reached, for links in notices (SOVEREIGN_PUBLIC_URL).")
 @click.option("--user-agent", help="Identify us to FH, with a contact address (default: SOVEREIGN_USER_AGENT).")
 @click.option("--min-interval", type=float, help="Seconds between requests to a host (default 1).")
 @click.option("--timeout", type=float, help="Seconds to wait for an answer (default 30).")
 @click.pass_context
 def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhook: str | None,
-             notify_command: str | None, user_agent: str | None, min_interval: float | None,
-             timeout: float | None) -> None:
+             notify_command: str | None, smtp: str | None, mail_to: str | None, public_url: str | None,
+             user_agent: str | None, min_interval: float | None, timeout: float | None) -> None:
     """The scheduler daemon: weekly polls February-April, monthly otherwise; one instance only."""
     import logging
 
@@ -787,7 +790,8 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
     if not logging.getLogger().handlers:  # --log-file / --log-format configured it already
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     conf = settings(ctx).but(base_url=base_url, reports=reports, webhook=webhook, notify_command=notify_command,
-                             user_agent=user_agent, min_interval=min_interval, timeout=timeout)
+                             smtp=smtp, mail_to=mail_to, public_url=public_url, user_agent=user_agent,
+                             min_interval=min_interval, timeout=timeout)
     conf.check()
     run_daemon(conf, once)
 

@@ -15,7 +15,7 @@ import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -92,15 +92,19 @@ def poll(settings: Settings, trigger: str = "schedule") -> dict:
             outcome = pipeline.refresh(db, settings, "web")
             outcome.record(run)
             new = sorted(e for e, v in outcome.editions.items() if v == "new")
+            revised = sorted(e for e, v in outcome.editions.items() if v == "revised")
             result = {"outcome": "new edition" if new else ("revised" if outcome.changed else "unchanged"),
                       "editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
                       "http_status": outcome.info.get("status")}
-            if new and outcome.versions:
+            if outcome.versions:
                 result |= committee_report(settings, outcome.versions[-1])
-                notify(settings, result)
+            if new or revised:
+                kind = "held" if result.get("state") == "held" else "new edition" if new else "revision"
+                notify(settings, result | {"notice": kind, "edition": result.get("edition", (new or revised)[-1])})
             run.message = json.dumps(result, default=str)
-    except Exception as exc:  # recorded in `runs`; the daemon goes on to the next poll
+    except Exception as exc:  # recorded in `runs`; the daemon retries within hours and goes on
         log.error("scheduled refresh failed: %s", exc)
+        notify(settings, {"notice": "failure", "message": str(exc)})
         return {"outcome": "failed", "message": str(exc)}
     log.info("scheduled refresh: %s", result["outcome"])
     return result
@@ -118,28 +122,95 @@ def committee_report(settings: Settings, version_id: int) -> dict:
         target.write_text(report.to_html(report.with_charts(conn, built)), encoding="utf-8")
     report.to_xlsx(built, target.with_suffix(".xlsx"))
     return {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
-            "reason": version["reason"], "report": str(target)}
+            "reason": version["reason"], "report": str(target.resolve()),
+            "moves_out": [r["name"] for r in built["newly_excluded"]],
+            "moves_in": [r["name"] for r in built["newly_eligible"]]}
 
 
-def notify(settings: Settings, result: dict) -> None:
-    """Always a log line; a webhook POST and a command when configured. A failing notifier is logged,
-    never fatal: the edition and its report are already stored."""
-    text = (f"{words.title(result['edition'])}: list version {result['list_version']} is {result['state']}"
-            + (f" ({result['reason']})" if result.get("reason") else "") + f"; report {result['report']}")
-    log.warning("NEW EDITION: %s", text)
+def notice_text(settings: Settings, notice: dict) -> str:
+    """One short paragraph: what happened, who moves out and in, where the report is."""
+    kind = notice["notice"]
+    if kind == "failure":
+        return f"sovereign: the scheduled refresh failed: {notice['message']}. The list in force stays in force."
+    head = {"new edition": "a new edition", "revision": "FH revised an edition", "held": "a new edition HELD by the gate"
+            }[kind]
+    text = f"sovereign: {head}: {words.title(notice['edition'])}"
+    if notice.get("list_version"):
+        text += f"; list version {notice['list_version']} is {notice['state']}"
+        if notice.get("reason"):
+            text += f" ({notice['reason']})"
+        text += (f". Would move out: {', '.join(notice['moves_out']) or 'none'}; "
+                 f"in: {', '.join(notice['moves_in']) or 'none'}")
+    if notice.get("report"):
+        text += f". Report: {notice['report']}"
+    if settings.public_url and notice.get("edition"):
+        text += f" and {settings.public_url.rstrip('/')}/reports/{notice['edition']}"
+    return text + "."
+
+
+def notify(settings: Settings, notice: dict) -> None:
+    """Always a log line; a webhook POST, a command and an e-mail when configured. A failing notifier is
+    logged, never fatal: what the refresh stored stays stored."""
+    text = notice_text(settings, notice)
+    (log.error if notice["notice"] in ("failure", "held") else log.warning)("%s", text)
     if settings.webhook:
         import requests
 
         try:
-            requests.post(settings.webhook, json=result | {"text": text}, timeout=10).raise_for_status()
+            requests.post(settings.webhook, json=notice | {"text": text}, timeout=10).raise_for_status()
         except requests.RequestException as exc:
             log.error("webhook %s failed: %s", settings.webhook, exc)
     if settings.notify_command:
-        env = os.environ | {"SOVEREIGN_EDITION": str(result["edition"]), "SOVEREIGN_REPORT": result["report"],
-                            "SOVEREIGN_STATE": result["state"], "SOVEREIGN_MESSAGE": text}
+        env = os.environ | {"SOVEREIGN_NOTICE": notice["notice"], "SOVEREIGN_EDITION": str(notice.get("edition", "")),
+                            "SOVEREIGN_REPORT": notice.get("report", ""), "SOVEREIGN_STATE": notice.get("state", ""),
+                            "SOVEREIGN_MESSAGE": text}
         done = subprocess.run(settings.notify_command, shell=True, env=env, capture_output=True, text=True, timeout=120)
         if done.returncode:
             log.error("notify command exited %s: %s", done.returncode, done.stderr.strip()[:500])
+    if settings.smtp and settings.mail_to:
+        send_mail(settings, f"sovereign: {notice['notice']}", text)
+
+
+def send_mail(settings: Settings, subject: str, body: str) -> None:
+    """SMTP to `SOVEREIGN_MAIL_TO`: `smtp://host:port` (or `smtps://` for TLS from the start)."""
+    import smtplib
+    from email.message import EmailMessage
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.smtp or "")
+    message = EmailMessage()
+    message["Subject"], message["From"], message["To"] = subject, settings.mail_from, settings.mail_to
+    message.set_content(body)
+    try:
+        client = (smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP)(url.hostname or "localhost",
+                                                                                  url.port or 25, timeout=30)
+        with client:
+            if url.username:
+                client.login(url.username, url.password or "")
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("mail to %s failed: %s", settings.mail_to, exc)
+
+
+RETRY_AFTER = (timedelta(hours=1), timedelta(hours=2), timedelta(hours=4))
+
+
+def retry_at(attempt: int, now: datetime) -> datetime | None:
+    """After a failed poll: retry in 1, 2, then 4 hours; after that, the next scheduled poll."""
+    return now + RETRY_AFTER[attempt] if attempt < len(RETRY_AFTER) else None
+
+
+def scheduled_poll(settings: Settings, scheduler: Any = None, attempt: int = 0, trigger: str = "schedule") -> dict:
+    """A poll that, when it fails, asks the scheduler for a retry within hours instead of waiting for the
+    next slot (a week or a month away)."""
+    result = poll(settings, trigger)
+    if result["outcome"] == "failed" and scheduler is not None:
+        when = retry_at(attempt, datetime.now(UTC))
+        if when is not None:
+            scheduler.add_job(scheduled_poll, "date", run_date=when, args=[settings, scheduler, attempt + 1, "retry"],
+                              id=f"retry-{attempt + 1}", replace_existing=True)
+            log.info("retrying the failed poll at %s", when.isoformat())
+    return result
 
 
 def last_scheduled_run(db_path: Path) -> datetime | None:
@@ -159,13 +230,13 @@ def run_daemon(settings: Settings, once: bool = False) -> None:
             if result["outcome"] == "failed":
                 raise UserError(f"the poll failed (recorded in runs): {result['message']}")
             return
+        scheduler = BlockingScheduler(timezone=UTC)
         if missed(last_scheduled_run(settings.db), datetime.now(UTC)):
             log.info("a scheduled poll was missed while the scheduler was down: polling now")
-            poll(settings, "catch-up")
-        scheduler = BlockingScheduler(timezone=UTC)
+            scheduled_poll(settings, scheduler, 0, "catch-up")
         for name, trigger in TRIGGERS.items():
-            scheduler.add_job(poll, trigger, args=[settings], id=name, coalesce=True, max_instances=1,
-                              misfire_grace_time=MISFIRE_GRACE[name])
+            scheduler.add_job(scheduled_poll, trigger, args=[settings, scheduler], id=name, coalesce=True,
+                              max_instances=1, misfire_grace_time=MISFIRE_GRACE[name])
         log.info("scheduler started; next polls: %s",
                  ", ".join(f"{j.id} {j.trigger.get_next_fire_time(None, datetime.now(UTC))}" for j in scheduler.get_jobs()))
         scheduler.start()

@@ -25,6 +25,8 @@ ENVIRONMENT = {
     "db": "SOVEREIGN_DB", "policy_path": "SOVEREIGN_POLICY", "base_url": "SOVEREIGN_BASE_URL",
     "user_agent": "SOVEREIGN_USER_AGENT", "reports": "SOVEREIGN_REPORTS", "webhook": "SOVEREIGN_WEBHOOK",
     "notify_command": "SOVEREIGN_NOTIFY_COMMAND", "max_body": "SOVEREIGN_MAX_BODY", "api_docs": "SOVEREIGN_API_DOCS",
+    "public_url": "SOVEREIGN_PUBLIC_URL", "smtp": "SOVEREIGN_SMTP", "mail_to": "SOVEREIGN_MAIL_TO",
+    "mail_from": "SOVEREIGN_MAIL_FROM",
 }
 
 
@@ -39,6 +41,10 @@ class Settings:
     reports: Path = field(default_factory=lambda: paths.default_db().parent / "reports")
     webhook: str | None = None
     notify_command: str | None = None
+    public_url: str | None = None      # where the service is reached, for links in notices
+    smtp: str | None = None            # smtp://host:port (smtps:// for TLS) for notices by e-mail
+    mail_to: str | None = None
+    mail_from: str = "sovereign@localhost"
     max_body: int = 5_000_000          # bytes an API request may carry; more is refused (413) before it is read
     api_docs: bool = False             # /docs loads Swagger UI from a CDN: off unless asked for
 

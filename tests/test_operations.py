@@ -104,3 +104,66 @@ def test_logs_go_to_a_file_as_json(fresh_db, tmp_path):
     assert failed and failed[0]["level"] == "ERROR" and failed[0]["logger"] == "sovereign.schedule"
     with sqlite3.connect(fresh_db) as conn:
         assert conn.execute("SELECT outcome FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "failed"
+
+
+def test_notices_by_mail_name_the_movers_and_link_the_report(fresh_db, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    from scrapers.freedomhouse import read_workbook
+    from tests.conftest import ALL_DATA
+    from tests.fhsite import FHSite, edition_2027
+    from tests.test_service import free_port
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with FHSite() as site:
+            site.publish(edition_2027(read_workbook(ALL_DATA)), 2027, details=False)
+            code, out, err = Cli(fresh_db)("schedule", "--once", "--base-url", site.url, "--min-interval", "0",
+                                           "--reports", str(tmp_path / "reports"),
+                                           "--smtp", f"smtp://127.0.0.1:{controller.port}",
+                                           "--mail-to", "ops@example.org", "--public-url", "https://sov.example")
+        assert code == 0, err
+    finally:
+        controller.stop()
+    import email
+
+    [(to, raw)] = received
+    message = email.message_from_string(raw)
+    body = message.get_payload(decode=True).decode()
+    assert to == ["ops@example.org"] and message["Subject"] == "sovereign: new edition"
+    assert "Would move out: India" in body and "https://sov.example/reports/2027" in body
+    assert str(tmp_path / "reports") in body  # an absolute path to the report
+
+
+def test_a_failed_poll_is_announced_and_retried_within_hours(fresh_db, tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from sovereign import schedule
+    from sovereign.settings import Settings
+
+    now = datetime(2026, 5, 4, 6, tzinfo=UTC)
+    assert [schedule.retry_at(a, now) - now for a in range(3)] == [timedelta(hours=1), timedelta(hours=2),
+                                                                   timedelta(hours=4)]
+    assert schedule.retry_at(3, now) is None  # then the next scheduled poll
+    notes = tmp_path / "notice.txt"
+    conf = Settings.load(db=fresh_db, base_url="http://127.0.0.1:9", min_interval=0.0, timeout=1.0,
+                         notify_command=f"echo $SOVEREIGN_NOTICE > {notes}")
+    planned = []
+
+    class Scheduler:
+        def add_job(self, func, trigger, run_date, args, id, replace_existing):
+            planned.append((trigger, run_date, args[2], id))
+
+    result = schedule.scheduled_poll(conf, Scheduler())
+    assert result["outcome"] == "failed" and notes.read_text().strip() == "failure"
+    [(trigger, run_date, attempt, job)] = planned
+    assert trigger == "date" and attempt == 1 and job == "retry-1"
+    assert timedelta(minutes=59) < run_date - datetime.now(UTC) <= timedelta(hours=1)
