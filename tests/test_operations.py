@@ -167,3 +167,23 @@ def test_a_failed_poll_is_announced_and_retried_within_hours(fresh_db, tmp_path,
     [(trigger, run_date, attempt, job)] = planned
     assert trigger == "date" and attempt == 1 and job == "retry-1"
     assert timedelta(minutes=59) < run_date - datetime.now(UTC) <= timedelta(hours=1)
+
+
+def test_metrics_in_prometheus_format(fresh_db):
+    from fastapi.testclient import TestClient
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        c.get("/api/v1/check/NL")
+        c.get("/api/v1/check/Narnia")
+        r = c.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(r.text) for s in family.samples}
+    assert samples[("sovereign_list_version", ())] == 53 and samples[("sovereign_list_edition", ())] == 2026
+    assert samples[("sovereign_last_run_ok", ())] == 1 and samples[("sovereign_pending_versions", ())] == 0
+    assert samples[("sovereign_http_requests_total", (("method", "GET"), ("status", "200")))] >= 1
+    assert samples[("sovereign_http_requests_total", (("method", "GET"), ("status", "404")))] == 1

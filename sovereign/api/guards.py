@@ -27,8 +27,8 @@ class Guard:
     """Pure ASGI: refuses a body over `max_body` (413) from its Content-Length before reading it, or as soon as
     a body without one grows past it; adds the security headers to every HTTP response."""
 
-    def __init__(self, app: ASGIApp, max_body: int):
-        self.app, self.max_body = app, max_body
+    def __init__(self, app: ASGIApp, max_body: int, counts: dict[tuple[str, int], int]):
+        self.app, self.max_body, self.counts = app, max_body, counts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,6 +60,8 @@ class Guard:
                 return
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *HEADERS]
+                key = (scope.get("method", ""), int(message["status"]))
+                self.counts[key] = self.counts.get(key, 0) + 1
             await send(message)
 
         await self.app(scope, limited, secured)
@@ -93,4 +95,5 @@ def install(app: FastAPI, settings: Settings) -> None:
                                         for e in exc.errors()[:20]]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    app.add_middleware(Guard, max_body=settings.max_body)
+    app.state.request_counts = {}
+    app.add_middleware(Guard, max_body=settings.max_body, counts=app.state.request_counts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fiw import words
@@ -45,6 +45,34 @@ def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONRespo
                    "awaiting_approval": {"list_version": review["id"], "edition": review["edition"],
                                          "state": review["state"]} if review else None}
     return JSONResponse({k: v for k, v in answer.items() if v is not None}, status_code=503 if problems else 200)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(conn: ConnDep, request: Request) -> Response:
+    """Prometheus: the list in force, the data's age, the last run, lists awaiting approval, requests."""
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+
+    registry = CollectorRegistry()
+    version = reads.version_in_force(conn, date.today().isoformat())
+    run = reads.last_finished_run(conn)
+    review = reads.pending(conn)
+    gauges = {
+        "sovereign_list_version": ("the list version in force", version["id"] if version else 0),
+        "sovereign_list_edition": ("the Freedom in the World edition of the list in force",
+                                   version["edition"] if version else 0),
+        "sovereign_data_age_days": ("days since the list in force took effect",
+                                    (date.today() - date.fromisoformat(version["effective_from"])).days
+                                    if version else -1),
+        "sovereign_last_run_ok": ("1 if the last refresh or import did not fail", 0 if run and run["outcome"] ==
+                                  "failed" else 1),
+        "sovereign_pending_versions": ("list versions awaiting a decision", 1 if review else 0),
+    }
+    for name, (text, value) in gauges.items():
+        Gauge(name, text, registry=registry).set(value)
+    requests = Counter("sovereign_http_requests", "HTTP requests answered", ["method", "status"], registry=registry)
+    for (method, status), n in sorted(request.app.state.request_counts.items()):
+        requests.labels(method, str(status)).inc(n)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/api/v1/ping", include_in_schema=False)
