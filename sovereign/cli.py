@@ -507,8 +507,14 @@ def publish(ctx: click.Context, edition: int | None, approved_by: str | None, ef
     eff = _any_date(effective_from, "--effective-from")
     assert eff is not None
     db = writer(ctx)
-    version = pipeline.publish(db, settings(ctx).policy, approved_by, eff, edition, accept_held, backdate_reason,
-                               settings(ctx).actor)
+    done = pipeline.publish(db, settings(ctx).policy, approved_by, eff, edition, accept_held, backdate_reason,
+                            settings(ctx).actor)
+    version = done.version
+    if not done.in_force:
+        click.echo(f"Approval recorded for list version {version} from {eff} by {approved_by.strip()} "
+                   f"({len(done.approvers)} of {done.required}): a second, different approver of the same date "
+                   "puts it in force.")
+        return
     row = reads.version(db, version) or {}
     click.echo(f"Published list version {version} ({words.title(row['edition'])}), in force from {eff}, "
                f"approved by {row['approved_by']}; {reads.staged_count(db, version)} newly excluded with staging dates.")
@@ -878,6 +884,58 @@ def restore_cmd(ctx: click.Context, src: Path, yes: bool) -> None:
         raise UserError(f"{target} exists: give --yes to replace it with the backup in {src}")
     done = restore(src, target)
     click.echo(f"Restored {src} (made {done['made_at']}) to {target}; a running service answers from it at once.")
+
+
+@main.group()
+def tokens() -> None:
+    """Admin API tokens, one per person: who decided is who authenticated."""
+
+
+@tokens.command(name="add")
+@click.argument("person")
+@click.pass_context
+def tokens_add(ctx: click.Context, person: str) -> None:
+    """Make a token for PERSON; it is shown once, only its hash is kept."""
+    import hashlib
+    import secrets
+
+    from sovereign.store import writes
+
+    if not person.strip() or "\n" in person:
+        raise UserError("give the person's name, on one line")
+    token = secrets.token_urlsafe(32)
+    db = writer(ctx)
+    with db.atomic():
+        writes.add_token(db, person.strip(), hashlib.sha256(token.encode()).hexdigest())
+        writes.audit(db, settings(ctx).actor, "token add", person.strip(), None, None, {})
+    click.echo(token)
+    click.echo(f"The admin token of {person.strip()}, shown this once: give it to them, and keep no copy.", err=True)
+
+
+@tokens.command(name="revoke")
+@click.argument("person")
+@click.pass_context
+def tokens_revoke(ctx: click.Context, person: str) -> None:
+    """Revoke every token of PERSON."""
+    from sovereign.store import writes
+
+    db = writer(ctx)
+    with db.atomic():
+        n = writes.revoke_tokens(db, person.strip())
+        if n:
+            writes.audit(db, settings(ctx).actor, "token revoke", person.strip(), None, None, {"tokens": n})
+    if not n:
+        raise UserError(f"{person!r} has no active token")
+    click.echo(f"Revoked {n} token(s) of {person.strip()}.")
+
+
+@tokens.command(name="list")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def tokens_list(ctx: click.Context, fmt: str) -> None:
+    from sovereign.store import reads
+
+    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt)
 
 
 AUDIT_COLUMNS = ["id", "recorded_at", "actor", "action", "subject", "effective_from", "reason", "details", "hash"]

@@ -337,8 +337,10 @@ def check_backdate(what: str, effective: date, reason: str | None) -> str | None
 
 def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
             edition: int | None = None, accept_held: bool = False, backdate_reason: str | None = None,
-            actor: str = "") -> int:
-    """Put the newest proposed version (of `edition`) in force from `effective_from`. One transaction."""
+            actor: str = "") -> Published:
+    """Put the newest proposed version (of `edition`) in force from `effective_from`, or, when the policy
+    asks for two approvers, record this approval and put it in force when a second, different person
+    approves the same date. One transaction."""
     approved_by = approved_by.strip()
     if not approved_by:
         raise UserError("--approved-by: name who approved the list")
@@ -356,13 +358,32 @@ def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effecti
     staged = stage(reads.eligibility(db, row["id"]), previous_entries(db, effective_from + timedelta(days=1)),
                    effective_from, policy)
     staging = staged.filter(pl.col("divest_by").is_not_null()).select("entity", "no_new_buys_from", "divest_by").rows()
+    subject = f"list version {row['id']} ({words.title(row['edition'])})"
     with db.atomic():
+        if policy.approvals_required > 1:
+            writes.add_approval(db, row["id"], approved_by, effective_from.isoformat())
+            agreeing = sorted({a["approved_by"] for a in reads.approvals(db, row["id"])
+                               if a["effective_from"] == effective_from.isoformat()})
+            if len(agreeing) < policy.approvals_required:
+                writes.audit(db, actor or approved_by, "approve", subject, effective_from.isoformat(), reason,
+                             {"approved_by": approved_by, "approvals": agreeing,
+                              "required": policy.approvals_required})
+                return Published(int(row["id"]), False, agreeing, policy.approvals_required)
+            approved_by = " and ".join(agreeing)
         if not writes.mark_published(db, row["id"], approved_by, effective_from.isoformat(), staging, reason):
             raise UserError(f"list version {row['id']} was published or withdrawn meanwhile: nothing changed")
-        writes.audit(db, actor or approved_by, "publish", f"list version {row['id']} ({words.title(row['edition'])})",
-                     effective_from.isoformat(), reason, {"approved_by": approved_by, "state_before": row["state"],
-                                                         "newly_excluded": len(staging)})
-    return int(row["id"])
+        writes.audit(db, actor or approved_by, "publish", subject, effective_from.isoformat(), reason,
+                     {"approved_by": approved_by, "state_before": row["state"], "newly_excluded": len(staging)})
+    return Published(int(row["id"]), True, approved_by.split(" and "), policy.approvals_required)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish did: put the version in force, or (two approvers required) recorded one approval."""
+    version: int
+    in_force: bool
+    approvers: list[str]
+    required: int
 
 
 def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, actor: str = "") -> None:

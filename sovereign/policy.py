@@ -17,7 +17,7 @@ from fiw.errors import UserError
 
 # Each table's keys and the TOML type each value must have; ranges are checked in check_policy.
 BASE_KEYS = {"exclude_status": "strings", "unrated": "string", "territories": "string", "divest_days": "integer",
-             "auto_publish": "boolean"}
+             "auto_publish": "boolean", "approvals_required": "integer"}
 GATE_KEYS = {"max_status_change_share": "number", "max_entity_change": "integer"}
 MANDATE_KEYS = {"description": "string", "exclude_status": "strings", "min_total": "integer", "min_pr": "integer",
                 "min_cl": "integer", "exclude_countries": "strings", "unrated": "string"}
@@ -28,6 +28,9 @@ TYPES = {
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
 }
+
+
+LATER_KEYS = {"approvals_required": 1}
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,19 @@ class Policy:
     territories: str = "own"
     divest_days: int = 90
     auto_publish: bool = False
+    approvals_required: int = 1
     max_status_change_share: float = 0.10
     max_entity_change: int = 3
     mandates: tuple[Mandate, ...] = field(default_factory=tuple)
 
     @property
     def digest(self) -> str:
+        """Changes when a rule changes. Keys added after lists were built count only when they differ from
+        their default, so adding one does not make every stored list look built under another policy."""
         import hashlib
 
-        text = json.dumps(asdict(self), sort_keys=True, default=list)
+        settled = {k: v for k, v in asdict(self).items() if not (k in LATER_KEYS and v == LATER_KEYS[k])}
+        text = json.dumps(settled, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def mandate(self, name: str) -> Mandate:
@@ -135,6 +142,8 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
         raise bad("[base] territories", f"expected 'own' or 'stricter', found {policy.territories!r}")
     if not isinstance(policy.divest_days, int) or not 0 <= policy.divest_days <= 3650:
         raise bad("[base] divest_days", f"expected whole days 0-3650, found {policy.divest_days!r}")
+    if policy.approvals_required not in (1, 2):
+        raise bad("[base] approvals_required", f"expected 1 or 2, found {policy.approvals_required!r}")
     if not isinstance(policy.auto_publish, bool):
         raise bad("[base] auto_publish", f"expected true or false, found {policy.auto_publish!r}")
     if not 0 < policy.max_status_change_share <= 1:

@@ -187,3 +187,41 @@ def test_metrics_in_prometheus_format(fresh_db):
     assert samples[("sovereign_last_run_ok", ())] == 1 and samples[("sovereign_pending_versions", ())] == 0
     assert samples[("sovereign_http_requests_total", (("method", "GET"), ("status", "200")))] >= 1
     assert samples[("sovereign_http_requests_total", (("method", "GET"), ("status", "404")))] == 1
+
+
+def test_tokens_name_people_and_two_approvers_put_a_list_in_force(fresh_db, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(paths.POLICY.read_text().replace("auto_publish = false", "auto_publish = false\n"
+                                                       "approvals_required = 2"))
+    cli = Cli(fresh_db)
+    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
+    (tmp_path / "fiw-2027.csv").write_text(text)
+    assert cli("--policy", str(policy), "import", str(tmp_path / "fiw-2027.csv"))[0] == 0
+    anna = cli("tokens", "add", "Anna")[1].strip()
+    bram = cli("tokens", "add", "Bram")[1].strip()
+    assert len(anna) > 30 and anna != bram
+    with TestClient(create_app(Settings.load(db=fresh_db, policy_path=policy))) as c:
+        body = {"effective_from": "2099-06-01", "approved_by": "Someone Else"}  # the body's name is ignored
+        r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {anna}"})
+        assert r.status_code == 200 and r.json()["in_force"] is False and r.json()["approvers"] == ["Anna"]
+        r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {anna}"})
+        assert r.json()["in_force"] is False  # the same person twice is still one approver
+        r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {bram}"})
+        assert r.json()["in_force"] is True and r.json()["approvers"] == ["Anna", "Bram"]
+        r = c.post("/api/v1/admin/overrides", json={"country": "FR", "reason": "x", "decided_by": "Mallory"},
+                   headers={"Authorization": f"Bearer {anna}"})
+        assert r.json()["decided_by"] == "Anna"
+    assert cli("tokens", "revoke", "Anna")[0] == 0
+    with TestClient(create_app(Settings.load(db=fresh_db, policy_path=policy))) as c:
+        r = c.post("/api/v1/admin/overrides", json={"country": "FR", "reason": "x"},
+                   headers={"Authorization": f"Bearer {anna}"})
+        assert r.status_code == 401
+    row = sqlite3.connect(fresh_db).execute("SELECT approved_by, state FROM list_versions WHERE id = 54").fetchone()
+    assert row == ("Anna and Bram", "published")
+    code, tokens = cli.json("tokens", "list", "--format", "json")
+    assert "hash" not in tokens[0] and {t["person"] for t in tokens} == {"Anna", "Bram"}

@@ -90,15 +90,37 @@ class Desk:
     cache: AnswerCache
 
 
-def is_admin(authorization: str | None) -> bool:
-    """`Authorization: Bearer $SOVEREIGN_ADMIN_TOKEN`, compared in constant time; no token set: nobody is."""
-    token = os.environ.get("SOVEREIGN_ADMIN_TOKEN", "")
+SHARED = "admin (shared token)"
+
+
+def person_of(conn: sqlite3.Connection, authorization: str | None) -> str | None:
+    """Who a bearer token belongs to: a person's own token (`sovereign tokens add NAME`, stored as a hash),
+    else the shared SOVEREIGN_ADMIN_TOKEN (compared in constant time); nobody otherwise."""
+    import hashlib
+
     given = (authorization or "").removeprefix("Bearer ").strip()
-    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+    if not given:
+        return None
+    person = store.reads.token_person(conn, hashlib.sha256(given.encode()).hexdigest())
+    if person:
+        return person
+    shared = os.environ.get("SOVEREIGN_ADMIN_TOKEN", "")
+    return SHARED if shared and hmac.compare_digest(given.encode(), shared.encode()) else None
 
 
-def require_admin(authorization: str | None = Header(None)) -> None:
-    if not os.environ.get("SOVEREIGN_ADMIN_TOKEN"):
-        raise HTTPException(403, "admin endpoints are off: SOVEREIGN_ADMIN_TOKEN is not set")
-    if not is_admin(authorization):
-        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+def is_admin(conn: sqlite3.Connection, authorization: str | None) -> bool:
+    return person_of(conn, authorization) is not None
+
+
+def require_admin(conn: ConnDep, authorization: str | None = Header(None)) -> str:
+    """The authenticated person: what every admin action records as who decided, never the request body."""
+    person = person_of(conn, authorization)
+    if person:
+        return person
+    if not os.environ.get("SOVEREIGN_ADMIN_TOKEN") and not store.reads.tokens(conn):
+        raise HTTPException(403, "admin endpoints are off: no tokens (`sovereign tokens add NAME`) and "
+                                 "SOVEREIGN_ADMIN_TOKEN is not set")
+    raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+AdminDep = Annotated[str, Depends(require_admin)]

@@ -128,13 +128,11 @@ class Health(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    actor: str = Field(min_length=1)
     source: str = Field("web", pattern="^(web|bundled)$")
     base_url: str | None = None
 
 
 class PublishRequest(BaseModel):
-    approved_by: str = Field(min_length=1)
     effective_from: date
     edition: int | None = None
     accept_held: bool = False
@@ -144,14 +142,12 @@ class PublishRequest(BaseModel):
 class OverrideRequest(BaseModel):
     country: str = Field(min_length=1)
     reason: str = Field(min_length=1)
-    decided_by: str = Field(min_length=1)
     valid_from: date | None = None
     valid_to: date | None = None
     backdate_reason: str | None = None
 
 
 class RevokeRequest(BaseModel):
-    revoked_by: str = Field(min_length=1)
     reason: str = Field(min_length=1)
     revoked_from: date | None = None
     backdate_reason: str | None = None

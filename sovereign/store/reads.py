@@ -376,6 +376,19 @@ def database_identity(conn: Connection) -> str:
         return path
 
 
+def token_person(conn: Connection, token_hash: str) -> str | None:
+    return scalar(conn, "SELECT person FROM tokens WHERE hash = ? AND revoked_at IS NULL", [token_hash])
+
+
+def tokens(conn: Connection) -> list[Row]:
+    return rows(conn, "SELECT id, person, created_at, revoked_at FROM tokens ORDER BY id")
+
+
+def approvals(conn: Connection, version_id: int) -> list[Row]:
+    return rows(conn, "SELECT approved_by, effective_from, recorded_at FROM approvals WHERE version_id = ? "
+                      "ORDER BY recorded_at", [version_id])
+
+
 def quick_check(conn: Connection) -> str:
     """SQLite's own check of the file's structure: 'ok', or what is damaged."""
     return "; ".join(str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall())

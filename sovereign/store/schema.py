@@ -172,6 +172,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE securities_v7 RENAME TO securities;
     CREATE INDEX securities_issuer ON securities(issuer_id);
     """,
+    # 8: people, not a shared token: admin tokens per person (only their hashes), and approvals of a
+    # list version recorded one by one when the policy asks for more than one approver
+    """
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY, person TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE approvals (
+        version_id INTEGER NOT NULL REFERENCES list_versions(id), approved_by TEXT NOT NULL,
+        effective_from TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (version_id, approved_by)
+    );
+    """,
 ]
 
 

@@ -185,6 +185,19 @@ def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | Non
     db.table("audit").insert(row | {"prev_hash": prev, "hash": chain_hash(prev, row)})
 
 
+def add_token(db: sqlite_utils.Database, person: str, token_hash: str) -> None:
+    db.table("tokens").insert({"person": person, "hash": token_hash, "created_at": now()})
+
+
+def revoke_tokens(db: sqlite_utils.Database, person: str) -> int:
+    return db.execute("UPDATE tokens SET revoked_at = ? WHERE person = ? AND revoked_at IS NULL",
+                      [now(), person]).rowcount
+
+
+def add_approval(db: sqlite_utils.Database, version_id: int, approved_by: str, effective_from: str) -> None:
+    db.execute("INSERT OR IGNORE INTO approvals VALUES (?, ?, ?, ?)", [version_id, approved_by, effective_from, now()])
+
+
 def record_admin_action(db: sqlite_utils.Database, actor: str, action: str, payload: Any, outcome: str,
                         message: str) -> None:
     db.table("admin_actions").insert({"at": now(), "actor": actor, "action": action,

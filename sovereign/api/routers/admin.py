@@ -1,5 +1,6 @@
-"""POST /api/v1/admin/*: refresh, publish, overrides. Behind a bearer token; every action is recorded
-in `admin_actions` whatever its outcome, errors included."""
+"""POST /api/v1/admin/*: refresh, publish, overrides. Behind a person's bearer token; who decided is the
+authenticated person, never a name in the request body. Every action is recorded in `admin_actions`
+whatever its outcome, errors included."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi import Path as PathParam
 
 from fiw.errors import UserError
 from sovereign import store
-from sovereign.api.deps import SettingsDep, require_admin
+from sovereign.api.deps import AdminDep, SettingsDep
 from sovereign.api.models import ERRORS, OverrideRequest, PublishRequest, RefreshRequest, RevokeRequest
 from sovereign.settings import Settings
 from sovereign.store import writes
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
 def recorded(settings: Settings, actor: str, action: str, payload: dict, work: Callable[[Any], Any]) -> Any:
@@ -43,50 +44,49 @@ def recorded(settings: Settings, actor: str, action: str, payload: dict, work: C
 
 
 @router.post("/refresh", responses=ERRORS)
-def refresh(body: RefreshRequest, settings: SettingsDep) -> dict:
+def refresh(body: RefreshRequest, settings: SettingsDep, person: AdminDep) -> dict:
     from sovereign import pipeline
 
     def work(db: Any) -> dict:
         if body.base_url is not None and body.base_url.rstrip("/") != settings.base_url.rstrip("/"):
             raise UserError(f"base_url: this service fetches only from its configured site ({settings.base_url}); "
                             "an operator changes that with SOVEREIGN_BASE_URL")
-        conf = settings
-        with writes.recorded_run(db, "api", f"refresh --source {body.source}", body.actor) as run:
-            outcome = pipeline.refresh(db, conf, body.source)
+        with writes.recorded_run(db, "api", f"refresh --source {body.source}", person) as run:
+            outcome = pipeline.refresh(db, settings, body.source)
             outcome.record(run)
         return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions}
 
-    return recorded(settings, body.actor, "refresh", body.model_dump(), work)
+    return recorded(settings, person, "refresh", body.model_dump(), work)
 
 
 @router.post("/publish", responses=ERRORS)
-def publish(body: PublishRequest, settings: SettingsDep) -> dict:
+def publish(body: PublishRequest, settings: SettingsDep, person: AdminDep) -> dict:
     from sovereign import pipeline
 
     def work(db: Any) -> dict:
-        version = pipeline.publish(db, settings.policy, body.approved_by, body.effective_from, body.edition,
-                                   body.accept_held, body.backdate_reason, body.approved_by)
-        return {"list_version": version, "effective_from": body.effective_from.isoformat()}
+        done = pipeline.publish(db, settings.policy, person, body.effective_from, body.edition, body.accept_held,
+                                body.backdate_reason, person)
+        return {"list_version": done.version, "in_force": done.in_force, "approvers": done.approvers,
+                "required": done.required, "effective_from": body.effective_from.isoformat()}
 
-    return recorded(settings, body.approved_by, "publish", body.model_dump(), work)
+    return recorded(settings, person, "publish", body.model_dump(), work)
 
 
 @router.post("/overrides", responses=ERRORS)
-def add_override(body: OverrideRequest, settings: SettingsDep) -> dict:
+def add_override(body: OverrideRequest, settings: SettingsDep, person: AdminDep) -> dict:
     from sovereign import overrides
 
-    return recorded(settings, body.decided_by, "override add", body.model_dump(), lambda db: overrides.add(
-        db, body.country, body.reason, body.decided_by, body.valid_from, body.valid_to, body.backdate_reason,
-        body.decided_by))
+    return recorded(settings, person, "override add", body.model_dump(), lambda db: overrides.add(
+        db, body.country, body.reason, person, body.valid_from, body.valid_to, body.backdate_reason, person))
 
 
 @router.post("/overrides/{override_id}/revoke", responses=ERRORS)
-def revoke_override(body: RevokeRequest, settings: SettingsDep, override_id: int = PathParam(ge=1, le=2**62)) -> dict:
+def revoke_override(body: RevokeRequest, settings: SettingsDep, person: AdminDep,
+                    override_id: int = PathParam(ge=1, le=2**62)) -> dict:
     from sovereign import overrides
 
     def work(db: Any) -> dict:
-        done = overrides.revoke(db, override_id, body.revoked_by, body.reason, body.revoked_from,
-                                body.backdate_reason, body.revoked_by)
+        done = overrides.revoke(db, override_id, person, body.reason, body.revoked_from, body.backdate_reason, person)
         return {"revoked": override_id, "revoked_from": done["revoked_from"]}
 
-    return recorded(settings, body.revoked_by, "override revoke", {"id": override_id} | body.model_dump(), work)
+    return recorded(settings, person, "override revoke", {"id": override_id} | body.model_dump(), work)

@@ -36,7 +36,7 @@ def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONRespo
     if age is not None and age > STALE_AFTER_DAYS:
         problems.append(f"the list in force took effect {age} days ago: a Freedom in the World release was missed")
     answer: dict = {"status": "not ok" if problems else "ok", "since": since}
-    if is_admin(authorization):
+    if is_admin(conn, authorization):
         review = reads.pending(conn)
         answer |= {"problems": problems, "list_version": version["id"] if version else None,
                    "edition": version["edition"] if version else None,
