@@ -1,4 +1,5 @@
-"""Builds data/names.csv and data/name_patterns.csv: the spellings people paste, from sources made for it.
+"""Builds data/names.csv, data/name_patterns.csv and data/country_names.csv: the spellings people paste,
+and each country's name in the languages the public list is published in, from sources made for it.
 
     .venv/bin/pip install -e ".[build]" && .venv/bin/python scripts/build_names.py
 
@@ -80,6 +81,12 @@ def main() -> None:
             codes = names[key]
             out.writerow([shown[key], "|".join(sorted(codes)),
                           " ".join(sorted({s for v in codes.values() for s in v}))])
+    with open(DATA / "country_names.csv", "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["iso2", *LANGUAGES])
+        territories = {language: Locale.parse(language).territories for language in LANGUAGES}
+        for iso2 in sorted(current):
+            out.writerow([iso2, *(territories[language].get(iso2, "") for language in LANGUAGES)])
     with open(DATA / "name_patterns.csv", "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(["iso2", "regex"])

@@ -886,6 +886,32 @@ def restore_cmd(ctx: click.Context, src: Path, yes: bool) -> None:
     click.echo(f"Restored {src} (made {done['made_at']}) to {target}; a running service answers from it at once.")
 
 
+@main.command(name="exclusion-list")
+@click.option("--edition", type=EDITION, help="The published list of this edition (default: the one in force).")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.html, FILE.csv or FILE.pdf (printed by Chromium).")
+@click.pass_context
+def exclusion_list(ctx: click.Context, edition: int | None, lang: str, output: Path) -> None:
+    """The yearly public list of excluded countries, for the website: names in Dutch or English, the basis
+    of each exclusion, the dates, and Freedom House's credit."""
+    from sovereign import exclusion_list as public
+    from sovereign.cells import atomic_write
+
+    result = public.build(reader(ctx), lang, edition)
+    suffix = output.suffix.lower()
+    if suffix not in (".html", ".csv", ".pdf"):
+        raise UserError(f"-o {output}: expected a .html, .csv or .pdf file")
+    if suffix == ".csv":
+        atomic_write(output, lambda tmp: tmp.write_text(public.to_csv(result), encoding="utf-8"))
+    elif suffix == ".html":
+        atomic_write(output, lambda tmp: tmp.write_text(public.to_html(result), encoding="utf-8"))
+    else:
+        atomic_write(output, lambda tmp: public.to_pdf(public.to_html(result), tmp))
+    click.echo(f"Wrote {output}: {len(result['rows'])} excluded countries, list version {result['version']} "
+               f"in force from {result['effective_from']}.", err=True)
+
+
 @main.group()
 def tokens() -> None:
     """Admin API tokens, one per person: who decided is who authenticated."""

@@ -17,6 +17,7 @@ ISSUERS = DATA / "issuers_sample.csv"
 RELEASES = DATA / "releases.csv"
 ASSESSED_WITHIN = DATA / "assessed_within.csv"
 SUCCESSORS = DATA / "successors.csv"
+COUNTRY_NAMES = DATA / "country_names.csv"  # built by scripts/build_names.py
 
 
 def default_db() -> Path:
