@@ -196,8 +196,7 @@ def test_tokens_name_people_and_two_approvers_put_a_list_in_force(fresh_db, tmp_
     from sovereign.settings import Settings
 
     policy = tmp_path / "policy.toml"
-    policy.write_text(paths.POLICY.read_text().replace("auto_publish = false", "auto_publish = false\n"
-                                                       "approvals_required = 2"))
+    policy.write_text(paths.POLICY.read_text().replace("approvals_required = 1", "approvals_required = 2"))
     cli = Cli(fresh_db)
     text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
     (tmp_path / "fiw-2027.csv").write_text(text)
