@@ -5,6 +5,8 @@ from __future__ import annotations
 from fiw.methodology import STATUS_WORDS
 
 KIND_WORDS = {"c": "country", "t": "territory"}
+COUNTS = ("Counts are of countries, on every surface (refresh, versions, the report, the public list): "
+          "territories are listed apart and never counted")
 STATUS_CODES = {word.lower(): code for code, word in STATUS_WORDS.items()} | {c.lower(): c for c in STATUS_WORDS}
 """What FH's files print (`Partly Free`, `pf`) -> the status code, case folded."""
 

@@ -132,12 +132,13 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
     watchlist.sort(key=lambda w: (order[w["category"]], w["distance"] if w["distance"] is not None else 99, w["name"]))
 
     def counts(frame: pl.DataFrame) -> dict:
-        coded_rows = frame.filter(pl.col("iso2").is_not_null())
-        return {"eligible": int(coded_rows["eligible"].sum()), "excluded": int((~coded_rows["eligible"]).sum())}
+        countries = frame.filter(pl.col("kind") == "c")  # words.COUNTS: the one definition of the counts
+        return {"eligible": int(countries["eligible"].sum()), "excluded": int((~countries["eligible"]).sum())}
 
     return {
         "from": _meta(before), "to": _meta(after),
         "attribution": words.attribution(after["edition"]),
+        "counts_definition": words.COUNTS,
         "summary": {"before": counts(before_entries), "after": counts(after_entries),
                     "newly_excluded": len(newly_excluded), "newly_eligible": len(newly_eligible)},
         "newly_excluded": newly_excluded, "newly_eligible": newly_eligible, "status_changes": status_changes,
@@ -188,7 +189,8 @@ def per_mandate(before: pl.DataFrame, after: pl.DataFrame, mandate: Mandate, e_b
 
     return {
         "description": mandate.description,
-        "eligible_before": int(b["eligible"].sum()), "eligible_after": int(a["eligible"].sum()),
+        "eligible_before": int(b.filter(pl.col("kind") == "c")["eligible"].sum()),
+        "eligible_after": int(a.filter(pl.col("kind") == "c")["eligible"].sum()),
         "newly_excluded": [why(r, "after", "out") for r in rows if r["eligible_before"] and not r["eligible_after"]],
         "newly_eligible": [why(r, "before", "in") for r in rows if not r["eligible_before"] and r["eligible_after"]],
     }

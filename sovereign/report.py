@@ -95,7 +95,8 @@ def to_markdown(r: dict) -> str:
              f"List version {f['list_version']} ({f['state']}, effective {f['effective_from']}) -> "
              f"version {t['list_version']} ({t['state']}, effective {t['effective_from'] or 'on publication'}).", "",
              f"Eligible: {s['before']['eligible']} -> {s['after']['eligible']}; excluded: {s['before']['excluded']} -> "
-             f"{s['after']['excluded']}. Newly excluded: {s['newly_excluded']}; newly eligible: {s['newly_eligible']}.", ""]
+             f"{s['after']['excluded']}. Newly excluded: {s['newly_excluded']}; newly eligible: {s['newly_eligible']}.", "",
+             f"{r['counts_definition']}.", ""]
     sections = [("Newly excluded", r["newly_excluded"], MOVER_COLS), ("Newly eligible", r["newly_eligible"], MOVER_COLS),
                 ("Status changes that do not change eligibility", r["status_changes"], MOVER_COLS),
                 ("Territories without an ISO code (no effect on the list)", r["territory_status_changes"], MOVER_COLS),

@@ -76,6 +76,18 @@ def test_per_mandate_movers_name_the_rule_and_the_direction(cli):
     assert "| out | NP |" in out and "| in | LK |" in out
 
 
+def test_one_definition_of_the_counts_on_every_surface(cli, tmp_path):
+    code, d = cli.json("diff", "--from", "2025", "--to", "2026", "--format", "json")
+    assert (d["summary"]["after"]["eligible"], d["summary"]["after"]["excluded"]) == (136, 59)
+    assert d["counts_definition"].startswith("Counts are of countries")
+    code, versions = cli.json("versions", "--format", "json")
+    assert (versions[-1]["eligible"], versions[-1]["excluded"]) == (136, 59)
+    code, out, _ = cli("exclusion-list", "--lang", "en", "-o", str(tmp_path / "x.csv"))
+    assert "59 excluded countries" in _
+    code, out, _ = cli("diff", "--from", "2025", "--to", "2026", "--format", "md")
+    assert "Counts are of countries" in out
+
+
 def test_a_reversed_diff_says_so(cli):
     code, out, err = cli("diff", "--from", "2026", "--to", "2025", "--format", "md")
     assert code == 0 and "read every change backwards" in err and "read every change backwards" in out
