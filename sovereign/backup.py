@@ -48,7 +48,12 @@ def restore(src: Path, db: Path) -> dict:
     manifest_path, copy = src / "backup.json", src / DB_NAME
     if not copy.exists() or not manifest_path.exists():
         raise UserError(f"{src}: not a sovereign backup (expected {DB_NAME} and backup.json)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{manifest_path}: not readable JSON ({exc}); the backup is damaged") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{manifest_path}: expected a JSON object with the backup's sha256; the backup is damaged")
     if _sha(copy) != manifest.get("sha256"):
         raise UserError(f"{copy}: does not match the hash recorded in backup.json; the backup is damaged")
     conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)

@@ -925,10 +925,10 @@ def tokens_add(ctx: click.Context, person: str) -> None:
     import hashlib
     import secrets
 
+    from sovereign.decisions import one_line
     from sovereign.store import writes
 
-    if not person.strip() or "\n" in person:
-        raise UserError("give the person's name, on one line")
+    person = one_line(person, "give the person's name, on one line")
     token = secrets.token_urlsafe(32)
     db = writer(ctx)
     with db.atomic():

@@ -121,8 +121,6 @@ def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | N
                    default_type: str | None = None) -> list[dict]:
     """Every row checked (LEI and ISIN checksums, type, country) before anything is written. Rows of one
     issuer (a vendor's export has one row per ISIN) are gathered; an issuer without an LEI is keyed by name."""
-    from sovereign.resolve import country_code
-
     frame = read_table(path)
     name = Path(path).name
     lower = {c.strip().lower(): c for c in frame.columns}
@@ -147,7 +145,7 @@ def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | N
         lei = identifiers.compact(text["lei"]) or None
         kind = (text["type"] or default_type or "").lower()
         country = text["iso2"]
-        iso2 = country.upper() if country.upper() in known_iso2 else (country_code(country) if country else None)
+        iso2 = issuer_country(country, known_iso2)
         if not text["name"]:
             problems.append(f"{where}, column 'issuer': expected the issuer's name")
         if lei and not identifiers.valid_lei(lei):
@@ -177,6 +175,16 @@ def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | N
     if problems:
         raise SourceError(name, problems)
     return list(issuers.values())
+
+
+def issuer_country(country: str | None, known_iso2: set[str]) -> str | None:
+    """An issuer's country as typed (an ISO2 the store knows, an ISO3 or a name) -> its ISO2, or None."""
+    from sovereign.resolve import country_code
+
+    text = (country or "").strip()
+    if not text:
+        return None
+    return text.upper() if text.upper() in known_iso2 else country_code(text)
 
 
 def _match(existing: list[dict], issuer: dict) -> dict | None:
@@ -214,8 +222,6 @@ def import_register(db: sqlite_utils.Database, path: Path, actor: str = "", repl
 def add_issuer(db: sqlite_utils.Database, name: str, country: str | None, kind: str, lei: str | None = None,
                short_name: str | None = None, isins: tuple[str, ...] = (), actor: str = "") -> dict:
     """One issuer by hand (LEI optional); an issuer already there with that LEI or name is updated."""
-    from sovereign.resolve import country_code
-
     kind = kind.lower()
     lei = identifiers.compact(lei) if lei else None
     problems = []
@@ -230,8 +236,7 @@ def add_issuer(db: sqlite_utils.Database, name: str, country: str | None, kind: 
         if country:
             problems.append("a supranational issuer has no country; a national issuer takes its type")
     else:
-        iso2 = (country or "").upper() if (country or "").upper() in reads.country_codes(db) else (
-            country_code(country) if country else None)
+        iso2 = issuer_country(country, reads.country_codes(db))
         if iso2 is None:
             problems.append(f"--country {country!r}: expected the issuer's country (ISO code or name)")
     codes = [identifiers.compact(i) for i in isins]

@@ -6,7 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from fiw.errors import NotFound, UserError
-from sovereign.pipeline import check_backdate
+from sovereign.decisions import check_backdate, one_line
 from sovereign.resolve import Resolver
 from sovereign.store import reads, writes
 
@@ -19,10 +19,8 @@ def add(db: sqlite_utils.Database, country: str, reason: str, decided_by: str, v
     start = valid_from or date.today()
     if valid_to and valid_to < start:
         raise UserError(f"--until {valid_to} is before --from {start}")
-    if not reason.strip() or not decided_by.strip():
-        raise UserError("an override needs a reason and who decided it")
-    if "\n" in reason or "\r" in reason:
-        raise UserError("an override's reason is one line")
+    reason = one_line(reason, "an override needs a one-line reason")
+    decided_by = one_line(decided_by, "an override needs who decided it")
     backdated = check_backdate("--from", start, backdate_reason)
     target = Resolver(db).resolve(country)
     if not target.iso2 or target.issuer:
@@ -45,10 +43,8 @@ def revoke(db: sqlite_utils.Database, override_id: int, revoked_by: str, reason:
            revoked_from: date | None = None, backdate_reason: str | None = None, actor: str = "") -> dict:
     """End an override from a date (today by default; from its first day: it never applied). The
     override stays as recorded, so what the desk was told before the revocation can still be shown."""
-    if not revoked_by.strip():
-        raise UserError("say who revokes the override")
-    if not reason.strip() or "\n" in reason or "\r" in reason:
-        raise UserError("a revocation needs a reason (--reason, one line)")
+    revoked_by = one_line(revoked_by, "say who revokes the override")
+    reason = one_line(reason, "a revocation needs a reason (--reason, one line)")
     row = reads.override(db, override_id)
     if row is None:
         raise NotFound(f"no override {override_id}")

@@ -24,6 +24,7 @@ from fiw import methodology, words
 from fiw.errors import UserError
 from sovereign import gate, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
+from sovereign.decisions import check_backdate, one_line
 from sovereign.eligibility import evaluate, stage
 from sovereign.policy import Policy, policy_text
 from sovereign.releases import published
@@ -326,15 +327,6 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
         outcome.versions.append(version)
 
 
-def check_backdate(what: str, effective: date, reason: str | None) -> str | None:
-    """An effective date before today needs a recorded reason: the desk was told otherwise on those days."""
-    reason = (reason or "").strip() or None
-    if effective < date.today() and reason is None:
-        raise UserError(f"{what} {effective} is before today ({date.today()}): the desk was answered from "
-                        "other lists on those days; give --backdate-reason to record why")
-    return reason
-
-
 def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
             edition: int | None = None, accept_held: bool = False, backdate_reason: str | None = None,
             actor: str = "") -> Published:
@@ -389,8 +381,8 @@ class Published:
 def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, actor: str = "") -> None:
     """Take a published version out before it takes effect (a mistyped date, a wrong list): recorded beside it,
     never by editing it. A version already in force is replaced by publishing a new one, not withdrawn."""
-    if not by.strip() or not reason.strip() or "\n" in reason:
-        raise UserError("a withdrawal needs --by and a one-line --reason")
+    by = one_line(by, "a withdrawal needs --by and a one-line --reason")
+    reason = one_line(reason, "a withdrawal needs --by and a one-line --reason")
     row = reads.version(db, version_id)
     if row is None:
         raise UserError(f"no list version {version_id}")

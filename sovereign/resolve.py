@@ -249,14 +249,20 @@ class Resolver:
 def country_code(name: str) -> str | None:
     """A country named in a policy file (ISO2, ISO3, an FH name or a common spelling) -> its ISO2, from the
     bundled mapping and aliases alone (a policy loads before any database is opened)."""
-    with open(paths.COUNTRIES, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["iso2"]]
+    by_code, by_name = bundled_codes()
     text = name.strip()
-    by_code = {r["iso2"]: r["iso2"] for r in rows} | {r["iso3"]: r["iso2"] for r in rows}
     if text.upper() in by_code and CODE.fullmatch(text):
         return by_code[text.upper()]
-    by_name = {fold(r["fh_name"]): r["iso2"] for r in rows}
     return by_name.get(fold(text)) or aliases().get(fold(text))
+
+
+@cache
+def bundled_codes() -> tuple[dict[str, str], dict[str, str]]:
+    """ISO2/ISO3 -> ISO2 and folded FH name -> ISO2 from data/countries.csv, read once per process."""
+    with open(paths.COUNTRIES, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["iso2"]]
+    by_code = {r["iso2"]: r["iso2"] for r in rows} | {r["iso3"]: r["iso2"] for r in rows}
+    return by_code, {fold(r["fh_name"]): r["iso2"] for r in rows}
 
 
 @cache

@@ -120,6 +120,7 @@ def test_overrides_exclude_from_their_dates_and_are_append_only(desk):
     (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-05-01", "--until", "2026-04-01"], "is before"),
     (["override", "revoke", "99", "--by", "y", "--reason", "z"], "no override 99"),
     (["override", "revoke", "1", "--by", "y", "--reason", ""], "a revocation needs a reason"),
+    (["override", "add", "IN", "--reason", "first\nsecond", "--by", "y"], "an override needs a one-line reason"),
     (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-01-01"], "give --backdate-reason"),
     (["publish", "--approved-by", "x", "--effective-from", "2099-03-01"], "nothing to publish"),
 ])

@@ -81,6 +81,11 @@ def test_a_backup_taken_while_the_service_runs_holds_the_latest_override(fresh_d
         assert india["verdict"] == "excluded"
         code, _, err = cli("restore", str(tmp_path / "backup"))
         assert code == 2 and "give --yes" in err
+        (tmp_path / "backup" / "backup.json").write_text('{"sha256": "trunc', encoding="utf-8")
+        elsewhere = Cli(tmp_path / "elsewhere" / "sovereign.db")
+        code, _, err = elsewhere("restore", str(tmp_path / "backup"))
+        assert code == 2 and "backup.json: not readable JSON" in err and "Traceback" not in err
+        assert not (tmp_path / "elsewhere" / "sovereign.db").exists()
     finally:
         server.stop()
 
