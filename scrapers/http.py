@@ -1,18 +1,22 @@
 """A polite HTTP client for freedomhouse.org (or a mirror): one session, an honest User-Agent,
-robots.txt obeyed, a minimum interval per host, timeouts, urllib3 retries (connection errors, 5xx,
-429 with Retry-After, capped), and conditional requests so an unchanged page costs a 304.
+robots.txt obeyed on every host a redirect leads to, a minimum interval per host (or the site's
+Crawl-delay, whichever is longer), timeouts and an overall deadline per fetch, urllib3 retries
+(connection errors, 5xx, 429 with Retry-After, capped), and conditional requests so an unchanged page
+costs a 304. A CDN's bot challenge is named as such, never taken for a changed layout.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from fiw.errors import UserError
@@ -32,9 +36,30 @@ class CappedRetry(Retry):
         return None if value is None else min(value, self.max_retry_after)
 
 
+CHALLENGE_BODY = re.compile(rb"cf-chl|challenge-platform|_cf_chl_opt|cf_challenge|Just a moment\.\.\.|"
+                            rb"Attention Required!|captcha-delivery|_Incapsula_Resource|ak_bmsc|px-captcha", re.I)
+CDN_SERVERS = re.compile(r"cloudflare|akamai|incapsula|imperva|sucuri|ddos-guard|perimeterx|datadome", re.I)
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
+
+
+def challenge(response: requests.Response) -> str | None:
+    """What says this answer is a CDN's bot challenge rather than FH's page, or None."""
+    mitigated = response.headers.get("cf-mitigated", "")
+    server = response.headers.get("Server", "")
+    body = response.content[:20000] if response.content else b""
+    if mitigated.lower() == "challenge":
+        return f"HTTP {response.status_code}, cf-mitigated: challenge"
+    if response.status_code in (403, 429, 503) and CDN_SERVERS.search(server) and CHALLENGE_BODY.search(body):
+        return f"HTTP {response.status_code} from {server} with a challenge page"
+    if response.status_code == 200 and CHALLENGE_BODY.search(body) and b"<table" not in body:
+        return f"HTTP 200 carrying a challenge script{f' (Server: {server})' if server else ''}"
+    return None
+
+
 @dataclass
 class Fetched:
-    url: str
+    url: str                # where the content came from, after redirects
     status: int  # 200, or 304 when the validators matched and `content` is what was stored
     content: bytes
     content_type: str
@@ -49,6 +74,7 @@ class PoliteClient:
     user_agent: str
     min_interval: float = 1.0
     timeout: tuple[float, float] = (5.0, 30.0)
+    deadline: float = 120.0       # seconds a whole fetch may take, however slowly the bytes trickle in
     retries: int = 3
     backoff: float = 0.5
     max_retry_after: float = 60.0
@@ -57,6 +83,7 @@ class PoliteClient:
     sleep: Callable[[float], None] = time.sleep
     _last: dict[str, float] = field(default_factory=dict)
     _robots: dict[str, RobotFileParser] = field(default_factory=dict)
+    _interval: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         retry = CappedRetry(
@@ -71,10 +98,14 @@ class PoliteClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
+    def interval(self, host: str) -> float:
+        """The pause between requests to a host: ours, or its robots.txt Crawl-delay when that is longer."""
+        return max(self.min_interval, self._interval.get(host, 0.0))
+
     def _wait(self, host: str) -> None:
         last = self._last.get(host)
         if last is not None:
-            pause = self.min_interval - (self.clock() - last)
+            pause = self.interval(host) - (self.clock() - last)
             if pause > 0:
                 self.sleep(pause)
         self._last[host] = self.clock()
@@ -83,17 +114,29 @@ class PoliteClient:
         host = urlsplit(url).netloc
         self._wait(host)
         self.requests_made += 1
+        started = time.monotonic()
         try:
-            response = self.session.get(url, headers=headers or {}, timeout=self.timeout)
-            _ = response.content  # read the body now, so a truncated one fails here
+            response = self.session.get(url, headers=headers or {}, timeout=self.timeout, stream=True,
+                                        allow_redirects=False)
+            body = bytearray()
+            for chunk in response.iter_content(65536):
+                body += chunk
+                if time.monotonic() - started > self.deadline:
+                    response.close()
+                    raise FetchError(f"{url}: still receiving after {self.deadline:.0f} s ({len(body)} bytes so far): "
+                                     "the server sends too slowly; cut off")
+            response._content = bytes(body)  # read whole now, so a truncated body fails here
             return response
         except requests.exceptions.ChunkedEncodingError as exc:
             raise FetchError(f"{url}: the body was cut off before its declared length ({_short(exc)})") from None
         except requests.exceptions.ConnectionError as exc:
-            raise FetchError(f"{url}: connection failed after {self.retries} retries ({_short(exc)})") from None
+            raise FetchError(f"{url}: {_connection_words(exc, self.timeout, self.retries)}") from None
+        except requests.exceptions.ReadTimeout as exc:
+            raise FetchError(f"{url}: connected, but no answer within {self.timeout[1]:.0f} s (read timeout) after "
+                             f"{self.retries} retries ({_short(exc)})") from None
         except requests.exceptions.Timeout as exc:
-            raise FetchError(f"{url}: no answer within {self.timeout[1]:.0f} s after {self.retries} retries "
-                             f"({_short(exc)})") from None
+            raise FetchError(f"{url}: could not connect within {self.timeout[0]:.0f} s (connect timeout) after "
+                             f"{self.retries} retries ({_short(exc)})") from None
         except requests.exceptions.RequestException as exc:
             raise FetchError(f"{url}: {_short(exc)}") from None
 
@@ -105,35 +148,65 @@ class PoliteClient:
         if parser is None:
             parser = RobotFileParser(f"{host}/robots.txt")
             response = self._raw_get(f"{host}/robots.txt")
+            if response.status_code in REDIRECTS and response.headers.get("Location"):
+                response = self._raw_get(urljoin(f"{host}/robots.txt", response.headers["Location"]))
             if response.status_code >= 500:
                 parser.parse(["User-agent: *", "Disallow: /"])
-            elif response.status_code >= 400:
+            elif response.status_code >= 300:
                 parser.parse([])
             else:
                 parser.parse(response.text.splitlines())
+            delay = parser.crawl_delay(self.user_agent)
+            if delay:
+                self._interval[parts.netloc] = float(delay)
             self._robots[host] = parser
         return parser.can_fetch(self.user_agent, url)
 
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None,
             stored: bytes | None = None, expect: str | None = None) -> Fetched:
-        """GET with the stored validators; a 304 returns `stored`. `expect` is a content type prefix."""
-        if not self.allowed(url):
-            raise FetchError(f"{url}: robots.txt of {urlsplit(url).netloc} disallows it for our User-Agent")
+        """GET with the stored validators; a 304 returns `stored`. `expect` is a content type prefix.
+        Redirects are followed here, each new host's robots.txt asked first."""
         headers = {}
         if stored is not None and etag:
             headers["If-None-Match"] = etag
         if stored is not None and last_modified:
             headers["If-Modified-Since"] = last_modified
-        response = self._raw_get(url, headers)
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if not self.allowed(current):
+                raise FetchError(f"{current}: robots.txt of {urlsplit(current).netloc} disallows it for our User-Agent"
+                                 + (f" (redirected from {url})" if current != url else ""))
+            response = self._raw_get(current, headers)
+            if response.status_code in REDIRECTS and response.headers.get("Location"):
+                current = urljoin(current, response.headers["Location"])
+                continue
+            break
+        else:
+            raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects (last: {current})")
+        blocked = challenge(response)
+        if blocked:
+            raise FetchError(f"{current}: blocked by a bot challenge ({blocked}), not FH's page: nothing was read. "
+                             "Try again later, or import FH's workbook by hand (sovereign import FILE)")
         if response.status_code == 304 and stored is not None:
-            return Fetched(url, 304, stored, response.headers.get("Content-Type", ""), etag, last_modified)
+            return Fetched(current, 304, stored, response.headers.get("Content-Type", ""), etag, last_modified)
         if response.status_code != 200:
             hint = " (still rate-limited after retries)" if response.status_code == 429 else ""
-            raise FetchError(f"{url}: HTTP {response.status_code} {response.reason}{hint}")
+            raise FetchError(f"{current}: HTTP {response.status_code} {response.reason}{hint}")
         ctype = response.headers.get("Content-Type", "")
         if expect and not ctype.lower().startswith(expect):
-            raise FetchError(f"{url}: expected {expect}, got {ctype or 'no content type'}")
-        return Fetched(url, 200, response.content, ctype, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+            raise FetchError(f"{current}: expected {expect}, got {ctype or 'no content type'}")
+        return Fetched(current, 200, response.content, ctype, response.headers.get("ETag"),
+                       response.headers.get("Last-Modified"))
+
+
+def _connection_words(exc: Exception, timeout: tuple[float, float], retries: int) -> str:
+    """requests reports timeouts that exhausted the retries as connection errors: say which it was."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, ReadTimeoutError):
+        return f"connected, but no answer within {timeout[1]:.0f} s (read timeout) after {retries} retries"
+    if isinstance(reason, ConnectTimeoutError):
+        return f"could not connect within {timeout[0]:.0f} s (connect timeout) after {retries} retries"
+    return f"connection failed after {retries} retries ({_short(exc)})"
 
 
 def _short(exc: Exception) -> str:

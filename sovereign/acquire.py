@@ -24,10 +24,11 @@ from sovereign.store import reads, writes
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from scrapers.freedomhouse.scores_page import ScoresTable
     from scrapers.http import Fetched, PoliteClient
     from sovereign.settings import Settings
 
-SCORES_PATH = "/countries/freedom-world/scores"
+SCORES_PATHS = ("/countries/freedom-world/scores", "/country/scores")
 DATA_PAGE_PATH = "/report/freedom-world"
 SOURCES = ("bundled", "web", "workbooks")
 
@@ -53,7 +54,7 @@ def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: d
     elif source == "workbooks":
         client = settings.client()
         try:
-            yield from workbooks(db, settings, client)
+            yield from workbooks(db, settings, client, info)
         finally:
             info["requests"] = client.requests_made
     else:
@@ -109,19 +110,68 @@ def fetch_page(db: sqlite_utils.Database, client: PoliteClient, url: str, expect
     return client.get(url, known["etag"], known["last_modified"], stored, expect=expect)
 
 
-def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
-        with_details: bool, progress: Callable | None) -> Iterator[Payload]:
-    """FH's scores table (and, with details, every country page); nothing when the table is unchanged."""
-    from scrapers.freedomhouse.country_page import parse_country_page
-    from scrapers.freedomhouse.scores_page import parse_scores_page
+def scores_paths(settings: Settings) -> list[str]:
+    """The configured scores page first, FH's other one after it."""
+    configured = "/" + settings.scores_path.strip("/")
+    return [configured] + [p for p in SCORES_PATHS if p != configured]
+
+
+def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteClient,
+                 info: dict[str, Any]) -> tuple[Fetched, ScoresTable]:
+    """The first scores page that answers with a scores table; both failing is one error naming both."""
+    from scrapers.freedomhouse.scores_page import read_table
+    from scrapers.http import FetchError
 
     base = settings.base_url.rstrip("/")
-    url = base + SCORES_PATH
-    fetched = fetch_page(db, client, url)
-    info |= {"url": url, "status": fetched.status, "pages": 0, "disagreements": []}
+    failures = []
+    for path in scores_paths(settings):
+        url = base + path
+        try:
+            fetched = fetch_page(db, client, url)
+            info |= {"url": fetched.url, "status": fetched.status}
+            return fetched, read_table(fetched.content, fetched.url)
+        except (FetchError, SourceError) as exc:
+            failures.append(str(exc))
+    raise UserError("neither of FH's scores pages could be read:\n  " + "\n  ".join(failures))
+
+
+def hub_editions(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, hubs: dict[str, str],
+                 info: dict[str, Any], wanted: int = 3) -> dict[str, int]:
+    """Names link to the country hub, which links to the current report: ask a few hubs, politely."""
+    from scrapers.freedomhouse.scores_page import hub_edition
+
+    base = settings.base_url.rstrip("/")
+    names = sorted(hubs)
+    picks = [names[int(i * (len(names) - 1) / max(wanted - 1, 1))] for i in range(min(wanted, len(names)))]
+    found: dict[str, int] = {}
+    for name in dict.fromkeys(picks):
+        got = fetch_page(db, client, f"{base}/country/{hubs[name]}")
+        edition = hub_edition(got.content, hubs[name])
+        if edition is not None:
+            found[name] = edition
+    info["hub_pages"] = len(found)
+    return found
+
+
+def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
+        with_details: bool, progress: Callable | None) -> Iterator[Payload]:
+    """FH's scores table (and, with details, every country page); nothing when the table is unchanged.
+
+    A country page that cannot be fetched or read is reported and skipped: the details are optional,
+    the table is not."""
+    from scrapers.freedomhouse.country_page import parse_country_page
+    from scrapers.freedomhouse.scores_page import parse_scores_page
+    from scrapers.http import FetchError
+
+    base = settings.base_url.rstrip("/")
+    info |= {"pages": 0, "disagreements": [], "skipped_pages": [], "not_covered": []}
+    fetched, table = scores_table(db, settings, client, info)
+    url = fetched.url
     if fetched.status == 304 and not with_details:
         return
-    page = parse_scores_page(fetched.content, url, read_errata())
+    hubs = hub_editions(db, settings, client, table.hubs, info) if table.hubs and not table.link_editions else None
+    page = parse_scores_page(fetched.content, url, read_errata(), hub_editions=hubs, table=table)
+    info |= {"edition": page.edition, "signals": page.signals, "not_covered": page.not_covered}
     tidy, conflicts = page.frame, list[dict]()
     if with_details:
         since = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
@@ -129,10 +179,14 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
         names = sorted(page.slugs)
         for name in (progress(names, label="country pages") if progress else names):
             page_url = f"{base}/country/{page.slugs[name]}/freedom-world/{page.edition}"
-            got = fetch_page(db, client, page_url, reuse_since=since)
-            with db.atomic():  # kept as fetched, so an interrupted run resumes from here
-                remember(db, settings.db, got, "web", ".html")
-            details[name] = parse_country_page(got.content, page_url)
+            try:
+                got = fetch_page(db, client, page_url, reuse_since=since)
+                with db.atomic():  # kept as fetched, so an interrupted run resumes from here
+                    remember(db, settings.db, got, "web", ".html")
+                details[name] = parse_country_page(got.content, page_url)
+            except (FetchError, SourceError) as exc:
+                info["skipped_pages"].append(f"{name}: {str(exc).splitlines()[0]}")
+                continue
             info["pages"] += 1
         tidy, conflicts = merge_details(tidy, details, page.edition)
         info["disagreements"] = conflicts
@@ -169,17 +223,40 @@ def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) ->
     return merged, conflicts
 
 
-def workbooks(db: sqlite_utils.Database, settings: Settings, client: PoliteClient) -> Iterator[Payload]:
-    """The workbooks linked from FH's data page, each read by its sheets."""
+def workbooks(db: sqlite_utils.Database, settings: Settings, client: PoliteClient,
+              info: dict[str, Any]) -> Iterator[Payload]:
+    """The workbooks linked from FH's data page, each read by its sheets. A link that answers a web page (FH's
+    request form: "data on request") or a workbook that holds no scores (the list of electoral democracies) is
+    noted and skipped; no score workbook at all is an error that says to import FH's e-mailed file by hand."""
     from scrapers.freedomhouse import read_workbook
     from scrapers.freedomhouse.discover import workbook_links
+    from scrapers.freedomhouse.workbooks import workbook_kind
+    from scrapers.http import FetchError
 
     page_url = settings.base_url.rstrip("/") + DATA_PAGE_PATH
     links = workbook_links(fetch_page(db, client, page_url).content, page_url)
-    if not links:
-        raise SourceError(page_url, ["no .xlsx links on FH's Freedom in the World data page"])
+    notes: list[str] = info.setdefault("skipped_files", [])
+    found = 0
     for link in links:
-        got = client.get(link)
-        name = Path(link).name
-        tidy = read_workbook(Path(name), data=got.content, errata=read_errata()).drop("row")
-        yield Payload(tidy, got.content, "web", link, ".xlsx")
+        try:
+            got = client.get(link)
+        except FetchError as exc:
+            notes.append(f"{link}: {str(exc).split(': ', 1)[-1]}")
+            continue
+        if not got.content.startswith(b"PK\x03\x04"):
+            kind = "a web page" if b"<html" in got.content[:2000].lower() else got.content_type or "not a workbook"
+            notes.append(f"{link}: answered {kind} (at {got.url}), not a workbook: FH's data is on request")
+            continue
+        name = Path(Path(link).name)
+        try:
+            workbook_kind(name, got.content)
+        except SourceError as exc:
+            notes.append(f"{link}: not a Freedom in the World score workbook ({str(exc).splitlines()[-1].strip()[:160]})")
+            continue
+        tidy = read_workbook(name, data=got.content, errata=read_errata()).drop("row")  # a score file that fails, fails
+        found += 1
+        yield Payload(tidy, got.content, "web", got.url, ".xlsx")
+    if not found:
+        raise SourceError(page_url, [f"no Freedom in the World score workbook linked ({len(links)} workbook link(s) "
+                                     "checked" + (": " + "; ".join(notes) if notes else "") + "). Since 2026 FH sends "
+                                     "its workbooks on request: import the file by hand (sovereign import FILE)"])

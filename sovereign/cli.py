@@ -159,6 +159,11 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
         _print_in_force(db)
         _print_gaps(db)
         click.echo(_verify_line(pipeline.verify_stored(db)))
+    if outcome.held:
+        for held in outcome.held:
+            click.echo(f"Held, not stored: {held['reason']}.", err=True)
+        click.echo("The list in force stays in force (exit 4).", err=True)
+        ctx.exit(4)
     if any((reads.version(db, v) or {}).get("state") == "held" for v in outcome.versions):
         click.echo("The anomaly gate held the new edition: the list in force stays in force (exit 4).", err=True)
         ctx.exit(4)
@@ -174,10 +179,22 @@ def _summary(db: sqlite_utils.Database, conf: Settings, source: str, outcome: Ou
         if info["status"] == 304 and not outcome.editions:
             click.echo("Not modified since the last refresh: nothing changed.")
             return
+        if info.get("signals"):
+            click.echo(f"Edition {info['edition']}, named by: " + ", ".join(info["signals"]) + ".")
+        if info.get("not_covered"):
+            click.echo(f"  {len(info['not_covered'])} row(s) say FH's Freedom in the World does not cover them, "
+                       f"skipped: {', '.join(info['not_covered'])}")
         for c in info["disagreements"]:
             click.echo(f"  country page disagrees with the table: {c['fh_name']} {c['field']}: {c['values']}")
+        if info.get("skipped_pages"):
+            click.echo(f"  {len(info['skipped_pages'])} country page(s) skipped (their details stay missing; the "
+                       "table is stored):")
+            for line in info["skipped_pages"]:
+                click.echo(f"    {line}")
     elif "requests" in info:
         click.echo(f"{info['requests']} request(s).")
+        for note in info.get("skipped_files") or []:
+            click.echo(f"  skipped {note}")
     _import_summary(db, outcome)
 
 
@@ -207,10 +224,19 @@ def _import_summary(db: sqlite_utils.Database, outcome: Outcome) -> None:
                 label = {"compared": "compared only (stored data is more detailed; differences recorded as "
                                      "conflicts)"}.get(what, what)
                 click.echo(f"  {label}: {_span(by[what])}")
+        for held in part.held:
+            click.echo(f"  HELD, not stored: {held['reason']}")
         for v in part.versions:
             row = reads.version(db, v) or {}
             click.echo(f"List version {v} for edition {row['edition']}: {row['state']}."
-                       + (f" Held because: {row['reason']}" if row["reason"] else ""))
+                       + (f" {'Held because' if row['state'] == 'held' else 'Why'}: {row['reason']}"
+                          if row["reason"] else ""))
+        for r in part.revisions:
+            click.echo(f"  It replaces version {r['replaces']} ({r['replaced_state']}"
+                       + (", which stays as recorded until the new one is published)" if r["replaced_state"] ==
+                          "published" else ", now withdrawn)")
+                       + (f"; eligibility changes: {', '.join(r['eligibility_changes'])}" if r["eligibility_changes"]
+                          else "") + ".")
 
 
 def _span(editions: list[int]) -> str:
@@ -264,6 +290,10 @@ def _verify_line(report: dict) -> str:
     if tampered:
         head += (f": list version(s) {', '.join(str(t['list_version']) for t in tampered)} do not match their recorded "
                  "digest (changed outside sovereign)")
+    for stale in report.get("stale_versions") or []:
+        head += (f": list version {stale['list_version']} ({stale['state']}) does not agree with the stored scores of "
+                 f"edition {stale['edition']} ({', '.join(stale['entities'][:8])}"
+                 f"{' and more' if len(stale['entities']) > 8 else ''}): FH's revision has not reached the list")
     if damaged:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "

@@ -29,7 +29,9 @@ def _scores_text() -> pl.Expr:
         .then(pl.format("PR {}/40 ({}), CL {}/60", pl.col("pr"), pl.lit(ADD_Q), pl.col("cl")))
         .when(pl.col("pr").is_not_null())
         .then(pl.format("PR {}/40, CL {}/60", pl.col("pr"), pl.col("cl")))
-        .otherwise(pl.format("PR rating {}, CL rating {}", pl.col("pr_rating"), pl.col("cl_rating")))
+        .when(pl.col("pr_rating").is_not_null())
+        .then(pl.format("PR rating {}, CL rating {}", pl.col("pr_rating"), pl.col("cl_rating")))
+        .otherwise(pl.format("total {}/100", pl.col("total")))
     )
 
 

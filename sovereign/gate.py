@@ -42,3 +42,40 @@ def check(new: pl.DataFrame, previous: pl.DataFrame | None, policy: Policy) -> l
         reasons.append(f"{moved.height} of {both.height} countries changed status ({moved.height / both.height:.0%}, "
                        f"more than {policy.max_status_change_share:.0%}): {_names(moved)}")
     return reasons
+
+
+REPEAT_SHARE = 0.95     # a "new" edition this much like the stored one before it repeats it
+MISLABEL_SHARE = 0.10   # FH's corrections touch a handful of places; a year's change touches about half
+
+
+def _differing(new: pl.DataFrame, stored: pl.DataFrame) -> tuple[int, int]:
+    """(entities in both, entities whose published numbers or status differ), on the fields both carry."""
+    fields = [c for c in ("total", "pr", "cl", "status_pub")
+              if c in new.columns and c in stored.columns and new[c].is_not_null().any() and stored[c].is_not_null().any()]
+    both = new.select("entity", *fields).join(stored.select("entity", *fields), on="entity", suffix="_stored")
+    if not fields or both.is_empty():
+        return both.height, 0
+    differs = pl.any_horizontal([pl.col(c).cast(pl.String).ne_missing(pl.col(f"{c}_stored").cast(pl.String))
+                                 for c in fields])
+    return both.height, both.filter(differs).height
+
+
+def repeats(new: pl.DataFrame, previous: pl.DataFrame, previous_edition: int) -> str | None:
+    """A table offered as a new edition that holds the stored previous edition's numbers: links named the
+    new edition before the numbers changed."""
+    common, differing = _differing(new, previous)
+    if common and common >= 0.9 * new.height and (common - differing) / common >= REPEAT_SHARE:
+        return (f"its numbers equal the stored edition {previous_edition} for {common - differing} of {common} "
+                f"entities: the page names the new edition before its numbers changed; not stored as a new edition")
+    return None
+
+
+def mislabelled(new: pl.DataFrame, stored: pl.DataFrame, edition: int) -> str | None:
+    """A table offered as a stored edition that differs from it in many places: most likely the next edition
+    under links that still name this one, not a correction."""
+    common, differing = _differing(new, stored)
+    if common and differing / common > MISLABEL_SHARE:
+        return (f"it differs from the stored edition {edition} for {differing} of {common} entities ({differing / common:.0%}; "
+                f"a correction touches a few): suspected mislabel, most likely the next edition under links that "
+                f"still name {edition}; not stored")
+    return None

@@ -69,12 +69,16 @@ class Outcome:
     entities: int = 0
     parts: list[Outcome] = field(default_factory=list)      # one per payload (a refresh may read several files)
     info: dict[str, Any] = field(default_factory=dict)      # what acquiring saw: HTTP status, requests, pages
+    held: list[dict] = field(default_factory=list)          # editions not stored: {"edition", "reason"}
+    revisions: list[dict] = field(default_factory=list)     # list versions rebuilt because FH revised an edition
 
     def add(self, part: Outcome) -> None:
         self.parts.append(part)
         self.editions.update(part.editions)
         self.versions += part.versions
         self.entities += part.entities
+        self.held += part.held
+        self.revisions += part.revisions
 
     @property
     def changed(self) -> bool:
@@ -83,9 +87,12 @@ class Outcome:
     def record(self, run: writes.Run) -> None:
         """What the `runs` row keeps of this outcome."""
         changed = sorted(e for e, v in self.editions.items() if v in ("new", "revised"))
-        run.outcome = "ok" if self.changed else "unchanged"
-        run.message = json.dumps({str(e): v for e, v in sorted(self.editions.items())})
-        run.edition = changed[-1] if changed else None
+        run.outcome = "held" if self.held else "ok" if self.changed else "unchanged"
+        message: dict[str, Any] = {str(e): v for e, v in sorted(self.editions.items())}
+        if self.held:
+            message["held"] = self.held
+        run.message = json.dumps(message)
+        run.edition = changed[-1] if changed else self.held[-1]["edition"] if self.held else None
 
 
 def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, edition: int | None = None,
@@ -99,20 +106,49 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
     for payload in payloads:
         part = Outcome(source=payload.uri)
         scored = prepare(payload.frame, payload.uri)                                 # normalise, score
+        if not payload.bundled:
+            scored = hold_suspects(db, scored, part)                                 # is it the edition it claims?
         with db.atomic():
             source_id = store_source(db, settings.db, payload)                       # store: the payload
-            latest_before = reads.latest_edition(db)
-            previous = stored_statuses(db, latest_before)
-            store_scores(db, scored, payload, source_id, part)                       # store: the editions
-            if payload.bundled:
-                publish_history(db, scored, settings.policy, part)                   # list versions in force
-            else:
-                propose_newest(db, scored, settings.policy, latest_before, previous, part)  # list version, gate
-            if payload.on_commit:
+            if not scored.is_empty():
+                latest_before = reads.latest_edition(db)
+                previous = stored_statuses(db, latest_before)
+                store_scores(db, scored, payload, source_id, part)                   # store: the editions
+                if payload.bundled:
+                    publish_history(db, scored, settings.policy, part)               # list versions in force
+                else:
+                    propose_newest(db, scored, settings.policy, latest_before, previous, part)  # list version, gate
+                    rebuild_revised(db, scored, settings.policy, part)               # corrections reach the list
+            if payload.on_commit and not part.held:  # a held page is fetched again next time, and held again
                 payload.on_commit(db)
         part.entities = scored.height
         outcome.add(part)
     return outcome
+
+
+def stored_numbers(db: sqlite_utils.Database, edition: int) -> pl.DataFrame | None:
+    rows = reads.scores(db, edition, ("entity", "total", "pr", "cl", "status_pub"))
+    return pl.DataFrame(rows, schema={"entity": pl.String, "total": pl.Int16, "pr": pl.Int16, "cl": pl.Int16,
+                                      "status_pub": pl.String}) if rows else None
+
+
+def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outcome) -> pl.DataFrame:
+    """Editions whose numbers contradict the label they arrived under are held, not stored: a "new" one that
+    repeats the stored previous edition, a "revision" that differs from the stored edition almost everywhere."""
+    latest = reads.latest_edition(db)
+    for number in sorted(scored["edition"].unique().to_list()):
+        incoming = scored.filter(pl.col("edition") == number)
+        stored = stored_numbers(db, number)
+        reason = None
+        if stored is not None:
+            reason = gate.mislabelled(incoming, stored, number)
+        elif number > latest and (before := stored_numbers(db, latest)) is not None:
+            reason = gate.repeats(incoming, before, latest)
+        if reason:
+            outcome.held.append({"edition": number, "reason": f"{words.title(number)}: {reason}"})
+            outcome.editions[number] = "held"
+    held = [h["edition"] for h in outcome.held]
+    return scored.filter(~pl.col("edition").is_in(held)) if held else scored
 
 
 def prepare(tidy: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -327,6 +363,40 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
         outcome.versions.append(version)
 
 
+def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, outcome: Outcome) -> None:
+    """FH revised an edition whose list is current or pending: its list is built again from the corrected scores,
+    through the gate. A proposed or held version is replaced (withdrawn, as a record); a published one stays as
+    recorded and a new proposed version says what the revision changes."""
+    in_force = reads.version_in_force(db, date.today().isoformat())
+    for number in sorted(e for e, v in outcome.editions.items() if v == "revised"):
+        if in_force and number < in_force["edition"]:
+            continue
+        old = reads.newest_version(db, number, ("proposed", "held", "published"))
+        if old is None:
+            continue
+        fresh = evaluate(scored, policy, number)
+        before = reads.eligibility(db, old["id"])
+        moved = fresh.join(before.select("entity", pl.col("eligible").alias("was")), on="entity", how="full",
+                           coalesce=True).filter(pl.col("eligible").ne_missing(pl.col("was")))
+        changed = {c["fh_name"] for c in reads.revision_changes(db, number)}
+        why = (f"revision of edition {number}: {len(changed)} entities changed, {moved.height} eligibility "
+               f"change{'' if moved.height == 1 else 's'}")
+        earlier = [e for e in reads.published_editions(db) if e < number]
+        reasons = gate.check(scored.filter(pl.col("edition") == number),
+                             stored_statuses(db, earlier[-1]) if earlier else None, policy)
+        state = "held" if reasons else "proposed"
+        version = build_version(db, scored, policy, number, state, None, None,
+                                why + (f"; held: {'; '.join(reasons)}" if reasons else ""))
+        if version is None:
+            continue
+        if old["state"] != "published":
+            writes.withdraw(db, old["id"], "sovereign", f"replaced by list version {version}: {why}")
+        outcome.versions.append(version)
+        outcome.revisions.append({"edition": number, "replaces": old["id"], "replaced_state": old["state"],
+                                  "version": version, "state": state, "reason": why,
+                                  "eligibility_changes": sorted(moved["entity"].to_list())})
+
+
 def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
             edition: int | None = None, accept_held: bool = False, backdate_reason: str | None = None,
             actor: str = "") -> Published:
@@ -408,7 +478,37 @@ def verify_stored(conn: reads.Connection, editions: list[int] | None = None) -> 
         result["tampered_versions"] = [
             {"list_version": v["id"], "edition": v["edition"], "state": v["state"]} for v in reads.versions(conn)
             if reads.version_check(conn, v["id"]) != reads.entries_check(reads.entries(conn, v["id"]))]
+        result["stale_versions"] = stale_versions(conn)
         result["quick_check"] = reads.quick_check(conn)
-        result["ok"] = result["ok"] and not result["tampered_versions"] and result["quick_check"] == "ok"
+        result["ok"] = (result["ok"] and not result["tampered_versions"] and not result["stale_versions"]
+                        and result["quick_check"] == "ok")
     return result
+
+
+def stale_versions(conn: reads.Connection) -> list[dict]:
+    """Each edition's newest list version, built again from the scores stored for it under its own recorded
+    policy: where the eligibility or status of an entity differs, the list no longer agrees with the scores it
+    claims to be built from (a revision that never reached the list). Older versions are proven by their digest."""
+    from sovereign.policy import stored_policy
+
+    scores = reads.scores_frame(conn)
+    if scores.is_empty():
+        return []
+    out = []
+    for number in sorted({v["edition"] for v in reads.versions(conn)}):
+        version = reads.newest_version(conn, number, ("proposed", "held", "published"))
+        if version is None:
+            continue
+        label = (reads.edition(conn, number) or {}).get("label")
+        edition = scores.filter(pl.col("edition") == number).with_columns(edition_label=pl.lit(label, pl.String))
+        built = evaluate(edition, stored_policy(version["policy"]), number).select("entity", "eligible", "status")
+        listed = pl.DataFrame(reads.entries(conn, version["id"]), infer_schema_length=None).select(
+            "entity", pl.col("eligible").cast(pl.Boolean), "status")
+        both = built.join(listed, on="entity", how="full", coalesce=True, suffix="_listed")
+        differ = both.filter(pl.col("eligible").ne_missing(pl.col("eligible_listed"))
+                             | pl.col("status").ne_missing(pl.col("status_listed")))
+        if not differ.is_empty():
+            out.append({"list_version": version["id"], "edition": number, "state": version["state"],
+                        "entities": sorted(differ["entity"].to_list())})
+    return out
 

@@ -26,7 +26,7 @@ ENVIRONMENT = {
     "user_agent": "SOVEREIGN_USER_AGENT", "reports": "SOVEREIGN_REPORTS", "webhook": "SOVEREIGN_WEBHOOK",
     "notify_command": "SOVEREIGN_NOTIFY_COMMAND", "max_body": "SOVEREIGN_MAX_BODY", "api_docs": "SOVEREIGN_API_DOCS",
     "public_url": "SOVEREIGN_PUBLIC_URL", "smtp": "SOVEREIGN_SMTP", "mail_to": "SOVEREIGN_MAIL_TO",
-    "mail_from": "SOVEREIGN_MAIL_FROM",
+    "mail_from": "SOVEREIGN_MAIL_FROM", "scores_path": "SOVEREIGN_SCORES_PATH",
 }
 
 
@@ -35,6 +35,7 @@ class Settings:
     db: Path = field(default_factory=paths.default_db)
     policy_path: Path = paths.POLICY
     base_url: str = DEFAULT_BASE_URL
+    scores_path: str = "/countries/freedom-world/scores"  # FH's other scores page, /country/scores, is the fallback
     user_agent: str = DEFAULT_AGENT
     min_interval: float = 1.0
     timeout: float = 30.0
@@ -98,4 +99,4 @@ class Settings:
         from scrapers.http import PoliteClient
 
         return PoliteClient(user_agent=self.user_agent, min_interval=self.min_interval,
-                            timeout=(min(self.timeout, 10.0), self.timeout))
+                            timeout=(min(self.timeout, 10.0), self.timeout), deadline=self.timeout * 4)

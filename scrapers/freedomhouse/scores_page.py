@@ -1,99 +1,308 @@
-"""FH's scores web page (latest edition only) -> tidy frame, slugs and edition.
+"""FH's scores web pages (latest edition only) -> tidy frame, slugs and the signals that name the edition.
 
-The table is found by its header texts, not by class names (FH's markup changes between years).
-Territories end in `*`; the edition and each country's slug come from the country links.
+Two pages carry the table: `/countries/freedom-world/scores` (FIW only) and `/country/scores` (Global
+Freedom beside FH's other products). Tables are found by their visible header words, never by class
+names: Drupal's table sort hides "Sort descending" inside the active header, products FH adds are
+extra columns, and a place a product does not rate says "Not covered". Territories are marked by a
+trailing `*`, by a label, or by a table of their own. The edition is not printed in the table: it
+comes from the country links (`/country/<slug>/freedom-world/<edition>`), from a heading that names
+it, or, when names link to the country hub (`/country/<slug>`), from the hub pages, which the caller
+fetches (`hub_edition`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from fiw.errors import SourceError
 from fiw.tidy import Errata, to_tidy
 from fiw.words import STATUS_CODES
 
-HEADERS = {"country": "country", "total score and status": "total", "political rights": "pr", "civil liberties": "cl"}
+COLUMNS = {
+    "country": ("country", "country/territory", "country or territory", "countries", "territory", "territories",
+                "countries and territories", "name"),
+    "total": ("total score and status", "global freedom", "global freedom score", "global freedom score and status",
+              "freedom in the world", "total score", "total"),
+    "pr": ("political rights",),
+    "cl": ("civil liberties",),
+}
+DATA_GROUPS = {"country": ("country", "name"), "total": ("fiw", "global"), "pr": ("pr", "political"),
+               "cl": ("cl", "civil")}
 LINK = re.compile(r"/country/([^/?#]+)/freedom-world/(\d{4})")
-TOTAL = re.compile(r"^(-?\d+)\s*(free|partly free|not free)$", re.I)
+HUB = re.compile(r"/country/([^/?#]+)/?$")
+TOTAL = re.compile(r"^(-?\d+)\s*(?:/\s*100)?\s*(free|partly free|not free)$", re.I)
+NUMBER = re.compile(r"^(-?\d+)(?:\s*/\s*100)?$")
+STATUS_WORD = re.compile(r"\b(not free|partly free|free)\b", re.I)
+NAMED_EDITION = re.compile(r"Freedom in the World,?\s+((?:19|20)\d\d)\b", re.I)
+HIDDEN = re.compile(r"visually-?hidden|sr-only|element-invisible|screen-reader", re.I)
+SORT_TEXT = re.compile(r"\b(sort (ascending|descending)|sorted (ascending|descending))\b", re.I)
+NOT_COVERED = re.compile(r"^(not covered|not rated|n/a)$", re.I)
+TERRITORY_LABEL = re.compile(r"^\(?territory\)?$", re.I)
 MIN_COUNTRIES = 190
 
 
 @dataclass
 class ScoresPage:
+    frame: pl.DataFrame                     # tidy, validated
     edition: int
-    frame: pl.DataFrame          # tidy, validated
-    slugs: dict[str, str]        # FH name (cleaned) -> slug
+    slugs: dict[str, str]                   # FH name (cleaned) -> slug
+    not_covered: list[str] = field(default_factory=list)
+    signals: dict[str, int] = field(default_factory=dict)   # where the edition came from -> edition
 
 
-def _text(node) -> str:
-    return re.sub(r"\s+", " ", node.get_text(" ")).replace("\u2212", "-").strip()
+@dataclass
+class ScoresTable:
+    """What the page says, before the edition is known."""
+    records: list[dict]
+    slugs: dict[str, str]
+    link_editions: Counter[int]
+    named_editions: set[int]
+    hubs: dict[str, str]                    # FH name -> hub slug (names link to /country/<slug>)
+    not_covered: list[str]
 
 
-def _headers(table) -> list[str]:
+def _visible(node: Tag) -> str:
+    """The words a reader sees: hidden helper text (sort hints, screen-reader spans) left out."""
+    parts = []
+    for text in node.find_all(string=True):
+        hidden = False
+        for parent in text.parents:
+            if parent is node:
+                break
+            classes = " ".join(parent.get("class") or []) if isinstance(parent, Tag) else ""
+            if HIDDEN.search(classes) or (isinstance(parent, Tag) and (parent.has_attr("hidden")
+                                                                       or parent.get("aria-hidden") == "true")):
+                hidden = True
+                break
+        if not hidden:
+            parts.append(str(text))
+    return SORT_TEXT.sub(" ", _clean(" ".join(parts))).strip()
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u2212", "-").replace("\u2013", "-")).strip()
+
+
+def _header_cells(table: Tag) -> list[Tag]:
     head = table.find("thead")
-    cells = (head or table).find("tr")
-    return [_text(c).lower() for c in cells.find_all(["th", "td"])] if cells else []
+    rows = (head or table).find_all("tr")
+    for tr in rows:
+        cells = tr.find_all(["th", "td"], recursive=False)
+        if cells and (head is not None or all(c.name == "th" for c in cells)):
+            return cells
+    return []
 
 
-def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None) -> ScoresPage:
+def _column(cell: Tag) -> str | None:
+    words = _visible(cell).lower().rstrip(":").strip()
+    for column, names in COLUMNS.items():
+        if words in names:
+            return column
+    group = str(cell.get("data-group") or "").lower()
+    for column, keys in DATA_GROUPS.items():
+        if group and any(k in group for k in keys) and not (column == "total" and re.search(r"pr|cl|political|civil",
+                                                                                            group)):
+            return column
+    return None
+
+
+def _layout(cells: list[Tag]) -> dict[str, int] | None:
+    """Which cell holds which column, from header words or `data-group` attributes."""
+    index: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        column = _column(cell)
+        if column and column not in index:
+            index[column] = i
+    complete = {"country", "total"} <= set(index) and ("pr" in index) == ("cl" in index)
+    return index if complete else None
+
+
+def _table_layout(table: Tag) -> dict[str, int] | None:
+    head = table.find("thead")
+    for tr in (head or table).find_all("tr"):
+        cells = tr.find_all(["th", "td"], recursive=False)
+        if head is None and not all(c.name == "th" for c in cells):
+            continue
+        if layout := _layout(cells):
+            return layout
+    first = next((tr for tr in table.find_all("tr") if tr.find("td", attrs={"data-group": True})), None)
+    return _layout(first.find_all(["td", "th"], recursive=False)) if first else None
+
+
+def _territory_table(table: Tag, index: dict[str, int]) -> bool:
+    """A table of territories alone: its name column or its caption or heading says so."""
+    header = _header_cells(table)
+    first = _visible(header[index["country"]]).lower() if len(header) > index["country"] else ""
+    if "territor" in first and "countr" not in first:
+        return True
+    caption = table.find("caption")
+    heading = table.find_previous(["h2", "h3", "h4", "caption"])
+    for node in (caption, heading):
+        words = _visible(node).lower() if node else ""
+        if "territor" in words and "countr" not in words:
+            return True
+    return False
+
+
+def _take_territory_label(cell: Tag) -> bool:
+    """A "Territory" badge beside the name: noted, and removed so the name stays the name."""
+    found = False
+    for text in cell.find_all(string=TERRITORY_LABEL):
+        text.replace_with("")
+        found = True
+    for node in cell.find_all(class_=re.compile("territory", re.I)):
+        found = True
+        if not _visible(node) or TERRITORY_LABEL.match(_visible(node)):
+            node.extract()
+    return found
+
+
+def _is_territory_row(tr: Tag) -> bool:
+    classes = " ".join(tr.get("class") or []) + " " + str(tr.get("data-type") or tr.get("data-kind") or "")
+    return bool(re.search(r"territor", classes, re.I))
+
+
+def _status_of(cell: Tag) -> str | None:
+    """The status word in the cell, or failing that in a class or title (a colour chip with no words)."""
+    found = STATUS_WORD.search(_visible(cell))
+    if found:
+        return found.group(1).lower()
+    for node in [cell, *cell.find_all(True)]:
+        for attr in ("title", "aria-label", "data-status", "class"):
+            value = node.get(attr)
+            text = " ".join(value) if isinstance(value, list) else str(value or "")
+            hit = STATUS_WORD.search(text.replace("-", " ").replace("_", " "))
+            if hit:
+                return hit.group(1).lower()
+    return None
+
+
+def _total(cell: Tag) -> tuple[str, str] | None:
+    text = _visible(cell)
+    match = TOTAL.match(text)
+    if match:
+        return match.group(1), match.group(2).lower()
+    score = cell.find(class_=re.compile("score"))
+    number = NUMBER.match(_visible(score)) if score else None
+    number = number or re.match(r"^(-?\d+)\b", text)
+    status = _status_of(cell)
+    return (number.group(1), status) if number and status else None
+
+
+def read_table(html: bytes | str, url: str) -> ScoresTable:
+    """Every scores table on the page (countries and, where FH splits them, territories)."""
     soup = BeautifulSoup(html, "html.parser")
-    tables = soup.find_all("table")
-    found = None
-    for table in tables:
-        headers = _headers(table)
-        if set(HEADERS) <= set(headers):
-            found = table, headers
-            break
-    if found is None:
-        seen = [_headers(t) for t in tables] or "no tables at all"
-        raise SourceError(url, [f"the page's layout changed: expected a table with the headers Country, Total Score "
-                                f"and Status, Political Rights, Civil Liberties; found {seen}"])
-    table, headers = found
-    index = {HEADERS[h]: i for i, h in enumerate(headers) if h in HEADERS}
-    body = table.find("tbody") or table
+    tables = [(t, found) for t in soup.find_all("table") if (found := _table_layout(t))]
+    if not tables:
+        seen = [[_visible(c) for c in _header_cells(t)] for t in soup.find_all("table")] or "no tables at all"
+        raise SourceError(url, [f"the page's layout changed: expected a table with the headers Country and Total "
+                                f"Score and Status (or Global Freedom); found {seen}"])
+    named = {int(y) for node in soup.find_all(["title", "h1", "h2", "caption"])
+             for y in NAMED_EDITION.findall(_visible(node))}
     records: list[dict] = []
     problems: list[str] = []
     editions: Counter[int] = Counter()
     slugs: dict[str, str] = {}
-    for n, tr in enumerate(body.find_all("tr"), start=1):
-        cells = tr.find_all("td")
-        if not cells:
-            continue
-        if len(cells) < len(headers):
-            problems.append(f"table row {n}: expected {len(headers)} cells, found {len(cells)}")
-            continue
-        name = _text(cells[index["country"]])
-        link = cells[index["country"]].find("a", href=True)
-        match = LINK.search(str(link["href"])) if link else None
-        if match:
-            slugs[name.rstrip("*").strip()] = match.group(1)
-            editions[int(match.group(2))] += 1
-        total = TOTAL.match(_text(cells[index["total"]]))
-        if not total:
-            problems.append(f"table row {n}, column 'Total Score and Status': expected a score and a status "
-                            f"such as '9 Not Free', found {_text(cells[index['total']])!r}")
-            continue
-        records.append({"row": n, "fh_name": name, "kind": "t" if name.endswith("*") else "c",
-                        "total": total.group(1), "status_pub": STATUS_CODES[total.group(2).lower()],
-                        "pr": _text(cells[index["pr"]]), "cl": _text(cells[index["cl"]])})
+    hubs: dict[str, str] = {}
+    not_covered: list[str] = []
+    for number, (table, layout) in enumerate(tables, start=1):
+        all_territories = _territory_table(table, layout)
+        body = table.find("tbody") or table
+        where = f"table {number}, row" if len(tables) > 1 else "table row"
+        for n, tr in enumerate(body.find_all("tr"), start=1):
+            cells = tr.find_all(["td", "th"], recursive=False)
+            if not tr.find("td", recursive=False):
+                continue
+            index = (_layout(cells) if any(c.has_attr("data-group") for c in cells) else None) or layout
+            width = max(index.values()) + 1
+            if len(cells) < width:
+                problems.append(f"{where} {n}: expected at least {width} cells, found {len(cells)}")
+                continue
+            name_cell = cells[index["country"]]
+            territory = all_territories or _take_territory_label(name_cell) or _is_territory_row(tr)
+            name = _visible(name_cell)
+            territory = territory or name.endswith("*")
+            clean = name.rstrip("*").strip()
+            link = name_cell.find("a", href=True) or cells[index["total"]].find("a", href=True)
+            href = str(link["href"]) if link else ""
+            if match := LINK.search(href):
+                slugs[clean] = match.group(1)
+                editions[int(match.group(2))] += 1
+            elif match := HUB.search(href.split("?")[0].split("#")[0]):
+                hubs[clean] = match.group(1)
+            total_text = _visible(cells[index["total"]])
+            if NOT_COVERED.match(total_text):
+                not_covered.append(clean)
+                continue
+            total = _total(cells[index["total"]])
+            if not total:
+                problems.append(f"{where} {n} ({clean}), column 'Total Score and Status': expected a score and a "
+                                f"status such as '9 Not Free', found {total_text!r}")
+                continue
+            records.append({"row": len(records) + 1, "fh_name": clean, "kind": "t" if territory else "c",
+                            "total": total[0], "status_pub": STATUS_CODES[total[1]],
+                            "pr": _visible(cells[index["pr"]]) if "pr" in index else None,
+                            "cl": _visible(cells[index["cl"]]) if "cl" in index else None})
     if problems:
         raise SourceError(url, problems)
     if not records:
         raise SourceError(url, ["the scores table has no rows"])
-    if not editions:
-        raise SourceError(url, ["no country links of the form /country/<slug>/freedom-world/<edition>: cannot tell the edition"])
-    if len(editions) > 1:
-        raise SourceError(url, [f"country links name several editions: {dict(editions)}"])
-    edition = next(iter(editions))
-    raw = pl.DataFrame(records).with_columns(edition=pl.lit(str(edition)), row=pl.col("row").cast(pl.Int32))
-    frame = to_tidy(raw, url, "scores table", errata)
+    return ScoresTable(records, slugs, editions, named, hubs, not_covered)
+
+
+def edition_of(table: ScoresTable, url: str, hub_editions: dict[str, int] | None = None) -> tuple[int, dict[str, int]]:
+    """The edition every signal names; signals that disagree stop here, each named."""
+    signals: dict[str, int] = {}
+    problems = []
+    if len(table.link_editions) > 1:
+        problems.append(f"country links name several editions: {dict(table.link_editions)}")
+    elif table.link_editions:
+        signals["country links"] = next(iter(table.link_editions))
+    if hub_editions:
+        values = set(hub_editions.values())
+        if len(values) > 1:
+            problems.append(f"country hub pages name several editions: {hub_editions}")
+        else:
+            signals[f"country hub pages ({', '.join(sorted(hub_editions))})"] = values.pop()
+    if len(table.named_editions) == 1:
+        signals["page heading"] = next(iter(table.named_editions))
+    elif len(table.named_editions) > 1:
+        problems.append(f"the page's headings name several editions: {sorted(table.named_editions)}")
+    if len(set(signals.values())) > 1:
+        problems.append("the signals for the edition disagree: "
+                        + "; ".join(f"{where} say {edition}" for where, edition in signals.items()))
+    if problems:
+        raise SourceError(url, problems + ["nothing was stored: check the page by hand, or import FH's workbook"])
+    if not signals:
+        raise SourceError(url, ["no country links of the form /country/<slug>/freedom-world/<edition>, no hub links "
+                                "and no heading naming the edition: cannot tell the edition"])
+    return next(iter(signals.values())), signals
+
+
+def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None,
+                      hub_editions: dict[str, int] | None = None, table: ScoresTable | None = None) -> ScoresPage:
+    table = table or read_table(html, url)
+    edition, signals = edition_of(table, url, hub_editions)
+    raw = pl.DataFrame(table.records, schema={"row": pl.Int32, "fh_name": pl.String, "kind": pl.String,
+                                              "total": pl.String, "status_pub": pl.String, "pr": pl.String,
+                                              "cl": pl.String})
+    frame = to_tidy(raw.with_columns(edition=pl.lit(str(edition))), url, "scores table", errata)
     countries = frame.filter(pl.col("kind") == "c").height
     if countries < MIN_COUNTRIES:
         raise SourceError(url, [f"only {countries} countries in the table; FH rates about 195, expected at least "
                                 f"{MIN_COUNTRIES}: the page is incomplete or its layout changed"])
-    return ScoresPage(edition, frame.drop("row"), slugs)
+    slugs = table.slugs or table.hubs
+    return ScoresPage(frame.drop("row"), edition, slugs, table.not_covered, signals)
+
+
+def hub_edition(html: bytes | str, slug: str) -> int | None:
+    """The newest Freedom in the World edition a country hub page links to."""
+    soup = BeautifulSoup(html, "html.parser")
+    years = [int(m.group(2)) for a in soup.find_all("a", href=True)
+             if (m := LINK.search(str(a["href"]))) and m.group(1) == slug]
+    return max(years) if years else None

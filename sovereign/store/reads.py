@@ -291,6 +291,15 @@ def scores(conn: Connection, number: int, columns: tuple[str, ...] = ("*",)) -> 
     return rows(conn, f"SELECT {', '.join(columns)} FROM scores WHERE edition = ?", [number])
 
 
+def revision_changes(conn: Connection, number: int) -> list[dict]:
+    """What the edition's latest revision changed, field by field."""
+    import json
+
+    text = scalar(conn, "SELECT changes FROM edition_revisions WHERE edition = ? ORDER BY revision DESC LIMIT 1",
+                  [number])
+    return json.loads(text) if text else []
+
+
 def fields_present(conn: Connection, number: int, fields: tuple[str, ...]) -> set[str]:
     """Which of FH's published fields the stored edition carries (an import never replaces more with less)."""
     counts = conn.execute(f"SELECT {', '.join(f'COUNT({c})' for c in fields)} FROM scores WHERE edition = ?",
