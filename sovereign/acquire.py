@@ -204,20 +204,24 @@ def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) ->
         base = by_name.get(name)
         if base is None:
             continue
-        disagree = [(k, base[k], d[k]) for k in ("pr", "cl", "status_pub") if d.get(k) is not None and d[k] != base[k]]
+        disagree = [(k, base[k], d[k]) for k in ("pr", "cl", "status_pub")
+                    if d.get(k) is not None and base[k] is not None and d[k] != base[k]]
         if disagree:
             conflicts += [{"edition": edition, "fh_name": name, "field": k,
                            "values": f"scores table: {a}; country page: {b}", "kept": "scores table"}
                           for k, a, b in disagree]
             continue
         extra = {c: d[c] for c in methodology.INDICATOR_COLUMNS} | {"add_q": d.get("add_q", 0)}
+        extra |= {k: d[k] for k in ("pr", "cl")}  # the combined scores page prints only the total
         for sub, parts in methodology.INDICATORS.items():
             extra[sub] = sum(d[p] for p in parts)
         rows.append({"fh_name": name, **extra})
     if not rows:
         return tidy, conflicts
     add = pl.DataFrame(rows).cast({c: pl.Int16 for c in rows[0] if c != "fh_name"})
-    merged = tidy.drop([c for c in add.columns if c != "fh_name"]).join(add, on="fh_name", how="left").select(tidy.columns)
+    details_only = [c for c in add.columns if c not in ("fh_name", "pr", "cl")]
+    merged = tidy.drop(details_only).join(add, on="fh_name", how="left", suffix="_page").with_columns(
+        pr=pl.coalesce("pr", "pr_page"), cl=pl.coalesce("cl", "cl_page")).select(tidy.columns)
     validate(merged.with_row_index("row", 1).with_columns(pl.col("row").cast(pl.Int32)), "country pages", None,
              read_errata())
     return merged, conflicts

@@ -226,6 +226,8 @@ def _import_summary(db: sqlite_utils.Database, outcome: Outcome) -> None:
                 click.echo(f"  {label}: {_span(by[what])}")
         for held in part.held:
             click.echo(f"  HELD, not stored: {held['reason']}")
+        for note in part.notes:
+            click.echo(f"  Note: {note}")
         for v in part.versions:
             row = reads.version(db, v) or {}
             click.echo(f"List version {v} for edition {row['edition']}: {row['state']}."
@@ -293,7 +295,8 @@ def _verify_line(report: dict) -> str:
     for stale in report.get("stale_versions") or []:
         head += (f": list version {stale['list_version']} ({stale['state']}) does not agree with the stored scores of "
                  f"edition {stale['edition']} ({', '.join(stale['entities'][:8])}"
-                 f"{' and more' if len(stale['entities']) > 8 else ''}): FH's revision has not reached the list")
+                 f"{' and more' if len(stale['entities']) > 8 else ''}): a revision that never reached the list, or "
+                 "scores changed outside sovereign")
     if damaged:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "

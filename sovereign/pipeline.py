@@ -71,6 +71,7 @@ class Outcome:
     info: dict[str, Any] = field(default_factory=dict)      # what acquiring saw: HTTP status, requests, pages
     held: list[dict] = field(default_factory=list)          # editions not stored: {"edition", "reason"}
     revisions: list[dict] = field(default_factory=list)     # list versions rebuilt because FH revised an edition
+    notes: list[str] = field(default_factory=list)          # doubts about what was stored anyway
 
     def add(self, part: Outcome) -> None:
         self.parts.append(part)
@@ -79,6 +80,7 @@ class Outcome:
         self.entities += part.entities
         self.held += part.held
         self.revisions += part.revisions
+        self.notes += part.notes
 
     @property
     def changed(self) -> bool:
@@ -107,7 +109,7 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
         part = Outcome(source=payload.uri)
         scored = prepare(payload.frame, payload.uri)                                 # normalise, score
         if not payload.bundled:
-            scored = hold_suspects(db, scored, part)                                 # is it the edition it claims?
+            scored = hold_suspects(db, scored, part, hold=payload.kind == "web")     # is it the edition it claims?
         with db.atomic():
             source_id = store_source(db, settings.db, payload)                       # store: the payload
             if not scored.is_empty():
@@ -132,9 +134,10 @@ def stored_numbers(db: sqlite_utils.Database, edition: int) -> pl.DataFrame | No
                                       "status_pub": pl.String}) if rows else None
 
 
-def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outcome) -> pl.DataFrame:
+def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outcome, hold: bool = True) -> pl.DataFrame:
     """Editions whose numbers contradict the label they arrived under are held, not stored: a "new" one that
-    repeats the stored previous edition, a "revision" that differs from the stored edition almost everywhere."""
+    repeats the stored previous edition, a "revision" that differs from the stored edition almost everywhere.
+    A file an operator imports names its edition deliberately: it is stored, and the doubt is said beside it."""
     latest = reads.latest_edition(db)
     for number in sorted(scored["edition"].unique().to_list()):
         incoming = scored.filter(pl.col("edition") == number)
@@ -144,7 +147,9 @@ def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outc
             reason = gate.mislabelled(incoming, stored, number)
         elif number > latest and (before := stored_numbers(db, latest)) is not None:
             reason = gate.repeats(incoming, before, latest)
-        if reason:
+        if reason and not hold:
+            outcome.notes.append(f"{words.title(number)}: {reason.split(';')[0]}; stored as the file names it")
+        elif reason:
             outcome.held.append({"edition": number, "reason": f"{words.title(number)}: {reason}"})
             outcome.editions[number] = "held"
     held = [h["edition"] for h in outcome.held]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import socket
 import struct
@@ -37,6 +38,100 @@ def scores_page(rows: list[dict], edition: int, headers=("Country", "Total Score
     return (f"<!doctype html><html><head><title>Countries and Territories | Freedom House</title></head><body>"
             f'<div id="block-countryscorestable"><table class="views-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div></body></html>')
+
+
+def _name_html(name: str) -> str:
+    """As FH's pages send names: apostrophes as entities, a non-breaking space where a name has a space."""
+    return name.replace("'", "&#039;").replace(" ", "&nbsp;", 1)
+
+
+def _total_cell(r: dict, href: str) -> str:
+    """`a > div > span > span`: the number and the status in spans of their own."""
+    return (f'<td class="total"><a href="{href}"><div class="fiw-score"><span class="score-wrap">'
+            f'<span class="score">{r["total"]}</span><span class="status">{WORDS[r["status_pub"]]}</span>'
+            f'</span></div></a></td>')
+
+
+def live_scores_page(rows: list[dict], edition: int, territories: str = "star", heading: int | None = None) -> str:
+    """`/countries/freedom-world/scores` as 2026 showed it: a `div` between the block and the table, Drupal's
+    hidden sort text in the active "Country" header, territories by `*` inside the link, by a label, or in a
+    table of their own."""
+    def row(r: dict) -> str:
+        href = f"/country/{slug(r['fh_name'])}/freedom-world/{edition}"
+        mark = "*" if r["kind"] == "t" and territories == "star" else ""
+        label = ' <span class="badge territory-label">Territory</span>' if r["kind"] == "t" and territories == "label" else ""
+        return (f'<tr><td class="country"><a href="{href}">{_name_html(r["fh_name"])}{mark}</a>{label}</td>'
+                f'{_total_cell(r, href)}<td class="pr">{r["pr"]}</td><td class="cl">{r["cl"]}</td></tr>')
+
+    def table(rows_: list[dict], first: str = "Country") -> str:
+        head = (f'<th aria-sort="descending" class="is-active"><a href="?order=name&amp;sort=asc" title="sort by {first}">'
+                f'{first}<span class="visually-hidden">Sort descending</span></a></th>'
+                '<th><a href="?order=total" title="sort by Total Score and Status">Total Score and Status</a></th>'
+                '<th><a href="?order=pr">Political Rights</a></th><th><a href="?order=cl">Civil Liberties</a></th>')
+        return (f'<div class="view-content"><table class="views-table cols-4"><thead><tr>{head}</tr></thead>'
+                f'<tbody>{"".join(row(r) for r in rows_)}</tbody></table></div>')
+
+    title = f"<h1>Freedom in the World {heading}</h1>" if heading else "<h1>Countries and Territories</h1>"
+    if territories == "table":
+        body = (table([r for r in rows if r["kind"] == "c"]) + "<h2>Territories</h2>"
+                + table([r for r in rows if r["kind"] == "t"], "Territory"))
+    else:
+        body = table(rows)
+    return ("<!doctype html><html><head><title>Countries and Territories | Freedom House</title></head><body>"
+            f'{title}<div id="block-countryscorestable" class="block">{body}</div></body></html>')
+
+
+def combined_scores_page(rows: list[dict], not_covered: tuple[str, ...] = ()) -> str:
+    """`/country/scores`: Global Freedom beside Internet Freedom and Democracy, `data-group` cells, names linking
+    to the country hub with no edition, "Not covered" where a product does not rate a place."""
+    body = []
+    for r in rows:
+        hub = f"/country/{slug(r['fh_name'])}"
+        star = "*" if r["kind"] == "t" else ""
+        body.append(
+            f'<tr><td data-group="country_name"><a href="{hub}">{_name_html(r["fh_name"])}{star}</a></td>'
+            f'<td data-group="fiw"><a href="{hub}"><div><span class="score">{r["total"]}</span> '
+            f'<span class="status">{WORDS[r["status_pub"]]}</span></div></a></td>'
+            f'<td data-group="fotn">Not covered</td><td data-group="nit">Not covered</td></tr>')
+    for name in not_covered:
+        body.append(f'<tr><td data-group="country_name"><a href="/country/{slug(name)}">{name}</a></td>'
+                    '<td data-group="fiw">Not covered</td><td data-group="fotn"><span class="score">50</span></td>'
+                    '<td data-group="nit">Not covered</td></tr>')
+    head = ('<th data-group="country_name">Country<span class="visually-hidden">Sort descending</span></th>'
+            '<th data-group="fiw">Global Freedom</th><th data-group="fotn">Internet Freedom</th>'
+            '<th data-group="nit">Democracy</th>')
+    return ("<!doctype html><html><body><h1>Countries and Territories</h1>"
+            f'<div id="block-countryscorestable"><div><table><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div></div></body></html>')
+
+
+def hub_page(name: str, edition: int) -> str:
+    s = slug(name)
+    return (f'<html><body><h1>{name}</h1><ul><li><a href="/country/{s}/freedom-world/{edition}">Freedom in the World '
+            f'{edition}</a></li><li><a href="/country/{s}/freedom-world/{edition - 1}">Freedom in the World '
+            f'{edition - 1}</a></li><li><a href="/country/{s}/freedom-net/{edition - 1}">Freedom on the Net</a></li>'
+            '</ul></body></html>')
+
+
+def live_country_page(r: dict, edition: int, last_year_status: str = "F") -> str:
+    """A report page as printed in 2026: no "/", each indicator's score twice ("2.00 2 4.00 4"), Add Q a bare
+    negative number, and last year's score and status near the top."""
+    parts = [f"<html><body><h1>{r['fh_name']}</h1><h2>Freedom in the World {edition}</h2>",
+             f'<div class="last-year"><h3>Last Year&#039;s Score &amp; Status</h3><span>{min(r["total"] + 7, 100)} / 100'
+             f'</span> <span>{WORDS[last_year_status]}</span></div>',
+             f'<div class="global"><span>{r["total"]} / 100</span> <span>{WORDS[r["status_pub"]]}</span></div>',
+             f'<div class="agg"><span>PR</span> <span>Political Rights</span> <span>{r["pr"]}</span> <span>40</span></div>',
+             f'<div class="agg"><span>CL</span> <span>Civil Liberties</span> <span>{r["cl"]}</span> <span>60</span></div>']
+    for code in m.INDICATOR_COLUMNS:
+        v = r[code]
+        parts.append(f'<div class="question"><h4><span>{code}</span> <span>Is there a question about this, '
+                     f'with 2 numbers in 2025?</span></h4><div class="score"><span>{v}.00</span> <span>{v}</span> '
+                     f'<span>4.00</span> <span>4</span></div><p>Text about it, with a year such as 2025 and 3 parties.</p>'
+                     '</div>')
+    if r.get("add_q"):
+        parts.append('<div class="question"><h4><span>Add Q</span> <span>Is the government deliberately changing '
+                     f'the ethnic composition?</span></h4><div class="score"><span>-{r["add_q"]}</span></div></div>')
+    return "".join(parts) + "</body></html>"
 
 
 def country_page(r: dict, edition: int) -> str:
@@ -77,6 +172,7 @@ class FHSite:
         self.faults: dict[str, list[str]] = {}
         self.log: list[tuple[float, str, dict]] = []
         self.robots = "User-agent: *\nAllow: /\n"
+        self.redirects: dict[str, str] = {}
         self.slow_seconds = 2.0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -92,6 +188,22 @@ class FHSite:
             for r in rows:
                 self.pages[f"/country/{slug(r['fh_name'])}/freedom-world/{edition}"] = (
                     "text/html; charset=utf-8", country_page(r, edition).encode())
+
+    def publish_live(self, rows: list[dict], edition: int, page: str = "live", details: bool = True, **kw) -> None:
+        """FH's site as 2026 showed it: the FIW scores page (`live`) or the combined one with hubs (`combined`)."""
+        html = "text/html; charset=utf-8"
+        self.pages.pop("/countries/freedom-world/scores", None)
+        self.pages.pop("/country/scores", None)
+        if page == "live":
+            self.pages["/countries/freedom-world/scores"] = (html, live_scores_page(rows, edition, **kw).encode())
+        else:
+            self.pages["/country/scores"] = (html, combined_scores_page(rows, **kw).encode())
+            for r in rows:
+                self.pages[f"/country/{slug(r['fh_name'])}"] = (html, hub_page(r["fh_name"], edition).encode())
+        if details:
+            for r in rows:
+                self.pages[f"/country/{slug(r['fh_name'])}/freedom-world/{edition}"] = (
+                    html, live_country_page(r, edition).encode())
 
     def requests_to(self, prefix: str = "") -> list[str]:
         return [p for _, p, _ in self.log if p.startswith(prefix)]
@@ -127,15 +239,43 @@ class FHSite:
                 site.log.append((time.monotonic(), path, dict(self.headers)))
                 if path == "/robots.txt":
                     return self._send(200, site.robots.encode(), "text/plain")
+                if path in site.redirects:
+                    return self._send(301, b"", extra={"Location": site.redirects[path]})
                 queue = site.faults.get(path) or []
                 fault = queue.pop(0) if queue else None
+                if fault == "cf403":
+                    return self._send(403, b"<html><title>Just a moment...</title><script src='/cdn-cgi/challenge-platform/"
+                                      b"h/b/orchestrate/chl_page/v1'></script></html>",
+                                      extra={"cf-mitigated": "challenge", "Server": "cloudflare"})
+                if fault == "cf200":
+                    return self._send(200, b"<html><head><title>Just a moment...</title></head><body><script>"
+                                      b"window._cf_chl_opt={cvId: '3'};</script></body></html>", extra={"Server": "cloudflare"})
+                if fault == "trickle":
+                    body = site.pages[path][1]
+                    self.send_response(200)
+                    self.send_header("Content-Type", site.pages[path][0])
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    try:
+                        for i in range(0, len(body), 2000):
+                            self.wfile.write(body[i:i + 2000])
+                            self.wfile.flush()
+                            time.sleep(0.3)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                    return
                 if fault == "500":
                     return self._send(500, b"Internal Server Error")
                 if fault == "429":
                     return self._send(429, b"Too Many Requests", extra={"Retry-After": "1"})
                 if fault == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.rfile.close()  # the socket closes (with a RST) only when its files let go of it
+                    self.wfile.close()
                     self.connection.close()
+                    self.rfile, self.wfile = io.BytesIO(), io.BytesIO()
+                    self.close_connection = True
                     return
                 if fault == "slow":
                     time.sleep(site.slow_seconds)
