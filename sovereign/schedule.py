@@ -101,6 +101,9 @@ def poll(settings: Settings, trigger: str = "schedule") -> dict:
             if new or revised:
                 kind = "held" if result.get("state") == "held" else "new edition" if new else "revision"
                 notify(settings, result | {"notice": kind, "edition": result.get("edition", (new or revised)[-1])})
+            for held in outcome.held:  # a table whose label and numbers disagree: nothing stored, a person looks
+                result["outcome"] = "held"
+                notify(settings, {"notice": "held", "edition": held["edition"], "reason": held["reason"]})
             run.message = json.dumps(result, default=str)
     except Exception as exc:  # recorded in `runs`; the daemon retries within hours and goes on
         log.error("scheduled refresh failed: %s", exc)
@@ -135,6 +138,8 @@ def notice_text(settings: Settings, notice: dict) -> str:
     head = {"new edition": "a new edition", "revision": "FH revised an edition", "held": "a new edition HELD by the gate"
             }[kind]
     text = f"sovereign: {head}: {words.title(notice['edition'])}"
+    if notice.get("reason") and not notice.get("list_version"):
+        text += f"; nothing was stored ({notice['reason']}); the list in force stays in force"
     if notice.get("list_version"):
         text += f"; list version {notice['list_version']} is {notice['state']}"
         if notice.get("reason"):

@@ -338,3 +338,27 @@ def test_a_data_page_with_no_score_workbooks_says_to_import_by_hand(fresh_db, si
     site.pages["/report/freedom-world"] = ("text/html", b"<html><body><p>Data available on request.</p></body></html>")
     code, out, err = Cli(fresh_db)("refresh", "--source", "workbooks", "--base-url", site.url, *FAST)
     assert code == 2 and "sovereign import FILE" in err and "Traceback" not in err
+
+
+def test_the_scheduler_announces_a_held_table(fresh_db, site, rows_2027, tmp_path):
+    """Links a year behind over new numbers: nothing stored, and operations hear of it."""
+    from sovereign.schedule import poll
+    from sovereign.settings import Settings
+
+    site.publish_live([dict(r, edition=2026) for r in rows_2027], 2026, details=False)
+    notices = tmp_path / "notices.txt"
+    settings = Settings.load(db=fresh_db, base_url=site.url, min_interval=0, timeout=1, reports=tmp_path / "reports",
+                             notify_command=f"echo \"$SOVEREIGN_MESSAGE\" >> {notices}")
+    assert poll(settings)["outcome"] == "held"
+    text = notices.read_text()
+    assert "HELD" in text and "suspected mislabel" in text and "the list in force stays in force" in text
+
+
+def test_a_promotion_naming_an_older_report_is_not_an_edition_signal(rows_2027):
+    from scrapers.freedomhouse.scores_page import parse_scores_page
+
+    html = live_scores_page(rows_2027, 2027).replace(
+        "<body>", "<body><aside><h2>Freedom in the World 2025: The Uphill Battle</h2></aside>")
+    page = parse_scores_page(html, "https://freedomhouse.org/countries/freedom-world/scores")
+    assert page.edition == 2027 and page.signals == {"country links": 2027}
+    assert page.frame.height == 208

@@ -194,6 +194,18 @@ def _total(cell: Tag) -> tuple[str, str] | None:
     return (number.group(1), status) if number and status else None
 
 
+def _headings(soup: BeautifulSoup, tables: list[Tag]) -> list[Tag]:
+    """What names the table: the page title and main heading, the tables' captions and the headings of the
+    blocks that hold them (never a promotion elsewhere on the page)."""
+    nodes: list[Tag] = [n for n in (soup.find("title"), soup.find("h1")) if n is not None]
+    for table in tables:
+        nodes += table.find_all("caption")
+        block = table.find_parent(id=re.compile("^block-")) or table.parent
+        if block is not None:
+            nodes += block.find_all(["h2", "h3"])
+    return nodes
+
+
 def read_table(html: bytes | str, url: str) -> ScoresTable:
     """Every scores table on the page (countries and, where FH splits them, territories)."""
     soup = BeautifulSoup(html, "html.parser")
@@ -202,8 +214,7 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
         seen = [[_visible(c) for c in _header_cells(t)] for t in soup.find_all("table")] or "no tables at all"
         raise SourceError(url, [f"the page's layout changed: expected a table with the headers Country and Total "
                                 f"Score and Status (or Global Freedom); found {seen}"])
-    named = {int(y) for node in soup.find_all(["title", "h1", "h2", "caption"])
-             for y in NAMED_EDITION.findall(_visible(node))}
+    named = {int(y) for node in _headings(soup, [t for t, _ in tables]) for y in NAMED_EDITION.findall(_visible(node))}
     records: list[dict] = []
     problems: list[str] = []
     editions: Counter[int] = Counter()
@@ -269,10 +280,15 @@ def edition_of(table: ScoresTable, url: str, hub_editions: dict[str, int] | None
             problems.append(f"country hub pages name several editions: {hub_editions}")
         else:
             signals[f"country hub pages ({', '.join(sorted(hub_editions))})"] = values.pop()
-    if len(table.named_editions) == 1:
-        signals["page heading"] = next(iter(table.named_editions))
-    elif len(table.named_editions) > 1:
-        problems.append(f"the page's headings name several editions: {sorted(table.named_editions)}")
+    named = sorted(table.named_editions)
+    linked = set(signals.values())
+    if len(linked) == 1 and linked <= set(named):
+        signals["page heading"] = linked.pop()
+    elif len(named) == 1:
+        signals["page heading"] = named[0]
+    elif named:
+        problems.append(f"the page's headings name editions {named}, none of them the one its links name "
+                        f"({', '.join(str(e) for e in sorted(linked)) or 'none'})")
     if len(set(signals.values())) > 1:
         problems.append("the signals for the edition disagree: "
                         + "; ".join(f"{where} say {edition}" for where, edition in signals.items()))
@@ -303,6 +319,6 @@ def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None,
 def hub_edition(html: bytes | str, slug: str) -> int | None:
     """The newest Freedom in the World edition a country hub page links to."""
     soup = BeautifulSoup(html, "html.parser")
-    years = [int(m.group(2)) for a in soup.find_all("a", href=True)
-             if (m := LINK.search(str(a["href"]))) and m.group(1) == slug]
+    links = [m for a in soup.find_all("a", href=True) if (m := LINK.search(str(a["href"])))]
+    years = [int(m.group(2)) for m in links if m.group(1) == slug] or [int(m.group(2)) for m in links]
     return max(years) if years else None

@@ -54,7 +54,8 @@ def refresh(body: RefreshRequest, settings: SettingsDep, person: AdminDep) -> di
         with writes.recorded_run(db, "api", f"refresh --source {body.source}", person) as run:
             outcome = pipeline.refresh(db, settings, body.source)
             outcome.record(run)
-        return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions}
+        return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
+                "held": outcome.held, "revisions": outcome.revisions}
 
     return recorded(settings, person, "refresh", body.model_dump(), work)
 

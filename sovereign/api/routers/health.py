@@ -33,6 +33,10 @@ def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONRespo
     if run and run["outcome"] == "failed":
         problems.append(f"the last refresh failed at {run['finished_at']}")
         since = run["finished_at"]
+    if run and run["outcome"] == "held":
+        problems.append(f"the last refresh at {run['finished_at']} held FH's table, not stored: its edition label and "
+                        "its numbers disagree (see sovereign runs)")
+        since = run["finished_at"]
     if age is not None and age > STALE_AFTER_DAYS:
         problems.append(f"the list in force took effect {age} days ago: a Freedom in the World release was missed")
     answer: dict = {"status": "not ok" if problems else "ok", "since": since}
@@ -63,8 +67,8 @@ def metrics(conn: ConnDep, request: Request) -> Response:
         "sovereign_data_age_days": ("days since the list in force took effect",
                                     (date.today() - date.fromisoformat(version["effective_from"])).days
                                     if version else -1),
-        "sovereign_last_run_ok": ("1 if the last refresh or import did not fail", 0 if run and run["outcome"] ==
-                                  "failed" else 1),
+        "sovereign_last_run_ok": ("1 if the last refresh or import neither failed nor held FH's table",
+                                  0 if run and run["outcome"] in ("failed", "held") else 1),
         "sovereign_pending_versions": ("list versions awaiting a decision", 1 if review else 0),
     }
     for name, (text, value) in gauges.items():
