@@ -42,6 +42,17 @@ def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFra
         .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in columns])
 
 
+def neutral_lazy(frame: pl.LazyFrame, ours: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """`neutral_frame` for a streamed frame: the same rule, applied as the rows pass."""
+    import polars as pl
+
+    text = [c for c, t in frame.collect_schema().items() if t == pl.String and c not in ours]
+    starts = "^[" + re.escape("".join(TRIGGERS)) + "]"
+    return frame.with_columns([
+        pl.when(pl.col(c).str.contains(starts) & ~pl.col(c).str.strip_chars().str.contains(NUMBER.pattern))
+        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text])
+
+
 def atomic_write(out: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file beside `out` and rename it: a failure leaves no partial file."""
     tmp = out.with_name(f".{out.name}.partial")

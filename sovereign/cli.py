@@ -688,37 +688,164 @@ def issuers_list(ctx, as_json: bool) -> None:
                         f"{r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}")
 
 
+def book_options(fn):
+    """How a holdings book is read: the same options for `screen`, `impact` and `pai`."""
+    for option in reversed([
+        click.option("--column", "columns", multiple=True,
+                     help="Identifier column, case ignored; repeat it: the first with a value wins (default: ISIN, "
+                          "LEI, then the issuer's country)."),
+        click.option("--sheet", help="XLSX: the sheet (default: the first with an identifier column)."),
+        click.option("--header-row", type=click.IntRange(1), help="The header's row (default: found)."),
+        click.option("--sep", help="CSV separator (default: found; ';' from Dutch Excel, 'tab')."),
+        click.option("--decimal-comma/--decimal-point", default=None,
+                     help="Numbers written 1.234,56 (default: found)."),
+        click.option("--value-column", help="Market value: totals by verdict (and per portfolio)."),
+        click.option("--portfolio-column", help="Portfolio or mandate account: totals per portfolio."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _book(file: Path, kw: dict):
+    from sovereign.holdings import read_book
+
+    return read_book(file, kw["columns"], kw["sheet"], kw["header_row"], kw["sep"], kw["decimal_comma"])
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--column", help="The identifier column (default: the first of isin, lei, iso2, country, ...).")
+@book_options
 @click.option("--mandate", help="Apply this mandate's stricter rules.")
 @click.option("--as-of", "as_of", help="Screen against the list in force on this date.")
-@click.option("--version", "version_id", type=VERSION, help="Screen against list version N, whatever its state.")
+@click.option("--version", "version_id", type=VERSION, help="Screen against list version N, whatever its state "
+                                                           "(a proposed list: what it would do).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here (.csv, .xlsx or .parquet); default: CSV on standard output.")
+@click.option("--summary-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write positions and value by verdict (overall, per portfolio) as JSON.")
 @click.pass_context
-def screen(ctx, file: Path, column: str | None, mandate: str | None, as_of: str | None, version_id: int | None,
-           output: Path | None) -> None:
-    """A holdings file (CSV, XLSX, Parquet) in; the same rows out with verdict, iso2, eligible, status, reason,
-    divest_by. Exit 0 all eligible, 1 any excluded, 3 none excluded but some unknown."""
-
-    from sovereign.screen import read_holdings, write_result
-    from sovereign.screen import screen as run_screen
+def screen(ctx, file: Path, mandate: str | None, as_of: str | None, version_id: int | None, output: Path | None,
+           summary_json: Path | None, **kw) -> None:
+    """A holdings book (CSV, XLSX, Parquet) in; the same rows out, their columns and types intact, with verdict,
+    eligible, iso2, country, issuer, status, reason, no_new_buys_from, divest_by, list_version and edition.
+    Exit 0 all eligible, 1 any excluded, 3 none excluded but some unknown."""
+    from sovereign.cells import atomic_write
+    from sovereign.screen import screen_book, write_book
 
     chosen = mandate_of(ctx, mandate)
     conn = reader(ctx)
-    holdings, col = read_holdings(file, column)
     if as_of is not None and version_id is not None:
         raise UserError("give --as-of or --version, not both")
-    result = run_screen(conn, holdings, col, _any_date(as_of, "--as-of"), None, chosen, version_id)
-    write_result(result, output)
-    counts = dict(result.group_by("verdict").len().iter_rows())
-    eligible, excluded, unknown = (counts.get(v, 0) for v in ("eligible", "excluded", "unknown"))
+    book = _book(file, kw)
+    screened = screen_book(conn, book, _any_date(as_of, "--as-of"), None, chosen, version_id, kw["value_column"],
+                           kw["portfolio_column"])
+    if screened.tally.is_empty():
+        raise UserError(f"{file.name}: the file has no holdings rows")
+    write_book(screened, book, output)
+    summary = screened.summary()
+    if summary_json is not None:
+        versions = sorted(screened.answers["list_version"].drop_nulls().unique().to_list())
+        atomic_write(summary_json, lambda tmp: tmp.write_text(json.dumps(
+            summary | {"file": file.name, "list_versions": versions, "mandate": mandate,
+                       "attribution": words.attribution()}, indent=2), encoding="utf-8"))
+    overall = summary["overall"]
     version = f" against list version {version_id} (not necessarily in force)" if version_id else ""
-    click.echo(f"Screened {result.height} rows of {file.name} on column {col!r}{version}"
+    how = ", ".join(book.notes)
+    click.echo(f"Screened {overall['positions']} rows of {file.name}{f' ({how})' if how else ''} on "
+               f"{' then '.join(repr(c) for c in book.id_columns)}{version}"
                + (f" for mandate {mandate}" if mandate else "")
-               + f": {eligible} eligible, {excluded} excluded, {unknown} unknown (not eligible).", err=True)
-    ctx.exit(1 if excluded else 3 if unknown else 0)
+               + f": {overall['eligible']['positions']} eligible, {overall['excluded']['positions']} excluded, "
+               f"{overall['unknown']['positions']} unknown (not eligible).", err=True)
+    if kw["value_column"]:
+        click.echo("Value: " + ", ".join(f"{v} {overall[v]['value']:,.2f}" for v in ("eligible", "excluded", "unknown"))
+                   + f" of {overall['value']:,.2f}"
+                   + (f" ({overall['rows_without_value']} row(s) without a value)" if overall["rows_without_value"]
+                      else "") + ".", err=True)
+    ctx.exit(1 if overall["excluded"]["positions"] else 3 if overall["unknown"]["positions"] else 0)
+
+
+def _emit_book(result: dict, fmt: str, output: Path | None, module: Any, title: str, lead: list[str]) -> None:
+    """JSON, Markdown, HTML or XLSX of an impact or PAI result, on standard output or written whole."""
+    from sovereign.cells import atomic_write
+    from sovereign.tables import html_page, write_sheets
+
+    if fmt == "xlsx":
+        if output is None:
+            raise UserError("--format xlsx needs -o FILE.xlsx")
+        atomic_write(output, lambda tmp: write_sheets(module.to_sheets(result), tmp))
+        return
+    if fmt == "json":
+        text = json.dumps(result, indent=2, default=str)
+    elif fmt == "md":
+        text = module.to_markdown(result)
+    else:
+        text = html_page(title, lead, module.to_sheets(result), [result.get("methodology", ""), result["attribution"]])
+    if output is None:
+        click.echo(text)
+    else:
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@book_options
+@click.option("--version", "to_version", type=VERSION, help="The list to measure (default: the newest proposed).")
+@click.option("--edition", type=EDITION, help="The newest list version of this edition.")
+@click.option("--from-version", type=VERSION, help="Compared with this version (default: the list in force today).")
+@click.option("--mandate", help="Apply this mandate's stricter rules to both lists.")
+@click.option("--effective-from", help="For a list not yet published: the date its staging dates count from "
+                                       "(default: today).")
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "xlsx"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.pass_context
+def impact(ctx, file: Path, to_version: int | None, edition: int | None, from_version: int | None,
+           mandate: str | None, effective_from: str | None, fmt: str, output: Path | None, **kw) -> None:
+    """What a list would do to the book: positions and value newly excluded (with no-new-buys and divest-by
+    dates), newly eligible and unknown, overall and per portfolio, with the countries and issuers behind them."""
+    from sovereign import impact as module
+
+    if not kw["value_column"]:
+        raise UserError("--value-column: name the market-value column")
+    conn = reader(ctx)
+    result = module.impact(conn, _book(file, kw), settings(ctx).policy, kw["value_column"], kw["portfolio_column"],
+                           to_version, edition, from_version, mandate_of(ctx, mandate),
+                           _any_date(effective_from, "--effective-from") if effective_from else None)
+    t, f = result["to_version"], result["from_version"]
+    out, in_ = result["newly_excluded"], result["newly_eligible"]
+    lead = [f"From list version {f['list_version']} ({f['fiw']}, {f['state']}) to list version {t['list_version']} "
+            f"({t['fiw']}, {t['state']}); staging dates {result['staging']}.",
+            f"Newly excluded: {out['positions']} position(s), value {out['value']:,.2f}. Newly eligible: "
+            f"{in_['positions']} position(s), value {in_['value']:,.2f}. Unknown: {result['unknown']['positions']} "
+            f"position(s), value {result['unknown']['value']:,.2f}."]
+    _emit_book(result, fmt, output, module, f"What list version {t['list_version']} would do to the book", lead)
+    if output is not None or fmt == "xlsx":
+        click.echo(lead[1], err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@book_options
+@click.option("--date-column", help="The snapshot date of each row (default: each file is one snapshot, dated by "
+                                    "its name).")
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "xlsx"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.pass_context
+def pai(ctx, files: tuple[Path, ...], date_column: str | None, fmt: str, output: Path | None, **kw) -> None:
+    """SFDR principal adverse impact for sovereign holdings: PAI 16 (investee countries the house list excludes,
+    count and share) and FH's total and Freedom of Expression and Belief, value-weighted, per snapshot and
+    averaged; each snapshot judged against the list in force on its date."""
+    from sovereign import pai as module
+
+    if not kw["value_column"]:
+        raise UserError("--value-column: name the market-value column")
+    conn = reader(ctx)
+    result = module.pai(conn, [_book(f, kw) for f in files], kw["value_column"], date_column)
+    lead = [f"PAI 16, investee countries subject to social violations: {module._num(result['pai16_count'])} of "
+            f"{module._num(result['investee_countries'])} investee countries ({module._pct(result['pai16_share'])}), "
+            f"averaged over {result['snapshots_averaged']} snapshot(s)."]
+    _emit_book(result, fmt, output, module, "Principal adverse impact: sovereign holdings", lead)
+    if output is not None or fmt == "xlsx":
+        click.echo(lead[0], err=True)
 
 
 @main.command()

@@ -170,8 +170,10 @@ def test_screen_csv_parquet_xlsx(desk, tmp_path):
         code, _, err = desk("screen", str(src), "-o", str(out))
         assert code == 1 and "7 rows" in err and "3 eligible, 1 excluded, 3 unknown (not eligible)" in err
         result = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".xlsx": pl.read_excel}[suffix](out)
-        assert result.columns == ["portfolio", "isin", "nominal", "verdict", "iso2", "eligible", "status", "reason",
-                                  "divest_by"]
+        assert result.columns == ["portfolio", "isin", "nominal", "verdict", "eligible", "iso2", "country", "issuer",
+                                  "status", "reason", "no_new_buys_from", "divest_by", "list_version", "edition"]
+        assert result["nominal"].dtype.is_integer() and result["nominal"].to_list() == [100, 50, 10, 5, 5, 1, 7]
+        assert set(result["list_version"].to_list()) == {result["list_version"][0]} and result["edition"][0] == 2026
         assert result["verdict"].to_list() == ["eligible", "excluded", "eligible", "unknown", "unknown", "unknown",
                                                "eligible"]
         assert result["eligible"].to_list() == [True, False, True, False, False, False, True]
@@ -187,14 +189,14 @@ def test_screen_by_country_column_and_mandate(desk, tmp_path):
     code, out, err = desk("screen", str(src), "--mandate", "strict_pf")
     result = pl.read_csv(__import__("io").StringIO(out))
     assert result["eligible"].to_list() == [True, False, False, False]
-    assert "Screened 4 rows of h.csv on column 'country' for mandate strict_pf" in err
+    assert "Screened 4 rows of h.csv on 'country' for mandate strict_pf" in err
 
 
 @pytest.mark.parametrize("content,args,message", [
     ("isin\nNL0011223342\n", ["-o", "/proc/no-such-folder/out.csv"], "cannot write /proc/no-such-folder/out.csv"),
     ("isin\n", [], "no holdings rows"),
     ("foo,bar\n1,2\n", [], "no identifier column found"),
-    ("isin\nNL0011223342\n", ["--column", "ISIN_CODE"], "no column 'ISIN_CODE'"),
+    ("isin\nNL0011223342\n", ["--column", "ISIN_CODE"], "--column 'ISIN_CODE': no such column"),
 ])
 def test_screen_bad_files(desk, tmp_path, content, args, message):
     src = tmp_path / "h.csv"

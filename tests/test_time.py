@@ -52,7 +52,7 @@ def test_a_proposed_list_is_pending_and_answers_by_version(desk, tmp_path):
     code, out, _ = desk("list", "--version", "54", "--excluded")
     assert code == 0 and "proposed: NOT IN FORCE" in out and "India" in out
     code, out, err = desk("screen", str(write(tmp_path, "isin\nIN0020230010\n")), "--version", "54")
-    assert code == 1 and "against list version 54" in err and ",excluded,IN," in out
+    assert code == 1 and "against list version 54" in err and ",excluded,false,IN,India," in out
 
 
 def write(tmp_path, text: str):

@@ -1,0 +1,189 @@
+"""A holdings book as the desk exports it, read so that it can be written back intact.
+
+CSV is read as text (every value comes back exactly as it was: no float noise, leading zeros kept) and
+lazily, so a large file streams; its separator, header row and decimal comma are found or given. XLSX
+keeps its types (numbers, dates) and its sheet name; a cover sheet or a title row above the header is
+passed over. Parquet keeps its schema and streams. The identifier is the first identifier column with a
+value in the row (ISIN or LEI, then the issuer's country), so an OMS export with `ISIN` and `Issuer
+Country` is answered on every row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from fiw.errors import UserError
+from sovereign.issuers import MAX_UNCOMPRESSED, check_workbook, utf8
+
+ID_COLUMNS = ("isin", "lei", "identifier", "id", "security id", "iso2", "issuer country", "issuer_country",
+              "country of risk", "country_of_risk", "country of issuer", "country", "issuer")
+HEADER_SEARCH = 20
+STREAM_CSV_FROM = 1_000_000_000  # bytes: a text file larger than this is streamed (two parses, flat memory)
+NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d{1,3}([ .\u00a0']\d{3})+|\d+)(,\d+)?\s*$")
+
+
+@dataclass
+class Book:
+    """A holdings file ready to screen: the rows (lazy where the format allows), where they came from, and
+    what was found about their layout."""
+    frame: pl.LazyFrame
+    path: Path
+    id_columns: list[str]
+    sheet: str | None = None
+    decimal_comma: bool = False
+    separator: str = ","
+    header_row: int = 1
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.collect_schema().names()
+
+    def identifier(self) -> pl.Expr:
+        """The row's identifier: the first identifier column with a value."""
+        parts = [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in self.id_columns]
+        return pl.coalesce(parts).fill_null("")
+
+    def number(self, column: str) -> pl.Expr:
+        """A value column as a number, whichever way the file writes it ("1.234.567,89" with a decimal comma)."""
+        dtype = self.frame.collect_schema()[column]
+        if dtype.is_numeric():
+            return pl.col(column).cast(pl.Float64)
+        text = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all(r"[\s\u00a0']", "")
+        if self.decimal_comma:
+            text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        else:
+            text = text.str.replace_all(",", "", literal=True)
+        return text.cast(pl.Float64, strict=False)
+
+
+def column_named(columns: list[str], name: str, file: str, what: str = "--column") -> str:
+    """A column by its name, case and surrounding spaces ignored."""
+    wanted = name.strip().lower()
+    for c in columns:
+        if c.strip().lower() == wanted:
+            return c
+    raise UserError(f"{file}: {what} {name!r}: no such column; the columns are {columns}")
+
+
+def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = None, header_row: int | None = None,
+              separator: str | None = None, decimal_comma: bool | None = None,
+              max_uncompressed: int = MAX_UNCOMPRESSED) -> Book:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: a folder, not a file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            book = _read_xlsx(path, sheet, header_row, max_uncompressed)
+        elif suffix == ".parquet":
+            book = _read_parquet(path)
+        else:
+            book = _read_csv(path, header_row, separator, decimal_comma)
+        names = book.columns
+    except pl.exceptions.NoDataError:
+        raise UserError(f"{path.name}: the file is empty: no header and no holdings rows") from None
+    except UserError:
+        raise
+    except Exception as exc:  # the readers' own error types: a file that is not what its name says
+        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({exc.__class__.__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if columns:
+        book.id_columns = list(dict.fromkeys(column_named(names, c, path.name) for c in columns))
+    else:
+        lower = {c.strip().lower(): c for c in names}
+        book.id_columns = [lower[n] for n in ID_COLUMNS if n in lower]
+        if not book.id_columns:
+            raise UserError(f"{path.name}: no identifier column found (looked for {', '.join(ID_COLUMNS)}); name it "
+                            f"with --column. The columns are {names}")
+    return book
+
+
+def _header_index(rows: list[list[str]], file: str, header_row: int | None) -> int:
+    """0-based index of the header: given, or the first of the top rows that names an identifier column."""
+    if header_row is not None:
+        if header_row < 1 or header_row > len(rows):
+            raise UserError(f"{file}: --header-row {header_row}: the file has {len(rows)} row(s) at the top")
+        return header_row - 1
+    for i, row in enumerate(rows[:HEADER_SEARCH]):
+        if any(str(v or "").strip().lower() in ID_COLUMNS for v in row):
+            return i
+    return 0
+
+
+def _sniff(sample: str) -> str:
+    lines = [line for line in sample.splitlines()[:HEADER_SEARCH] if line.strip()]
+    counts = {sep: sum(line.count(sep) for line in lines) for sep in (";", "\t", ",", "|")}
+    return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
+
+
+def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal_comma: bool | None) -> Book:
+    import csv
+    import io
+
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(65536)
+    bom = head.startswith(b"\xef\xbb\xbf")
+    sample = head[3 if bom else 0:].decode("utf-8", errors="replace")
+    sep = {"tab": "\t", "\\t": "\t"}.get(separator or "", separator) or _sniff(sample)
+    if len(sep) != 1:
+        raise UserError(f"{path.name}: --sep {separator!r}: expected one character (or 'tab')")
+    top = list(csv.reader(io.StringIO("\n".join(sample.splitlines()[:HEADER_SEARCH])), delimiter=sep))
+    skip = _header_index(top, path.name, header_row)
+    options: dict = {"separator": sep, "skip_rows": skip, "infer_schema": False, "truncate_ragged_lines": True}
+    if size > STREAM_CSV_FROM and not bom:
+        frame = pl.scan_csv(path, **options)  # two parses, flat memory
+    else:  # read once, in memory: parsed once, not once per pass
+        raw = path.read_bytes()
+        try:
+            frame = pl.read_csv(raw[3:] if bom else raw, **options).lazy()
+        except pl.exceptions.ComputeError as exc:
+            if "utf" not in str(exc).lower():
+                raise
+            frame = pl.read_csv(utf8(path), **options).lazy()  # Windows-1252, as Excel writes it
+    if decimal_comma is None:
+        cells = [v for row in top[skip + 1:] for v in row if NUMBER_TEXT.match(v) and ("," in v)]
+        decimal_comma = sep != "," and bool(cells)
+    notes = [f"header on row {skip + 1}"] if skip else []
+    return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes)
+
+
+def _read_parquet(path: Path) -> Book:
+    frame = pl.scan_parquet(path)
+    nested = [c for c, t in frame.collect_schema().items() if t.is_nested()]
+    if nested:
+        raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
+    return Book(frame, path, [])
+
+
+def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, max_uncompressed: int) -> Book:
+    check_workbook(path, max_uncompressed)
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    names = reader.sheet_names
+    if sheet is not None:
+        chosen = [s for s in names if s.strip().lower() == sheet.strip().lower()]
+        if not chosen:
+            raise UserError(f"{path.name}: --sheet {sheet!r}: no such sheet; the sheets are {names}")
+        candidates = chosen
+    else:
+        candidates = names
+    for name in candidates:
+        raw = reader.load_sheet(name, header_row=None, n_rows=HEADER_SEARCH).to_polars()
+        rows = [[str(v) if v is not None else "" for v in r] for r in raw.rows()]
+        index = _header_index(rows, path.name, header_row)
+        named = any(str(v).strip().lower() in ID_COLUMNS for v in (rows[index] if rows else []))
+        if named or sheet is not None or header_row is not None:
+            frame = reader.load_sheet(name, header_row=index).to_polars()
+            notes = ([f"sheet {name!r}"] if name != names[0] else []) + ([f"header on row {index + 1}"] if index else [])
+            return Book(frame.lazy(), path, [], name, False, ",", index + 1, notes)
+    first = reader.load_sheet(names[0]).to_polars()
+    return Book(first.lazy(), path, [], names[0])

@@ -1,0 +1,178 @@
+"""SFDR principal adverse impact indicators for sovereign holdings, from the house list and FH's scores.
+
+Each snapshot (a quarter-end the regulation averages over) is judged against the list in force on its
+date. Mandatory indicator 16, "investee countries subject to social violations": the number of distinct
+investee countries the house list excludes (FH Not Free plus the committee's exclusions, as the policy
+defines it), and that number over all investee countries; both averaged over the snapshots. Optional
+indicators FH's data supports: the value-weighted average FH total (human-rights performance) and FH's
+"Freedom of Expression and Belief" subcategory (D, 0-16), each with its coverage. Supranational issuers
+are out of scope, and so are identifiers that name no country: both are counted and said.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from fiw import words
+from fiw.errors import UserError
+from sovereign.holdings import Book
+from sovereign.lookup import SUPRANATIONAL, UNRESOLVED
+from sovereign.screen import answer_table, tally
+from sovereign.store import reads
+from sovereign.store.reads import Connection
+
+METHOD = ("PAI 16 counts the distinct investee countries (sovereign holdings with an issuer country) that the "
+          "house list in force on each snapshot date excludes: Freedom House's Not Free plus the committee's "
+          "exclusions (overrides), as the policy defines it; the share divides that count by all investee "
+          "countries. Both are averaged over the snapshots. The optional indicators are averages weighted by "
+          "market value: FH's total score (0-100) for human-rights performance, and FH's subcategory D, Freedom "
+          "of Expression and Belief (0-16); coverage is the share of sovereign value with that score. "
+          "Supranational issuers are out of scope of a country indicator and are left out, as are holdings "
+          "whose identifier names no country (unknown).")
+FILE_DATE = re.compile(r"(20\d\d)-?(0[1-9]|1[0-2])-?([0-3]\d)")
+
+
+def snapshot_date(book: Book) -> date:
+    """A file without a date column is one snapshot, dated by its name (holdings-2026-09-30.csv)."""
+    found = FILE_DATE.search(book.path.name)
+    if not found:
+        raise UserError(f"{book.path.name}: no date in the file name; name it by its date (holdings-2026-09-30.csv) "
+                        "or give --date-column")
+    try:
+        return date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+    except ValueError:
+        raise UserError(f"{book.path.name}: {found.group(0)} is not a date") from None
+
+
+def _dates(column: pl.Series, file: str) -> list[tuple[Any, date]]:
+    out = []
+    for raw in column.unique().to_list():
+        if isinstance(raw, date):
+            out.append((raw, raw))
+            continue
+        try:
+            out.append((raw, date.fromisoformat(str(raw).strip()[:10])))
+        except ValueError:
+            raise UserError(f"{file}: --date-column: {raw!r} is not a date (expected YYYY-MM-DD)") from None
+    return out
+
+
+def pai(conn: Connection, books: list[Book], value: str, date_column: str | None = None) -> dict[str, Any]:
+    snapshots = []
+    for book in books:
+        counted = tally(book, value, None, date_column)
+        if date_column:
+            parts = [(d, counted.filter(pl.col("_date").eq_missing(raw))) for raw, d in _dates(counted["_date"],
+                                                                                                book.path.name)]
+        else:
+            parts = [(snapshot_date(book), counted)]
+        for when, part in parts:
+            snapshots.append(snapshot(conn, part, when, book.path.name))
+    if not snapshots:
+        raise UserError("no holdings rows in the files given")
+    dates = [s["date"] for s in snapshots]
+    if len(set(dates)) != len(dates):
+        raise UserError(f"snapshot dates repeat ({', '.join(sorted(d for d in dates if dates.count(d) > 1))}): each "
+                        "date once, in one file or under one date column")
+    snapshots.sort(key=lambda s: s["date"])
+    n = len(snapshots)
+
+    def mean(key: str) -> float | None:
+        values = [s[key] for s in snapshots if s[key] is not None]
+        return sum(values) / len(values) if values else None
+
+    return {"indicator": "PAI 16: investee countries subject to social violations",
+            "pai16_count": mean("pai16_count"), "pai16_share": mean("pai16_share"),
+            "investee_countries": mean("investee_countries"), "snapshots_averaged": n,
+            "fh_total_weighted": mean("fh_total_weighted"), "fh_total_coverage": mean("fh_total_coverage"),
+            "freedom_of_expression_weighted": mean("freedom_of_expression_weighted"),
+            "freedom_of_expression_coverage": mean("freedom_of_expression_coverage"),
+            "snapshots": snapshots, "methodology": METHOD, "value_column": value,
+            "attribution": words.attribution(), "out_of_scope": "supranational issuers; identifiers that name no country"}
+
+
+def snapshot(conn: Connection, counted: pl.DataFrame, when: date, file: str) -> dict[str, Any]:
+    answers = answer_table(conn, counted["_id"].unique().to_list(), as_of=when)
+    version = answers["list_version"].drop_nulls()
+    edition = int(answers["edition"].drop_nulls()[0]) if answers["edition"].drop_nulls().len() else None
+    scores = pl.DataFrame(reads.scores(conn, edition, ("iso2", "D")) if edition else [],
+                          schema={"iso2": pl.String, "D": pl.Int64}).filter(pl.col("iso2").is_not_null()).unique("iso2")
+    rows = counted.join(answers.select("_id", "verdict", "iso2", "total", "_kind"), on="_id", how="left").join(
+        scores, on="iso2", how="left")
+    supranational = rows.filter(pl.col("_kind") == SUPRANATIONAL)
+    unknown = rows.filter((pl.col("_kind") == UNRESOLVED) | (pl.col("iso2").is_null() & (pl.col("_kind") != SUPRANATIONAL)))
+    sovereign = rows.filter(pl.col("iso2").is_not_null() & (pl.col("_kind") != SUPRANATIONAL))
+    investees = sorted(sovereign["iso2"].unique().to_list())
+    excluded = sorted(sovereign.filter(pl.col("verdict") == "excluded")["iso2"].unique().to_list())
+    value = float(sovereign["value"].sum() or 0)
+
+    def weighted(column: str) -> tuple[float | None, float | None]:
+        scored = sovereign.filter(pl.col(column).is_not_null() & pl.col("value").is_not_null())
+        covered = float(scored["value"].sum() or 0)
+        if not covered:
+            return None, 0.0 if value else None
+        return float((scored[column] * scored["value"]).sum()) / covered, covered / value if value else None
+
+    total_avg, total_cov = weighted("total")
+    fe_avg, fe_cov = weighted("D")
+    return {"date": when.isoformat(), "file": file, "list_version": int(version[0]) if version.len() else None,
+            "edition": edition, "fiw": words.title(edition) if edition else None,
+            "investee_countries": len(investees), "pai16_count": len(excluded),
+            "pai16_share": len(excluded) / len(investees) if investees else None, "countries_excluded": excluded,
+            "positions": int(sovereign["positions"].sum()), "value": value,
+            "fh_total_weighted": total_avg, "fh_total_coverage": total_cov,
+            "freedom_of_expression_weighted": fe_avg, "freedom_of_expression_coverage": fe_cov,
+            "supranational": {"positions": int(supranational["positions"].sum()),
+                              "value": float(supranational["value"].sum() or 0)},
+            "unknown": {"positions": int(unknown["positions"].sum()), "value": float(unknown["value"].sum() or 0)}}
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def to_markdown(r: dict) -> str:
+    lines = ["# Principal adverse impact: sovereign holdings", "",
+             f"**PAI 16, investee countries subject to social violations:** {_num(r['pai16_count'])} countries "
+             f"({_pct(r['pai16_share'])} of {_num(r['investee_countries'])} investee countries), averaged over "
+             f"{r['snapshots_averaged']} snapshot(s).", "",
+             f"Optional: FH total, value-weighted: {_num(r['fh_total_weighted'], 1)} (coverage "
+             f"{_pct(r['fh_total_coverage'])}); Freedom of Expression and Belief (D, 0-16), value-weighted: "
+             f"{_num(r['freedom_of_expression_weighted'], 1)} (coverage {_pct(r['freedom_of_expression_coverage'])}).",
+             "", "| Date | List | Investee countries | Excluded | Share | FH total | Coverage | D | Coverage | "
+             "Supranational value | Unknown value |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in r["snapshots"]:
+        lines.append(f"| {s['date']} | v{s['list_version']} ({s['fiw']}) | {s['investee_countries']} | {s['pai16_count']} "
+                     f"({', '.join(s['countries_excluded']) or '-'}) | {_pct(s['pai16_share'])} | "
+                     f"{_num(s['fh_total_weighted'], 1)} | {_pct(s['fh_total_coverage'])} | "
+                     f"{_num(s['freedom_of_expression_weighted'], 1)} | {_pct(s['freedom_of_expression_coverage'])} | "
+                     f"{_num(s['supranational']['value'])} | {_num(s['unknown']['value'])} |")
+    lines += ["", "## Methodology", "", r["methodology"], "", f"{r['attribution']}."]
+    return "\n".join(lines) + "\n"
+
+
+def to_sheets(r: dict) -> dict[str, pl.DataFrame]:
+    rows = [{"Date": s["date"], "List version": s["list_version"], "Edition": s["edition"],
+             "Investee countries": s["investee_countries"], "PAI 16 count": s["pai16_count"],
+             "PAI 16 share": s["pai16_share"], "Countries excluded": ", ".join(s["countries_excluded"]),
+             "Sovereign value": s["value"], "FH total (weighted)": s["fh_total_weighted"],
+             "FH total coverage": s["fh_total_coverage"], "Freedom of expression (weighted)":
+             s["freedom_of_expression_weighted"], "Freedom of expression coverage": s["freedom_of_expression_coverage"],
+             "Supranational value": s["supranational"]["value"], "Unknown value": s["unknown"]["value"]}
+            for s in r["snapshots"]]
+    summary = pl.DataFrame([{"Indicator": "PAI 16 count (average)", "Value": r["pai16_count"]},
+                            {"Indicator": "PAI 16 share (average)", "Value": r["pai16_share"]},
+                            {"Indicator": "Investee countries (average)", "Value": r["investee_countries"]},
+                            {"Indicator": "FH total, value-weighted", "Value": r["fh_total_weighted"]},
+                            {"Indicator": "Freedom of expression, value-weighted",
+                             "Value": r["freedom_of_expression_weighted"]}])
+    notes = pl.DataFrame({"Methodology": [r["methodology"], r["attribution"]]})
+    return {"PAI": summary, "Snapshots": pl.DataFrame(rows), "Methodology": notes}
