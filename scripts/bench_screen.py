@@ -53,25 +53,25 @@ def child(kind: str, db: str, src: str, out: str) -> None:
     """One measured run, in its own process: prints seconds and peak RSS (MB) as JSON."""
     from sovereign import store
     from sovereign.holdings import read_book
-    from sovereign.screen import answer_table, screen_book, write_book
+    from sovereign.screen import OUT_COLUMNS, answer_table, screen_book, write_book
 
     conn = store.connect_readonly(Path(db))
     start = time.perf_counter()
     if kind == "screen":
         book = read_book(Path(src))
-        write_book(screen_book(conn, book, value="market_value"), book, Path(out))
+        write_book(screen_book(conn, book), book, Path(out))
     else:  # the floor: the answers for the file's identifiers, joined and written by polars alone
         ids = pl.scan_parquet(src) if src.endswith(".parquet") else None
         if ids is not None:
             keys = ids.select(pl.col("isin").fill_null("")).unique().collect(engine="streaming")["isin"].to_list()
-            table = answer_table(conn, keys).select(pl.col("_id").alias("isin"), "verdict", "eligible", "reason")
+            table = answer_table(conn, keys).select(pl.col("_id").alias("isin"), *OUT_COLUMNS)
             start = time.perf_counter()  # the floor is polars' part only: scan, join, sink
             (pl.scan_parquet(src).join(table.lazy(), on="isin", how="left", maintain_order="left")
              .sink_parquet(out))
         else:
             frame = pl.read_csv(src, infer_schema=False)
             keys = frame["isin"].fill_null("").unique().to_list()
-            table = answer_table(conn, keys).select(pl.col("_id").alias("isin"), "verdict", "eligible", "reason")
+            table = answer_table(conn, keys).select(pl.col("_id").alias("isin"), *OUT_COLUMNS)
             elapsed_read = time.perf_counter() - start
             t2 = time.perf_counter()
             frame.join(table, on="isin", how="left", maintain_order="left").write_csv(out)
@@ -88,8 +88,10 @@ def measure(kind: str, db: Path, src: Path, out: Path) -> dict:
 
 
 def compare(label: str, db: Path, src: Path, out: Path, repeat: int) -> tuple[float, float, float, float]:
-    floor = [measure("floor", db, src, out.with_suffix(".floor" + out.suffix)) for _ in range(repeat)]
-    ours = [measure("screen", db, src, out) for _ in range(repeat)]
+    floor, ours = [], []
+    for _ in range(repeat):  # interleaved, so the disk's write-back weighs on both alike
+        floor.append(measure("floor", db, src, out.with_suffix(".floor" + out.suffix)))
+        ours.append(measure("screen", db, src, out))
     f_s = statistics.median(r["seconds"] for r in floor)
     o_s = statistics.median(r["seconds"] for r in ours)
     f_m = max(r["peak_mb"] for r in floor)

@@ -899,16 +899,30 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
 @click.option("--version", "version_id", type=VERSION, help="List version N, whatever its state.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="FILE.html; an .xlsx of the same content is written beside it.")
+@click.option("--holdings", type=click.Path(dir_okay=False, path_type=Path),
+              help="A holdings book: adds \"What it means for our book\" (needs --value-column).")
+@click.option("--value-column", help="The book's market-value column.")
+@click.option("--portfolio-column", help="The book's portfolio column.")
 @click.pass_context
-def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path) -> None:
+def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, holdings: Path | None,
+               value_column: str | None, portfolio_column: str | None) -> None:
     """The committee report: one self-contained HTML page (and an XLSX beside it)."""
     from sovereign import report
 
     if edition is not None and version_id is not None:
         raise UserError("give --edition or --version, not both")
+    if holdings is not None and not value_column:
+        raise UserError("--holdings needs --value-column (the book's market-value column)")
     conn = reader(ctx)
     to = f"v{version_id}" if version_id else str(edition) if edition else None
     result = report.build(conn, settings(ctx).policy, None, to)
+    if holdings is not None and value_column:
+        from sovereign.holdings import read_book
+        from sovereign.impact import impact
+
+        result["book"] = impact(conn, read_book(holdings), settings(ctx).policy, value_column, portfolio_column,
+                                result["to"]["list_version"], None, result["from"]["list_version"]) | {
+                                    "file": holdings.name}
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
 

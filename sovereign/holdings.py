@@ -38,6 +38,7 @@ class Book:
     separator: str = ","
     header_row: int = 1
     notes: list[str] = field(default_factory=list)
+    streamed: bool = False      # read as the rows pass (Parquet, a very large CSV), never held whole
 
     @property
     def columns(self) -> list[str]:
@@ -46,7 +47,18 @@ class Book:
     def identifier(self) -> pl.Expr:
         """The row's identifier: the first identifier column with a value."""
         parts = [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in self.id_columns]
-        return pl.coalesce(parts).fill_null("")
+        return pl.coalesce(parts)
+
+    @property
+    def key_column(self) -> str | None:
+        """The one text identifier column, joined on as it is (no computed copy of it), or None."""
+        if len(self.id_columns) == 1 and self.frame.collect_schema()[self.id_columns[0]] == pl.String:
+            return self.id_columns[0]
+        return None
+
+    def key(self) -> pl.Expr:
+        """What the answers are keyed on: the identifier column's own value, or the computed identifier."""
+        return pl.col(self.key_column) if self.key_column else self.identifier()
 
     def number(self, column: str) -> pl.Expr:
         """A value column as a number, whichever way the file writes it ("1.234.567,89" with a decimal comma)."""
@@ -141,9 +153,8 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     if size > STREAM_CSV_FROM and not bom:
         frame = pl.scan_csv(path, **options)  # two parses, flat memory
     else:  # read once, in memory: parsed once, not once per pass
-        raw = path.read_bytes()
         try:
-            frame = pl.read_csv(raw[3:] if bom else raw, **options).lazy()
+            frame = pl.read_csv(path.read_bytes()[3:] if bom else path, **options).lazy()
         except pl.exceptions.ComputeError as exc:
             if "utf" not in str(exc).lower():
                 raise
@@ -152,7 +163,7 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
         cells = [v for row in top[skip + 1:] for v in row if NUMBER_TEXT.match(v) and ("," in v)]
         decimal_comma = sep != "," and bool(cells)
     notes = [f"header on row {skip + 1}"] if skip else []
-    return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes)
+    return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes, streamed=size > STREAM_CSV_FROM and not bom)
 
 
 def _read_parquet(path: Path) -> Book:
@@ -160,7 +171,7 @@ def _read_parquet(path: Path) -> Book:
     nested = [c for c, t in frame.collect_schema().items() if t.is_nested()]
     if nested:
         raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
-    return Book(frame, path, [])
+    return Book(frame, path, [], streamed=True)
 
 
 def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, max_uncompressed: int) -> Book:

@@ -72,8 +72,8 @@ def impact(conn: Connection, book: Book, policy: Policy, value: str, portfolio: 
 def compare(counted: pl.DataFrame, before: pl.DataFrame, after: pl.DataFrame, no_new: str, divest: str) -> dict:
     """Pure: the tally (positions, value per `_id` and `_portfolio`) and both lists' answers -> the movements."""
     keep = ["_id", "verdict", "iso2", "country", "issuer"]
-    rows = counted.join(before.select("_id", pl.col("verdict").alias("was")), on="_id", how="left").join(
-        after.select(keep), on="_id", how="left")
+    rows = counted.join(before.select("_id", pl.col("verdict").alias("was")), on="_id", how="left", nulls_equal=True).join(
+        after.select(keep), on="_id", how="left", nulls_equal=True)
     if "_portfolio" not in rows.columns:
         rows = rows.with_columns(_portfolio=pl.lit(None, pl.String))
     out_ = (pl.col("verdict") == "excluded") & (pl.col("was") != "excluded")

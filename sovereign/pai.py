@@ -101,7 +101,7 @@ def snapshot(conn: Connection, counted: pl.DataFrame, when: date, file: str) -> 
     edition = int(answers["edition"].drop_nulls()[0]) if answers["edition"].drop_nulls().len() else None
     scores = pl.DataFrame(reads.scores(conn, edition, ("iso2", "D")) if edition else [],
                           schema={"iso2": pl.String, "D": pl.Int64}).filter(pl.col("iso2").is_not_null()).unique("iso2")
-    rows = counted.join(answers.select("_id", "verdict", "iso2", "total", "_kind"), on="_id", how="left").join(
+    rows = counted.join(answers.select("_id", "verdict", "iso2", "total", "_kind"), on="_id", how="left", nulls_equal=True).join(
         scores, on="iso2", how="left")
     supranational = rows.filter(pl.col("_kind") == SUPRANATIONAL)
     unknown = rows.filter((pl.col("_kind") == UNRESOLVED) | (pl.col("iso2").is_null() & (pl.col("_kind") != SUPRANATIONAL)))

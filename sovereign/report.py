@@ -173,6 +173,11 @@ def to_xlsx(r: dict, path: Path) -> None:
               "Sources": r["provenance"]["sources"], "Conflicts": r["provenance"]["conflicts"]}
     for name, mdiff in r["mandates"].items():
         sheets[f"Mandate {name}"[:31]] = mdiff["newly_excluded"] + mdiff["newly_eligible"]
+    if r.get("book"):
+        from sovereign.impact import to_sheets
+
+        for title, frame in to_sheets(r["book"]).items():
+            sheets[f"Book {title}"] = frame.to_dicts()
     for title, rows in sheets.items():
         ws = book.add_worksheet(title[:31])
         cols = list(rows[0]) if rows else ["(none)"]

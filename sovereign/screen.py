@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -33,14 +33,14 @@ OUT_SCHEMA = {"_id": pl.String, "verdict": pl.String, "eligible": pl.Boolean, "i
 VERDICTS = ("eligible", "excluded", "unknown")
 
 
-def answer_table(conn: Connection, ids: list[str], as_of: date | None = None, edition: int | None = None,
+def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = None, edition: int | None = None,
                  mandate: Mandate | None = None, version_id: int | None = None) -> pl.DataFrame:
     """One row per distinct identifier: `_id` and the answer columns. Eligible today but excluded by a list
     already published for a later date carries that list's no-new-buys and divest-by dates."""
     resolver = Resolver(conn)
     targets, unreadable = [], {}
     for value in ids:
-        if not value.strip():
+        if value is None or not value.strip():
             unreadable[value] = "no identifier in this row"
             continue
         try:
@@ -82,13 +82,13 @@ class Screened:
     added: tuple[str, ...] = OUT_COLUMNS   # the answer columns' names in `rows`
 
     def summary(self) -> dict[str, Any]:
-        return summarise(self.tally.join(self.answers, on="_id", how="left"), self.value_column,
+        return summarise(self.tally.join(self.answers, on="_id", how="left", nulls_equal=True), self.value_column,
                          self.portfolio_column)
 
 
 def tally(book: Book, value: str | None = None, portfolio: str | None = None, when: str | None = None) -> pl.DataFrame:
     """One streamed pass: positions (and value) per identifier, portfolio and date."""
-    keys = [book.identifier().alias("_id")]
+    keys = [book.key().alias("_id")]
     names = book.columns
     if portfolio:
         keys.append(pl.col(column_named(names, portfolio, book.path.name, "--portfolio-column")).cast(pl.String)
@@ -101,7 +101,7 @@ def tally(book: Book, value: str | None = None, portfolio: str | None = None, wh
         aggs.append(book.number(column_named(names, value, book.path.name, "--value-column")).is_null().sum()
                     .alias("no_value"))
     try:
-        return book.frame.group_by(keys).agg(aggs).collect(engine="streaming")
+        return book.frame.group_by(keys).agg(aggs).collect(engine="streaming" if book.streamed else "in-memory")
     except pl.exceptions.PolarsError as exc:  # a row the reader cannot take: the file, and the reader's words
         raise UserError(f"{book.path.name}: cannot be read ({exc.__class__.__name__}: "
                         f"{(str(exc).splitlines() or [''])[0][:300]})") from None
@@ -116,9 +116,14 @@ def screen_book(conn: Connection, book: Book, as_of: date | None = None, edition
     rescreened = {"verdict", "list_version"} <= set(columns)  # our own output again: its answers are replaced
     kept = [c for c in columns if not (rescreened and c in OUT_COLUMNS)]
     added = {c: f"sovereign_{c}" if c in kept else c for c in OUT_COLUMNS}  # a book's own `country` stays its own
-    rows = (book.frame.with_columns(book.identifier().alias("_id")).select(*kept, "_id")
-            .join(table.select("_id", *OUT_COLUMNS).rename(added).lazy(), on="_id", how="left", maintain_order="left")
-            .drop("_id"))
+    answers_ = table.select("_id", *OUT_COLUMNS).rename(added).lazy()
+    key = book.key_column
+    if key in kept:  # joined on the book's own column: nothing computed per row
+        rows = book.frame.select(kept).join(answers_, left_on=key, right_on="_id", how="left", maintain_order="left",
+                                            nulls_equal=True)
+    else:
+        rows = (book.frame.with_columns(book.identifier().alias("_id")).select(*kept, "_id")
+                .join(answers_, on="_id", how="left", maintain_order="left", nulls_equal=True).drop("_id"))
     return Screened(rows, table, counted, value, portfolio, tuple(added.values()))
 
 
@@ -127,7 +132,7 @@ def screen(conn: Connection, holdings: pl.DataFrame, column: str | list[str], as
     """An in-memory frame screened on one or more identifier columns (the API's path)."""
     columns = [column] if isinstance(column, str) else column
     book = Book(holdings.lazy(), Path("request"), columns)
-    return screen_book(conn, book, as_of, edition, mandate, version_id).rows.collect()
+    return screen_book(conn, book, as_of, edition, mandate, version_id).rows.collect(engine="in-memory")
 
 
 def summarise(tallied: pl.DataFrame, value: str | None, portfolio: str | None) -> dict[str, Any]:
@@ -156,10 +161,11 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
     """CSV on standard output, or a file written whole or not at all. CSV and Parquet stream; XLSX keeps the
     sheet's name, with the header frozen, a filter and widths. Text a spreadsheet would run is neutralised."""
     rows = screened.rows
+    engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"  # fastest where it is
     if out is None:
         import sys
 
-        neutral_frame(rows.collect(engine="streaming"), screened.added).write_csv(sys.stdout)
+        neutral_frame(rows.collect(engine=engine), screened.added).write_csv(sys.stdout)
         return
     suffix = out.suffix.lower()
 
@@ -167,9 +173,11 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
         if suffix == ".parquet":
             rows.sink_parquet(tmp)
         elif suffix == ".xlsx":
-            write_xlsx(neutral_frame(rows.collect(engine="streaming"), screened.added), tmp, book.sheet or "screened")
-        else:
-            neutral_lazy(rows, screened.added).sink_csv(tmp, separator=book.separator if book.separator != "|" else ",")
+            write_xlsx(neutral_frame(rows.collect(engine=engine), screened.added), tmp, book.sheet or "screened")
+        elif book.streamed:
+            neutral_lazy(rows, screened.added).sink_csv(tmp, separator=book.separator)
+        else:  # in memory already: one cheap pass finds the few columns that need neutralising
+            neutral_frame(rows.collect(engine="in-memory"), screened.added).write_csv(tmp, separator=book.separator)
 
     atomic_write(out, write)
 

@@ -185,3 +185,36 @@ def test_pai_by_a_date_column(desk, tmp_path):
     assert [s["pai16_share"] for s in r["snapshots"]] == [0.5, 0.0] and r["pai16_share"] == pytest.approx(0.25)
     code, _, err = desk("pai", str(f), "--value-column", "mv")
     assert code == 2 and "no date in the file name" in err
+
+
+def test_the_committee_report_says_what_a_list_means_for_the_book(desk, proposed, tmp_path):
+    src = tmp_path / "book.csv"
+    src.write_text("portfolio,isin,mv\nA,IN0020230010,100.5\nB,NL0011223342,1000\n")
+    out = tmp_path / "report.html"
+    code, _, err = desk("report", "-o", str(out), "--holdings", str(src), "--value-column", "mv",
+                        "--portfolio-column", "portfolio")
+    assert code == 0, err
+    page = out.read_text()
+    assert "What it means for our book" in page and "India (IN)" in page and "100.50" in page
+    sheets = pl.read_excel(out.with_suffix(".xlsx"), sheet_id=0)
+    assert sheets["Book Countries moving"]["Country"].drop_nulls().to_list() == ["India"]
+    code, _, err = desk("report", "-o", str(out), "--holdings", str(src))
+    assert code == 2 and "--value-column" in err
+
+
+def test_the_api_serves_the_impact_of_a_proposed_list(desk, proposed):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    book = b"portfolio,isin,mv\nA,IN0020230010,100.5\nB,IN0020230010,50\nA,NL0011223342,1000\n"
+    with TestClient(create_app(Settings.load(db=desk.db))) as client:
+        answer = client.post("/api/v1/impact/file", files={"file": ("book.csv", book, "text/csv")},
+                             params={"value_column": "mv", "portfolio_column": "portfolio"})
+        assert answer.status_code == 200, answer.text
+        r = answer.json()
+        assert r["to_version"]["list_version"] == proposed and r["newly_excluded"]["value"] == pytest.approx(150.5)
+        assert [p["newly_excluded_value"] for p in r["by_portfolio"]] == [pytest.approx(100.5), pytest.approx(50)]
+        bad = client.post("/api/v1/impact/file", files={"file": ("book.csv", book, "text/csv")})
+        assert bad.status_code == 400 and "value_column" in bad.text

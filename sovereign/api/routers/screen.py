@@ -50,4 +50,27 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
                             "hold; screen it with `sovereign screen` instead")
         return screen(conn, frame, col, as_of, None, mandate_of(policy, mandate)).to_dicts()
 
+    @api.post("/impact/file", response_model=dict[str, Any], responses=ERRORS)
+    def impact_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = File(...), value_column: str = "",
+                    portfolio_column: str | None = None, version: int | None = None, edition: int | None = None,
+                    from_version: int | None = None, column: str | None = None) -> dict:
+        """What a list (default: the newest proposed) would do to an uploaded book, as `sovereign impact` says."""
+        import polars as pl
+
+        from sovereign.holdings import read_book
+        from sovereign.impact import impact
+
+        if not value_column.strip():
+            raise UserError("value_column: name the market-value column")
+        suffix = Path(file.filename or "holdings.csv").suffix.lower() or ".csv"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"holdings{suffix}"
+            path.write_bytes(file.file.read())
+            book = read_book(path, (column,) if column else (), max_uncompressed=MAX_UPLOAD_UNPACKED)
+            book.frame = book.frame.collect().lazy()
+        if book.frame.select(pl.len()).collect().item() > MAX_UPLOAD_ROWS:
+            raise UserError(f"the file has more than the {MAX_UPLOAD_ROWS:,} rows one upload may hold; use "
+                            "`sovereign impact` instead")
+        return impact(conn, book, policy, value_column, portfolio_column, version, edition, from_version)
+
     return api
