@@ -28,14 +28,15 @@ def _pyplot():
     return plt
 
 
-def pr_cl_scatter(rows: list[dict], edition: int) -> str:
-    """PR against CL aggregates, over the regions where FH's rule gives F, PF and NF."""
+def pr_cl_scatter(rows: list[dict], edition: int, movers: dict[str, str] | None = None) -> str:
+    """PR against CL aggregates, over the regions where FH's rule gives F, PF and NF; the countries that move
+    in or out of the list (`movers`: iso2 -> "in" | "out") ringed and named."""
     from matplotlib.patches import Rectangle
 
     from fiw import methodology as m
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    fig, ax = plt.subplots(figsize=(6, 4.6))  # small enough that a phone shows its words at a readable size
     pr_edges = [(-4, 5)] + [(f, (m.PR_BANDS[i - 1][0] - 1) if i else 40) for i, (f, _) in reversed(list(enumerate(m.PR_BANDS)))]
     cl_edges = [(0, 7)] + [(f, (m.CL_BANDS[i - 1][0] - 1) if i else 60) for i, (f, _) in reversed(list(enumerate(m.CL_BANDS)))]
     for lo_p, hi_p in pr_edges:
@@ -46,12 +47,19 @@ def pr_cl_scatter(rows: list[dict], edition: int) -> str:
         pts = [r for r in rows if r["status"] == status and r["pr"] is not None]
         ax.scatter([r["cl"] for r in pts], [r["pr"] for r in pts], s=14, c=COLOURS[status],
                    label=f"{m.STATUS_WORDS[status]} ({len(pts)})", edgecolors="white", linewidths=0.4)
+    for r in rows:
+        direction = (movers or {}).get(r.get("iso2") or "")
+        if direction and r["pr"] is not None:
+            ax.scatter([r["cl"]], [r["pr"]], s=70, facecolors="none", edgecolors="#111", linewidths=1.2)
+            ax.annotate(f"{r.get('fh_name') or r['iso2']} ({'out' if direction == 'out' else 'in'})", (r["cl"], r["pr"]),
+                        xytext=(6, 6), textcoords="offset points", fontsize=9, color="#111",
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#999", "alpha": 0.9})
     ax.set_xlim(-0.5, 60.5)
     ax.set_ylim(-4.5, 40.5)
     ax.set_xlabel("Civil Liberties (0-60)")
     ax.set_ylabel("Political Rights (-4 to 40)")
     ax.set_title(f"Freedom in the World {edition}: scores and the status regions")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=9)
     return _svg(fig)
 
 
@@ -59,11 +67,11 @@ def score_changes(moves: list[dict], e_before: int, e_after: int) -> str:
     """The largest Total score changes between the two editions."""
     plt = _pyplot()
     moves = list(reversed(moves))
-    fig, ax = plt.subplots(figsize=(7.5, max(2.0, 0.28 * len(moves) + 0.8)))
+    fig, ax = plt.subplots(figsize=(6, max(2.0, 0.28 * len(moves) + 0.8)))
     values = [r["change"] for r in moves]
     ax.barh([r["name"] for r in moves], values, color=["#c62828" if v < 0 else "#2e7d32" for v in values])
     ax.axvline(0, color="#333", lw=0.6)
     ax.set_xlabel(f"Total score change, {e_before} -> {e_after}")
-    ax.tick_params(axis="y", labelsize=8)
+    ax.tick_params(axis="y", labelsize=9)
     ax.set_title("Largest score moves")
     return _svg(fig)

@@ -518,14 +518,15 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
 @click.option("--effective-from", help="The date it takes effect (YYYY-MM-DD).")
 @click.option("--accept-held", is_flag=True, help="Also publish a version the anomaly gate held, after review.")
 @click.option("--backdate-reason", help="Why an effective date before today is right (recorded; required then).")
+@click.option("--minutes", help="The committee's minutes reference for this decision (shown in the approval pack).")
 @click.option("--withdraw", "withdraw_id", type=VERSION,
               help="Instead: withdraw published version N before it takes effect (needs --reason and --by).")
 @click.option("--reason", help="Why the version is withdrawn (recorded).")
 @click.option("--by", "withdrawn_by", help="Who decided the withdrawal.")
 @click.pass_context
 def publish(ctx: click.Context, edition: int | None, approved_by: str | None, effective_from: str | None,
-            accept_held: bool, backdate_reason: str | None, withdraw_id: int | None, reason: str | None,
-            withdrawn_by: str | None) -> None:
+            accept_held: bool, backdate_reason: str | None, minutes: str | None, withdraw_id: int | None,
+            reason: str | None, withdrawn_by: str | None) -> None:
     """Put a proposed list version in force from a date (or withdraw one not yet in force)."""
     from sovereign import pipeline
     from sovereign.store import reads
@@ -541,7 +542,7 @@ def publish(ctx: click.Context, edition: int | None, approved_by: str | None, ef
     assert eff is not None
     db = writer(ctx)
     done = pipeline.publish(db, settings(ctx).policy, approved_by, eff, edition, accept_held, backdate_reason,
-                            settings(ctx).actor)
+                            settings(ctx).actor, minutes)
     version = done.version
     if not done.in_force:
         click.echo(f"Approval recorded for list version {version} from {eff} by {approved_by.strip()} "
@@ -898,15 +899,17 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
 @click.option("--edition", type=EDITION, help="The edition to report on (default: the newest list version).")
 @click.option("--version", "version_id", type=VERSION, help="List version N, whatever its state.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="FILE.html; an .xlsx of the same content is written beside it.")
+              help="FILE.html (an .xlsx of the same content beside it), or FILE.pdf for those two and an A4 PDF.")
+@click.option("--effective-from", help="For a list awaiting a decision: the date to show what publishing does "
+                                       "(default: today).")
 @click.option("--holdings", type=click.Path(dir_okay=False, path_type=Path),
               help="A holdings book: adds \"What it means for our book\" (needs --value-column).")
 @click.option("--value-column", help="The book's market-value column.")
 @click.option("--portfolio-column", help="The book's portfolio column.")
 @click.pass_context
-def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, holdings: Path | None,
-               value_column: str | None, portfolio_column: str | None) -> None:
-    """The committee report: one self-contained HTML page (and an XLSX beside it)."""
+def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, effective_from: str | None,
+               holdings: Path | None, value_column: str | None, portfolio_column: str | None) -> None:
+    """The committee's approval pack: one self-contained HTML page, an XLSX beside it, and a PDF when asked."""
     from sovereign import report
 
     if edition is not None and version_id is not None:
@@ -915,7 +918,8 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, h
         raise UserError("--holdings needs --value-column (the book's market-value column)")
     conn = reader(ctx)
     to = f"v{version_id}" if version_id else str(edition) if edition else None
-    result = report.build(conn, settings(ctx).policy, None, to)
+    result = report.build(conn, settings(ctx).policy, None, to,
+                          _any_date(effective_from, "--effective-from") if effective_from else None)
     if holdings is not None and value_column:
         from sovereign.holdings import read_book
         from sovereign.impact import impact
@@ -925,6 +929,11 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, h
                                     "file": holdings.name}
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
+    if output.suffix.lower() == ".pdf":
+        from sovereign.exclusion_list import to_pdf
+
+        to_pdf(output.with_suffix(".html").read_text(encoding="utf-8"), output)
+        click.echo(f"Wrote {output}", err=True)
 
 
 @main.command()

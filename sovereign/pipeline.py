@@ -404,7 +404,7 @@ def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Pol
 
 def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
             edition: int | None = None, accept_held: bool = False, backdate_reason: str | None = None,
-            actor: str = "") -> Published:
+            actor: str = "", minutes: str | None = None) -> Published:
     """Put the newest proposed version (of `edition`) in force from `effective_from`, or, when the policy
     asks for two approvers, record this approval and put it in force when a second, different person
     approves the same date. One transaction."""
@@ -437,10 +437,12 @@ def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effecti
                               "required": policy.approvals_required})
                 return Published(int(row["id"]), False, agreeing, policy.approvals_required)
             approved_by = " and ".join(agreeing)
-        if not writes.mark_published(db, row["id"], approved_by, effective_from.isoformat(), staging, reason):
+        minutes = one_line(minutes, "--minutes: one line") if minutes and minutes.strip() else None
+        if not writes.mark_published(db, row["id"], approved_by, effective_from.isoformat(), staging, reason, minutes):
             raise UserError(f"list version {row['id']} was published or withdrawn meanwhile: nothing changed")
         writes.audit(db, actor or approved_by, "publish", subject, effective_from.isoformat(), reason,
-                     {"approved_by": approved_by, "state_before": row["state"], "newly_excluded": len(staging)})
+                     {"approved_by": approved_by, "state_before": row["state"], "newly_excluded": len(staging),
+                      "minutes": minutes})
     return Published(int(row["id"]), True, approved_by.split(" and "), policy.approvals_required)
 
 

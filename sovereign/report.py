@@ -6,14 +6,12 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from fiw.errors import NotFound, UserError
 from fiw.methodology import STATUS_WORDS
 from sovereign import diff as d
-from sovereign.cells import neutral
 from sovereign.policy import Policy
 from sovereign.store import reads
 from sovereign.store.reads import Connection
@@ -45,7 +43,8 @@ def override_changes(conn: Connection, start: str, end: str) -> dict:
     }
 
 
-def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spec: str | None = None) -> dict:
+def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spec: str | None = None,
+          publish_on: date | None = None) -> dict:
     after = version_row(conn, to_spec, "to")
     before = version_row(conn, from_spec, "from", after)
     for side in (before, after):
@@ -55,10 +54,70 @@ def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spe
     result = d.compute(before, reads.entries_frame(conn, before["id"]), after, reads.entries_frame(conn, after["id"]),
                        policy.mandates, override_changes(conn, before["effective_from"] or "", end))
     result["provenance"] = provenance(conn, [before["edition"], after["edition"]])
+    result |= approval_pack(conn, policy, result, dict(before), dict(after), publish_on)
     if (before["edition"], before["id"]) > (after["edition"], after["id"]):
         result["reversed"] = (f"list version {before['id']} ({before['edition']}) is newer than list version "
                               f"{after['id']} ({after['edition']}): read every change backwards")
     return result
+
+
+def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after: dict, publish_on: date | None) -> dict:
+    """What the committee decides on and records: the decision (or its record), the committee's own exclusions
+    beside FH's, movers with their staging dates and the issuers and securities behind them, the full list
+    being approved, and the policy it was built under."""
+    from sovereign.eligibility import staging
+    from sovereign.policy import stored_policy
+
+    on = after["effective_from"] or (publish_on or date.today()).isoformat()
+    if after["state"] == "published":
+        decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
+                    "published_at": after["published_at"], "effective_from": after["effective_from"],
+                    "minutes": after.get("minutes"), "backdate_reason": after.get("backdate_reason"),
+                    "withdrawn": after.get("withdrawn"), "withdrawn_reason": after.get("withdrawn_reason")}
+    else:
+        no_new, divest = staging(date.fromisoformat(on), policy)
+        decision = {"required": True, "state": after["state"], "reason": after["reason"], "effective_from": on,
+                    "no_new_buys_from": no_new, "divest_by": divest, "approvals_required": policy.approvals_required,
+                    "approvals": [a["approved_by"] for a in reads.approvals(conn, after["id"])]}
+    entries = reads.entries_frame(conn, after["id"])
+    dates = {row["iso2"]: row for row in entries.select("iso2", "no_new_buys_from", "divest_by").to_dicts() if row["iso2"]}
+    issuers: dict[str, list[str]] = {}
+    for i in reads.register(conn):
+        if i["country"]:
+            issuers.setdefault(i["country"], []).append(f"{i['name']} ({i['isins']})" if i["isins"] else i["name"])
+    for m in r["newly_excluded"]:
+        staged = dates.get(m["iso2"]) or {}
+        m["no_new_buys_from"] = staged.get("no_new_buys_from") or decision.get("no_new_buys_from")
+        m["divest_by"] = staged.get("divest_by") or decision.get("divest_by")
+    for m in r["newly_excluded"] + r["newly_eligible"]:
+        m["issuers"] = "; ".join(issuers.get(m["iso2"] or "", [])) or None
+    active = [dict(o) for o in reads.active_overrides(conn, on)]
+    overridden = {o["iso2"] for o in active}
+    eligible_by_fh = {row["iso2"] for row in entries.filter(pl.col("eligible") & (pl.col("kind") == "c")).to_dicts()}
+    by_committee = sorted(overridden & eligible_by_fh)
+    before_active = {o["iso2"] for o in reads.active_overrides(conn, before["effective_from"] or on)}
+    names = dict(entries.select("iso2", "fh_name").drop_nulls("iso2").rows())
+    for o in active:
+        o["name"] = names.get(o["iso2"], o["iso2"])
+        if o["iso2"] in eligible_by_fh and o["iso2"] not in before_active:
+            r["newly_excluded"].append({"iso2": o["iso2"], "name": o["name"], "reason": f"committee exclusion: {o['reason']}",
+                                        "status_before": None, "status_after": None, "by_committee": True,
+                                        "no_new_buys_from": o["valid_from"], "divest_by": None,
+                                        "issuers": "; ".join(issuers.get(o["iso2"], [])) or None})
+    everything = [dict(o) for o in reads.overrides(conn)]
+    full = entries.with_columns(committee=pl.col("iso2").is_in(list(overridden)) & pl.col("eligible")).with_columns(
+        verdict=pl.when(pl.col("eligible") & ~pl.col("committee")).then(pl.lit("eligible")).otherwise(pl.lit("excluded")),
+        reasons=pl.when(pl.col("committee")).then(pl.lit("committee exclusion; ") + pl.col("reasons"))
+        .otherwise(pl.col("reasons")))
+    r["summary"]["after"]["excluded_by_committee"] = len(by_committee)
+    r["summary"]["newly_excluded"] = len(r["newly_excluded"])
+    return {"decision": decision, "overrides": {"active": active, "all": everything, "by_committee": by_committee,
+                                                "on": on},
+            "full_list": full.select("iso2", pl.col("fh_name").alias("name"), "kind", "status", "verdict", "total", "pr",
+                                     "cl", "reasons", "no_new_buys_from", "divest_by").sort("kind", "name").to_dicts(),
+            "policy_text": after["policy"],
+            "mandates_in_force": [{"name": m.name, "description": m.description}
+                                  for m in stored_policy(after["policy"]).mandates]}
 
 
 def provenance(conn: Connection, editions: list[int]) -> dict:
@@ -134,58 +193,78 @@ def with_charts(conn: Connection, r: dict) -> dict:
 
     after = reads.entries_frame(conn, r["to"]["list_version"]).filter(pl.col("kind") == "c").to_dicts()
     return r | {"charts": {
-        "scatter": charts.pr_cl_scatter(after, r["to"]["edition"]),
+        "scatter": charts.pr_cl_scatter(after, r["to"]["edition"],
+                                        {m["iso2"]: "out" for m in r["newly_excluded"] if m.get("iso2")}
+                                        | {m["iso2"]: "in" for m in r["newly_eligible"] if m.get("iso2")}),
         "moves": charts.score_changes(r["score_moves"], r["from"]["edition"], r["to"]["edition"]) if r["score_moves"] else "",
     }}
 
 
-def cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
-    """Text is always written as text, never as a formula, and neutralised for spreadsheets that would run it."""
-    if isinstance(value, str):
-        ws.write_string(row, col, neutral(value), fmt)
-    else:
-        ws.write(row, col, value, fmt)
+HEADERS = {"iso2": "ISO2", "name": "Country", "fh_name": "FH name", "status_before": "Status before",
+           "status_after": "Status after", "pr_before": "PR before", "pr_after": "PR after", "cl_before": "CL before",
+           "cl_after": "CL after", "total_before": "Total before", "total_after": "Total after", "reason": "Why",
+           "reasons": "Why", "no_new_buys_from": "No new buys from", "divest_by": "Divest by",
+           "issuers": "Issuers and securities", "valid_from": "From", "valid_to": "Until", "decided_by": "Decided by",
+           "created_at": "Recorded", "revoked_at": "Revoked", "revoked_by": "Revoked by", "revoked_from": "Revoked from",
+           "revoke_reason": "Why revoked", "pr_rating_before": "PR rating before", "pr_rating_after": "PR rating after",
+           "cl_rating_before": "CL rating before", "cl_rating_after": "CL rating after", "uri": "Source",
+           "sha256": "sha256", "fetched_at": "Ingested", "kind": "Kind", "verdict": "Verdict", "total": "Total",
+           "pr": "PR", "cl": "CL", "status": "Status", "direction": "Moves", "by_committee": "Committee exclusion"}
+
+
+def _frame(rows: list[dict]) -> pl.DataFrame:
+    """Rows as a sheet: human headers, text neutralised, nested values as text."""
+    from sovereign.cells import neutral_frame
+
+    if not rows:
+        return pl.DataFrame()
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    clean = [{HEADERS.get(k, k.replace("_", " ").capitalize()): (v if v is None or isinstance(v, (int, float, str, bool))
+                                                               else json.dumps(v, default=str)) for k, v in
+              ((k, row.get(k)) for k in keys)} for row in rows]
+    return neutral_frame(pl.DataFrame(clean, infer_schema_length=None))
 
 
 def to_xlsx(r: dict, path: Path) -> None:
-    """The same content as the page, one sheet a section, for those who work in Excel."""
-    import xlsxwriter
+    """The same content as the page, one sheet a section (empty ones left out), each with human headers, the
+    header frozen and a filter; the full list, the committee's exclusions and the policy among them."""
+    from sovereign.tables import write_sheets
 
-    book = xlsxwriter.Workbook(str(path))
-    bold = book.add_format({"bold": True})
-    summary = book.add_worksheet("Summary")
-    s = r["summary"]
+    s, dcs = r["summary"], r.get("decision") or {}
     lines = [("From", f"Freedom in the World {r['from']['label']}, list version {r['from']['list_version']}"),
-             ("To", f"Freedom in the World {r['to']['label']}, list version {r['to']['list_version']} ({r['to']['state']})"),
-             ("Eligible", f"{s['before']['eligible']} -> {s['after']['eligible']}"),
-             ("Excluded", f"{s['before']['excluded']} -> {s['after']['excluded']}"),
-             ("Newly excluded", s["newly_excluded"]), ("Newly eligible", s["newly_eligible"]),
-             ("Verify", "OK" if r["provenance"]["verify"]["ok"] else "FAILED"), ("", r["attribution"])]
-    for i, (k, v) in enumerate(lines):
-        cell(summary, i, 0, k, bold)
-        cell(summary, i, 1, v)
-    summary.set_column(0, 0, 18)
-    summary.set_column(1, 1, 70)
-    sheets = {"Newly excluded": r["newly_excluded"], "Newly eligible": r["newly_eligible"],
-              "Status changes": r["status_changes"], "Territory status changes": r["territory_status_changes"],
-              "Watchlist": r["watchlist"], "Score moves": r["score_moves"],
-              "Renamed": r["renamed"], "Added": r["entities_added"], "Dropped": r["entities_dropped"],
-              "Sources": r["provenance"]["sources"], "Conflicts": r["provenance"]["conflicts"]}
+             ("To", f"Freedom in the World {r['to']['label']}, list version {r['to']['list_version']} ({r['to']['state']})")]
+    if dcs.get("required"):
+        lines += [("Decision", f"required: {dcs['state']}, not in force until published"),
+                  ("If published from", dcs["effective_from"]), ("No new buys from", dcs["no_new_buys_from"]),
+                  ("Divest by", dcs["divest_by"]), ("Approvals required", str(dcs["approvals_required"]))]
+    elif dcs:
+        lines += [("Approved by", dcs["approved_by"]), ("Recorded", dcs["published_at"]),
+                  ("In force from", dcs["effective_from"]), ("Minutes", dcs.get("minutes") or "")]
+    lines += [("Eligible", f"{s['before']['eligible']} -> {s['after']['eligible']}"),
+              ("Excluded by FH's status", f"{s['before']['excluded']} -> {s['after']['excluded']}"),
+              ("Excluded by the committee as well", str(s["after"].get("excluded_by_committee", 0))),
+              ("Newly excluded", str(s["newly_excluded"])), ("Newly eligible", str(s["newly_eligible"])),
+              ("Counts", r["counts_definition"]), ("Verify", "OK" if r["provenance"]["verify"]["ok"] else "FAILED"),
+              ("Source", r["attribution"])]
+    sheets = {"Summary": _frame([{"What": k, "Value": v} for k, v in lines]),
+              "Newly excluded": _frame(r["newly_excluded"]), "Newly eligible": _frame(r["newly_eligible"]),
+              "Full list": _frame(r.get("full_list", [])),
+              "Committee exclusions": _frame((r.get("overrides") or {}).get("all", [])),
+              "Status changes": _frame(r["status_changes"]),
+              "Territory status changes": _frame(r["territory_status_changes"]),
+              "Watchlist": _frame(r["watchlist"]), "Score moves": _frame(r["score_moves"]),
+              "Renamed": _frame(r["renamed"]), "Added": _frame(r["entities_added"]),
+              "Dropped": _frame(r["entities_dropped"])}
     for name, mdiff in r["mandates"].items():
-        sheets[f"Mandate {name}"[:31]] = mdiff["newly_excluded"] + mdiff["newly_eligible"]
+        sheets[f"Mandate {name}"[:31]] = _frame(mdiff["newly_excluded"] + mdiff["newly_eligible"])
+    policy = [{"Mandate": m["name"], "Description": m["description"]} for m in r.get("mandates_in_force", [])]
+    policy += [{"Mandate": "(policy file)", "Description": line} for line in (r.get("policy_text") or "").splitlines()]
+    sheets["Policy"] = _frame(policy)
     if r.get("book"):
         from sovereign.impact import to_sheets
 
         for title, frame in to_sheets(r["book"]).items():
-            sheets[f"Book {title}"] = frame.to_dicts()
-    for title, rows in sheets.items():
-        ws = book.add_worksheet(title[:31])
-        cols = list(rows[0]) if rows else ["(none)"]
-        for c, col in enumerate(cols):
-            cell(ws, 0, c, col, bold)
-        for i, row in enumerate(rows, start=1):
-            for c, col in enumerate(cols):
-                value = row.get(col)
-                cell(ws, i, c, value if isinstance(value, (int, float, str, bool)) or value is None else str(value))
-        cell(ws, len(rows) + 2, 0, r["attribution"])
-    book.close()
+            sheets[f"Book {title}"[:31]] = frame
+    sheets["Sources"] = _frame(r["provenance"]["sources"])
+    sheets["Conflicts"] = _frame(r["provenance"]["conflicts"])
+    write_sheets(sheets, path)

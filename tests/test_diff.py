@@ -109,8 +109,16 @@ def test_markdown_and_xlsx(cli, tmp_path):
     code, _, err = cli("diff", "--from", "2024", "--to", "2025", "--format", "xlsx", "-o", str(path))
     assert code == 0
     sheet = pl.read_excel(path, sheet_name="Newly excluded")
-    assert sorted(sheet["name"].drop_nulls()) == ["Kuwait", "Niger", "Tanzania", "Thailand"]
-    assert "Freedom House" in " ".join(str(v) for v in sheet.row(-1) if v)
+    assert sorted(sheet["Country"]) == ["Kuwait", "Niger", "Tanzania", "Thailand"]
+    assert {"No new buys from", "Divest by", "Issuers and securities", "Why"} <= set(sheet.columns)
+    summary = pl.read_excel(path, sheet_name="Summary")
+    assert "Source: Freedom House, Freedom in the World 2025" in summary["Value"].to_list()
+    full = pl.read_excel(path, sheet_name="Full list")
+    assert full.height == 208 and "Thailand" in full["Country"].to_list()
+    policy = pl.read_excel(path, sheet_name="Policy")
+    assert "strict_pf" in policy["Mandate"].to_list()
+    names = __import__("fastexcel").read_excel(path).sheet_names
+    assert "Renamed" not in names or pl.read_excel(path, sheet_name="Renamed").height  # no empty sheets
     code, _, err = cli("diff", "--format", "xlsx")
     assert code == 2 and "needs -o" in err
 

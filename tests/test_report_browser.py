@@ -56,3 +56,69 @@ def test_report_opens_offline_with_its_content(cli, browser, tmp_path):
     page.pdf(path=str(ARTIFACTS / "report.pdf")) if hasattr(page, "pdf") else None
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
     page.close()
+
+
+def _open(browser, path: Path, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto(path.as_uri())
+    return page
+
+
+def _fits(page) -> None:
+    """No sideways scroll of the page, and the chart drawn wide enough to read."""
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+    width = page.evaluate("document.querySelector('#chart-scatter svg').getBoundingClientRect().width")
+    viewport = page.viewport_size["width"]
+    assert width >= min(0.8 * (viewport - 40), 400), width
+
+
+def test_the_approval_pack_of_a_proposed_list_at_desk_and_phone_width(fresh_db, browser, tmp_path):
+    from sovereign import paths
+    from tests.conftest import WEB_2026, Cli
+
+    cli = Cli(fresh_db)
+    assert cli("issuers", "import", str(paths.ISSUERS))[0] == 0
+    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
+    (tmp_path / "fiw-2027.csv").write_text(text)
+    assert cli("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
+    assert cli("override", "add", "Hungary", "--reason", "rule of law concerns", "--by", "RI committee",
+               "--from", "2099-01-01")[0] == 0
+    out = tmp_path / "pack.pdf"
+    code, _, err = cli("report", "-o", str(out), "--effective-from", "2099-03-01")
+    assert code == 0, err
+    assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 20_000  # printed to A4 by the project
+    for width in (1280, 390):
+        page = _open(browser, out.with_suffix(".html"), width)
+        banner = page.inner_text("#decision")
+        assert "Decision required" in banner and "2099-03-01" in banner and "divested by" in banner
+        row = page.locator('#newly-excluded tr[data-iso2="IN"]')
+        assert "2099-03-01" in row.inner_text() and "Republic of India (IN0020230010)" in row.inner_text()
+        assert "(out)" in page.inner_text("#chart-scatter") and "India" in page.inner_text("#chart-scatter")
+        assert "rule of law concerns" in page.inner_text("#overrides")
+        assert page.locator("#full-list tbody tr").count() == 207
+        assert "strict_pf" in page.inner_text("#mandates-in-force")
+        _fits(page)
+        page.screenshot(path=str(ARTIFACTS / f"pack-proposed-{width}.png"), full_page=True)
+        page.close()
+
+
+def test_the_approval_record_of_a_published_list_names_its_approver(fresh_db, browser, tmp_path):
+    from tests.conftest import WEB_2026, Cli
+
+    cli = Cli(fresh_db)
+    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
+    (tmp_path / "fiw-2027.csv").write_text(text)
+    assert cli("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
+    code, _, err = cli("publish", "--approved-by", "Anna de Vries", "--effective-from", "2099-03-01",
+                       "--minutes", "RIC 2099/04 item 3")
+    assert code == 0, err
+    out = tmp_path / "pack.html"
+    assert cli("report", "-o", str(out))[0] == 0
+    for width in (1280, 390):
+        page = _open(browser, out, width)
+        assert page.inner_text("#approved-by") == "Anna de Vries"
+        assert page.inner_text("#minutes") == "RIC 2099/04 item 3" and "2099-03-01" in page.inner_text("#approval-record")
+        assert page.locator("#decision").count() == 0
+        _fits(page)
+        page.close()

@@ -137,6 +137,7 @@ class PublishRequest(BaseModel):
     edition: int | None = None
     accept_held: bool = False
     backdate_reason: str | None = None
+    minutes: str | None = Field(default=None, max_length=200)
 
 
 class OverrideRequest(BaseModel):

@@ -184,6 +184,10 @@ MIGRATIONS: list[str] = [
         effective_from TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (version_id, approved_by)
     );
     """,
+    # 9: the committee's minutes reference beside each approval, for the approval pack
+    """
+    ALTER TABLE list_versions ADD COLUMN minutes TEXT;
+    """,
 ]
 
 

@@ -104,12 +104,13 @@ def add_version(db: sqlite_utils.Database, version: dict, entries: list[dict]) -
 
 
 def mark_published(db: sqlite_utils.Database, version_id: int, approved_by: str, effective_from: str,
-                   staging: list[tuple[str, str, str]], backdate_reason: str | None = None) -> bool:
+                   staging: list[tuple[str, str, str]], backdate_reason: str | None = None,
+                   minutes: str | None = None) -> bool:
     """A proposed (or held) version put in force, only if it still awaits a decision: of two concurrent
     publishes exactly one wins. `staging` is (entity, no_new_buys_from, divest_by) of the newly excluded."""
     cursor = db.execute("UPDATE list_versions SET state = 'published', approved_by = ?, effective_from = ?, "
-                        "published_at = ?, backdate_reason = ? WHERE id = ? AND state IN ('proposed', 'held')",
-                        [approved_by, effective_from, now(), backdate_reason, version_id])
+                        "published_at = ?, backdate_reason = ?, minutes = ? WHERE id = ? AND state IN ('proposed', 'held')",
+                        [approved_by, effective_from, now(), backdate_reason, minutes, version_id])
     if cursor.rowcount != 1:
         return False
     for entity, no_new, divest in staging:

@@ -66,7 +66,7 @@ def publish(body: PublishRequest, settings: SettingsDep, person: AdminDep) -> di
 
     def work(db: Any) -> dict:
         done = pipeline.publish(db, settings.policy, person, body.effective_from, body.edition, body.accept_held,
-                                body.backdate_reason, person)
+                                body.backdate_reason, person, body.minutes)
         return {"list_version": done.version, "in_force": done.in_force, "approvers": done.approvers,
                 "required": done.required, "effective_from": body.effective_from.isoformat()}
 
