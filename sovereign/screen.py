@@ -187,17 +187,3 @@ def write_xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> None:
     from sovereign.tables import write_sheets
 
     write_sheets({sheet: frame}, path)
-
-
-# --- back compatibility for the register's readers and the API ----------------------------------------------
-
-def read_holdings(path: Path, column: str | None, max_uncompressed: int | None = None) -> tuple[pl.DataFrame, list[str]]:
-    """An uploaded file, whole (the API bounds its size first)."""
-    from sovereign.holdings import read_book
-    from sovereign.issuers import MAX_UNCOMPRESSED
-
-    book = read_book(path, (column,) if column else (), max_uncompressed=max_uncompressed or MAX_UNCOMPRESSED)
-    frame = book.frame.collect()
-    if frame.is_empty():
-        raise UserError(f"{Path(path).name}: the file has no holdings rows")
-    return frame, book.id_columns
