@@ -362,3 +362,17 @@ def test_a_promotion_naming_an_older_report_is_not_an_edition_signal(rows_2027):
     page = parse_scores_page(html, "https://freedomhouse.org/countries/freedom-world/scores")
     assert page.edition == 2027 and page.signals == {"country links": 2027}
     assert page.frame.height == 208
+
+
+def test_health_is_not_ok_after_a_held_table(fresh_db, site, rows_2027):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    site.publish_live([dict(r, edition=2026) for r in rows_2027], 2026, details=False)
+    assert refresh(fresh_db, site)[0] == 4
+    with TestClient(create_app(Settings.load(db=fresh_db))) as client:
+        answer = client.get("/health")
+        assert answer.status_code == 503 and answer.json()["status"] == "not ok"
+        assert "sovereign_last_run_ok 0.0" in client.get("/metrics").text
