@@ -91,13 +91,14 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
     if path.is_dir():
         raise UserError(f"{path}: a folder, not a file")
     suffix = path.suffix.lower()
+    header_names = {n.strip().lower() for n in columns} | set(ID_COLUMNS)  # what a header row names
     try:
         if suffix in (".xlsx", ".xlsm"):
-            book = _read_xlsx(path, sheet, header_row, max_uncompressed)
+            book = _read_xlsx(path, sheet, header_row, max_uncompressed, header_names)
         elif suffix == ".parquet":
             book = _read_parquet(path)
         else:
-            book = _read_csv(path, header_row, separator, decimal_comma)
+            book = _read_csv(path, header_row, separator, decimal_comma, header_names)
         names = book.columns
     except pl.exceptions.NoDataError:
         raise UserError(f"{path.name}: the file is empty: no header and no holdings rows") from None
@@ -117,14 +118,14 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
     return book
 
 
-def _header_index(rows: list[list[str]], file: str, header_row: int | None) -> int:
+def _header_index(rows: list[list[str]], file: str, header_row: int | None, header_names: set[str]) -> int:
     """0-based index of the header: given, or the first of the top rows that names an identifier column."""
     if header_row is not None:
         if header_row < 1 or header_row > len(rows):
             raise UserError(f"{file}: --header-row {header_row}: the file has {len(rows)} row(s) at the top")
         return header_row - 1
     for i, row in enumerate(rows[:HEADER_SEARCH]):
-        if any(str(v or "").strip().lower() in ID_COLUMNS for v in row):
+        if any(str(v or "").strip().lower() in header_names for v in row):
             return i
     return 0
 
@@ -135,7 +136,8 @@ def _sniff(sample: str) -> str:
     return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
 
 
-def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal_comma: bool | None) -> Book:
+def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal_comma: bool | None,
+              header_names: set[str]) -> Book:
     import csv
     import io
 
@@ -148,7 +150,7 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     if len(sep) != 1:
         raise UserError(f"{path.name}: --sep {separator!r}: expected one character (or 'tab')")
     top = list(csv.reader(io.StringIO("\n".join(sample.splitlines()[:HEADER_SEARCH])), delimiter=sep))
-    skip = _header_index(top, path.name, header_row)
+    skip = _header_index(top, path.name, header_row, header_names)
     options: dict = {"separator": sep, "skip_rows": skip, "infer_schema": False, "truncate_ragged_lines": True}
     if size > STREAM_CSV_FROM and not bom:
         frame = pl.scan_csv(path, **options)  # two parses, flat memory
@@ -174,27 +176,28 @@ def _read_parquet(path: Path) -> Book:
     return Book(frame, path, [], streamed=True)
 
 
-def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, max_uncompressed: int) -> Book:
+def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, max_uncompressed: int,
+               header_names: set[str]) -> Book:
     check_workbook(path, max_uncompressed)
     import fastexcel
 
     reader = fastexcel.read_excel(path)
-    names = reader.sheet_names
+    sheets = reader.sheet_names
     if sheet is not None:
-        chosen = [s for s in names if s.strip().lower() == sheet.strip().lower()]
+        chosen = [s for s in sheets if s.strip().lower() == sheet.strip().lower()]
         if not chosen:
-            raise UserError(f"{path.name}: --sheet {sheet!r}: no such sheet; the sheets are {names}")
+            raise UserError(f"{path.name}: --sheet {sheet!r}: no such sheet; the sheets are {sheets}")
         candidates = chosen
     else:
-        candidates = names
+        candidates = sheets
     for name in candidates:
         raw = reader.load_sheet(name, header_row=None, n_rows=HEADER_SEARCH).to_polars()
         rows = [[str(v) if v is not None else "" for v in r] for r in raw.rows()]
-        index = _header_index(rows, path.name, header_row)
-        named = any(str(v).strip().lower() in ID_COLUMNS for v in (rows[index] if rows else []))
+        index = _header_index(rows, path.name, header_row, header_names)
+        named = any(str(v).strip().lower() in header_names for v in (rows[index] if rows else []))
         if named or sheet is not None or header_row is not None:
             frame = reader.load_sheet(name, header_row=index).to_polars()
-            notes = ([f"sheet {name!r}"] if name != names[0] else []) + ([f"header on row {index + 1}"] if index else [])
+            notes = ([f"sheet {name!r}"] if name != sheets[0] else []) + ([f"header on row {index + 1}"] if index else [])
             return Book(frame.lazy(), path, [], name, False, ",", index + 1, notes)
-    first = reader.load_sheet(names[0]).to_polars()
-    return Book(first.lazy(), path, [], names[0])
+    first = reader.load_sheet(sheets[0]).to_polars()
+    return Book(first.lazy(), path, [], sheets[0])

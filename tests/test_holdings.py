@@ -218,3 +218,11 @@ def test_the_api_serves_the_impact_of_a_proposed_list(desk, proposed):
         assert [p["newly_excluded_value"] for p in r["by_portfolio"]] == [pytest.approx(100.5), pytest.approx(50)]
         bad = client.post("/api/v1/impact/file", files={"file": ("book.csv", book, "text/csv")})
         assert bad.status_code == 400 and "value_column" in bad.text
+
+
+def test_a_title_row_above_a_header_the_desk_names(desk, tmp_path):
+    src = tmp_path / "export.csv"
+    src.write_text("Custody export 30/09/2026,,\n,,\nAccount,ISIN Code,Value\nA,NL0011223342,1\nA,XS2100000012,2\n")
+    code, out, err = desk("screen", str(src), "--column", "isin code")
+    assert code == 1 and "header on row 3" in err and "on 'ISIN Code'" in err, err
+    assert out.splitlines()[0].startswith("Account,ISIN Code,Value,verdict")
