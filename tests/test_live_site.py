@@ -376,3 +376,21 @@ def test_health_is_not_ok_after_a_held_table(fresh_db, site, rows_2027):
         answer = client.get("/health")
         assert answer.status_code == 503 and answer.json()["status"] == "not ok"
         assert "sovereign_last_run_ok 0.0" in client.get("/metrics").text
+
+
+@pytest.mark.parametrize("headers", [
+    ("Country or Territory", "Global Freedom Score", "Internet Freedom Score", "Democracy Percentage"),
+    ("Country", "Total Score and Status (out of 100)", "Political Rights (0-40)", "Civil Liberties (0-60)"),
+])
+def test_header_words_around_the_known_ones(rows_2027, headers):
+    from scrapers.freedomhouse.scores_page import read_table
+    from tests.fhsite import _total_cell
+
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join(
+        f'<tr><td><a href="/country/{slug(r["fh_name"])}/freedom-world/2027">{r["fh_name"]}</a></td>'
+        f'{_total_cell(r, "#")}<td>{r["pr"] if "Political" in headers[2] else "Not covered"}</td>'
+        f'<td>{r["cl"] if "Civil" in headers[3] else "Not covered"}</td></tr>' for r in rows_2027[:5])
+    table = read_table(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", "x")
+    assert [r["total"] for r in table.records] == [str(r["total"]) for r in rows_2027[:5]]
+    assert (table.records[0]["pr"] is None) == ("Political" not in headers[2])

@@ -103,6 +103,10 @@ def _column(cell: Tag) -> str | None:
     for column, names in COLUMNS.items():
         if words in names:
             return column
+    for column, start in (("total", "global freedom"), ("total", "total score"), ("pr", "political rights"),
+                          ("cl", "civil liberties"), ("country", "country")):
+        if words.startswith(start):  # "Global Freedom Score", "Political Rights (0-40)", "Country or Territory"
+            return column
     group = str(cell.get("data-group") or "").lower()
     for column, keys in DATA_GROUPS.items():
         if group and any(k in group for k in keys) and not (column == "total" and re.search(r"pr|cl|political|civil",
