@@ -369,12 +369,12 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
 
 
 def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, outcome: Outcome) -> None:
-    """FH revised an edition whose list is current or pending: its list is built again from the corrected scores,
+    """FH revised the newest edition: its list is built again from the corrected scores,
     through the gate. A proposed or held version is replaced (withdrawn, as a record); a published one stays as
     recorded and a new proposed version says what the revision changes."""
-    in_force = reads.version_in_force(db, date.today().isoformat())
+    newest = reads.latest_edition(db)
     for number in sorted(e for e, v in outcome.editions.items() if v == "revised"):
-        if in_force and number < in_force["edition"]:
+        if number < newest:  # a newer edition's list supersedes it; history is not proposed again
             continue
         old = reads.newest_version(db, number, ("proposed", "held", "published"))
         if old is None:
@@ -493,16 +493,19 @@ def verify_stored(conn: reads.Connection, editions: list[int] | None = None) -> 
 
 
 def stale_versions(conn: reads.Connection) -> list[dict]:
-    """Each edition's newest list version, built again from the scores stored for it under its own recorded
-    policy: where the eligibility or status of an entity differs, the list no longer agrees with the scores it
-    claims to be built from (a revision that never reached the list). Older versions are proven by their digest."""
+    """The lists that answer today and tomorrow (the edition in force and any newer one): each edition's newest
+    version built again from the scores stored for it, under its own recorded policy. Where an entity's
+    eligibility or status differs, the list no longer agrees with the scores it claims to be built from (a
+    revision that never reached the list). Older versions, and the history, are proven by their digests."""
     from sovereign.policy import stored_policy
 
-    scores = reads.scores_frame(conn)
+    in_force = reads.version_in_force(conn, date.today().isoformat())
+    current = [e for e in {v["edition"] for v in reads.versions(conn)} if not in_force or e >= in_force["edition"]]
+    scores = reads.scores_frame(conn, current) if current else pl.DataFrame()
     if scores.is_empty():
         return []
     out = []
-    for number in sorted({v["edition"] for v in reads.versions(conn)}):
+    for number in sorted(current):
         version = reads.newest_version(conn, number, ("proposed", "held", "published"))
         if version is None:
             continue
