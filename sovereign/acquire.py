@@ -139,17 +139,29 @@ def hub_editions(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
                  info: dict[str, Any], wanted: int = 3) -> dict[str, int]:
     """Names link to the country hub, which links to the current report: ask a few hubs, politely."""
     from scrapers.freedomhouse.scores_page import hub_edition
+    from scrapers.http import FetchError
 
     base = settings.base_url.rstrip("/")
     names = sorted(hubs)
-    picks = [names[int(i * (len(names) - 1) / max(wanted - 1, 1))] for i in range(min(wanted, len(names)))]
+    spread = (0, 1, 0.5, 0.25, 0.75, 0.125, 0.875)  # across the alphabet; a hub that fails, the next one
+    picks = dict.fromkeys(names[round(f * (len(names) - 1))] for f in spread)
     found: dict[str, int] = {}
-    for name in dict.fromkeys(picks):
-        got = fetch_page(db, client, f"{base}/country/{hubs[name]}")
+    failed: list[str] = []
+    for name in picks:
+        if len(found) == wanted or len(failed) > wanted:
+            break
+        try:
+            got = fetch_page(db, client, f"{base}/country/{hubs[name]}")
+        except FetchError as exc:
+            failed.append(str(exc))
+            continue
         edition = hub_edition(got.content, hubs[name])
         if edition is not None:
             found[name] = edition
     info["hub_pages"] = len(found)
+    if not found and failed:
+        raise UserError("the scores table links names to country hub pages, and none answered: "
+                        + "; ".join(failed[:3]))
     return found
 
 

@@ -394,3 +394,23 @@ def test_header_words_around_the_known_ones(rows_2027, headers):
     table = read_table(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", "x")
     assert [r["total"] for r in table.records] == [str(r["total"]) for r in rows_2027[:5]]
     assert (table.records[0]["pr"] is None) == ("Political" not in headers[2])
+
+
+def test_a_tab_of_internet_freedom_scores_beside_the_fiw_table_is_not_read(fresh_db, site, rows_2027):
+    html = live_scores_page(rows_2027, 2027).replace("</body>", (
+        '<div id="block-fotn-scores"><h2>Internet Freedom Scores</h2><table><thead><tr><th>Country</th>'
+        '<th>Total Score and Status</th></tr></thead><tbody><tr><td><a href="/country/india/freedom-net/2026">India'
+        '</a></td><td>50 Partly Free</td></tr></tbody></table></div></body>'))
+    site.pages[SCORES] = ("text/html", html.encode())
+    code, out, err = refresh(fresh_db, site)
+    assert code == 0, err
+    assert stored(fresh_db, 2027) == expected(rows_2027)
+
+
+def test_a_hub_page_that_fails_is_passed_over(fresh_db, site, rows_2027):
+    site.publish_live(rows_2027, 2027, page="combined", details=False)
+    first = sorted(r["fh_name"] for r in rows_2027)[0]
+    site.faults[f"/country/{slug(first)}"] = ["500"] * 10
+    code, out, err = refresh(fresh_db, site)
+    assert code == 0, err
+    assert "new: 2027" in out and "country hub pages" in out

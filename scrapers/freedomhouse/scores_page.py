@@ -138,6 +138,20 @@ def _table_layout(table: Tag) -> dict[str, int] | None:
     return _layout(first.find_all(["td", "th"], recursive=False)) if first else None
 
 
+OTHER_PRODUCTS = re.compile(r"internet freedom|freedom on the net|fotn|nations in transit|\bnit\b|democracy", re.I)
+
+
+def _other_product(table: Tag) -> bool:
+    """A table of FH's other products (Freedom on the Net, Nations in Transit), by what names it: its caption,
+    the heading before it, or the ids and classes of what holds it."""
+    named = [_visible(n) for n in (table.find("caption"), table.find_previous(["h2", "h3", "h4"])) if n is not None]
+    for parent in [table, *list(table.parents)[:4]]:
+        if isinstance(parent, Tag):
+            named.append(" ".join([str(parent.get("id") or ""), *(parent.get("class") or [])]).replace("-", " ")
+                         .replace("_", " "))
+    return any(OTHER_PRODUCTS.search(text) for text in named)
+
+
 def _territory_table(table: Tag, index: dict[str, int]) -> bool:
     """A table of territories alone: its name column or its caption or heading says so."""
     header = _header_cells(table)
@@ -214,6 +228,8 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
     """Every scores table on the page (countries and, where FH splits them, territories)."""
     soup = BeautifulSoup(html, "html.parser")
     tables = [(t, found) for t in soup.find_all("table") if (found := _table_layout(t))]
+    if len(tables) > 1:  # tabs of FH's other products beside Freedom in the World are not read
+        tables = [(t, found) for t, found in tables if not _other_product(t)] or tables
     if not tables:
         seen = [[_visible(c) for c in _header_cells(t)] for t in soup.find_all("table")] or "no tables at all"
         raise SourceError(url, [f"the page's layout changed: expected a table with the headers Country and Total "
