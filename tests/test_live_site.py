@@ -414,3 +414,12 @@ def test_a_hub_page_that_fails_is_passed_over(fresh_db, site, rows_2027):
     code, out, err = refresh(fresh_db, site)
     assert code == 0, err
     assert "new: 2027" in out and "country hub pages" in out
+
+
+def test_a_menu_word_is_not_taken_for_the_status(rows_2027):
+    from scrapers.freedomhouse.country_page import parse_country_page
+    from tests.fhsite import live_country_page
+
+    india = next(r for r in rows_2027 if r["fh_name"] == "India")
+    html = live_country_page(india, 2027).replace("<body>", "<body><nav><a>Free Expression</a></nav>")
+    assert parse_country_page(html, "x")["status_pub"] == "NF"

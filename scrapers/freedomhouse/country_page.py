@@ -23,6 +23,7 @@ SCORE = re.compile(r"^[\s:]*(-?\d+)(?:\.\d+)?(?:\s+-?\d+)?(?:\s*/\s*|\s+)?(?:4(?
 AGG = {"pr": re.compile(r"Political Rights:?\s*(-?\d+)\s*(?:/\s*)?40\b", re.I),
        "cl": re.compile(r"Civil Liberties:?\s*(\d+)\s*(?:/\s*)?60\b", re.I)}
 STATUS = re.compile(r"\b(" + "|".join(sorted(STATUS_WORDS.values(), key=len, reverse=True)) + r")\b")
+SCORED_STATUS = re.compile(r"(?<![\d.])-?\d{1,3}\s*(?:/\s*)?100\s+(Not Free|Partly Free|Free)\b")
 LAST_YEAR = re.compile(r"Last Year'?s Score\s*(?:&|and)\s*Status\s*:?\s*(?:-?\d+\s*(?:/\s*)?(?:100)?\s*)?"
                        r"(?:Not Free|Partly Free|Free)?", re.I)
 
@@ -69,8 +70,8 @@ def parse_country_page(html: bytes | str, url: str) -> dict:
     for key, pattern in AGG.items():
         found = pattern.search(text)
         out[key] = int(found.group(1)) if found else None
-    status = STATUS.search(text)
-    out["status_pub"] = STATUS_CODES[status.group(1).lower()] if status else None
+    status = SCORED_STATUS.search(text) or STATUS.search(text)  # the status beside its score before any stray word
+    out["status_pub"] = STATUS_CODES[status.group(status.lastindex or 1).lower()] if status else None
     indicators = _indicators([LAST_YEAR.sub("", line) for line in lines])
     out |= {k: v for k, v in indicators.items()}
     missing = [c for c in m.INDICATOR_COLUMNS if c not in out]
