@@ -811,7 +811,7 @@ def impact(ctx, file: Path, to_version: int | None, edition: int | None, from_ve
     result = module.impact(conn, _book(file, kw), settings(ctx).policy, kw["value_column"], kw["portfolio_column"],
                            to_version, edition, from_version, mandate_of(ctx, mandate),
                            _any_date(effective_from, "--effective-from") if effective_from else None)
-    t, f = result["to_version"], result["from_version"]
+    t, f = result["to"], result["from"]
     out, in_ = result["newly_excluded"], result["newly_eligible"]
     lead = [f"From list version {f['list_version']} ({f['fiw']}, {f['state']}) to list version {t['list_version']} "
             f"({t['fiw']}, {t['state']}); staging dates {result['staging']}.",

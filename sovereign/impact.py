@@ -64,7 +64,8 @@ def impact(conn: Connection, book: Book, policy: Policy, value: str, portfolio: 
     no_new, divest = staging(when, policy)
     result = compare(counted, before, after, no_new, divest)
     staged = "as published" if target["state"] == "published" else f"if published with effect from {when}"
-    return {"from_version": _describe(source), "to_version": _describe(target), "value_column": value,
+    return {"from_version": source["id"], "to_version": target["id"], "from": _describe(source), "to": _describe(target),
+            "value_column": value,
             "portfolio_column": portfolio, "mandate": mandate.name if mandate else None, "staging": staged,
             "attribution": words.attribution(target["edition"])} | result
 
@@ -114,7 +115,7 @@ def compare(counted: pl.DataFrame, before: pl.DataFrame, after: pl.DataFrame, no
 
 
 def to_markdown(r: dict) -> str:
-    f, t = r["from_version"], r["to_version"]
+    f, t = r["from"], r["to"]
     lines = [f"# What list version {t['list_version']} would do to the book",
              "",
              f"From list version {f['list_version']} ({f['fiw']}, {f['state']}) to list version {t['list_version']} "

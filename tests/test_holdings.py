@@ -122,7 +122,8 @@ def test_impact_of_a_proposed_list_on_the_book(desk, proposed, tmp_path):
     code, result = desk.json("impact", str(src), "--value-column", "mv", "--portfolio-column", "portfolio",
                              "--format", "json")
     assert code == 0
-    assert result["to_version"]["list_version"] == proposed and result["to_version"]["state"] == "proposed"
+    assert result["to_version"] == proposed and result["to"]["state"] == "proposed"
+    assert result["from_version"] == result["from"]["list_version"] and result["from"]["state"] == "published"
     out = result["newly_excluded"]
     assert out["positions"] == 2 and out["value"] == pytest.approx(150.5)
     assert [c["iso2"] for c in out["countries"]] == ["IN"] and out["countries"][0]["issuers"] == ["Republic of India"]
@@ -214,7 +215,7 @@ def test_the_api_serves_the_impact_of_a_proposed_list(desk, proposed):
                              params={"value_column": "mv", "portfolio_column": "portfolio"})
         assert answer.status_code == 200, answer.text
         r = answer.json()
-        assert r["to_version"]["list_version"] == proposed and r["newly_excluded"]["value"] == pytest.approx(150.5)
+        assert r["to_version"] == proposed and r["newly_excluded"]["value"] == pytest.approx(150.5)
         assert [p["newly_excluded_value"] for p in r["by_portfolio"]] == [pytest.approx(100.5), pytest.approx(50)]
         bad = client.post("/api/v1/impact/file", files={"file": ("book.csv", book, "text/csv")})
         assert bad.status_code == 400 and "value_column" in bad.text
