@@ -48,16 +48,30 @@ def snapshot_date(book: Book) -> date:
         raise UserError(f"{book.path.name}: {found.group(0)} is not a date") from None
 
 
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
+
+
 def _dates(column: pl.Series, file: str) -> list[tuple[Any, date]]:
-    out = []
+    """Each distinct snapshot date as the file writes it, and as a date (ISO, or day first as Dutch files do)."""
+    from datetime import datetime
+
+    out: list[tuple[Any, date]] = []
     for raw in column.unique().to_list():
+        if isinstance(raw, datetime):
+            out.append((raw, raw.date()))
+            continue
         if isinstance(raw, date):
             out.append((raw, raw))
             continue
-        try:
-            out.append((raw, date.fromisoformat(str(raw).strip()[:10])))
-        except ValueError:
-            raise UserError(f"{file}: --date-column: {raw!r} is not a date (expected YYYY-MM-DD)") from None
+        text = str(raw or "").strip()[:10]
+        for fmt in DATE_FORMATS:
+            try:
+                out.append((raw, datetime.strptime(text, fmt).date()))
+                break
+            except ValueError:
+                continue
+        else:
+            raise UserError(f"{file}: --date-column: {raw!r} is not a date (expected YYYY-MM-DD or DD-MM-YYYY)")
     return out
 
 

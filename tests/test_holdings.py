@@ -227,3 +227,22 @@ def test_a_title_row_above_a_header_the_desk_names(desk, tmp_path):
     code, out, err = desk("screen", str(src), "--column", "isin code")
     assert code == 1 and "header on row 3" in err and "on 'ISIN Code'" in err, err
     assert out.splitlines()[0].startswith("Account,ISIN Code,Value,verdict")
+
+
+def test_pai_reads_day_first_dates_and_excel_dates(desk, tmp_path):
+    import xlsxwriter
+
+    f = tmp_path / "snapshots.csv"
+    f.write_text("datum;isin;waarde\n31-03-2026;XS2100000012;1\n31-03-2026;NL0011223342;1\n30-09-2026;NL0011223342;2\n")
+    code, r = desk.json("pai", str(f), "--value-column", "waarde", "--date-column", "datum", "--format", "json")
+    assert code == 0 and [s["date"] for s in r["snapshots"]] == ["2026-03-31", "2026-09-30"]
+    x = tmp_path / "snapshots.xlsx"
+    with xlsxwriter.Workbook(str(x)) as wb:
+        ws, fmt = wb.add_worksheet("Book"), wb.add_format({"num_format": "yyyy-mm-dd"})
+        for c, h in enumerate(["Date", "ISIN", "MV"]):
+            ws.write(0, c, h)
+        ws.write_datetime(1, 0, __import__("datetime").datetime(2026, 6, 30), fmt)
+        ws.write(1, 1, "XS2100000012")
+        ws.write_number(1, 2, 5)
+    code, r = desk.json("pai", str(x), "--value-column", "mv", "--date-column", "date", "--format", "json")
+    assert code == 0 and r["snapshots"][0]["date"] == "2026-06-30" and r["pai16_share"] == 1.0
