@@ -65,7 +65,7 @@ class Book:
         dtype = self.frame.collect_schema()[column]
         if dtype.is_numeric():
             return pl.col(column).cast(pl.Float64)
-        text = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all(r"[\s\u00a0']", "")
+        text = pl.col(column).cast(pl.String).str.replace_all(r"[^\d,.\-+]", "")  # "€ 1.234,56", "1'234.56 USD"
         if self.decimal_comma:
             text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
         else:

@@ -68,7 +68,8 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     from sovereign.eligibility import staging
     from sovereign.policy import stored_policy
 
-    on = after["effective_from"] or (publish_on or date.today()).isoformat()
+    today = date.today().isoformat()
+    on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or date.today()).isoformat()
     if after["state"] == "published":
         decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
                     "published_at": after["published_at"], "effective_from": after["effective_from"],
@@ -104,7 +105,8 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
                                         "status_before": None, "status_after": None, "by_committee": True,
                                         "no_new_buys_from": o["valid_from"], "divest_by": None,
                                         "issuers": "; ".join(issuers.get(o["iso2"], [])) or None})
-    everything = [dict(o) for o in reads.overrides(conn)]
+    in_force = {o["id"] for o in active}
+    everything = [dict(o) | {"in_force": o["id"] in in_force} for o in reads.overrides(conn)]
     full = entries.with_columns(committee=pl.col("iso2").is_in(list(overridden)) & pl.col("eligible")).with_columns(
         verdict=pl.when(pl.col("eligible") & ~pl.col("committee")).then(pl.lit("eligible")).otherwise(pl.lit("excluded")),
         reasons=pl.when(pl.col("committee")).then(pl.lit("committee exclusion; ") + pl.col("reasons"))
@@ -209,7 +211,8 @@ HEADERS = {"iso2": "ISO2", "name": "Country", "fh_name": "FH name", "status_befo
            "revoke_reason": "Why revoked", "pr_rating_before": "PR rating before", "pr_rating_after": "PR rating after",
            "cl_rating_before": "CL rating before", "cl_rating_after": "CL rating after", "uri": "Source",
            "sha256": "sha256", "fetched_at": "Ingested", "kind": "Kind", "verdict": "Verdict", "total": "Total",
-           "pr": "PR", "cl": "CL", "status": "Status", "direction": "Moves", "by_committee": "Committee exclusion"}
+           "pr": "PR", "cl": "CL", "status": "Status", "direction": "Moves", "by_committee": "Committee exclusion",
+           "in_force": "In force on the date", "id": "Override"}
 
 
 def _frame(rows: list[dict]) -> pl.DataFrame:
@@ -249,7 +252,7 @@ def to_xlsx(r: dict, path: Path) -> None:
     sheets = {"Summary": _frame([{"What": k, "Value": v} for k, v in lines]),
               "Newly excluded": _frame(r["newly_excluded"]), "Newly eligible": _frame(r["newly_eligible"]),
               "Full list": _frame(r.get("full_list", [])),
-              "Committee exclusions": _frame((r.get("overrides") or {}).get("all", [])),
+              "Overrides": _frame((r.get("overrides") or {}).get("all", [])),
               "Status changes": _frame(r["status_changes"]),
               "Territory status changes": _frame(r["territory_status_changes"]),
               "Watchlist": _frame(r["watchlist"]), "Score moves": _frame(r["score_moves"]),

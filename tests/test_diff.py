@@ -149,3 +149,15 @@ def test_the_pure_diff_of_fh_2024_and_2025():
     thailand = next(r for r in d["newly_excluded"] if r["name"] == "Thailand")
     assert thailand["reason"].startswith("Partly Free -> Not Free")
     assert d["attribution"] == "Source: Freedom House, Freedom in the World 2025"
+
+
+def test_the_xlsx_pack_names_an_active_override(fresh_db, tmp_path):
+    from tests.conftest import Cli
+
+    cli = Cli(fresh_db)
+    assert cli("override", "add", "Hungary", "--reason", "rule of law", "--by", "RI committee")[0] == 0
+    path = tmp_path / "pack.xlsx"
+    assert cli("diff", "--format", "xlsx", "-o", str(path))[0] == 0
+    overrides = pl.read_excel(path, sheet_name="Overrides")
+    assert overrides.filter(pl.col("ISO2") == "HU")["In force on the date"].to_list() == [True]
+    assert pl.read_excel(path, sheet_name="Full list").height == 207
