@@ -122,3 +122,30 @@ def test_the_approval_record_of_a_published_list_names_its_approver(fresh_db, br
         assert page.locator("#decision").count() == 0
         _fits(page)
         page.close()
+
+
+def test_the_impact_and_pai_pages_at_desk_and_phone_width(fresh_db, browser, tmp_path):
+    from sovereign import paths
+    from tests.conftest import WEB_2026, Cli
+
+    cli = Cli(fresh_db)
+    assert cli("issuers", "import", str(paths.ISSUERS))[0] == 0
+    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
+    (tmp_path / "fiw-2027.csv").write_text(text)
+    assert cli("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
+    book = tmp_path / "holdings-2026-09-30.csv"
+    book.write_text("portfolio,isin,mv\nA,IN0020230010,100.5\nB,NL0011223342,1000\nB,XS2100000012,50\n")
+    impact, pai = tmp_path / "impact.html", tmp_path / "pai.html"
+    assert cli("impact", str(book), "--value-column", "mv", "--portfolio-column", "portfolio", "--format", "html",
+               "-o", str(impact))[0] == 0
+    assert cli("pai", str(book), "--value-column", "mv", "--format", "html", "-o", str(pai))[0] == 0
+    for width in (1280, 390):
+        page = _open(browser, impact, width)
+        assert "India" in page.inner_text("body") and "Source: Freedom House" in page.inner_text("body")
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+        page.close()
+        page = _open(browser, pai, width)
+        body = page.inner_text("body")
+        assert "PAI 16" in body and "Supranational issuers are out of scope" in body
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+        page.close()
