@@ -26,31 +26,39 @@ def neutral(value: Any) -> Any:
     return value
 
 
+STARTS = "^[" + re.escape("".join(TRIGGERS)) + "]"
+
+
+def _text_columns(schema: Any, ours: tuple[str, ...]) -> list[str]:
+    import polars as pl
+
+    return [c for c, t in schema.items() if t == pl.String and c not in ours]
+
+
+def _neutralised(column: str) -> pl.Expr:
+    """The one rule, as an expression: a cell starting with a trigger, unless it reads as a number, gets a `'`."""
+    import polars as pl
+
+    col = pl.col(column)
+    return (pl.when(col.str.contains(STARTS) & ~col.str.strip_chars().str.contains(NUMBER.pattern))
+            .then(pl.lit("'") + col).otherwise(col).alias(column))
+
+
 def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFrame:
     """Every text column of a frame made safe to open, in one vectorised pass. `ours`: columns the product
     wrote itself, whose text never starts with a trigger (they quote what a user typed)."""
     import polars as pl
 
-    text = [c for c, t in frame.schema.items() if t == pl.String and c not in ours]
+    text = _text_columns(frame.schema, ours)
     if not text:
         return frame
-    starts = "^[" + re.escape("".join(TRIGGERS)) + "]"
-    risky = frame.select([pl.col(c).str.contains(starts).any().alias(c) for c in text]).row(0, named=True)
-    columns = [c for c in text if risky[c]]  # most columns have no such cell: one cheap pass decides
-    return frame.with_columns([
-        pl.when(pl.col(c).str.contains(starts) & ~pl.col(c).str.strip_chars().str.contains(NUMBER.pattern))
-        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in columns])
+    risky = frame.select([pl.col(c).str.contains(STARTS).any().alias(c) for c in text]).row(0, named=True)
+    return frame.with_columns([_neutralised(c) for c in text if risky[c]])  # most columns: one cheap pass decides
 
 
 def neutral_lazy(frame: pl.LazyFrame, ours: tuple[str, ...] = ()) -> pl.LazyFrame:
     """`neutral_frame` for a streamed frame: the same rule, applied as the rows pass."""
-    import polars as pl
-
-    text = [c for c, t in frame.collect_schema().items() if t == pl.String and c not in ours]
-    starts = "^[" + re.escape("".join(TRIGGERS)) + "]"
-    return frame.with_columns([
-        pl.when(pl.col(c).str.contains(starts) & ~pl.col(c).str.strip_chars().str.contains(NUMBER.pattern))
-        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text])
+    return frame.with_columns([_neutralised(c) for c in _text_columns(frame.collect_schema(), ours)])
 
 
 def atomic_write(out: Path, write: Callable[[Path], object]) -> None:

@@ -765,7 +765,7 @@ def screen(ctx, file: Path, mandate: str | None, as_of: str | None, version_id: 
     ctx.exit(1 if overall["excluded"]["positions"] else 3 if overall["unknown"]["positions"] else 0)
 
 
-def _emit_book(result: dict, fmt: str, output: Path | None, module: Any, title: str, lead: list[str]) -> None:
+def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None:
     """JSON, Markdown, HTML or XLSX of an impact or PAI result, on standard output or written whole."""
     from sovereign.cells import atomic_write
     from sovereign.tables import html_page, write_sheets
@@ -780,7 +780,8 @@ def _emit_book(result: dict, fmt: str, output: Path | None, module: Any, title: 
     elif fmt == "md":
         text = module.to_markdown(result)
     else:
-        text = html_page(title, lead, module.to_sheets(result), [result.get("methodology", ""), result["attribution"]])
+        text = html_page(module.title(result), module.lead(result), module.to_sheets(result),
+                         [result.get("methodology", ""), result["attribution"]])
     if output is None:
         click.echo(text)
     else:
@@ -811,16 +812,9 @@ def impact(ctx, file: Path, to_version: int | None, edition: int | None, from_ve
     result = module.impact(conn, _book(file, kw), settings(ctx).policy, kw["value_column"], kw["portfolio_column"],
                            to_version, edition, from_version, mandate_of(ctx, mandate),
                            _any_date(effective_from, "--effective-from") if effective_from else None)
-    t, f = result["to"], result["from"]
-    out, in_ = result["newly_excluded"], result["newly_eligible"]
-    lead = [f"From list version {f['list_version']} ({f['fiw']}, {f['state']}) to list version {t['list_version']} "
-            f"({t['fiw']}, {t['state']}); staging dates {result['staging']}.",
-            f"Newly excluded: {out['positions']} position(s), value {out['value']:,.2f}. Newly eligible: "
-            f"{in_['positions']} position(s), value {in_['value']:,.2f}. Unknown: {result['unknown']['positions']} "
-            f"position(s), value {result['unknown']['value']:,.2f}."]
-    _emit_book(result, fmt, output, module, f"What list version {t['list_version']} would do to the book", lead)
+    _emit_book(result, fmt, output, module)
     if output is not None or fmt == "xlsx":
-        click.echo(lead[1], err=True)
+        click.echo(module.lead(result)[-1], err=True)
 
 
 @main.command()
@@ -841,12 +835,9 @@ def pai(ctx, files: tuple[Path, ...], date_column: str | None, fmt: str, output:
         raise UserError("--value-column: name the market-value column")
     conn = reader(ctx)
     result = module.pai(conn, [_book(f, kw) for f in files], kw["value_column"], date_column)
-    lead = [f"PAI 16, investee countries subject to social violations: {module._num(result['pai16_count'])} of "
-            f"{module._num(result['investee_countries'])} investee countries ({module._pct(result['pai16_share'])}), "
-            f"averaged over {result['snapshots_averaged']} snapshot(s)."]
-    _emit_book(result, fmt, output, module, "Principal adverse impact: sovereign holdings", lead)
+    _emit_book(result, fmt, output, module)
     if output is not None or fmt == "xlsx":
-        click.echo(lead[0], err=True)
+        click.echo(module.lead(result)[-1], err=True)
 
 
 @main.command()

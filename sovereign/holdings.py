@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from fiw.errors import UserError
-from sovereign.issuers import MAX_UNCOMPRESSED, check_workbook, utf8
+from sovereign.issuers import MAX_UNCOMPRESSED, check_workbook, readable, utf8
 
 ID_COLUMNS = ("isin", "lei", "identifier", "id", "security id", "iso2", "issuer country", "issuer_country",
               "country of risk", "country_of_risk", "country of issuer", "country", "issuer")
@@ -86,27 +86,21 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
               separator: str | None = None, decimal_comma: bool | None = None,
               max_uncompressed: int = MAX_UNCOMPRESSED) -> Book:
     path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path}: a folder, not a file")
     suffix = path.suffix.lower()
+    xlsx, parquet = suffix in (".xlsx", ".xlsm"), suffix == ".parquet"
+    if sheet is not None and not xlsx:
+        raise UserError(f"{path.name}: --sheet {sheet!r}: only a workbook (.xlsx) has sheets")
+    if separator is not None and (xlsx or parquet):
+        raise UserError(f"{path.name}: --sep {separator!r}: only a CSV file has a separator")
     header_names = {n.strip().lower() for n in columns} | set(ID_COLUMNS)  # what a header row names
-    try:
-        if suffix in (".xlsx", ".xlsm"):
+    with readable(path):
+        if xlsx:
             book = _read_xlsx(path, sheet, header_row, max_uncompressed, header_names)
-        elif suffix == ".parquet":
+        elif parquet:
             book = _read_parquet(path)
         else:
             book = _read_csv(path, header_row, separator, decimal_comma, header_names)
         names = book.columns
-    except pl.exceptions.NoDataError:
-        raise UserError(f"{path.name}: the file is empty: no header and no holdings rows") from None
-    except UserError:
-        raise
-    except Exception as exc:  # the readers' own error types: a file that is not what its name says
-        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({exc.__class__.__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     if columns:
         book.id_columns = list(dict.fromkeys(column_named(names, c, path.name) for c in columns))
     else:

@@ -114,16 +114,26 @@ def compare(counted: pl.DataFrame, before: pl.DataFrame, after: pl.DataFrame, no
     return result
 
 
+def title(r: dict) -> str:
+    return f"What list version {r['to']['list_version']} would do to the book"
+
+
+def lead(r: dict) -> list[str]:
+    """Which lists, then what moves: the same two sentences in every format; the last one is the summary."""
+    f, t, out, in_ = r["from"], r["to"], r["newly_excluded"], r["newly_eligible"]
+    return [f"From list version {f['list_version']} ({f['fiw']}, {f['state']}) to list version {t['list_version']} "
+            f"({t['fiw']}, {t['state']}); value from column \"{r['value_column']}\""
+            + (f", mandate {r['mandate']}" if r["mandate"] else "") + f"; staging dates {r['staging']}.",
+            f"Newly excluded: {out['positions']} position(s), value {out['value']:,.2f}. Newly eligible: "
+            f"{in_['positions']} position(s), value {in_['value']:,.2f}. Unknown: {r['unknown']['positions']} "
+            f"position(s), value {r['unknown']['value']:,.2f}."]
+
+
 def to_markdown(r: dict) -> str:
-    f, t = r["from"], r["to"]
-    lines = [f"# What list version {t['list_version']} would do to the book",
-             "",
-             f"From list version {f['list_version']} ({f['fiw']}, {f['state']}) to list version {t['list_version']} "
-             f"({t['fiw']}, {t['state']}); value from column `{r['value_column']}`"
-             + (f", mandate {r['mandate']}" if r["mandate"] else "") + f"; staging dates {r['staging']}.", ""]
-    for key, title in (("newly_excluded", "Newly excluded"), ("newly_eligible", "Newly eligible")):
+    lines = [f"# {title(r)}", "", *lead(r)[:1], ""]
+    for key, heading in (("newly_excluded", "Newly excluded"), ("newly_eligible", "Newly eligible")):
         b = r[key]
-        lines += [f"## {title}: {b['positions']} position(s), value {b['value']:,.2f}", ""]
+        lines += [f"## {heading}: {b['positions']} position(s), value {b['value']:,.2f}", ""]
         if b["countries"]:
             dated = key == "newly_excluded"
             lines += ["| Country | Positions | Value | Issuers |" + (" No new buys from | Divest by |" if dated else ""),

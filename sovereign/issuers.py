@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,11 +57,31 @@ def check_workbook(path: Path, limit: int) -> None:
                         "export the holdings as CSV or Parquet")
 
 
+@contextmanager
+def readable(path: Path) -> Iterator[None]:
+    """The readers' own errors (a missing file, a folder, a file that is not what its name says) as one line
+    naming the file; an empty table is said as such."""
+    suffix = path.suffix.lower()
+    try:
+        yield
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: a folder, not a file") from None
+    except pl.exceptions.NoDataError:
+        raise UserError(f"{path.name}: the file is empty: no header and no rows") from None
+    except UserError:
+        raise
+    except Exception as exc:
+        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({exc.__class__.__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
 def read_table(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> pl.DataFrame:
     """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    try:
+    with readable(path):
         if suffix in (".xlsx", ".xlsm"):
             check_workbook(path, max_uncompressed)
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
@@ -75,15 +97,6 @@ def read_table(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> pl.DataF
                 if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
                     raise
                 frame = pl.read_csv(utf8(path), infer_schema_length=0)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: a folder, not a file") from None
-    except UserError:
-        raise
-    except Exception as exc:  # the readers' own error types: a file that is not what its name says
-        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({exc.__class__.__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     return frame
 
 

@@ -145,30 +145,40 @@ def snapshot(conn: Connection, counted: pl.DataFrame, when: date, file: str) -> 
             "unknown": {"positions": int(unknown["positions"].sum()), "value": float(unknown["value"].sum() or 0)}}
 
 
-def _pct(x: float | None) -> str:
+def share_text(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1%}"
 
 
-def _num(x: float | None, digits: int = 2) -> str:
+def number_text(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None else f"{x:,.{digits}f}"
 
 
+def title(r: dict) -> str:
+    return "Principal adverse impact: sovereign holdings"
+
+
+def lead(r: dict) -> list[str]:
+    """PAI 16 in one sentence, as every format states it."""
+    return [f"PAI 16, investee countries subject to social violations: {number_text(r['pai16_count'])} of "
+            f"{number_text(r['investee_countries'])} investee countries ({share_text(r['pai16_share'])}), averaged "
+            f"over {r['snapshots_averaged']} snapshot(s)."]
+
+
 def to_markdown(r: dict) -> str:
-    lines = ["# Principal adverse impact: sovereign holdings", "",
-             f"**PAI 16, investee countries subject to social violations:** {_num(r['pai16_count'])} countries "
-             f"({_pct(r['pai16_share'])} of {_num(r['investee_countries'])} investee countries), averaged over "
-             f"{r['snapshots_averaged']} snapshot(s).", "",
-             f"Optional: FH total, value-weighted: {_num(r['fh_total_weighted'], 1)} (coverage "
-             f"{_pct(r['fh_total_coverage'])}); Freedom of Expression and Belief (D, 0-16), value-weighted: "
-             f"{_num(r['freedom_of_expression_weighted'], 1)} (coverage {_pct(r['freedom_of_expression_coverage'])}).",
+    fe, fe_cov = r["freedom_of_expression_weighted"], r["freedom_of_expression_coverage"]
+    lines = [f"# {title(r)}", "", f"**{lead(r)[0]}**", "",
+             f"Optional: FH total, value-weighted: {number_text(r['fh_total_weighted'], 1)} (coverage "
+             f"{share_text(r['fh_total_coverage'])}); Freedom of Expression and Belief (D, 0-16), value-weighted: "
+             f"{number_text(fe, 1)} (coverage {share_text(fe_cov)}).",
              "", "| Date | List | Investee countries | Excluded | Share | FH total | Coverage | D | Coverage | "
              "Supranational value | Unknown value |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in r["snapshots"]:
         lines.append(f"| {s['date']} | v{s['list_version']} ({s['fiw']}) | {s['investee_countries']} | {s['pai16_count']} "
-                     f"({', '.join(s['countries_excluded']) or '-'}) | {_pct(s['pai16_share'])} | "
-                     f"{_num(s['fh_total_weighted'], 1)} | {_pct(s['fh_total_coverage'])} | "
-                     f"{_num(s['freedom_of_expression_weighted'], 1)} | {_pct(s['freedom_of_expression_coverage'])} | "
-                     f"{_num(s['supranational']['value'])} | {_num(s['unknown']['value'])} |")
+                     f"({', '.join(s['countries_excluded']) or '-'}) | {share_text(s['pai16_share'])} | "
+                     f"{number_text(s['fh_total_weighted'], 1)} | {share_text(s['fh_total_coverage'])} | "
+                     f"{number_text(s['freedom_of_expression_weighted'], 1)} | "
+                     f"{share_text(s['freedom_of_expression_coverage'])} | "
+                     f"{number_text(s['supranational']['value'])} | {number_text(s['unknown']['value'])} |")
     lines += ["", "## Methodology", "", r["methodology"], "", f"{r['attribution']}."]
     return "\n".join(lines) + "\n"
 

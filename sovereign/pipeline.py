@@ -114,7 +114,7 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
             source_id = store_source(db, settings.db, payload)                       # store: the payload
             if not scored.is_empty():
                 latest_before = reads.latest_edition(db)
-                previous = stored_statuses(db, latest_before)
+                previous = stored_edition(db, latest_before, STATUSES)
                 store_scores(db, scored, payload, source_id, part)                   # store: the editions
                 if payload.bundled:
                     publish_history(db, scored, settings.policy, part)               # list versions in force
@@ -128,12 +128,6 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
     return outcome
 
 
-def stored_numbers(db: sqlite_utils.Database, edition: int) -> pl.DataFrame | None:
-    rows = reads.scores(db, edition, ("entity", "total", "pr", "cl", "status_pub"))
-    return pl.DataFrame(rows, schema={"entity": pl.String, "total": pl.Int16, "pr": pl.Int16, "cl": pl.Int16,
-                                      "status_pub": pl.String}) if rows else None
-
-
 def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outcome, hold: bool = True) -> pl.DataFrame:
     """Editions whose numbers contradict the label they arrived under are held, not stored: a "new" one that
     repeats the stored previous edition, a "revision" that differs from the stored edition almost everywhere.
@@ -141,11 +135,11 @@ def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outc
     latest = reads.latest_edition(db)
     for number in sorted(scored["edition"].unique().to_list()):
         incoming = scored.filter(pl.col("edition") == number)
-        stored = stored_numbers(db, number)
+        stored = stored_edition(db, number, NUMBERS)
         reason = None
         if stored is not None:
             reason = gate.mislabelled(incoming, stored, number)
-        elif number > latest and (before := stored_numbers(db, latest)) is not None:
+        elif number > latest and (before := stored_edition(db, latest, NUMBERS)) is not None:
             reason = gate.repeats(incoming, before, latest)
         if reason and not hold:
             outcome.notes.append(f"{words.title(number)}: {reason.split(';')[0]}; stored as the file names it")
@@ -281,11 +275,14 @@ def store_editions(db: sqlite_utils.Database, scored: pl.DataFrame, source_id: i
     return changed
 
 
-def stored_statuses(db: sqlite_utils.Database, edition: int) -> pl.DataFrame | None:
-    """A stored edition as the gate compares against it."""
-    rows = reads.scores(db, edition, ("entity", "fh_name", "kind", "status"))
-    return pl.DataFrame(rows, schema={"entity": pl.String, "fh_name": pl.String, "kind": pl.String,
-                                      "status": pl.String}) if rows else None
+STATUSES = {"entity": pl.String, "fh_name": pl.String, "kind": pl.String, "status": pl.String}  # what the gate compares
+NUMBERS = {"entity": pl.String, "total": pl.Int16, "pr": pl.Int16, "cl": pl.Int16, "status_pub": pl.String}
+
+
+def stored_edition(db: sqlite_utils.Database, edition: int, schema: dict[str, Any]) -> pl.DataFrame | None:
+    """Some columns of a stored edition, or None when it is not stored."""
+    rows = reads.scores(db, edition, tuple(schema))
+    return pl.DataFrame(rows, schema=schema) if rows else None
 
 
 def record_differences(db: sqlite_utils.Database, incoming: pl.DataFrame, source_id: int, name: str) -> None:
@@ -388,7 +385,7 @@ def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Pol
                f"change{'' if moved.height == 1 else 's'}")
         earlier = [e for e in reads.published_editions(db) if e < number]
         reasons = gate.check(scored.filter(pl.col("edition") == number),
-                             stored_statuses(db, earlier[-1]) if earlier else None, policy)
+                             stored_edition(db, earlier[-1], STATUSES) if earlier else None, policy)
         state = "held" if reasons else "proposed"
         version = build_version(db, scored, policy, number, state, None, None,
                                 why + (f"; held: {'; '.join(reasons)}" if reasons else ""))

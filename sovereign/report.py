@@ -51,17 +51,19 @@ def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spe
         stored = reads.edition(conn, side["edition"])
         side["label"] = stored["label"] if stored else None
     end = after["effective_from"] or date.today().isoformat()
-    result = d.compute(before, reads.entries_frame(conn, before["id"]), after, reads.entries_frame(conn, after["id"]),
+    after_entries = reads.entries_frame(conn, after["id"])
+    result = d.compute(before, reads.entries_frame(conn, before["id"]), after, after_entries,
                        policy.mandates, override_changes(conn, before["effective_from"] or "", end))
     result["provenance"] = provenance(conn, [before["edition"], after["edition"]])
-    result |= approval_pack(conn, policy, result, dict(before), dict(after), publish_on)
+    result |= approval_pack(conn, policy, result, dict(before), dict(after), after_entries, publish_on)
     if (before["edition"], before["id"]) > (after["edition"], after["id"]):
         result["reversed"] = (f"list version {before['id']} ({before['edition']}) is newer than list version "
                               f"{after['id']} ({after['edition']}): read every change backwards")
     return result
 
 
-def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after: dict, publish_on: date | None) -> dict:
+def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after: dict, entries: pl.DataFrame,
+                  publish_on: date | None) -> dict:
     """What the committee decides on and records: the decision (or its record), the committee's own exclusions
     beside FH's, movers with their staging dates and the issuers and securities behind them, the full list
     being approved, and the policy it was built under."""
@@ -80,7 +82,6 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
         decision = {"required": True, "state": after["state"], "reason": after["reason"], "effective_from": on,
                     "no_new_buys_from": no_new, "divest_by": divest, "approvals_required": policy.approvals_required,
                     "approvals": [a["approved_by"] for a in reads.approvals(conn, after["id"])]}
-    entries = reads.entries_frame(conn, after["id"])
     dates = {row["iso2"]: row for row in entries.select("iso2", "no_new_buys_from", "divest_by").to_dicts() if row["iso2"]}
     issuers: dict[str, list[str]] = {}
     for i in reads.register(conn):

@@ -97,9 +97,8 @@ def tally(book: Book, value: str | None = None, portfolio: str | None = None, wh
         keys.append(pl.col(column_named(names, when, book.path.name, "--date-column")).alias("_date"))
     aggs = [pl.len().alias("positions")]
     if value:
-        aggs.append(book.number(column_named(names, value, book.path.name, "--value-column")).sum().alias("value"))
-        aggs.append(book.number(column_named(names, value, book.path.name, "--value-column")).is_null().sum()
-                    .alias("no_value"))
+        amount = book.number(column_named(names, value, book.path.name, "--value-column"))
+        aggs += [amount.sum().alias("value"), amount.is_null().sum().alias("no_value")]
     try:
         return book.frame.group_by(keys).agg(aggs).collect(engine="streaming" if book.streamed else "in-memory")
     except pl.exceptions.PolarsError as exc:  # a row the reader cannot take: the file, and the reader's words

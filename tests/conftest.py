@@ -60,6 +60,26 @@ def cli(loaded_db) -> Cli:
     return Cli(loaded_db)
 
 
+def india_not_free_2027(tmp_path: Path) -> Path:
+    """A 2027 scores file: FH's 2026 table with India's political rights collapsed (Not Free). Imported, it is
+    a new edition whose list is proposed with one country moving out."""
+    path = tmp_path / "fiw-2027.csv"
+    path.write_text(WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31",
+                                                 "India,IN,country,36,Not Free,5,31"))
+    return path
+
+
+@pytest.fixture
+def desk(fresh_db) -> Cli:
+    """A private database with the sample issuer register."""
+    from sovereign import paths
+
+    cli = Cli(fresh_db)
+    code, out, err = cli("issuers", "import", str(paths.ISSUERS))
+    assert code == 0, err
+    return cli
+
+
 @pytest.fixture
 def fresh_db(tmp_path, loaded_db) -> Path:
     """A private copy of the loaded database, for tests that write."""

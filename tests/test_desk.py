@@ -7,16 +7,7 @@ import sqlite3
 import polars as pl
 import pytest
 
-from sovereign import paths
-from tests.conftest import WEB_2026, Cli, db_fingerprint
-
-
-@pytest.fixture
-def desk(fresh_db) -> Cli:
-    cli = Cli(fresh_db)
-    code, out, err = cli("issuers", "import", str(paths.ISSUERS))
-    assert code == 0, err
-    return cli
+from tests.conftest import db_fingerprint, india_not_free_2027
 
 
 @pytest.mark.parametrize("typed,iso2", [
@@ -132,9 +123,7 @@ def test_bad_desk_input_exit_2_and_writes_nothing(desk, args, message):
 
 
 def test_propose_publish_and_stage_a_new_edition(desk, tmp_path):
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    path = tmp_path / "fiw-2027.csv"
-    path.write_text(text)
+    path = india_not_free_2027(tmp_path)
     code, out, err = desk("import", str(path))
     assert code == 0 and "proposed" in out, err
     code, answers = desk.json("check", "IN", "--json")

@@ -16,7 +16,7 @@ import httpx
 import polars as pl
 
 from sovereign import paths
-from tests.conftest import WEB_2026, Cli, db_fingerprint
+from tests.conftest import Cli, db_fingerprint, india_not_free_2027
 from tests.test_service import SOVEREIGN, Server
 
 FUTURE = (date.today() + timedelta(days=30)).isoformat()
@@ -127,8 +127,7 @@ def test_a_writer_waits_for_another_and_two_publishes_make_one(fresh_db, tmp_pat
     assert code == 0, err
     assert time.monotonic() - started > 1.5  # it waited for the other writer instead of failing
     holder.wait(10)
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    (tmp_path / "fiw-2027.csv").write_text(text)
+    india_not_free_2027(tmp_path)
     assert Cli(fresh_db)("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
     runs = [subprocess.Popen([*SOVEREIGN, "--db", str(fresh_db), "publish", "--approved-by", f"RI {i}",
                               "--effective-from", FUTURE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -180,8 +179,7 @@ def test_no_fail_open_path(fresh_db, tmp_path):
 
 def test_a_mistyped_future_date_can_be_withdrawn(fresh_db, tmp_path):
     cli = Cli(fresh_db)
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    (tmp_path / "fiw-2027.csv").write_text(text)
+    india_not_free_2027(tmp_path)
     cli("import", str(tmp_path / "fiw-2027.csv"))
     assert cli("publish", "--approved-by", "RI", "--effective-from", "2062-03-01")[0] == 0
     code, _, err = cli("publish", "--withdraw", "54", "--by", "RI")

@@ -10,24 +10,13 @@ from datetime import date
 import polars as pl
 import pytest
 
-from sovereign import paths
-from tests.conftest import WEB_2026, Cli
-
-
-@pytest.fixture
-def desk(fresh_db) -> Cli:
-    cli = Cli(fresh_db)
-    code, out, err = cli("issuers", "import", str(paths.ISSUERS))
-    assert code == 0, err
-    return cli
+from tests.conftest import india_not_free_2027
 
 
 @pytest.fixture
 def proposed(desk, tmp_path) -> int:
     """2027 = FH's 2026 table with India's political rights collapsed (Not Free): proposed, not in force."""
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    path = tmp_path / "fiw-2027.csv"
-    path.write_text(text)
+    path = india_not_free_2027(tmp_path)
     code, out, err = desk("import", str(path))
     assert code == 0 and "proposed" in out, err
     return sqlite3.connect(desk.db).execute("SELECT MAX(id) FROM list_versions WHERE state = 'proposed'").fetchone()[0]
@@ -175,7 +164,7 @@ def test_pai_16_over_four_quarter_ends(desk, tmp_path):
     assert r["snapshots"][3]["fh_total_coverage"] == pytest.approx(1.0)
     assert "Supranational issuers are out of scope" in r["methodology"]
     code, md, _ = desk("pai", *files, "--value-column", "mv", "--format", "md")
-    assert "PAI 16, investee countries subject to social violations:** 1.50 countries (50.0% of 3.00" in md
+    assert "PAI 16, investee countries subject to social violations: 1.50 of 3.00 investee countries (50.0%)" in md
 
 
 def test_pai_by_a_date_column(desk, tmp_path):

@@ -8,7 +8,7 @@ import sqlite3
 import httpx
 
 from sovereign import paths
-from tests.conftest import WEB_2026, Cli
+from tests.conftest import WEB_2026, Cli, india_not_free_2027
 from tests.test_service import Server
 
 
@@ -48,8 +48,7 @@ def test_health_is_503_after_a_failed_refresh_and_names_what_awaits_approval(fre
     from sovereign.settings import Settings
 
     cli = Cli(fresh_db)
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    (tmp_path / "fiw-2027.csv").write_text(text)
+    india_not_free_2027(tmp_path)
     cli("import", str(tmp_path / "fiw-2027.csv"))
     (tmp_path / "broken.csv").write_text("not,a,scores,file\n")
     assert cli("import", str(tmp_path / "broken.csv"))[0] == 2  # recorded as a failed run
@@ -203,8 +202,7 @@ def test_tokens_name_people_and_two_approvers_put_a_list_in_force(fresh_db, tmp_
     policy = tmp_path / "policy.toml"
     policy.write_text(paths.POLICY.read_text().replace("approvals_required = 1", "approvals_required = 2"))
     cli = Cli(fresh_db)
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    (tmp_path / "fiw-2027.csv").write_text(text)
+    india_not_free_2027(tmp_path)
     assert cli("--policy", str(policy), "import", str(tmp_path / "fiw-2027.csv"))[0] == 0
     anna = cli("tokens", "add", "Anna")[1].strip()
     bram = cli("tokens", "add", "Bram")[1].strip()

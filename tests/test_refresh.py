@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import AGGREGATE, ALL_DATA, WEB_2026, Cli, db_fingerprint, sheet_frame, write_workbook
+from tests.conftest import AGGREGATE, ALL_DATA, Cli, db_fingerprint, india_not_free_2027, sheet_frame, write_workbook
 
 FH_COUNTS = {2013: (90, 58, 47), 2024: (83, 56, 56), 2025: (85, 51, 59), 2026: (88, 48, 59)}
 
@@ -287,9 +287,7 @@ def test_auto_publish_puts_a_clean_edition_in_force_from_the_day_it_arrives(fres
 
     policy = tmp_path / "policy.toml"
     policy.write_text('[base]\nauto_publish = true\n')
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    path = tmp_path / "fiw-2027.csv"
-    path.write_text(text)
+    path = india_not_free_2027(tmp_path)
     cli = Cli(fresh_db)
     code, out, err = cli("--policy", str(policy), "import", str(path))
     assert code == 0 and "List version 54 for edition 2027: published." in out, err

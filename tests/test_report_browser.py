@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from sovereign import paths
+from tests.conftest import Cli, india_not_free_2027
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -74,13 +77,9 @@ def _fits(page) -> None:
 
 
 def test_the_approval_pack_of_a_proposed_list_at_desk_and_phone_width(fresh_db, browser, tmp_path):
-    from sovereign import paths
-    from tests.conftest import WEB_2026, Cli
-
     cli = Cli(fresh_db)
     assert cli("issuers", "import", str(paths.ISSUERS))[0] == 0
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    (tmp_path / "fiw-2027.csv").write_text(text)
+    india_not_free_2027(tmp_path)
     assert cli("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
     assert cli("override", "add", "Hungary", "--reason", "rule of law concerns", "--by", "RI committee",
                "--from", "2099-01-01")[0] == 0
@@ -104,11 +103,9 @@ def test_the_approval_pack_of_a_proposed_list_at_desk_and_phone_width(fresh_db, 
 
 
 def test_the_approval_record_of_a_published_list_names_its_approver(fresh_db, browser, tmp_path):
-    from tests.conftest import WEB_2026, Cli
 
     cli = Cli(fresh_db)
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    (tmp_path / "fiw-2027.csv").write_text(text)
+    india_not_free_2027(tmp_path)
     assert cli("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
     code, _, err = cli("publish", "--approved-by", "Anna de Vries", "--effective-from", "2099-03-01",
                        "--minutes", "RIC 2099/04 item 3")
@@ -125,13 +122,9 @@ def test_the_approval_record_of_a_published_list_names_its_approver(fresh_db, br
 
 
 def test_the_impact_and_pai_pages_at_desk_and_phone_width(fresh_db, browser, tmp_path):
-    from sovereign import paths
-    from tests.conftest import WEB_2026, Cli
-
     cli = Cli(fresh_db)
     assert cli("issuers", "import", str(paths.ISSUERS))[0] == 0
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    (tmp_path / "fiw-2027.csv").write_text(text)
+    india_not_free_2027(tmp_path)
     assert cli("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
     book = tmp_path / "holdings-2026-09-30.csv"
     book.write_text("portfolio,isin,mv\nA,IN0020230010,100.5\nB,NL0011223342,1000\nB,XS2100000012,50\n")

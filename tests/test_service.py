@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from scrapers.freedomhouse import read_workbook
-from tests.conftest import ALL_DATA, WEB_2026, Cli
+from tests.conftest import ALL_DATA, Cli, india_not_free_2027
 from tests.fhsite import FHSite, edition_2027
 
 SOVEREIGN = [sys.executable, "-m", "sovereign"]
@@ -113,9 +113,7 @@ def test_lookup_page_in_a_real_browser(server):
 
 
 def _new_edition_csv(tmp_path: Path) -> Path:
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    path = tmp_path / "fiw-2027.csv"
-    path.write_text(text)
+    path = india_not_free_2027(tmp_path)
     return path
 
 

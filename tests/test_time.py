@@ -9,10 +9,9 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from sovereign import paths
 from sovereign.api import create_app
 from sovereign.settings import Settings
-from tests.conftest import WEB_2026, Cli, db_fingerprint
+from tests.conftest import Cli, db_fingerprint, india_not_free_2027
 
 TODAY = date.today()
 
@@ -21,17 +20,8 @@ def day(offset: int) -> str:
     return (TODAY + timedelta(days=offset)).isoformat()
 
 
-@pytest.fixture
-def desk(fresh_db) -> Cli:
-    cli = Cli(fresh_db)
-    assert cli("issuers", "import", str(paths.ISSUERS))[0] == 0
-    return cli
-
-
 def propose_india_not_free(cli: Cli, tmp_path) -> None:
-    text = WEB_2026.read_text().replace("India,IN,country,62,Partly Free,31,31", "India,IN,country,36,Not Free,5,31")
-    path = tmp_path / "fiw-2027.csv"
-    path.write_text(text)
+    path = india_not_free_2027(tmp_path)
     code, out, err = cli("import", str(path))
     assert code == 0 and "List version 54 for edition 2027: proposed." in out, err
 
