@@ -87,7 +87,7 @@ def measure(kind: str, db: Path, src: Path, out: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def compare(label: str, db: Path, src: Path, out: Path, repeat: int) -> tuple[float, float, float, float]:
+def compare(label: str, db: Path, src: Path, out: Path, repeat: int) -> None:
     floor, ours = [], []
     for _ in range(repeat):  # interleaved, so the disk's write-back weighs on both alike
         floor.append(measure("floor", db, src, out.with_suffix(".floor" + out.suffix)))
@@ -98,7 +98,6 @@ def compare(label: str, db: Path, src: Path, out: Path, repeat: int) -> tuple[fl
     o_m = max(r["peak_mb"] for r in ours)
     print(f"{label}: polars {f_s:.3f} s, {f_m:.0f} MB peak; sovereign screen {o_s:.3f} s, {o_m:.0f} MB peak; "
           f"time {o_s / f_s:.2f}x, memory {o_m / f_m:.2f}x", flush=True)
-    return f_s, o_s, f_m, o_m
 
 
 def main() -> None:
