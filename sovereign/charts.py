@@ -75,3 +75,40 @@ def score_changes(moves: list[dict], e_before: int, e_after: int) -> str:
     ax.tick_params(axis="y", labelsize=9)
     ax.set_title("Largest score moves")
     return _svg(fig)
+
+
+def excluded_per_year(editions: list[int], current: list[int], alternative: list[int]) -> str:
+    """Countries excluded per edition under the policy in force and under an alternative."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.step(editions, current, where="post", color="#1f4e79", lw=1.8, label="policy in force")
+    ax.step(editions, alternative, where="post", color="#c62828", lw=1.4, ls="--", label="alternative")
+    ax.set_xlabel("Edition of Freedom in the World")
+    ax.set_ylabel("Countries excluded")
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#ddd", lw=0.6)
+    ax.legend(loc="lower left", fontsize=9)
+    ax.set_title("Countries excluded per edition")
+    return _svg(fig)
+
+
+def difference_timeline(rows: list[dict], first: int, last: int) -> str:
+    """One line per country the two policies treat differently: a mark for each edition in which only the
+    policy in force (blue) or only the alternative (red) excludes it."""
+    plt = _pyplot()
+    rows = rows[:60]  # beyond that the tables carry the detail
+    fig, ax = plt.subplots(figsize=(6, max(1.6, 0.22 * len(rows) + 1.0)))
+    colours = {"current": "#1f4e79", "alternative": "#c62828"}
+    for y, row in enumerate(reversed(rows)):
+        for side in ("current", "alternative"):
+            xs = [e for e, s in row["marks"] if s == side]
+            if xs:
+                ax.scatter(xs, [y] * len(xs), s=18, marker="s", c=colours[side], lw=0)
+    ax.set_yticks(range(len(rows)), [r["name"] for r in reversed(rows)], fontsize=8)
+    ax.set_xlim(first - 1, last + 1)
+    ax.set_ylim(-1, max(len(rows), 1))
+    ax.scatter([], [], c=colours["current"], marker="s", label="excluded only by the policy in force")
+    ax.scatter([], [], c=colours["alternative"], marker="s", label="excluded only by the alternative")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if rows else 0.5), fontsize=8, ncol=1)
+    ax.set_title("Countries the two policies treat differently" if rows else "The two policies never differ")
+    return _svg(fig)

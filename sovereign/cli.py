@@ -818,6 +818,71 @@ def impact(ctx, file: Path, to_version: int | None, edition: int | None, from_ve
 
 
 @main.command()
+@click.option("--policy", "alternative", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The alternative policy file, compared with the policy in force.")
+@click.option("--mandate", help="Compare this mandate (as each policy defines it; else as the policy in force does).")
+@click.option("--from", "first", type=EDITION, help="First edition (default: the first stored).")
+@click.option("--to", "last", type=EDITION, help="Last edition (default: the newest stored).")
+@click.option("--flips", "flips_over", type=click.IntRange(0, 100), default=2, show_default=True,
+              help="Name the countries that flip more than this many times.")
+@click.option("--holdings", "books", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A holdings book: what the alternative would change in it today (repeat for several).")
+@book_options
+@click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "json", "md"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.pass_context
+def whatif(ctx, alternative: Path, mandate: str | None, first: int | None, last: int | None, flips_over: int,
+           books: tuple[Path, ...], fmt: str, output: Path | None, **kw) -> None:
+    """The policy in force against an alternative over every stored edition: per edition who each excludes and
+    why, turnover, what the alternative changes in the list in force today and, with --holdings, in the book."""
+    import polars as pl
+
+    from sovereign import whatif as module
+    from sovereign.cells import atomic_write
+    from sovereign.policy import load_policy
+    from sovereign.store import reads
+    from sovereign.tables import write_sheets
+
+    if first is not None and last is not None and first > last:
+        raise UserError(f"--from {first} is after --to {last}")
+    if books and not kw["value_column"]:
+        raise UserError("--value-column: name the market-value column of the holdings")
+    if fmt == "xlsx" and output is None:
+        raise UserError("--format xlsx needs -o FILE.xlsx")
+    current, other = settings(ctx).policy, load_policy(alternative)
+    conn = reader(ctx)
+    scored = module.scored_from_store(conn)
+    result = module.backtest(scored, current, other, mandate=mandate, first=first, last=last, flips_over=flips_over,
+                             sources=(f"policy in force ({settings(ctx).policy_path.name})", alternative.name))
+    in_force = reads.version_in_force(conn, date.today().isoformat())
+    if in_force is not None:
+        overridden = {o["iso2"] for o in reads.active_overrides(conn, date.today().isoformat())}
+        chosen = module.mandate_for(current, current, mandate)
+        entries = (reads.entries_frame(conn, in_force["id"]) if chosen is None  # the list in force as stored
+                   else module.lists(scored, current, chosen).filter(pl.col("edition") == in_force["edition"]))
+        result["today"] = module.today(dict(in_force), entries,
+                                       module.lists(scored, other, module.mandate_for(other, current, mandate)),
+                                       overridden)
+        if books:
+            result["book"] = {book.name: module.book(conn, _book(book, kw), result["today"], current, other,
+                                                     kw["value_column"], kw["portfolio_column"], chosen)
+                              for book in books}
+    elif books:
+        raise UserError("no list is in force today: the book cannot be compared")
+    if fmt == "xlsx" and output is not None:
+        atomic_write(output, lambda tmp: write_sheets(module.to_sheets(result), tmp))
+    else:
+        text = (json.dumps(result, indent=2, default=str) if fmt == "json" else module.to_markdown(result)
+                if fmt == "md" else module.to_html(result))
+        if output is None:
+            click.echo(text)
+        else:
+            atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    if output is not None:
+        click.echo(module.lead(result)[-1], err=True)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @book_options
 @click.option("--date-column", help="The snapshot date of each row (default: each file is one snapshot, dated by "

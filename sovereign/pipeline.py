@@ -308,10 +308,25 @@ def previous_entries(db: sqlite_utils.Database, before: date) -> pl.DataFrame | 
     return reads.eligibility(db, row["id"]) if row else None
 
 
+def with_history(db: reads.Connection, scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame:
+    """What a policy's history rules (persistence, decline) read: the editions before `edition` that the
+    payload does not carry, from the store, beside the payload's own."""
+    if not policy.needs_history:
+        return scored
+    carried_editions = set(scored["edition"].unique().to_list())
+    stored = reads.scores_frame(db, [e for e in reads.stored_editions(db) if e < edition and e not in carried_editions])
+    if stored.is_empty():
+        return scored
+    labels = {e: (reads.edition(db, e) or {}).get("label") for e in stored["edition"].unique().to_list()}
+    stored = stored.with_columns(edition_label=pl.col("edition").replace_strict(labels, return_dtype=pl.String))
+    return pl.concat([scored, stored.select([c for c in scored.columns if c in stored.columns])],
+                     how="diagonal_relaxed")
+
+
 def build_version(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, edition: int, state: str,
                   effective_from: date | None, approved_by: str | None, reason: str | None = None) -> int | None:
     """A list version for one edition, unless the newest one for it already holds the same entries."""
-    entries = evaluate(scored, policy, edition)
+    entries = evaluate(with_history(db, scored, policy, edition), policy, edition)
     if effective_from is not None:
         entries = stage(entries, previous_entries(db, effective_from), effective_from, policy)
     else:
@@ -376,7 +391,7 @@ def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Pol
         old = reads.newest_version(db, number, ("proposed", "held", "published"))
         if old is None:
             continue
-        fresh = evaluate(scored, policy, number)
+        fresh = evaluate(with_history(db, scored, policy, number), policy, number)
         before = reads.eligibility(db, old["id"])
         moved = fresh.join(before.select("entity", pl.col("eligible").alias("was")), on="entity", how="full",
                            coalesce=True).filter(pl.col("eligible").ne_missing(pl.col("was")))
@@ -499,6 +514,7 @@ def stale_versions(conn: reads.Connection) -> list[dict]:
     in_force = reads.version_in_force(conn, date.today().isoformat())
     current = [e for e in {v["edition"] for v in reads.versions(conn)} if not in_force or e >= in_force["edition"]]
     scores = reads.scores_frame(conn, current) if current else pl.DataFrame()
+    labelled = {e: (reads.edition(conn, e) or {}).get("label") for e in current}
     if scores.is_empty():
         return []
     out = []
@@ -506,9 +522,11 @@ def stale_versions(conn: reads.Connection) -> list[dict]:
         version = reads.newest_version(conn, number, ("proposed", "held", "published"))
         if version is None:
             continue
-        label = (reads.edition(conn, number) or {}).get("label")
-        edition = scores.filter(pl.col("edition") == number).with_columns(edition_label=pl.lit(label, pl.String))
-        built = evaluate(edition, stored_policy(version["policy"]), number).select("entity", "eligible", "status")
+        policy = stored_policy(version["policy"])
+        edition = scores.filter(pl.col("edition") == number).with_columns(
+            edition_label=pl.lit(labelled[number], pl.String))
+        built = evaluate(with_history(conn, edition, policy, number), policy, number).select(
+            "entity", "eligible", "status")
         listed = pl.DataFrame(reads.entries(conn, version["id"]), infer_schema_length=None).select(
             "entity", pl.col("eligible").cast(pl.Boolean), "status")
         both = built.join(listed, on="entity", how="full", coalesce=True, suffix="_listed")

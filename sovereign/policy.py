@@ -17,10 +17,12 @@ from fiw.errors import UserError
 
 # Each table's keys and the TOML type each value must have; ranges are checked in check_policy.
 BASE_KEYS = {"exclude_status": "strings", "unrated": "string", "territories": "string", "divest_days": "integer",
-             "auto_publish": "boolean", "approvals_required": "integer"}
+             "auto_publish": "boolean", "approvals_required": "integer", "min_total": "integer",
+             "persistence": "integer", "decline_points": "integer", "decline_editions": "integer"}
 GATE_KEYS = {"max_status_change_share": "number", "max_entity_change": "integer"}
 MANDATE_KEYS = {"description": "string", "exclude_status": "strings", "min_total": "integer", "min_pr": "integer",
-                "min_cl": "integer", "exclude_countries": "strings", "unrated": "string"}
+                "min_cl": "integer", "exclude_countries": "strings", "unrated": "string", "persistence": "integer",
+                "decline_points": "integer", "decline_editions": "integer"}
 TYPES = {
     "string": lambda v: isinstance(v, str),
     "strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
@@ -30,7 +32,13 @@ TYPES = {
 }
 
 
+# Rules added after lists were built, at the value that leaves every list as it was. At that value they are
+# left out of the recorded policy and its digest, so the stored lists keep their policy.
+RULE_DEFAULTS: dict[str, Any] = {"min_total": None, "persistence": 1, "decline_points": None, "decline_editions": None}
+MANDATE_RULE_DEFAULTS: dict[str, Any] = {"persistence": None, "decline_points": None, "decline_editions": None}
 LATER_KEYS = {"approvals_required": 1}
+MAX_PERSISTENCE = 10
+MAX_DECLINE_EDITIONS = 20
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,13 @@ class Mandate:
     min_cl: int | None = None
     exclude_countries: tuple[str, ...] = ()
     unrated: str = "exclude"
+    persistence: int | None = None        # unset: the base rule's
+    decline_points: int | None = None
+    decline_editions: int | None = None
+
+    @property
+    def needs_history(self) -> bool:
+        return (self.persistence or 1) > 1 or self.decline_points is not None
 
 
 @dataclass(frozen=True)
@@ -55,7 +70,16 @@ class Policy:
     approvals_required: int = 1
     max_status_change_share: float = 0.10
     max_entity_change: int = 3
+    min_total: int | None = None          # the score buffer: excluded below this Total, whatever the status
+    persistence: int = 1                  # re-admitted only after this many consecutive editions above the line
+    decline_points: int | None = None     # excluded after losing more than this many Total points ...
+    decline_editions: int | None = None   # ... over this many editions
     mandates: tuple[Mandate, ...] = field(default_factory=tuple)
+
+    @property
+    def needs_history(self) -> bool:
+        """Rules that read the previous editions (persistence, decline) are set."""
+        return self.persistence > 1 or self.decline_points is not None
 
     @property
     def digest(self) -> str:
@@ -63,7 +87,7 @@ class Policy:
         their default, so adding one does not make every stored list look built under another policy."""
         import hashlib
 
-        settled = {k: v for k, v in asdict(self).items() if not (k in LATER_KEYS and v == LATER_KEYS[k])}
+        settled = {k: v for k, v in recorded(self).items() if not (k in LATER_KEYS and v == LATER_KEYS[k])}
         text = json.dumps(settled, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -146,6 +170,9 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
         raise bad("[base] approvals_required", f"expected 1 or 2, found {policy.approvals_required!r}")
     if not isinstance(policy.auto_publish, bool):
         raise bad("[base] auto_publish", f"expected true or false, found {policy.auto_publish!r}")
+    if policy.min_total is not None and not 0 <= policy.min_total <= 100:
+        raise bad("[base] min_total", f"expected a whole score 0-100, found {policy.min_total!r}")
+    check_history_rules(bad, "[base]", policy)
     if not 0 < policy.max_status_change_share <= 1:
         raise bad("[gate] max_status_change_share", f"expected a share between 0 and 1, found {policy.max_status_change_share!r}")
     for mandate in policy.mandates:
@@ -163,10 +190,49 @@ def check_policy(policy: Policy, file: str = "policy") -> None:
             value = getattr(mandate, key)
             if value is not None and (not isinstance(value, int) or not 0 <= value <= hi):
                 raise bad(f"{where} {key}", f"expected a whole score 0-{hi}, found {value!r}")
+        if None not in (policy.min_total, mandate.min_total) and mandate.min_total < policy.min_total:  # type: ignore[operator]
+            raise bad(f"{where} min_total", f"would admit a Total of {mandate.min_total}, below the base rule's "
+                      f"{policy.min_total}; {ONLY_TIGHTEN}")
+        check_history_rules(bad, where, mandate)
+        if mandate.persistence is not None and mandate.persistence < policy.persistence:
+            raise bad(f"{where} persistence", f"would re-admit after {mandate.persistence} edition(s), sooner than the "
+                      f"base rule's {policy.persistence}; {ONLY_TIGHTEN}")
+        if None not in (policy.decline_points, mandate.decline_points) and not (
+                mandate.decline_editions == policy.decline_editions
+                and mandate.decline_points <= policy.decline_points):  # type: ignore[operator]
+            raise bad(f"{where} decline_points", f"must keep the base rule's decline over {policy.decline_editions} "
+                      f"editions with at most {policy.decline_points} points (found {mandate.decline_points} over "
+                      f"{mandate.decline_editions}); {ONLY_TIGHTEN}")
+
+
+def check_history_rules(bad: Any, where: str, rules: Policy | Mandate) -> None:
+    """Persistence in whole editions; a decline needs both its points and its editions."""
+    if rules.persistence is not None and (not isinstance(rules.persistence, int)
+                                          or not 1 <= rules.persistence <= MAX_PERSISTENCE):
+        raise bad(f"{where} persistence", f"expected whole editions 1-{MAX_PERSISTENCE} (1: re-admitted at once), "
+                  f"found {rules.persistence!r}")
+    if (rules.decline_points is None) != (rules.decline_editions is None):
+        raise bad(f"{where} decline_points", "a decline needs both decline_points and decline_editions, found "
+                  f"decline_points = {rules.decline_points!r}, decline_editions = {rules.decline_editions!r}")
+    if rules.decline_points is not None and not 0 <= rules.decline_points <= 100:
+        raise bad(f"{where} decline_points", f"expected whole points 0-100, found {rules.decline_points!r}")
+    if rules.decline_editions is not None and not 1 <= rules.decline_editions <= MAX_DECLINE_EDITIONS:
+        raise bad(f"{where} decline_editions", f"expected whole editions 1-{MAX_DECLINE_EDITIONS}, "
+                  f"found {rules.decline_editions!r}")
+
+
+def recorded(policy: Policy) -> dict[str, Any]:
+    """The policy as recorded with a list: the later rules only where they are set."""
+    def settle(spec: dict, defaults: dict[str, Any]) -> dict:
+        return {k: v for k, v in spec.items() if not (k in defaults and v == defaults[k])}
+
+    out = settle(asdict(policy), RULE_DEFAULTS)
+    out["mandates"] = [settle(m, MANDATE_RULE_DEFAULTS) for m in out["mandates"]]
+    return out
 
 
 def policy_text(policy: Policy) -> str:
-    return json.dumps(asdict(policy), sort_keys=True, default=list)
+    return json.dumps(recorded(policy), sort_keys=True, default=list)
 
 
 def stored_policy(text: str) -> Policy:

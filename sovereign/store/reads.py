@@ -287,6 +287,10 @@ def edition(conn: Connection, number: int) -> Row | None:
     return one(conn, "SELECT * FROM editions WHERE edition = ?", [number])
 
 
+def stored_editions(conn: Connection) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT edition FROM editions ORDER BY edition")]
+
+
 def scores(conn: Connection, number: int, columns: tuple[str, ...] = ("*",)) -> list[Row]:
     return rows(conn, f"SELECT {', '.join(columns)} FROM scores WHERE edition = ?", [number])
 
