@@ -314,9 +314,10 @@ def with_history(db: reads.Connection, scored: pl.DataFrame, policy: Policy, edi
     if not policy.needs_history:
         return scored
     carried_editions = set(scored["edition"].unique().to_list())
-    stored = reads.scores_frame(db, [e for e in reads.stored_editions(db) if e < edition and e not in carried_editions])
-    if stored.is_empty():
+    missing = [e for e in reads.stored_editions(db) if e < edition and e not in carried_editions]
+    if not missing:
         return scored
+    stored = reads.scores_frame(db, missing)
     labels = {e: (reads.edition(db, e) or {}).get("label") for e in stored["edition"].unique().to_list()}
     stored = stored.with_columns(edition_label=pl.col("edition").replace_strict(labels, return_dtype=pl.String))
     return pl.concat([scored, stored.select([c for c in scored.columns if c in stored.columns])],

@@ -146,6 +146,7 @@ def turnover(frame: pl.DataFrame, editions: list[int], flips_over: int) -> dict[
     flips: dict[str, dict] = {}
     spells: list[int] = []
     quick: list[dict] = []
+    readmitted: list[dict] = []
     for (entity,), rows in countries.sort("edition").group_by(["entity"], maintain_order=True):
         seq = rows.select("edition", "eligible", "fh_name", "iso2").rows()
         start = None if seq[0][1] else index[seq[0][0]]
@@ -163,6 +164,7 @@ def turnover(frame: pl.DataFrame, editions: list[int], flips_over: int) -> dict[
                 start, by_exclusion = index[e1], True
             else:
                 per_year[e1]["readmissions"] += 1
+                readmitted.append({"name": name, "iso2": iso2, "edition": e1})
                 if start is not None:
                     length = index[e1] - start
                     spells.append(length)
@@ -180,6 +182,7 @@ def turnover(frame: pl.DataFrame, editions: list[int], flips_over: int) -> dict[
         "flips": {v["iso2"] or v["name"]: v for v in sorted(flips.values(), key=lambda v: (-v["flips"], v["name"]))
                   if v["flips"] > flips_over},
         "median_exclusion_spell": statistics.median(spells) if spells else None,
+        "readmitted": sorted(readmitted, key=lambda r: (r["edition"], r["name"])),
         "readmitted_within_two_editions": len(quick),
         "quick_readmissions": quick,
     }
@@ -225,7 +228,11 @@ def book(conn: Any, holdings: Any, changes: dict, policy: Policy, alternative: P
                                 .when(pl.col("iso2").is_in(back) & (pl.col("verdict") == "excluded"))
                                 .then(pl.lit("eligible")).otherwise("verdict"))
     no_new, divest = staging(date.today(), alternative)
+    source = {"list_version": changes["list_version"], "edition": changes["edition"], "state": "published",
+              "effective_from": changes["effective_from"], "fiw": changes["fiw"]}
     return {"list_version": changes["list_version"], "value_column": value, "portfolio_column": portfolio,
+            "from": source, "to": source | {"list_version": "alternative", "state": "alternative policy"},
+            "mandate": mandate.name if mandate else None, "attribution": words.attribution(changes["edition"]),
             "staging": f"if the alternative were published with effect from {date.today()}"} | compare(
         counted, before, after, no_new, divest)
 
@@ -332,8 +339,7 @@ def to_markdown(r: dict) -> str:
     for name, result in r.get("book", {}).items():
         from sovereign.impact import to_markdown as impact_markdown
 
-        lines += ["", f"## The book: {name}", "", impact_markdown(result | {"to": {"list_version": "alternative"}}
-                                                                  ).split("\n", 2)[2]]
+        lines += ["", f"## The book: {name}", "", impact_markdown(result).split("\n", 2)[2]]
     lines += ["", *r["notes"], "", f"{r['attribution']}.", ""]
     return "\n".join(lines)
 

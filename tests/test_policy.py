@@ -51,6 +51,14 @@ def test_default_policy_loads():
     ("base = 5\n", "[base] must be a table of keys, found 5"),
     ("[gate]\nmax_status_change_share = 'a'\n", "[gate] max_status_change_share: expected a number, found 'a'"),
     ("[base]\nauto_publish = 'yes'\n", "[base] auto_publish: expected a boolean, found 'yes'"),
+    ("[base]\npersistence = 0\n", "[base] persistence: expected whole editions 1-10"),
+    ("[base]\ndecline_points = 10\n", "[base] decline_points: a decline needs both"),
+    ("[base]\nmin_total = 101\n", "[base] min_total: expected a whole score 0-100"),
+    ("[base]\npersistence = 3\n[mandates.m]\npersistence = 2\n", "[mandates.m] persistence: would re-admit after 2"),
+    ("[base]\nmin_total = 40\n[mandates.m]\nmin_total = 30\n", "[mandates.m] min_total: would admit a Total of 30"),
+    ("[base]\ndecline_points = 5\ndecline_editions = 3\n[mandates.m]\ndecline_points = 8\ndecline_editions = 3\n",
+     "[mandates.m] decline_points: must keep the base rule's decline"),
+    ("[mandates.m]\ndecline_editions = 2\n", "[mandates.m] decline_points: a decline needs both"),
 ])
 def test_bad_policies_are_refused_naming_table_and_key(tmp_path, text, message):
     with pytest.raises(UserError) as err:
@@ -126,3 +134,44 @@ def test_min_score_cannot_be_tested_before_2003_and_fails_closed(scored):
     frame = apply_mandate(_frame(scored, Policy(), 1990), mandate, 1990)
     assert frame.filter(pl.col("eligible")).is_empty()
     assert any("has no Total score" in r for r in frame.filter(pl.col("iso2") == "NL")["reasons"][0])
+
+
+@pytest.mark.pure
+def test_unset_history_rules_change_no_digest_and_tightening_ones_load(tmp_path):
+    assert load_policy(write(tmp_path, "[base]\npersistence = 1\n")).digest == Policy().digest
+    policy = load_policy(write(tmp_path, "[base]\npersistence = 2\nmin_total = 30\n[mandates.m]\npersistence = 3\n"
+                                          "min_total = 50\ndecline_points = 5\ndecline_editions = 2\n"))
+    assert policy.digest != Policy().digest and policy.mandate("m").needs_history
+
+
+base_rules = st.builds(
+    Policy,
+    territories=st.sampled_from(["own", "stricter"]),
+    min_total=st.one_of(st.none(), st.integers(0, 100)),
+    persistence=st.integers(1, 4),
+    decline_points=st.one_of(st.none(), st.integers(0, 30)),
+    decline_editions=st.integers(1, 6),
+).map(lambda p: p if p.decline_points is not None else Policy(
+    territories=p.territories, min_total=p.min_total, persistence=p.persistence))
+
+
+@pytest.mark.pure
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(policy=base_rules, edition=st.sampled_from([1990, 2004, 2013, 2026]),
+       mandate=mandates.map(lambda m: Mandate(name="m", min_total=m.min_total, persistence=2, decline_points=3,
+                                              decline_editions=2)))
+def test_history_rules_only_tighten_the_base_and_mandates_stay_subsets(scored, policy, edition, mandate):
+    from sovereign.eligibility import evaluate_editions
+
+    plain = Policy(territories=policy.territories)
+    loose = set(evaluate(scored, plain, edition).filter(pl.col("eligible"))["entity"])
+    tight = evaluate(scored, policy, edition)
+    assert set(tight.filter(pl.col("eligible"))["entity"]) <= loose
+    every = evaluate_editions(scored.filter(pl.col("edition") <= edition), policy).with_columns(
+        reasons=pl.concat_list("reasons"), scope=pl.when(pl.col("kind") == "t").then(pl.lit("territory"))
+        .otherwise(pl.lit("country")))
+    current = every.filter(pl.col("edition") == edition)
+    narrowed = apply_mandate(current, mandate, edition, every.filter(pl.col("edition") < edition))
+    assert set(narrowed.filter(pl.col("eligible"))["entity"]) <= set(current.filter(pl.col("eligible"))["entity"])
+    blind = apply_mandate(current, mandate, edition)  # no history given: fails closed
+    assert blind.filter(pl.col("eligible") & pl.col("status").is_not_null()).is_empty()
