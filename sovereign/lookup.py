@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fiw import words
 from fiw.errors import NotFound, UserError
@@ -134,7 +134,24 @@ def policy_of(version: Row) -> Policy:
     return stored_policy(version["policy"])
 
 
-def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, version: Row) -> list[dict]:
+def mandate_history(conn: Connection, version: Row, mandate: Mandate | None) -> Any:
+    """The published lists of the editions before `version`'s that a mandate's persistence or decline reads
+    (None when it has neither)."""
+    if mandate is None or not mandate.needs_history:
+        return None
+    import polars as pl
+
+    back = (mandate.persistence or 1) - 1 + (mandate.decline_editions or 0)
+    frames = [reads.entries_frame(conn, row["id"]).select(
+        "iso2", "status", "pr", "cl", "total", "eligible", pl.col("kind").replace_strict(
+            words.KIND_WORDS, default="country").alias("scope"), edition=pl.lit(edition, pl.Int64))
+        for edition in [e for e in reads.published_editions(conn) if e < version["edition"]][-back:]
+        if (row := reads.latest_published(conn, edition)) is not None]
+    return pl.concat(frames) if frames else None
+
+
+def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, version: Row,
+            history: Any = None) -> list[dict]:
     """Committee overrides (staged like list exclusions) and a mandate, applied through the one frame
     implementation in `eligibility`; then each answer's verdict."""
     if rows and (overrides or mandate is not None):
@@ -152,7 +169,7 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
         )
         frame = apply_overrides(frame, overrides, policy_of(version).divest_days)
         if mandate is not None:
-            frame = apply_mandate(frame, mandate, version["edition"])
+            frame = apply_mandate(frame, mandate, version["edition"], history)
         out = {r["i"]: r for r in frame.select("i", "eligible", "reasons", "no_new_buys_from", "divest_by")
                .iter_rows(named=True)}
         rows = [r | {k: out[i][k] for k in ("eligible", "reasons", "no_new_buys_from", "divest_by")}
@@ -184,7 +201,8 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
     wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
     out = [answer(t, version, entries) for t in targets]
-    return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version)
+    return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version,
+                   mandate_history(conn, version, mandate))
 
 
 def answers(conn: Connection, targets: list[Target], edition: int | None = None, as_of: date | None = None,
@@ -245,7 +263,7 @@ def list_entries(conn: Connection, version: Row, on: date | None = None, mandate
              "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"], "mandate": None}
             for r in reads.entries(conn, version["id"])]
     overrides = reads.active_overrides(conn, (on or date.today()).isoformat(), known_bound(as_known_on))
-    out = tighten(rows, overrides, mandate, version)
+    out = tighten(rows, overrides, mandate, version, mandate_history(conn, version, mandate))
     return [r for r in out if not r["eligible"]] if excluded_only else out
 
 

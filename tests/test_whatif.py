@@ -264,3 +264,25 @@ def test_a_new_edition_alone_reads_the_editions_before_from_the_store(fresh_db, 
     india = next(r for r in reads.entries(conn, version["id"]) if r["iso2"] == "IN")
     assert "Total fell from 62 (Freedom in the World 2026) to 36: 26 points lost, more than 20 over 1 editions" \
         in india["reasons"]
+
+
+def test_a_mandate_with_history_rules_answers_the_desk_as_the_backtest_builds_it(cli, scored, tmp_path):
+    from sovereign.policy import load_policy
+
+    path = tmp_path / "patient.toml"
+    path.write_text(paths.POLICY.read_text() + "\n[mandates.patient]\npersistence = 2\ndecline_points = 10\n"
+                    "decline_editions = 5\n")
+    mandate = load_policy(path).mandate("patient")
+    built = whatif.lists(scored, Policy(), mandate)
+    for edition in (2008, 2026):
+        code, rows = cli.json("--policy", str(path), "list", "--edition", str(edition), "--mandate", "patient",
+                              "--format", "json")
+        assert code == 0
+        desk = {r["iso2"]: r["eligible"] for r in rows if r["iso2"]}
+        mine = dict(built.filter((pl.col("edition") == edition) & pl.col("iso2").is_not_null())
+                    .select("iso2", "eligible").rows())
+        assert desk == mine, edition
+    code, answers = cli.json("--policy", str(path), "check", "TN", "--mandate", "patient", "--edition", "2026",
+                             "--json")
+    assert not answers[0]["eligible"]
+    assert any("Total fell from 71 (Freedom in the World 2021) to 42" in r for r in answers[0]["reasons"])
