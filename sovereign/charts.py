@@ -92,23 +92,25 @@ def excluded_per_year(editions: list[int], current: list[int], alternative: list
     return _svg(fig)
 
 
-def difference_timeline(rows: list[dict], first: int, last: int) -> str:
+def difference_timeline(rows: list[dict], first: int, last: int, limit: int = 60) -> str:
     """One line per country the two policies treat differently: a mark for each edition in which only the
-    policy in force (blue) or only the alternative (red) excludes it."""
+    policy in force (blue) or only the alternative (red) excludes it. Past `limit` countries, those that differ
+    in the most editions (the tables list every one)."""
     plt = _pyplot()
-    rows = rows[:60]  # beyond that the tables carry the detail
-    fig, ax = plt.subplots(figsize=(6, max(1.6, 0.22 * len(rows) + 1.0)))
+    shown = sorted(sorted(rows, key=lambda r: -len(r["marks"]))[:limit], key=lambda r: r["name"])
+    fig, ax = plt.subplots(figsize=(6, max(1.8, 0.22 * len(shown) + 1.2)), layout="constrained")
     colours = {"current": "#1f4e79", "alternative": "#c62828"}
-    for y, row in enumerate(reversed(rows)):
-        for side in ("current", "alternative"):
-            xs = [e for e, s in row["marks"] if s == side]
-            if xs:
-                ax.scatter(xs, [y] * len(xs), s=18, marker="s", c=colours[side], lw=0)
-    ax.set_yticks(range(len(rows)), [r["name"] for r in reversed(rows)], fontsize=8)
+    labels = {"current": "excluded only by the policy in force", "alternative": "excluded only by the alternative"}
+    for side in ("current", "alternative"):
+        points = [(e, y) for y, row in enumerate(reversed(shown)) for e, s in row["marks"] if s == side]
+        ax.scatter([e for e, _ in points], [y for _, y in points], s=18, marker="s", c=colours[side], lw=0,
+                   label=labels[side])
+    ax.set_yticks(range(len(shown)), [r["name"] for r in reversed(shown)], fontsize=8)
     ax.set_xlim(first - 1, last + 1)
-    ax.set_ylim(-1, max(len(rows), 1))
-    ax.scatter([], [], c=colours["current"], marker="s", label="excluded only by the policy in force")
-    ax.scatter([], [], c=colours["alternative"], marker="s", label="excluded only by the alternative")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if rows else 0.5), fontsize=8, ncol=1)
-    ax.set_title("Countries the two policies treat differently" if rows else "The two policies never differ")
+    ax.set_ylim(-1, max(len(shown), 1))
+    ax.grid(axis="x", color="#eee", lw=0.6)
+    fig.legend(loc="outside lower center", fontsize=8, ncol=1)
+    more = f" ({limit} of {len(rows)}: those differing most often)" if len(rows) > limit else ""
+    ax.set_title(("Countries the two policies treat differently" + more) if rows else "The two policies never differ",
+                 fontsize=10)
     return _svg(fig)

@@ -8,6 +8,7 @@ and go without any effect on the list.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import polars as pl
 
@@ -101,8 +102,10 @@ def _no_effect(row: dict, side: str) -> str:
 
 
 def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entries: pl.DataFrame,
-            mandates: tuple[Mandate, ...] = (), overrides: dict | None = None, top: int = 15) -> dict:
-    """The diff of two list versions (dicts with edition, id, state, effective_from, policy)."""
+            mandates: tuple[Mandate, ...] = (), overrides: dict | None = None, top: int = 15,
+            histories: dict[str, tuple[Any, Any]] | None = None) -> dict:
+    """The diff of two list versions (dicts with edition, id, state, effective_from, policy). `histories`: per
+    mandate with persistence or decline, the earlier editions' lists each side reads (`lookup.mandate_history`)."""
     pairs = paired(before_entries, after_entries)
     rows = pairs.to_dicts()
     both = [r for r in rows if r["fh_name_before"] is not None and r["fh_name_after"] is not None]
@@ -147,7 +150,8 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
         "entities_added": added, "entities_dropped": dropped, "renamed": renamed,
         "policy_change": policy_change(before.get("policy"), after.get("policy")),
         "override_changes": overrides or {"added": [], "ended": []},
-        "mandates": {mandate.name: per_mandate(before_entries, after_entries, mandate, before["edition"], after["edition"])
+        "mandates": {mandate.name: per_mandate(before_entries, after_entries, mandate, before["edition"], after["edition"],
+                                               *(histories or {}).get(mandate.name, (None, None)))
                      for mandate in mandates},
         "watchlist": watchlist,
     }
@@ -164,15 +168,16 @@ def policy_change(before: str | None, after: str | None) -> dict:
     return {"changed": bool(fields), "fields": [{"field": k, "before": a.get(k), "after": b.get(k)} for k in fields]}
 
 
-def _mandate_frame(entries: pl.DataFrame, mandate: Mandate, edition: int) -> pl.DataFrame:
+def _mandate_frame(entries: pl.DataFrame, mandate: Mandate, edition: int, history: Any = None) -> pl.DataFrame:
     frame = entries.with_columns(reasons=pl.concat_list("reasons"),
                                  scope=pl.col("kind").replace_strict(words.KIND_WORDS, default="country"))
-    return apply_mandate(frame, mandate, edition).filter(pl.col("iso2").is_not_null())
+    return apply_mandate(frame, mandate, edition, history).filter(pl.col("iso2").is_not_null())
 
 
-def per_mandate(before: pl.DataFrame, after: pl.DataFrame, mandate: Mandate, e_before: int, e_after: int) -> dict:
-    b = _mandate_frame(before, mandate, e_before)
-    a = _mandate_frame(after, mandate, e_after)
+def per_mandate(before: pl.DataFrame, after: pl.DataFrame, mandate: Mandate, e_before: int, e_after: int,
+                h_before: Any = None, h_after: Any = None) -> dict:
+    b = _mandate_frame(before, mandate, e_before, h_before)
+    a = _mandate_frame(after, mandate, e_after, h_after)
     rows = paired(b, a).filter(pl.col("iso2_before").is_not_null() & pl.col("iso2_after").is_not_null()).to_dicts()
     tag = f"mandate {mandate.name}:"
     rules = {side: {e: [x for x in reasons if x.startswith(tag)] for e, reasons in frame.select("entity", "reasons").rows()}

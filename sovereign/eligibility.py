@@ -238,7 +238,7 @@ def _mandate_history(frame: pl.DataFrame, mandate: Mandate, edition: int, histor
     if history is None:
         return frame, [(pl.col("status").is_not_null(), pl.lit(
             f"{tag}: its persistence and decline rules need the previous editions, which this answer does not have"))]
-    key = "entity" if "entity" in frame.columns else "iso2"
+    key = "entity" if "entity" in frame.columns and "entity" in history.columns else "iso2"
     cols = [key, "status", "pr", "cl", "total", "eligible", "scope"]
     now = frame.select(cols).with_columns(edition=pl.lit(edition, pl.Int64))
     both = (pl.concat([history.select(*cols, pl.col("edition").cast(pl.Int64)).filter(pl.col("edition") < edition), now],

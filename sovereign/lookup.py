@@ -143,7 +143,7 @@ def mandate_history(conn: Connection, version: Row, mandate: Mandate | None) -> 
 
     back = (mandate.persistence or 1) - 1 + (mandate.decline_editions or 0)
     frames = [reads.entries_frame(conn, row["id"]).select(
-        "iso2", "status", "pr", "cl", "total", "eligible", pl.col("kind").replace_strict(
+        "entity", "iso2", "status", "pr", "cl", "total", "eligible", pl.col("kind").replace_strict(
             words.KIND_WORDS, default="country").alias("scope"), edition=pl.lit(edition, pl.Int64))
         for edition in [e for e in reads.published_editions(conn) if e < version["edition"]][-back:]
         if (row := reads.latest_published(conn, edition)) is not None]

@@ -12,6 +12,7 @@ import polars as pl
 from fiw.errors import NotFound, UserError
 from fiw.methodology import STATUS_WORDS
 from sovereign import diff as d
+from sovereign.lookup import mandate_history
 from sovereign.policy import Policy
 from sovereign.store import reads
 from sovereign.store.reads import Connection
@@ -52,8 +53,10 @@ def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spe
         side["label"] = stored["label"] if stored else None
     end = after["effective_from"] or date.today().isoformat()
     after_entries = reads.entries_frame(conn, after["id"])
+    histories = {m.name: (mandate_history(conn, before, m), mandate_history(conn, after, m))
+                 for m in policy.mandates if m.needs_history}
     result = d.compute(before, reads.entries_frame(conn, before["id"]), after, after_entries,
-                       policy.mandates, override_changes(conn, before["effective_from"] or "", end))
+                       policy.mandates, override_changes(conn, before["effective_from"] or "", end), histories=histories)
     result["provenance"] = provenance(conn, [before["edition"], after["edition"]])
     result |= approval_pack(conn, policy, result, dict(before), dict(after), after_entries, publish_on)
     if (before["edition"], before["id"]) > (after["edition"], after["id"]):

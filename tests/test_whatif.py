@@ -286,3 +286,36 @@ def test_a_mandate_with_history_rules_answers_the_desk_as_the_backtest_builds_it
                              "--json")
     assert not answers[0]["eligible"]
     assert any("Total fell from 71 (Freedom in the World 2021) to 42" in r for r in answers[0]["reasons"])
+
+
+def test_a_mandate_is_compared_as_each_policy_defines_it(cli, tmp_path):
+    alt = tmp_path / "alternative.toml"
+    alt.write_text("[base]\nmin_total = 50\n[mandates.min_score_60]\nmin_total = 70\n")
+    code, d = cli.json("whatif", "--policy", str(alt), "--mandate", "min_score_60", "--from", "2020", "--format", "json")
+    assert code == 0
+    assert d["current"]["mandate"] == d["alternative"]["mandate"] == "min_score_60"
+    assert "policy" in d["alternative"] and d["alternative"]["policy"]["mandates"][0]["min_total"] == 70
+    e2026 = next(e for e in d["editions"] if e["edition"] == 2026)
+    assert e2026["only_current"] == [] and e2026["only_alternative"]
+    assert all("mandate min_score_60: Total" in c["why_alternative"] for c in e2026["only_alternative"])
+    assert {c["iso2"] for c in d["today"]["newly_excluded"]} == {c["iso2"] for c in e2026["only_alternative"]}
+    code, _, err = cli("whatif", "--policy", str(alt), "--mandate", "strict")
+    assert code == 2 and "unknown mandate 'strict'" in err
+
+
+def test_the_diff_of_a_history_mandate_moves_the_countries_the_backtest_moves(cli, scored, tmp_path):
+    from sovereign.policy import load_policy
+
+    path = tmp_path / "patient.toml"
+    path.write_text(paths.POLICY.read_text() + "\n[mandates.patient]\npersistence = 2\ndecline_points = 5\n"
+                    "decline_editions = 3\n")
+    built = whatif.lists(scored, Policy(), load_policy(path).mandate("patient")).filter(pl.col("iso2").is_not_null())
+    ok = {e: set(built.filter((pl.col("edition") == e) & pl.col("eligible"))["iso2"]) for e in (2025, 2026)}
+    code, d = cli.json("--policy", str(path), "diff", "--from", "2025", "--to", "2026", "--format", "json")
+    assert code == 0
+    moved = d["mandates"]["patient"]
+    assert moved["eligible_after"] == len(built.filter((pl.col("edition") == 2026) & pl.col("eligible")
+                                                       & (pl.col("kind") == "c")))
+    assert {r["iso2"] for r in moved["newly_excluded"]} == ok[2025] - ok[2026]
+    assert {r["iso2"] for r in moved["newly_eligible"]} == ok[2026] - ok[2025]
+    assert moved["newly_excluded"] or moved["newly_eligible"]
