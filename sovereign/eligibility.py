@@ -38,8 +38,11 @@ def _scores_text() -> pl.Expr:
 def evaluate(scored: pl.DataFrame, policy: Policy, edition: int) -> pl.DataFrame:
     """One edition's scored entities -> base-list entries: eligible, and why in words. Rules that read history
     (persistence, decline) find the previous editions in `scored`; the pipeline puts them there."""
-    wanted = None if policy.needs_history else {edition}
-    return evaluate_editions(scored.filter(pl.col("edition") <= edition), policy, wanted).filter(
+    if not policy.needs_history:
+        return evaluate_editions(scored, policy, {edition}).drop("edition")
+    back = (policy.persistence - 1) + (policy.decline_editions or 0)  # the editions the rules can reach
+    editions = sorted(e for e in scored["edition"].unique().to_list() if e <= edition)[-(back + 1):]
+    return evaluate_editions(scored.filter(pl.col("edition").is_in(editions)), policy).filter(
         pl.col("edition") == edition).drop("edition")
 
 

@@ -284,7 +284,7 @@ def to_sheets(r: dict) -> dict[str, pl.DataFrame]:
                           for side in ("current", "alternative") for v in r["turnover"][side]["flips"].values()],
                          schema={"Policy": pl.String, "Country": pl.String, "ISO2": pl.String, "Flips": pl.Int64,
                                  "Editions": pl.String})
-    sheets = {"Summary": pl.DataFrame({"": ["In force", "Alternative", *(["Note"] * len(r["notes"])), "Source"],
+    sheets = {"Summary": pl.DataFrame({"Item": ["In force", "Alternative", *(["Note"] * len(r["notes"])), "Source"],
                                        "What": ["; ".join(r["current"]["rules"]), "; ".join(r["alternative"]["rules"]),
                                                 *r["notes"], r["attribution"]]}),
               "Editions": editions,

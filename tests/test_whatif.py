@@ -249,6 +249,11 @@ def test_a_refresh_under_a_history_policy_builds_its_lists_with_history(tmp_path
     thailand = next(r for r in rows if r["iso2"] == "TH")
     assert thailand["status"] == "PF" and not thailand["eligible"]
     assert "excluded in Freedom in the World 2007" in json.dumps(thailand)
+    code, out, err = cli("--policy", str(policy), "verify")  # the list in force rebuilt with its history agrees
+    assert code == 0, out + err
+    code, out, _ = cli("--policy", str(policy), "refresh", "--source", "bundled")
+    assert code == 0 and not reads.versions(_conn(tmp_path / "s.db"))[-1]["withdrawn"]
+    assert len(reads.versions(_conn(tmp_path / "s.db"))) == 53  # a second refresh builds nothing new
 
 
 def test_a_new_edition_alone_reads_the_editions_before_from_the_store(fresh_db, tmp_path):
