@@ -216,6 +216,7 @@ def book(conn: Any, holdings: Any, changes: dict, policy: Policy, alternative: P
     in force, then the countries the alternative moves turned around; staged as if published today."""
     from sovereign.eligibility import staging
     from sovereign.impact import compare
+    from sovereign.resolve import assessed_within
     from sovereign.screen import answer_table, tally
 
     counted = tally(holdings, value, portfolio)
@@ -223,9 +224,12 @@ def book(conn: Any, holdings: Any, changes: dict, policy: Policy, alternative: P
     before = answer_table(conn, ids, mandate=mandate, version_id=changes["list_version"])
     out = [c["iso2"] for c in changes["newly_excluded"] if c["iso2"]]
     back = [c["iso2"] for c in changes["newly_eligible"] if c["iso2"]]
-    after = before.with_columns(verdict=pl.when(pl.col("iso2").is_in(out) & (pl.col("verdict") == "eligible"))
+    within = {code: row["parent_iso2"] for code, row in assessed_within().items()  # Puerto Rico answers as the US
+              if changes["edition"] >= int(row["from_edition"])}
+    judged = pl.col("iso2").replace(within)
+    after = before.with_columns(verdict=pl.when(judged.is_in(out) & (pl.col("verdict") == "eligible"))
                                 .then(pl.lit("excluded"))
-                                .when(pl.col("iso2").is_in(back) & (pl.col("verdict") == "excluded"))
+                                .when(judged.is_in(back) & (pl.col("verdict") == "excluded"))
                                 .then(pl.lit("eligible")).otherwise("verdict"))
     no_new, divest = staging(date.today(), alternative)
     source = {"list_version": changes["list_version"], "edition": changes["edition"], "state": "published",

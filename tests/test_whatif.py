@@ -118,10 +118,12 @@ def test_score_rules_say_which_rule_decided(scored):
 
 
 def _book(tmp_path: Path) -> Path:
+    """As an OMS exports it: a title row, ISINs with the issuer's country beside them, a Total row."""
     path = tmp_path / "holdings.csv"
-    path.write_text("Holdings as of 2026-11-30\nPortfolio,ISIN,Market Value\nA,IN0020230010,100.5\n"
-                    "A,HK0000123452,20\nB,NL0011223342,1000\nB,US91086QBA17,75\nB,XS2100000012,50\n"
-                    "B,XS1900000016,10\nA,XS9999999997,5\nTotal,,1260.5\n")
+    path.write_text("Holdings as of 2026-11-30\nPortfolio,ISIN,Issuer Country,Market Value\nA,IN0020230010,IN,100.5\n"
+                    "A,HK0000123452,HK,20\nB,NL0011223342,NL,1000\nB,US91086QBA17,MX,75\nB,XS2100000012,TR,50\n"
+                    "B,XS1900000016,,10\nA,XS9999999997,,5\nA,,Puerto Rico,30\nB,XS0030000169,US,40\n"
+                    "Total,,,1330.5\n")
     return path
 
 
@@ -130,12 +132,12 @@ def test_the_book_moves_as_impact_says_for_the_same_list(desk, tmp_path):
     from sovereign.impact import impact
     from sovereign.pipeline import build_version
 
-    alternative = Policy(min_total=63)
+    alternative = Policy(min_total=82)  # the United States (81 in 2026) too, and Puerto Rico in its report
     conn = _conn(desk.db)
     scored = whatif.scored_from_store(conn)
     with store.writer(desk.db) as db, db.atomic():
         proposed = build_version(db, scored, alternative, 2026, "proposed", None, None)
-    book = read_book(_book(tmp_path))
+    book = read_book(_book(tmp_path), ("ISIN", "Issuer Country"))
     in_force = reads.version_in_force(conn, "2026-12-01")
     changes = whatif.today(dict(in_force), reads.entries_frame(conn, in_force["id"]),
                            whatif.lists(scored, alternative), set())
@@ -144,8 +146,8 @@ def test_the_book_moves_as_impact_says_for_the_same_list(desk, tmp_path):
     theirs = impact(conn, book, Policy(), "Market Value", "Portfolio", to_version=proposed)
     for key in ("newly_excluded", "newly_eligible", "unknown", "total", "by_portfolio"):
         assert mine[key] == theirs[key], key
-    assert mine["newly_excluded"]["value"] == pytest.approx(100.5 + 20 + (75 if any(
-        c["iso2"] == "MX" for c in changes["newly_excluded"]) else 0))
+    assert mine["newly_excluded"]["value"] == pytest.approx(100.5 + 20 + 75 + 30 + 40)
+    assert {c["iso2"] for c in mine["newly_excluded"]["countries"]} == {"IN", "HK", "MX", "PR", "US"}
 
 
 def test_whatif_cli_writes_every_format(desk, tmp_path):
