@@ -8,6 +8,7 @@ store and the impact code. Output: JSON (the shape documented in the README), Ma
 
 from __future__ import annotations
 
+import re
 import statistics
 from datetime import date
 from typing import Any
@@ -60,7 +61,13 @@ def lists(scored: pl.DataFrame, policy: Policy, mandate: Mandate | None = None) 
 
 
 def _named(frame: pl.DataFrame) -> list[dict]:
-    return [{"name": n, "iso2": i} for n, i in frame.sort("fh_name").select("fh_name", "iso2").rows()]
+    return [{"name": n, "iso2": i, "kind": words.kind_word(k)}
+            for n, i, k in frame.sort("fh_name").select("fh_name", "iso2", "kind").rows()]
+
+
+def _countries(named: list[dict]) -> int:
+    """Counted as everywhere: countries, not territories."""
+    return sum(1 for c in named if c["kind"] == "country")
 
 
 def summary(policy: Policy, mandate: Mandate | None, source: str) -> dict:
@@ -205,7 +212,8 @@ def today(in_force: dict, entries: pl.DataFrame, alternative: pl.DataFrame, over
 
     return {"list_version": in_force["id"], "edition": edition, "fiw": words.title(edition),
             "effective_from": in_force["effective_from"],
-            "excluded_in_force": int((~rows["eligible"]).sum()), "excluded_alternative": int((~rows["alt"]).sum()),
+            "excluded_in_force": rows.filter((pl.col("kind") == "c") & ~pl.col("eligible")).height,
+            "excluded_alternative": rows.filter((pl.col("kind") == "c") & ~pl.col("alt")).height,
             "newly_excluded": named(out), "newly_eligible": named(back),
             "overridden": sorted(overridden)}
 
@@ -235,7 +243,7 @@ def book(conn: Any, holdings: Any, changes: dict, policy: Policy, alternative: P
     source = {"list_version": changes["list_version"], "edition": changes["edition"], "state": "published",
               "effective_from": changes["effective_from"], "fiw": changes["fiw"]}
     return {"list_version": changes["list_version"], "value_column": value, "portfolio_column": portfolio,
-            "from": source, "to": source | {"list_version": "alternative", "state": "alternative policy"},
+            "from": source, "to": source | {"list_version": "alternative", "state": "built under the alternative policy"},
             "mandate": mandate.name if mandate else None, "attribution": words.attribution(changes["edition"]),
             "staging": f"if the alternative were published with effect from {date.today()}"} | compare(
         counted, before, after, no_new, divest)
@@ -263,8 +271,8 @@ def to_sheets(r: dict) -> dict[str, pl.DataFrame]:
     """Typed sheets: whole numbers as numbers, effective dates as dates."""
     as_date = pl.col("Effective").str.to_date()
     editions = pl.DataFrame([{
-        "Edition": e["edition"], "Effective": e["effective"], "Excluded (in force)": len(e["excluded_current"]),
-        "Excluded (alternative)": len(e["excluded_alternative"]),
+        "Edition": e["edition"], "Effective": e["effective"], "Excluded (in force)": _countries(e["excluded_current"]),
+        "Excluded (alternative)": _countries(e["excluded_alternative"]),
         "Only in force": ", ".join(c["name"] for c in e["only_current"]),
         "Only alternative": ", ".join(c["name"] for c in e["only_alternative"])} for e in r["editions"]],
         schema_overrides={"Edition": pl.Int64}).with_columns(as_date)
@@ -316,8 +324,8 @@ def to_markdown(r: dict) -> str:
              "| Edition | Effective | Excluded (in force) | Excluded (alternative) | Only in force | Only alternative |",
              "|---|---|---:|---:|---|---|"]
     for e in r["editions"]:
-        lines.append(f"| {e['edition']} | {e['effective']} | {len(e['excluded_current'])} | "
-                     f"{len(e['excluded_alternative'])} | {', '.join(c['name'] for c in e['only_current']) or '-'} | "
+        lines.append(f"| {e['edition']} | {e['effective']} | {_countries(e['excluded_current'])} | "
+                     f"{_countries(e['excluded_alternative'])} | {', '.join(c['name'] for c in e['only_current']) or '-'} | "
                      f"{', '.join(c['name'] for c in e['only_alternative']) or '-'} |")
     lines += ["", "## Why they differ", ""]
     for e in r["editions"]:
@@ -343,7 +351,8 @@ def to_markdown(r: dict) -> str:
     for name, result in r.get("book", {}).items():
         from sovereign.impact import to_markdown as impact_markdown
 
-        lines += ["", f"## The book: {name}", "", impact_markdown(result).split("\n", 2)[2]]
+        body = impact_markdown(result).split("\n", 2)[2]
+        lines += ["", f"## The book: {name}", "", re.sub(r"^## ", "### ", body, flags=re.M)]
     lines += ["", *r["notes"], "", f"{r['attribution']}.", ""]
     return "\n".join(lines)
 

@@ -112,7 +112,9 @@ def test_score_rules_say_which_rule_decided(scored):
     assert "JO" in why and "below the policy's minimum of 40 (policy: min_total)" in why["JO"]
     assert all(c["total"] is None or c["total"] < 40 or "policy: decline" in c["why_alternative"]
                for c in edition["only_alternative"])
+    counted = {y["edition"]: y["excluded"] for y in result["turnover"]["alternative"]["by_edition"]}
     for e in result["editions"]:
+        assert counted[e["edition"]] == sum(1 for c in e["excluded_alternative"] if c["kind"] == "country")
         excluded_now = {c["name"] for c in e["excluded_current"]}
         assert excluded_now <= {c["name"] for c in e["excluded_alternative"]}  # the alternative only tightens
 
