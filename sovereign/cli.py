@@ -475,16 +475,24 @@ def _answer_lines(a: dict) -> None:
         click.echo(f"  a future date: answered from the lists published as of today ({a['as_known_on']})")
     up = a.get("upcoming")
     if up:
-        staging = (f", no new buys from {up['no_new_buys_from']}, divest by {up['divest_by']}"
-                   if up.get("divest_by") else "")
-        click.echo(f"  from {up['effective_from']}, list version {up['list_version']} "
-                   f"({words.title(up['edition'])}): {VERDICT_WORDS[up['verdict']]}{staging}")
+        click.echo(f"  {_upcoming_line(a, up)}")
     review = a.get("pending")
     if review:
-        would = {"eligible": "would keep it eligible", "excluded": "would exclude",
-                 "unknown": "cannot place it"}[review["verdict"]]
         click.echo(f"  under review: {review['state']} list {review['list_version']} "
-                   f"({words.title(review['edition'])}) {would}")
+                   f"({words.title(review['edition'])}) {review['change']}")
+
+
+def _upcoming_line(a: dict, up: dict) -> str:
+    """The next change in words: the committee's own start or end, or a list taking effect."""
+    staging = (f"; no new buys from {up['no_new_buys_from']}, divest by {up['divest_by']}"
+               if up.get("divest_by") and up["verdict"] == "excluded" else "")
+    ids = ", ".join(str(i) for i in up.get("by_committee") or [])
+    if up["list_version"] == a["list_version"] and up["verdict"] == "excluded" and ids:
+        return f"excluded by the committee from {up['effective_from']} (override {ids}){staging}"
+    if up["list_version"] == a["list_version"] and a.get("by_committee") and up["verdict"] != a["verdict"]:
+        return f"from {up['effective_from']}: {VERDICT_WORDS[up['verdict']]} (the committee's override ends)"
+    return (f"from {up['effective_from']}, list version {up['list_version']} ({words.title(up['edition'])}): "
+            f"{VERDICT_WORDS[up['verdict']]}{staging.replace(';', ',', 1)}")
 
 
 @main.command()
