@@ -342,7 +342,7 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool) -> None:
 
 
 LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
-                "no_new_buys_from", "divest_by", "mandate"]
+                "by_committee", "no_new_buys_from", "divest_by", "mandate"]
 
 
 @main.command(name="list")
@@ -357,28 +357,27 @@ LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "
 def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version_id: int | None,
              as_known_on: str | None, mandate: str | None, excluded: bool, fmt: str) -> None:
     """Every FH entity of an edition with its status, scores and eligibility."""
-    from sovereign import lookup
+    from sovereign import listing
     from sovereign.cells import neutral
 
-    if sum(x is not None for x in (edition, version_id, as_of)) > 1:
-        raise UserError("give one of --edition, --version and --as-of")
     chosen = mandate_of(ctx, mandate)
-    conn = reader(ctx)
-    on = _any_date(as_of, "--as-of")
     known = _any_date(as_known_on, "--as-known-on")
-    version = lookup.pick_version(conn, edition, on, version_id, known)
-    rows = lookup.list_entries(conn, version, on, chosen, excluded, known)
+    found = listing.on_date(reader(ctx), _any_date(as_of, "--as-of"), edition=edition, version_id=version_id,
+                            as_known_on=known, mandate=chosen)
+    version = found.version
+    rows = [{k: v for k, v in r.items() if k != "fh_excluded"} for r in (found.excluded() if excluded else found.rows)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         buf = io.StringIO()
         writer_ = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
         writer_.writeheader()
-        writer_.writerows([{k: neutral(v) for k, v in (r | {"reasons": "; ".join(r["reasons"])}).items()}
+        writer_.writerows([{k: neutral(v) for k, v in (r | {"reasons": "; ".join(r["reasons"]),
+                                                                 "by_committee": " ".join(map(str, r["by_committee"]))}).items()}
                            for r in rows])
         click.echo(buf.getvalue(), nl=False)
     else:
-        state = "" if lookup.in_force(version, on or date.today(), known) else f", {version['state']}: NOT IN FORCE"
+        state = "" if found.in_force else f", {version['state']}: NOT IN FORCE"
         click.echo(f"{words.title(version['edition'])}, list version {version['id']} "
                    f"(effective {version['effective_from'] or 'not set'}{state})"
                    + (f", mandate {mandate}" if mandate else ""))
@@ -440,8 +439,6 @@ def check(ctx: click.Context, ids: tuple[str, ...], id_file: Path | None, editio
     Exit 0 all eligible, 1 any excluded, 3 none excluded but some unknown, 2 an ID could not be read."""
     from sovereign import lookup
 
-    if sum(x is not None for x in (edition, version_id, as_of)) > 1:
-        raise UserError("give one of --edition, --version and --as-of")
     chosen = mandate_of(ctx, mandate)
     known = _any_date(as_known_on, "--as-known-on")
     answers = lookup.check(reader(ctx), read_ids(ids, id_file), edition, _any_date(as_of, "--as-of"), chosen,

@@ -26,6 +26,9 @@ class Coming(BaseModel):
     divest_by: str | None = None
     state: str | None = None
     reason: str | None = None
+    by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it then")
+    change: str | None = Field(None, description="A pending list against today's answer: would exclude, "
+                                                 "would re-admit, no change")
 
 
 class Answer(BaseModel):
@@ -52,6 +55,7 @@ class Answer(BaseModel):
     no_new_buys_from: str | None
     divest_by: str | None
     mandate: str | None
+    by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
     issuer: Issuer | None
     upcoming: Coming | None
     pending: Coming | None
@@ -73,6 +77,7 @@ class Entry(BaseModel):
     no_new_buys_from: str | None
     divest_by: str | None
     mandate: str | None = None
+    by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
 
 
 class ListVersion(BaseModel):
