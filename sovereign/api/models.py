@@ -151,12 +151,15 @@ class OverrideRequest(BaseModel):
     valid_from: date | None = None
     valid_to: date | None = None
     backdate_reason: str | None = None
+    public_reason_nl: str | None = Field(None, description="The reason the public list shows, in Dutch")
+    public_reason_en: str | None = Field(None, description="The reason the public list shows, in English")
 
 
 class RevokeRequest(BaseModel):
     reason: str = Field(min_length=1)
     revoked_from: date | None = None
     backdate_reason: str | None = None
+    entered_in_error: bool = Field(False, description="Removed from its first day, as if it never applied")
 
 
 class Message(BaseModel):
