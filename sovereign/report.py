@@ -72,16 +72,27 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
 
     today = date.today().isoformat()
     on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or date.today()).isoformat()
+    from sovereign.people import SHARED
+    from sovereign.pipeline import HISTORY
+
+    approvals = [dict(a) for a in reads.approvals(conn, after["id"], current=False)]
     if after["state"] == "published":
         decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
                     "published_at": after["published_at"], "effective_from": after["effective_from"],
                     "minutes": after.get("minutes"), "backdate_reason": after.get("backdate_reason"),
-                    "withdrawn": after.get("withdrawn"), "withdrawn_reason": after.get("withdrawn_reason")}
+                    "withdrawn": after.get("withdrawn"), "withdrawn_reason": after.get("withdrawn_reason"),
+                    "history": after["approved_by"] == HISTORY, "approvals": approvals}
     else:
         no_new, divest = staging(date.fromisoformat(on), policy)
         decision = {"required": True, "state": after["state"], "reason": after["reason"], "effective_from": on,
                     "no_new_buys_from": no_new, "divest_by": divest, "approvals_required": policy.approvals_required,
-                    "approvals": [a["approved_by"] for a in reads.approvals(conn, after["id"])]}
+                    "approvals": approvals}
+    committee = [p["name"] for p in reads.people(conn) if p["role"] == "committee"]
+    decision["sign_off"] = {
+        "approvers": committee, "required": policy.approvals_required, "shared": SHARED,
+        "command": (f"sovereign publish --edition {after['edition']} --approved-by NAME --effective-from {on} "
+                    "--minutes REF" + (" --accept-held" if after["state"] == "held" else "")),
+        "api": "POST /api/v1/admin/publish with the approver's own token (Authorization: Bearer ...)"}
     dates = {row["iso2"]: row for row in entries.select("iso2", "no_new_buys_from", "divest_by").to_dicts() if row["iso2"]}
     issuers: dict[str, list[str]] = {}
     for i in reads.register(conn):
@@ -256,10 +267,16 @@ def to_xlsx(r: dict, path: Path) -> None:
     s, dcs = r["summary"], r.get("decision") or {}
     lines = [("From", f"Freedom in the World {r['from']['label']}, list version {r['from']['list_version']}"),
              ("To", f"Freedom in the World {r['to']['label']}, list version {r['to']['list_version']} ({r['to']['state']})")]
+    sign = dcs.get("sign_off") or {}
     if dcs.get("required"):
+        who = ", ".join(sign.get("approvers") or []) or "the committee"
+        lines += [("Sign-off", f"{sign.get('required')} approver(s): {who}; {sign.get('command')}")]
         lines += [("Decision", f"required: {dcs['state']}, not in force until published"),
                   ("If published from", dcs["effective_from"]), ("No new buys from", dcs["no_new_buys_from"]),
                   ("Divest by", dcs["divest_by"]), ("Approvals required", str(dcs["approvals_required"]))]
+    elif dcs.get("history"):
+        lines += [("Basis", f"Freedom House's publication of {r['to']['label']}, in force from {dcs['effective_from']}"),
+                  ("Approved by", "no approval recorded (bundled history)")]
     elif dcs:
         lines += [("Approved by", dcs["approved_by"]), ("Recorded", dcs["published_at"]),
                   ("In force from", dcs["effective_from"]), ("Minutes", dcs.get("minutes") or "")]
@@ -272,6 +289,8 @@ def to_xlsx(r: dict, path: Path) -> None:
     sheets = {"Summary": _frame([{"What": k, "Value": v} for k, v in lines]),
               "Newly excluded": _frame(r["newly_excluded"]), "Newly eligible": _frame(r["newly_eligible"]),
               "Full list": _frame(r.get("full_list", [])),
+              "Approvals": _frame([{k: v for k, v in a.items() if k not in ("id", "person_key")}
+                                   for a in dcs.get("approvals") or []]),
               "Overrides": _frame((r.get("overrides") or {}).get("all", [])),
               "Status changes": _frame(r["status_changes"]),
               "Territory status changes": _frame(r["territory_status_changes"]),
