@@ -989,6 +989,8 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, e
 @click.pass_context
 def serve(ctx, host: str, port: int) -> None:
     """The HTTP API (/api/v1, OpenAPI at /docs) and the desk's lookup page at /."""
+    import logging
+
     import uvicorn
 
     from sovereign import store
@@ -997,6 +999,10 @@ def serve(ctx, host: str, port: int) -> None:
     conf = settings(ctx)
     with store.reader(conf.db):  # refuse to start on a missing or empty database
         pass
+    if conf.access_log and not logging.getLogger().handlers:  # the access log goes to standard error at least
+        from sovereign.logs import configure
+
+        configure(None, "text")
     uvicorn.run(create_app(conf), host=host, port=port, log_level="info", access_log=False)
 
 

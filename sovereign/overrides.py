@@ -101,15 +101,17 @@ def revoke(db: sqlite_utils.Database, override_id: int, revoked_by: str, reason:
 def state(r: dict, today: date | None = None) -> str:
     """In force, coming ("from D"), ended or revoked, as of today."""
     on = (today or date.today()).isoformat()
-    if r["revoked_at"] and (r["revoked_from"] or "") <= on:
-        return "revoked" if (r["revoked_from"] or "") > r["valid_from"] else "revoked from its first day"
+    revoked_from = r["revoked_from"] or "" if r["revoked_at"] else None
+    if revoked_from is not None and revoked_from <= r["valid_from"]:
+        return "revoked from its first day"
+    if revoked_from is not None and revoked_from <= on:
+        return "revoked"
     if r["valid_to"] and r["valid_to"] < on:
         return f"ended {r['valid_to']}"
+    later = f", revoked from {revoked_from}" if revoked_from else ""
     if r["valid_from"] > on:
-        return f"coming: from {r['valid_from']}"
-    if r["revoked_at"]:
-        return f"active, revoked from {r['revoked_from']}"
-    return "active"
+        return f"coming: from {r['valid_from']}{later}"
+    return f"active{later}"
 
 
 def listed(conn: reads.Connection) -> list[dict]:
