@@ -244,25 +244,15 @@ def _import_summary(db: sqlite_utils.Database, outcome: Outcome) -> None:
 
 
 def _next_step(db: sqlite_utils.Database, row: dict) -> None:
-    """Who moves if a list awaiting a decision is published (against the list the desk reads today, the
-    committee's overrides included), and the commands that come next."""
+    """Who moves if a list awaiting a decision is published, and the commands that come next."""
     from sovereign import listing
 
     if row.get("state") not in ("proposed", "held"):
         return
-    today = date.today()
-    try:
-        now = listing.on_date(db).by_iso2()
-    except UserError:
-        now = {}
-    after = {r["iso2"]: r for r in listing.entries_on(db, row, today) if r["iso2"] and r["kind"] == "country"}
-    out = sorted(f"{r['name']} ({k})" for k, r in after.items() if not r["eligible"] and now.get(k, {}).get("eligible"))
-    in_ = sorted(f"{r['name']} ({k})" for k, r in after.items() if r["eligible"] and k in now and not now[k]["eligible"])
-    click.echo(f"  If published: {len(out)} newly excluded ({', '.join(out) or 'none'}); {len(in_)} re-admitted "
-               f"({', '.join(in_) or 'none'}).")
-    held = " --accept-held" if row["state"] == "held" else ""
-    click.echo(f"  Next: read the pack (`sovereign report --version {row['id']} -o pack.html`), then "
-               f"`sovereign publish --edition {row['edition']} --approved-by NAME --effective-from YYYY-MM-DD{held}`.")
+    m = listing.moves(db, row)
+    click.echo(f"  If published: {len(m['newly_excluded'])} newly excluded ({', '.join(m['newly_excluded']) or 'none'}); "
+               f"{len(m['re_admitted'])} re-admitted ({', '.join(m['re_admitted']) or 'none'}).")
+    click.echo(f"  Next: read the pack (`{m['report']}`), then `{m['publish']}`.")
 
 
 def _span(editions: list[int]) -> str:

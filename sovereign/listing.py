@@ -102,3 +102,25 @@ def on_date(conn: Connection, as_of: date | None = None, *, edition: int | None 
     on = answer_date(version, as_of)
     return Listing(version, on, as_known_on, lookup.in_force(version, on, as_known_on),
                    mandate.name if mandate else None, entries_on(conn, version, on, mandate, as_known_on))
+
+
+def moves(conn: Connection, proposed: Row) -> dict:
+    """Who moves if a list awaiting a decision is published today, against the list the desk reads today (the
+    committee's overrides in both), and the commands that come next: for the end of `import` and `refresh`."""
+    today = date.today()
+    try:
+        now = on_date(conn).by_iso2()
+    except UserError:
+        now = {}
+    after = {r["iso2"]: r for r in entries_on(conn, proposed, today) if r["iso2"] and r["kind"] == "country"}
+    held = " --accept-held" if proposed["state"] == "held" else ""
+    return {
+        "list_version": proposed["id"], "edition": proposed["edition"], "state": proposed["state"],
+        "newly_excluded": sorted((f"{r['name']} ({k})" for k, r in after.items()
+                                  if not r["eligible"] and now.get(k, {}).get("eligible")), key=str.casefold),
+        "re_admitted": sorted((f"{r['name']} ({k})" for k, r in after.items()
+                               if r["eligible"] and k in now and not now[k]["eligible"]), key=str.casefold),
+        "report": f"sovereign report --version {proposed['id']} -o pack.html",
+        "publish": f"sovereign publish --edition {proposed['edition']} --approved-by NAME "
+                   f"--effective-from YYYY-MM-DD{held}",
+    }

@@ -156,3 +156,30 @@ def test_a_re_admission_is_said_as_such(desk, tmp_path, shape):
     else:
         with TestClient(create_app(Settings.load(db=desk.db))) as client:
             assert client.get("/api/v1/check/TR").json()["pending"]["change"] == "would re-admit"
+
+
+def test_import_and_refresh_end_with_who_moves_and_the_publish_command(loaded_db, tmp_path, monkeypatch):
+    from scrapers.freedomhouse import read_workbook
+    from tests.conftest import ALL_DATA
+    from tests.fhsite import FHSite, edition_2027
+    from tests.test_live_site import FAST
+
+    cli = Cli(copy_of(loaded_db, tmp_path / "import.db"))
+    code, out, err = cli("import", str(india_not_free_2027(tmp_path)))
+    assert code == 0, err
+    assert "If published: 1 newly excluded (India (IN)); 0 re-admitted (none)." in out
+    assert "`sovereign publish --edition 2027 --approved-by NAME --effective-from YYYY-MM-DD`" in out
+    assert "`sovereign report --version 54 -o pack.html`" in out
+    monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s" * 40)
+    with FHSite() as site:
+        site.publish_live(edition_2027(read_workbook(ALL_DATA)), 2027, details=False)
+        code, out, err = Cli(copy_of(loaded_db, tmp_path / "cli.db"))("refresh", "--source", "web", "--base-url",
+                                                                         site.url, *FAST)
+        api_db = copy_of(loaded_db, tmp_path / "api.db")
+        with TestClient(create_app(Settings.load(db=api_db, base_url=site.url, min_interval=0, timeout=1))) as c:
+            r = c.post("/api/v1/admin/refresh", json={"source": "web"}, headers={"Authorization": "Bearer " + "s" * 40})
+    assert code == 0 and r.status_code == 200, err + r.text
+    [step] = r.json()["next"]
+    assert step["publish"] == "sovereign publish --edition 2027 --approved-by NAME --effective-from YYYY-MM-DD"
+    assert (f"If published: {len(step['newly_excluded'])} newly excluded ({', '.join(step['newly_excluded']) or 'none'})"
+            in out)

@@ -54,8 +54,14 @@ def refresh(body: RefreshRequest, settings: SettingsDep, person: AdminDep) -> di
         with writes.recorded_run(db, "api", f"refresh --source {body.source}", person) as run:
             outcome = pipeline.refresh(db, settings, body.source)
             outcome.record(run)
+        from sovereign import listing
+        from sovereign.store import reads
+
+        waiting = [row for row in (reads.version(db, v) for v in outcome.versions)
+                   if row is not None and row["state"] in ("proposed", "held")]
         return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
-                "held": outcome.held, "revisions": outcome.revisions}
+                "held": outcome.held, "revisions": outcome.revisions,
+                "next": [listing.moves(db, row) for row in waiting]}
 
     return recorded(settings, person, "refresh", body.model_dump(), work)
 
