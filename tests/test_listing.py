@@ -1,4 +1,4 @@
-"""One list on a date: every view (check, list, the pack, the public list, the API) gives the same answer for
+"""One list on a date: every view (check, screen, list, the pack, the public list, the API) gives the same answer for
 every entity, whatever overrides the committee recorded, for any mandate and any date."""
 
 from __future__ import annotations
@@ -68,7 +68,13 @@ def test_every_view_agrees_with_check_entity_by_entity(loaded_db, tmp_path_facto
         policy = Settings.load(db=db).policy
         chosen = policy.mandate(mandate) if mandate else None
         found = listing.on_date(conn, as_of, mandate=chosen)
+        import polars as pl
+
+        from sovereign.screen import screen
+
+        screened = screen(conn, pl.DataFrame({"Country": COUNTRIES}), "Country", as_of=as_of, mandate=chosen)
     rows = found.by_iso2()
+    assert dict(zip(COUNTRIES, screened["verdict"].to_list(), strict=True)) == {c: rows[c]["verdict"] for c in COUNTRIES}
     code, listed = cli.json("list", "--as-of", as_of.isoformat(), "--format", "json", *extra)
     assert code == 0 and {r["iso2"]: r["verdict"] for r in listed if r["iso2"]} == {k: r["verdict"] for k, r in rows.items()}
     code, answers = cli.json("check", *COUNTRIES, "--as-of", as_of.isoformat(), "--json", *extra)
