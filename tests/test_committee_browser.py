@@ -110,3 +110,22 @@ def test_the_dutch_list_shows_the_override_row_and_breaks_no_name(pages, browser
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"lijst-{width}.png"), full_page=False)
     page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_lookup_page_announces_a_future_committee_exclusion(fresh_db, browser, width):
+    from tests.test_service import Server
+
+    start = (TODAY + timedelta(days=12)).isoformat()
+    assert Cli(fresh_db)("override", "add", "IN", "--reason", "x", "--by", "RI", "--from", start)[0] == 0
+    server = Server(fresh_db)
+    try:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(server.url + "/")
+        page.fill("#q", "India")
+        page.click("#go")
+        page.wait_for_selector("#card.ok")
+        assert page.inner_text("#upcoming").startswith(f"Excluded by the committee from {start} (override 1)")
+        page.close()
+    finally:
+        server.stop()
