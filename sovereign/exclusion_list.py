@@ -11,7 +11,7 @@ from typing import Any
 
 from fiw import words
 from fiw.errors import UserError
-from sovereign import paths
+from sovereign import lookup, paths
 from sovereign.store.reads import Connection
 
 TEXT: dict[str, dict[str, Any]] = {
@@ -79,7 +79,13 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
     if language not in TEXT:
         raise UserError(f"--lang {language!r}: expected nl or en")
     t = TEXT[language]
-    found = listing.on_date(conn, edition=edition)
+    if edition is None:
+        found = listing.on_date(conn)
+    else:  # an earlier year's list as it stood when it took effect, not with today's committee decisions
+        picked = lookup.pick_version(conn, edition)
+        found = listing.on_date(conn, date.fromisoformat(picked["effective_from"]))
+        if found.version["id"] != picked["id"]:
+            found = listing.Listing(picked, found.on, None, False, None, listing.entries_on(conn, picked, found.on))
     version = found.version
     names = country_names(language)
     overrides = {o["id"]: o for o in reads.overrides(conn)}

@@ -201,6 +201,18 @@ def to_markdown(r: dict) -> str:
                 ("Dropped", r["entities_dropped"], [("ISO2", "iso2"), ("Name", "name"), ("Kind", "kind"), ("Note", "note")])]
     for title, rows, cols in sections:
         lines += [f"## {title}", ""] + _table(rows, cols)
+    dcs = r.get("decision") or {}
+    sign = dcs.get("sign_off") or {}
+    if dcs.get("required"):
+        lines += ["## Sign-off", "",
+                  f"{sign.get('required')} different approver(s) of the same date: "
+                  f"{', '.join(sign.get('approvers') or []) or 'the committee (sovereign people add NAME --role committee)'}."
+                  " The shared admin token never counts as an approver.", "", f"`{sign.get('command')}`", ""]
+    if dcs.get("approvals"):
+        lines += ["## Approvals", ""] + _table(
+            [a | {"replaced": "replaced" if a.get("replaced_at") else ""} for a in dcs["approvals"]],
+            [("Approved by", "approved_by"), ("OS user", "os_user"), ("For", "effective_from"),
+             ("Minutes", "minutes"), ("Recorded", "recorded_at"), ("", "replaced")])
     lines += ["## Per mandate", ""]
     for name, mdiff in r["mandates"].items():
         lines += [f"### {name}: {mdiff['description']}", "",

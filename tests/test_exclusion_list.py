@@ -113,3 +113,12 @@ def test_the_public_reason_goes_through_the_api_too(fresh_db, monkeypatch, tmp_p
     out = tmp_path / "list.html"
     assert Cli(fresh_db)("exclusion-list", "--lang", "en", "-o", str(out))[0] == 0
     assert "Excluded by our responsible-investment committee: Rule of law" in out.read_text()
+
+
+def test_an_earlier_years_list_is_as_it_stood_when_it_took_effect(fresh_db, tmp_path):
+    cli = Cli(fresh_db)
+    assert cli("override", "add", "FR", "--reason", "x", "--by", "RI", "--public-reason-en", "Policy")[0] == 0
+    out = tmp_path / "list-2025.csv"
+    assert cli("exclusion-list", "--lang", "en", "--edition", "2025", "-o", str(out))[0] == 0
+    rows = list(csv.reader(out.open(encoding="utf-8-sig")))
+    assert "FR" not in {r[0] for r in rows if r} and "RU" in {r[0] for r in rows if r}

@@ -105,6 +105,8 @@ def test_two_tokens_of_one_person_and_the_shared_token_are_not_two_approvers(two
         assert r.status_code == 400 and "shared admin token" in r.json()["detail"]
         r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {bram}"})
         assert r.json()["in_force"] is True and r.json()["approvers"] == ["Anna de Vries", "Bram Jansen"]
+        listed = c.get("/api/v1/admin/people", headers={"Authorization": f"Bearer {bram}"}).json()
+        assert [(p["name"], p["tokens"]) for p in listed] == [("Anna de Vries", 2), ("Bram Jansen", 1)]
 
 
 def test_an_approval_for_another_date_replaces_the_earlier_one_visibly(two, tmp_path):
@@ -118,6 +120,8 @@ def test_an_approval_for_another_date_replaces_the_earlier_one_visibly(two, tmp_
     html = pack.read_text()
     assert "RI-11" in html and "RI-12" in html and "replaced" in html and 'id="sign-off"' in html
     assert "Anna de Vries, Bram Jansen" in html and "sovereign publish --edition 2027 --approved-by NAME" in html
+    code, out, _ = two("diff", "--to", "v54", "--format", "md")
+    assert "## Sign-off" in out and "| Anna de Vries |" in out and "RI-12" in out
 
 
 def test_revoking_an_override_needs_as_many_approvals_as_publishing(two, monkeypatch):

@@ -89,6 +89,15 @@ def list_overrides(settings: SettingsDep, person: AdminDep) -> list[dict]:
         return overrides.listed(conn)
 
 
+@router.get("/people", responses=ERRORS)
+def list_people(settings: SettingsDep, person: AdminDep) -> list[dict]:
+    """The register of people who decide, as `sovereign people list --format json`."""
+    from sovereign import people
+
+    with store.reader(settings.db) as conn:
+        return people.listed(conn)
+
+
 @router.post("/overrides", responses=ERRORS)
 def add_override(body: OverrideRequest, settings: SettingsDep, person: AdminDep) -> dict:
     from sovereign import overrides
