@@ -68,13 +68,13 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     beside FH's, movers with their staging dates and the issuers and securities behind them, the full list
     being approved, and the policy it was built under."""
     from sovereign.eligibility import staging
+    from sovereign.listing import entries_on
+    from sovereign.people import SHARED
+    from sovereign.pipeline import HISTORY
     from sovereign.policy import stored_policy
 
     today = date.today().isoformat()
     on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or date.today()).isoformat()
-    from sovereign.people import SHARED
-    from sovereign.pipeline import HISTORY
-
     approvals = [dict(a) for a in reads.approvals(conn, after["id"], current=False)]
     if after["state"] == "published":
         decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
@@ -104,8 +104,6 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
         m["divest_by"] = staged.get("divest_by") or decision.get("divest_by")
     for m in r["newly_excluded"] + r["newly_eligible"]:
         m["issuers"] = "; ".join(issuers.get(m["iso2"] or "", [])) or None
-    from sovereign.listing import entries_on
-
     listed = entries_on(conn, after, date.fromisoformat(on))
     earlier = entries_on(conn, before, date.fromisoformat(before["effective_from"] or on))
     was = {row["iso2"]: row for row in earlier if row["iso2"]}
