@@ -19,7 +19,7 @@ def add(db: sqlite_utils.Database, country: str, reason: str, decided_by: str, v
         public_reason_nl: str | None = None, public_reason_en: str | None = None) -> dict:
     """Exclude a country from a date. `reason` is the committee's internal note; the public list shows only the
     public reasons (Dutch and English), or a plain "excluded by the committee" where none was given."""
-    from sovereign.people import readable
+    from sovereign.people import approver, readable
 
     start = valid_from or date.today()
     if valid_to and valid_to < start:
@@ -27,7 +27,7 @@ def add(db: sqlite_utils.Database, country: str, reason: str, decided_by: str, v
     one_line(reason, "an override needs a one-line reason")
     reason = readable(reason, "an override's reason")
     one_line(decided_by, "an override needs who decided it")
-    decided_by = readable(decided_by, "who decided the override")
+    decided_by = approver(db, decided_by, 1)[0]  # as the register spells them, when they are in it
     public = {f"public_reason_{lang}": readable(text, f"--public-reason-{lang}") if text and text.strip() else None
               for lang, text in (("nl", public_reason_nl), ("en", public_reason_en))}
     backdated = check_backdate("--from", start, backdate_reason)

@@ -101,6 +101,10 @@ def test_two_tokens_of_one_person_and_the_shared_token_are_not_two_approvers(two
         assert r.status_code == 200 and r.json()["approvers"] == ["Anna de Vries"]
         r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {anna_again}"})
         assert r.json()["in_force"] is False and r.json()["approvers"] == ["Anna de Vries"]
+        r = c.post("/api/v1/admin/publish", json={"effective_from": day(31)}, headers={"Authorization": f"Bearer {anna}"})
+        assert r.json()["moved_from"] == day(30) and r.json()["in_force"] is False
+        r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {anna}"})
+        assert r.json()["moved_from"] == day(31)  # and back: each move is recorded, none silent
         r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {SHARED}"})
         assert r.status_code == 400 and "shared admin token" in r.json()["detail"]
         r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {bram}"})
@@ -125,7 +129,8 @@ def test_an_approval_for_another_date_replaces_the_earlier_one_visibly(two, tmp_
 
 
 def test_revoking_an_override_needs_as_many_approvals_as_publishing(two, monkeypatch):
-    assert two("override", "add", "FR", "--reason", "x", "--by", "RI", "--from", day(10))[0] == 0
+    code, out, _ = two("override", "add", "FR", "--reason", "x", "--by", "anna  DE vries", "--from", day(10))
+    assert code == 0 and "by Anna de Vries" in out  # recorded as the register spells her
     code, out, err = two("override", "revoke", "1", "--by", "Anna de Vries", "--reason", "withdrawn by the committee")
     assert code == 0 and "1 of 2" in out, err
     code, [france] = Cli(two.db).json("check", "FR", "--as-of", day(12), "--json")
