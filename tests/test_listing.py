@@ -142,6 +142,8 @@ def test_the_next_change_is_a_future_committee_exclusion_and_the_pending_line_co
     with TestClient(create_app(Settings.load(db=desk.db))) as client:
         body = client.get("/api/v1/check/IN").json()
         assert body["upcoming"] == india["upcoming"] and body["pending"]["change"] == "would exclude"
+        r = client.get("/api/v1/lists/2027")
+        assert r.status_code == 404 and "ask it with --version 54" in r.text
     code, _, err = desk("check", "IN", "--edition", "2027")
     assert code == 2 and "list version 54 is proposed and not in force; ask it with --version 54" in err
 

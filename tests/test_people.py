@@ -227,3 +227,13 @@ def test_serve_keeps_an_access_log_of_who_asked_what(fresh_db, monkeypatch, capl
             TestClient(create_app(Settings.load(db=fresh_db))) as c:
         c.get("/api/v1/check/TR")
     assert not [r for r in caplog.records if r.name == "sovereign.access"]
+
+
+@pytest.mark.pure
+@given(st.text(max_size=40))
+@settings(derandomize=True, max_examples=300)
+def test_the_key_is_stable_under_case_spacing_and_itself(name):
+    k = people.key(name)
+    assert people.key(k) == k
+    assert people.key(f"  {name.upper()}  ") == people.key(name.upper())
+    assert people.key(name.casefold()) == people.key(name.casefold().upper().casefold())
