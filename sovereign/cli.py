@@ -233,12 +233,26 @@ def _import_summary(db: sqlite_utils.Database, outcome: Outcome) -> None:
             click.echo(f"List version {v} for edition {row['edition']}: {row['state']}."
                        + (f" {'Held because' if row['state'] == 'held' else 'Why'}: {row['reason']}"
                           if row["reason"] else ""))
+        for v in part.versions:
+            _next_step(db, reads.version(db, v) or {})
         for r in part.revisions:
             click.echo(f"  It replaces version {r['replaces']} ({r['replaced_state']}"
                        + (", which stays as recorded until the new one is published)" if r["replaced_state"] ==
                           "published" else ", now withdrawn)")
                        + (f"; eligibility changes: {', '.join(r['eligibility_changes'])}" if r["eligibility_changes"]
                           else "") + ".")
+
+
+def _next_step(db: sqlite_utils.Database, row: dict) -> None:
+    """Who moves if a list awaiting a decision is published, and the commands that come next."""
+    from sovereign import listing
+
+    if row.get("state") not in ("proposed", "held"):
+        return
+    m = listing.moves(db, row)
+    click.echo(f"  If published: {len(m['newly_excluded'])} newly excluded ({', '.join(m['newly_excluded']) or 'none'}); "
+               f"{len(m['re_admitted'])} re-admitted ({', '.join(m['re_admitted']) or 'none'}).")
+    click.echo(f"  Next: read the pack (`{m['report']}`), then `{m['publish']}`.")
 
 
 def _span(editions: list[int]) -> str:
@@ -342,7 +356,7 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool) -> None:
 
 
 LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
-                "no_new_buys_from", "divest_by", "mandate"]
+                "by_committee", "no_new_buys_from", "divest_by", "mandate"]
 
 
 @main.command(name="list")
@@ -357,28 +371,27 @@ LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "
 def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version_id: int | None,
              as_known_on: str | None, mandate: str | None, excluded: bool, fmt: str) -> None:
     """Every FH entity of an edition with its status, scores and eligibility."""
-    from sovereign import lookup
+    from sovereign import listing
     from sovereign.cells import neutral
 
-    if sum(x is not None for x in (edition, version_id, as_of)) > 1:
-        raise UserError("give one of --edition, --version and --as-of")
     chosen = mandate_of(ctx, mandate)
-    conn = reader(ctx)
-    on = _any_date(as_of, "--as-of")
     known = _any_date(as_known_on, "--as-known-on")
-    version = lookup.pick_version(conn, edition, on, version_id, known)
-    rows = lookup.list_entries(conn, version, on, chosen, excluded, known)
+    found = listing.on_date(reader(ctx), _any_date(as_of, "--as-of"), edition=edition, version_id=version_id,
+                            as_known_on=known, mandate=chosen)
+    version = found.version
+    rows = [{k: v for k, v in r.items() if k != "fh_excluded"} for r in (found.excluded() if excluded else found.rows)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         buf = io.StringIO()
         writer_ = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
         writer_.writeheader()
-        writer_.writerows([{k: neutral(v) for k, v in (r | {"reasons": "; ".join(r["reasons"])}).items()}
+        writer_.writerows([{k: neutral(v) for k, v in (r | {"reasons": "; ".join(r["reasons"]),
+                                                                 "by_committee": " ".join(map(str, r["by_committee"]))}).items()}
                            for r in rows])
         click.echo(buf.getvalue(), nl=False)
     else:
-        state = "" if lookup.in_force(version, on or date.today(), known) else f", {version['state']}: NOT IN FORCE"
+        state = "" if found.in_force else f", {version['state']}: NOT IN FORCE"
         click.echo(f"{words.title(version['edition'])}, list version {version['id']} "
                    f"(effective {version['effective_from'] or 'not set'}{state})"
                    + (f", mandate {mandate}" if mandate else ""))
@@ -440,8 +453,6 @@ def check(ctx: click.Context, ids: tuple[str, ...], id_file: Path | None, editio
     Exit 0 all eligible, 1 any excluded, 3 none excluded but some unknown, 2 an ID could not be read."""
     from sovereign import lookup
 
-    if sum(x is not None for x in (edition, version_id, as_of)) > 1:
-        raise UserError("give one of --edition, --version and --as-of")
     chosen = mandate_of(ctx, mandate)
     known = _any_date(as_known_on, "--as-known-on")
     answers = lookup.check(reader(ctx), read_ids(ids, id_file), edition, _any_date(as_of, "--as-of"), chosen,
@@ -475,16 +486,24 @@ def _answer_lines(a: dict) -> None:
         click.echo(f"  a future date: answered from the lists published as of today ({a['as_known_on']})")
     up = a.get("upcoming")
     if up:
-        staging = (f", no new buys from {up['no_new_buys_from']}, divest by {up['divest_by']}"
-                   if up.get("divest_by") else "")
-        click.echo(f"  from {up['effective_from']}, list version {up['list_version']} "
-                   f"({words.title(up['edition'])}): {VERDICT_WORDS[up['verdict']]}{staging}")
+        click.echo(f"  {_upcoming_line(a, up)}")
     review = a.get("pending")
     if review:
-        would = {"eligible": "would keep it eligible", "excluded": "would exclude",
-                 "unknown": "cannot place it"}[review["verdict"]]
         click.echo(f"  under review: {review['state']} list {review['list_version']} "
-                   f"({words.title(review['edition'])}) {would}")
+                   f"({words.title(review['edition'])}) {review['change']}")
+
+
+def _upcoming_line(a: dict, up: dict) -> str:
+    """The next change in words: the committee's own start or end, or a list taking effect."""
+    staging = (f"; no new buys from {up['no_new_buys_from']}, divest by {up['divest_by']}"
+               if up.get("divest_by") and up["verdict"] == "excluded" else "")
+    ids = ", ".join(str(i) for i in up.get("by_committee") or [])
+    if up["list_version"] == a["list_version"] and up["verdict"] == "excluded" and ids:
+        return f"excluded by the committee from {up['effective_from']} (override {ids}){staging}"
+    if up["list_version"] == a["list_version"] and a.get("by_committee") and up["verdict"] != a["verdict"]:
+        return f"from {up['effective_from']}: {VERDICT_WORDS[up['verdict']]} (the committee's override ends)"
+    return (f"from {up['effective_from']}, list version {up['list_version']} ({words.title(up['edition'])}): "
+            f"{VERDICT_WORDS[up['verdict']]}{staging.replace(';', ',', 1)}")
 
 
 @main.command()
@@ -542,11 +561,14 @@ def publish(ctx: click.Context, edition: int | None, approved_by: str | None, ef
     assert eff is not None
     db = writer(ctx)
     done = pipeline.publish(db, settings(ctx).policy, approved_by, eff, edition, accept_held, backdate_reason,
-                            settings(ctx).actor, minutes)
+                            settings(ctx).actor, minutes, settings(ctx).actor)
     version = done.version
+    who = done.approvers[-1] if done.approvers else approved_by.strip()
+    if done.moved_from:
+        click.echo(f"{who}'s approval of list version {version} moved from {done.moved_from} to {eff}.")
     if not done.in_force:
-        click.echo(f"Approval recorded for list version {version} from {eff} by {approved_by.strip()} "
-                   f"({len(done.approvers)} of {done.required}): a second, different approver of the same date "
+        click.echo(f"Approval recorded for list version {version} from {eff} by {who} (OS user {settings(ctx).actor}; "
+                   f"{len(done.approvers)} of {done.required}): a second, different approver of the same date "
                    "puts it in force.")
         return
     row = reads.version(db, version) or {}
@@ -561,53 +583,77 @@ def override() -> None:
 
 @override.command(name="add")
 @click.argument("country")
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="The committee's internal note (not on the public list).")
 @click.option("--by", "decided_by", required=True, help="Who decided (the committee's record).")
 @click.option("--from", "valid_from", help="First day it applies (default: today).")
 @click.option("--until", "valid_to", help="Last day it applies (default: open-ended).")
 @click.option("--backdate-reason", help="Why a --from before today is right (recorded; required then).")
+@click.option("--public-reason-nl", help="The reason the public list gives, in Dutch.")
+@click.option("--public-reason-en", help="The reason the public list gives, in English.")
 @click.pass_context
 def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: str | None, valid_to: str | None,
-                 backdate_reason: str | None) -> None:
+                 backdate_reason: str | None, public_reason_nl: str | None, public_reason_en: str | None) -> None:
     """Exclude a country from a date, for the base list and every mandate."""
     from sovereign import overrides
 
     row = overrides.add(writer(ctx), country, reason, decided_by, _any_date(valid_from, "--from"),
-                        _any_date(valid_to, "--until"), backdate_reason, settings(ctx).actor)
+                        _any_date(valid_to, "--until"), backdate_reason, settings(ctx).actor, public_reason_nl,
+                        public_reason_en)
+    coming = " (an upcoming change: not in force before then)" if row["valid_from"] > date.today().isoformat() else ""
     click.echo(f"Override {row['id']}: {row['name']} ({row['iso2']}) excluded from {row['valid_from']}"
-               + (f" until {row['valid_to']}" if row["valid_to"] else "") + f", by {row['decided_by']}: {row['reason']}")
+               + (f" until {row['valid_to']}" if row["valid_to"] else "") + f", by {row['decided_by']}: {row['reason']}"
+               + coming)
 
 
 @override.command(name="revoke")
 @click.argument("override_id", type=click.IntRange(1, 2**62))
 @click.option("--by", "revoked_by", required=True, help="Who decided the revocation.")
-@click.option("--reason", required=True, help="Why (recorded), e.g. 'entered in error'.")
-@click.option("--from", "revoked_from", help="First day it no longer applies (default: today; its own first day: "
-                                             "it never applied).")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--from", "revoked_from", help="First day it no longer applies (default: today).")
+@click.option("--entered-in-error", "in_error", is_flag=True,
+              help="It was entered in error: remove it from its first day, as if it never applied (no --from).")
 @click.option("--backdate-reason", help="Why a --from before today is right (recorded; required then).")
 @click.pass_context
-def override_revoke(ctx, override_id: int, revoked_by: str, reason: str, revoked_from: str | None,
+def override_revoke(ctx, override_id: int, revoked_by: str, reason: str, revoked_from: str | None, in_error: bool,
                     backdate_reason: str | None) -> None:
-    """End an override from a date; what the desk was told before stays on record."""
+    """End an override from a date; what the desk was told before stays on record. Re-admitting a country needs
+    as many approvals as publishing (the policy's approvals_required)."""
     from sovereign import overrides
 
+    conf = settings(ctx)
     done = overrides.revoke(writer(ctx), override_id, revoked_by, reason, _any_date(revoked_from, "--from"),
-                            backdate_reason, settings(ctx).actor)
-    click.echo(f"Override {override_id} revoked by {revoked_by.strip()} from {done['revoked_from']}: {reason.strip()}")
+                            backdate_reason, conf.actor, in_error, conf.policy.approvals_required, conf.actor)
+    who = done["approvals"][-1]
+    if done["moved_from"]:
+        click.echo(f"{who}'s approval of revoking override {override_id} moved from {done['moved_from']} to "
+                   f"{done['revoked_from']}.")
+    if not done["in_force"]:
+        click.echo(f"Approval recorded for revoking override {override_id} from {done['revoked_from']} by {who} "
+                   f"(OS user {conf.actor}; {len(done['approvals'])} of {done['required']}): a second, different "
+                   "approver of the same date revokes it.")
+        return
+    kind = " (entered in error: removed from its first day, as if it never applied)" if in_error else ""
+    click.echo(f"Override {override_id} revoked by {' and '.join(done['approvals'])} from {done['revoked_from']}"
+               f"{kind}: {reason.strip()}")
 
 
 @override.command(name="list")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def override_list(ctx, as_json: bool) -> None:
-    from sovereign.store import reads
+    """Every override with its state today (active, coming, ended, revoked), who decided and who revoked."""
+    from sovereign.overrides import listed
 
-    rows = reads.overrides(reader(ctx))
+    rows = listed(reader(ctx))
 
     def line(r: dict) -> str:
-        state = f"revoked {r['revoked_at']} by {r['revoked_by']}" if r["revoked_at"] else "active"
-        return (f"{r['id']:>3}  {r['iso2']}  from {r['valid_from']} until {r['valid_to'] or '-':<10}  {state:<12} "
-                f"{r['decided_by']}: {r['reason']}")
+        text = (f"{r['id']:>3}  {r['iso2']}  {r['state']:<26} {r['valid_from']} to {r['valid_to'] or 'open':<10}  "
+                f"decided by {r['decided_by']} (recorded {r['created_at'][:10]}): {r['reason']}")
+        if r["revoked_at"]:
+            kind = " (entered in error: never applied)" if r.get("revoke_kind") == "error" else ""
+            text += (f"\n     revoked by {r['revoked_by']} on {r['revoked_at'][:10]}, from {r['revoked_from']}{kind}: "
+                     f"{r['revoke_reason']}")
+        return text
 
     _rows_out(rows, as_json, line)
 
@@ -998,6 +1044,8 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, e
 @click.pass_context
 def serve(ctx, host: str, port: int) -> None:
     """The HTTP API (/api/v1, OpenAPI at /docs) and the desk's lookup page at /."""
+    import logging
+
     import uvicorn
 
     from sovereign import store
@@ -1006,6 +1054,10 @@ def serve(ctx, host: str, port: int) -> None:
     conf = settings(ctx)
     with store.reader(conf.db):  # refuse to start on a missing or empty database
         pass
+    if conf.access_log and not logging.getLogger().handlers:  # the access log goes to standard error at least
+        from sovereign.logs import configure
+
+        configure(None, "text")
     uvicorn.run(create_app(conf), host=host, port=port, log_level="info", access_log=False)
 
 
@@ -1164,17 +1216,17 @@ def tokens_add(ctx: click.Context, person: str) -> None:
     import hashlib
     import secrets
 
-    from sovereign.decisions import one_line
+    from sovereign import people
     from sovereign.store import writes
 
-    person = one_line(person, "give the person's name, on one line")
-    token = secrets.token_urlsafe(32)
     db = writer(ctx)
+    person = people.token_holder(db, person, settings(ctx).actor)
+    token = secrets.token_urlsafe(32)
     with db.atomic():
-        writes.add_token(db, person.strip(), hashlib.sha256(token.encode()).hexdigest())
-        writes.audit(db, settings(ctx).actor, "token add", person.strip(), None, None, {})
+        writes.add_token(db, person, hashlib.sha256(token.encode()).hexdigest())
+        writes.audit(db, settings(ctx).actor, "token add", person, None, None, {})
     click.echo(token)
-    click.echo(f"The admin token of {person.strip()}, shown this once: give it to them, and keep no copy.", err=True)
+    click.echo(f"The admin token of {person}, shown this once: give it to them, and keep no copy.", err=True)
 
 
 @tokens.command(name="revoke")
@@ -1182,11 +1234,14 @@ def tokens_add(ctx: click.Context, person: str) -> None:
 @click.pass_context
 def tokens_revoke(ctx: click.Context, person: str) -> None:
     """Revoke every token of PERSON."""
-    from sovereign.store import writes
+    from sovereign import people
+    from sovereign.store import reads, writes
 
     db = writer(ctx)
+    wanted = people.key(person)
+    holders = {t["person"] for t in reads.tokens(db) if not t["revoked_at"] and people.key(t["person"]) == wanted}
     with db.atomic():
-        n = writes.revoke_tokens(db, person.strip())
+        n = sum(writes.revoke_tokens(db, holder) for holder in holders)
         if n:
             writes.audit(db, settings(ctx).actor, "token revoke", person.strip(), None, None, {"tokens": n})
     if not n:
@@ -1201,6 +1256,44 @@ def tokens_list(ctx: click.Context, fmt: str) -> None:
     from sovereign.store import reads
 
     _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt)
+
+
+@main.group(name="people")
+def people_cmd() -> None:
+    """The register of people who decide and approve (token holders are people too)."""
+
+
+@people_cmd.command(name="add")
+@click.argument("name")
+@click.option("--email", help="Their e-mail address.")
+@click.option("--role", type=click.Choice(["committee", "desk", "ops"]), help="What they do.")
+@click.pass_context
+def people_add(ctx: click.Context, name: str, email: str | None, role: str | None) -> None:
+    """Add NAME; another spelling of someone already there (case, spaces, look-alike letters) is refused."""
+    from sovereign import people
+
+    row = people.add(writer(ctx), name, email, role, settings(ctx).actor)
+    click.echo(f"Added {row['name']}" + (f" ({row['role']})" if row["role"] else "") + " to the register of people.")
+
+
+@people_cmd.command(name="remove")
+@click.argument("name")
+@click.pass_context
+def people_remove(ctx: click.Context, name: str) -> None:
+    """Take NAME off the register (their past decisions stay as recorded; revoke their tokens apart)."""
+    from sovereign import people
+
+    row = people.remove(writer(ctx), name, settings(ctx).actor)
+    click.echo(f"Removed {row['name']} from the register of people; what they decided stays on record.")
+
+
+@people_cmd.command(name="list")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def people_list(ctx: click.Context, fmt: str) -> None:
+    from sovereign import people
+
+    _table_out(people.listed(reader(ctx)), ["name", "email", "role", "tokens", "created_at", "recorded_by"], fmt)
 
 
 AUDIT_COLUMNS = ["id", "recorded_at", "actor", "action", "subject", "effective_from", "reason", "details", "hash"]

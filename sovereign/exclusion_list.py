@@ -7,22 +7,30 @@ import csv
 import io
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from fiw import words
 from fiw.errors import UserError
 from sovereign import lookup, paths
 from sovereign.store.reads import Connection
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Countries excluded from our government bond investments",
         "intro": "We do not lend to governments that do not respect basic political rights and civil liberties. "
                  "We exclude the bonds of every country that Freedom House rates Not Free in its annual report "
                  "Freedom in the World, and of countries our responsible-investment committee excludes.",
         "effective": "In force from", "approved": "Approved", "edition": "Based on",
-        "country": "Country", "basis": "Basis", "fh": "Rated Not Free by Freedom House", "committee":
+        "country": "Country", "basis": "Basis", "status": "Freedom House status", "since": "Excluded from",
+        "divest": "Sold by", "fh": "Rated Not Free by Freedom House", "committee":
         "Excluded by our responsible-investment committee", "count": "{n} countries",
-        "lang": "en",
+        "history": "Freedom House's publication of {edition} on {date}; no separate approval was recorded",
+        "not_rated": "not rated", "unrated": "Not rated by Freedom House in {title}",
+        "fh_status": "Rated {status} by Freedom House",
+        "source": "Source: Freedom House, {title}.", "statuses": "Statuses are Freedom House's (Free, Partly Free, "
+                                                                  "Not Free).",
+        "lang": "en", "months": ("January", "February", "March", "April", "May", "June", "July", "August",
+                                 "September", "October", "November", "December"),
     },
     "nl": {
         "title": "Landen waarvan wij geen staatsobligaties kopen",
@@ -31,11 +39,28 @@ TEXT = {
                  "jaarlijkse rapport Freedom in the World als Not Free beoordeelt, en van landen die onze "
                  "commissie verantwoord beleggen uitsluit.",
         "effective": "Van kracht vanaf", "approved": "Goedgekeurd", "edition": "Gebaseerd op",
-        "country": "Land", "basis": "Grond", "fh": "Door Freedom House beoordeeld als Not Free", "committee":
+        "country": "Land", "basis": "Grond", "status": "Status volgens Freedom House", "since": "Uitgesloten vanaf",
+        "divest": "Verkocht uiterlijk", "fh": "Door Freedom House beoordeeld als Not Free", "committee":
         "Uitgesloten door onze commissie verantwoord beleggen", "count": "{n} landen",
-        "lang": "nl",
+        "history": "de publicatie van {edition} door Freedom House op {date}; er is geen afzonderlijke goedkeuring "
+                   "vastgelegd",
+        "not_rated": "niet beoordeeld", "unrated": "Niet beoordeeld door Freedom House in {title}",
+        "fh_status": "Door Freedom House beoordeeld als {status}",
+        "source": "Bron: Freedom House, {title}.", "statuses": "De statussen zijn die van Freedom House (Free, "
+                                                                 "Partly Free, Not Free).",
+        "lang": "nl", "months": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+                                 "september", "oktober", "november", "december"),
     },
 }
+STATUS_NAMES = {"F": "Free", "PF": "Partly Free", "NF": "Not Free"}
+
+
+def long_date(value: str | None, language: str) -> str:
+    """'2027-03-01' -> '1 maart 2027' (nl) or '1 March 2027' (en)."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value[:10])
+    return f"{day.day} {TEXT[language]['months'][day.month - 1]} {day.year}"
 
 
 def country_names(language: str) -> dict[str, str]:
@@ -44,41 +69,70 @@ def country_names(language: str) -> dict[str, str]:
 
 
 def build(conn: Connection, language: str, edition: int | None = None) -> dict:
-    """The published list of an edition (default: the one in force today), its exclusions named in
-    `language`, sorted as a reader of that language looks them up."""
+    """The published list of an edition (default: the one in force today) as `listing.on_date` gives it, its
+    exclusions named in `language`, sorted as a reader of that language looks them up. A committee exclusion
+    shows its public reason in that language, never the internal note."""
+    from sovereign import listing
+    from sovereign.pipeline import HISTORY
+    from sovereign.store import reads
+
     if language not in TEXT:
         raise UserError(f"--lang {language!r}: expected nl or en")
-    version = lookup.pick_version(conn, edition, None)
-    on = date.fromisoformat(version["effective_from"]) if edition else date.today()
+    t = TEXT[language]
+    if edition is None:
+        found = listing.on_date(conn)
+    else:  # an earlier year's list as it stood when it took effect, not with today's committee decisions
+        picked = lookup.pick_version(conn, edition)
+        found = listing.on_date(conn, date.fromisoformat(picked["effective_from"]))
+        if found.version["id"] != picked["id"]:
+            found = listing.Listing(picked, found.on, None, False, None, listing.entries_on(conn, picked, found.on))
+    version = found.version
     names = country_names(language)
+    overrides = {o["id"]: o for o in reads.overrides(conn)}
     rows = []
-    for entry in lookup.list_entries(conn, version, max(on, date.fromisoformat(version["effective_from"])),
-                                     excluded_only=True):
+    for entry in found.excluded():
         if entry["kind"] != "country":
             continue  # the list names countries; territories are judged in the desk's answers
-        committee = [r for r in entry["reasons"] if r.startswith("Excluded by committee override")]
         basis = []
-        if entry["status"] in ("NF",) or not committee:
-            basis.append(f"{TEXT[language]['fh']} ({words.title(version['edition'])})")
-        basis += [f"{TEXT[language]['committee']}: {r.split('): ', 1)[-1]}" for r in committee]
-        rows.append({"iso2": entry["iso2"], "country": names.get(entry["iso2"], entry["name"]), "basis": basis})
+        if entry["fh_excluded"]:
+            fiw = words.title(version["edition"])
+            basis.append(f"{t['fh']} ({fiw})" if entry["status"] == "NF" else
+                         t["unrated"].format(title=fiw) if entry["status"] is None else
+                         f"{t['fh_status'].format(status=STATUS_NAMES[entry['status']])} ({fiw})")
+        since = entry["no_new_buys_from"]
+        for oid in entry["by_committee"]:
+            public = overrides[oid][f"public_reason_{language}"]
+            basis.append(f"{t['committee']}: {public}" if public else t["committee"])
+            since = since or overrides[oid]["valid_from"]
+        rows.append({"iso2": entry["iso2"], "country": names.get(entry["iso2"], entry["name"]), "basis": basis,
+                     "status": STATUS_NAMES.get(entry["status"] or "", t["not_rated"]),
+                     "since": since, "divest_by": entry["divest_by"], "since_text": long_date(since, language),
+                     "divest_text": long_date(entry["divest_by"], language)})
     rows.sort(key=lambda r: r["country"].casefold())
-    return {"text": TEXT[language], "version": version["id"], "edition": version["edition"],
-            "effective_from": version["effective_from"], "approved": (version["published_at"] or "")[:10],
-            "attribution": words.attribution(version["edition"]), "rows": rows}
+    history = version["approved_by"] == HISTORY
+    title = words.title(version["edition"])
+    return {"text": t, "version": version["id"], "edition": version["edition"], "language": language,
+            "effective_from": version["effective_from"], "effective_text": long_date(version["effective_from"], language),
+            "approved": None if history else (version["published_at"] or "")[:10],
+            "approved_text": None if history else long_date(version["published_at"], language),
+            "basis_text": t["history"].format(edition=title, date=long_date(version["effective_from"], language))
+            if history else None,
+            "attribution": t["source"].format(title=title), "rows": rows}
 
 
 def to_csv(result: dict) -> str:
+    """Opens in Excel as set up in the reader's language: `;` and a UTF-8 byte-order mark for Dutch (where the
+    comma is the decimal sign), `,` for English; the BOM in both, so names keep their accents."""
     buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
+    out = csv.writer(buf, delimiter=";" if result["language"] == "nl" else ",", lineterminator="\r\n")
     t = result["text"]
-    out.writerow(["iso2", t["country"], t["basis"], t["effective"], t["edition"]])
+    out.writerow(["iso2", t["country"], t["status"], t["basis"], t["since"], t["divest"], t["edition"]])
     for r in result["rows"]:
-        out.writerow([r["iso2"], r["country"], "; ".join(r["basis"]), result["effective_from"],
+        out.writerow([r["iso2"], r["country"], r["status"], "; ".join(r["basis"]), r["since"], r["divest_by"] or "",
                       words.title(result["edition"])])
     out.writerow([])
     out.writerow([result["attribution"]])
-    return buf.getvalue()
+    return "\ufeff" + buf.getvalue()
 
 
 def to_html(result: dict) -> str:

@@ -1,5 +1,7 @@
 """Where the log goes and in what shape: standard error always; a file with --log-file; one JSON object
-a line with --log-format json (time, level, logger, message), for a log collector."""
+a line with --log-format json (time, level, logger, message), for a log collector. What is logged at INFO:
+every recorded decision and run (`sovereign.decisions`: publish, approvals, overrides, revocations, people,
+tokens, refresh and import) and, under `serve`, every request (`sovereign.access`)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,11 @@ def configure(log_file: Path | None, log_format: str) -> None:
         except OSError as exc:
             raise UserError(f"--log-file {log_file}: {exc.strerror or exc}") from None
     root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "sovereign", False)]:  # one invocation's handlers at a time
+        root.removeHandler(old)
+        old.close()
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.sovereign = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(logging.INFO)

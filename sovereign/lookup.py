@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 ANSWER_KEYS = ("query", "verdict", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "state",
                "in_force", "effective_from", "as_of", "as_known_on", "reasons", "pr", "cl", "total", "pr_rating", "cl_rating",
-               "no_new_buys_from", "divest_by", "mandate", "issuer", "upcoming", "pending")
+               "no_new_buys_from", "divest_by", "mandate", "by_committee", "issuer", "upcoming", "pending")
 UNRESOLVED = "unresolved"
 SUPRANATIONAL = "supranational"
 ELIGIBLE, EXCLUDED, UNKNOWN = "eligible", "excluded", "unknown"
@@ -38,7 +38,10 @@ def pick_version(conn: Connection, edition: int | None = None, as_of: date | Non
                  version_id: int | None = None, as_known_on: date | None = None) -> Row:
     """The list an answer comes from: version N (any state, marked not in force), the newest published for
     `edition`, else the published one in force on `as_of` (a future date too) as the records stood on
-    `as_known_on` (default: now)."""
+    `as_known_on` (default: now). The rule for combining them is `listing.check_arguments`."""
+    from sovereign.listing import check_arguments
+
+    check_arguments(edition, version_id, as_of)
     known = known_bound(as_known_on)
     if version_id is not None:
         version = reads.version(conn, version_id)
@@ -48,6 +51,10 @@ def pick_version(conn: Connection, edition: int | None = None, as_of: date | Non
     if edition is not None:
         version = reads.latest_published(conn, edition, known)
         if version is None:
+            waiting = reads.newest_version(conn, edition, ("proposed", "held"))
+            if waiting is not None:
+                raise NotFound(f"edition {edition} has no published list yet: list version {waiting['id']} is "
+                               f"{waiting['state']} and not in force; ask it with --version {waiting['id']}")
             have = reads.published_editions(conn)
             span = f"{have[0]}-{have[-1]}" if have else "none"
             raise NotFound(f"no published list for edition {edition} (published editions: {span}; "
@@ -153,7 +160,10 @@ def mandate_history(conn: Connection, version: Row, mandate: Mandate | None) -> 
 def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, version: Row,
             history: Any = None) -> list[dict]:
     """Committee overrides (staged like list exclusions) and a mandate, applied through the one frame
-    implementation in `eligibility`; then each answer's verdict."""
+    implementation in `eligibility`; then each answer's verdict and the overrides that exclude it."""
+    committee: dict[str, list[int]] = {}
+    for o in overrides:
+        committee.setdefault(o["iso2"], []).append(int(o["id"]))
     if rows and (overrides or mandate is not None):
         import polars as pl
 
@@ -174,7 +184,7 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
                .iter_rows(named=True)}
         rows = [r | {k: out[i][k] for k in ("eligible", "reasons", "no_new_buys_from", "divest_by")}
                 | {"mandate": mandate.name if mandate else None} for i, r in enumerate(rows)]
-    return [r | {"verdict": verdict(r)} for r in rows]
+    return [r | {"verdict": verdict(r), "by_committee": committee.get(r["iso2"] or "", [])} for r in rows]
 
 
 _PROVED: set[tuple[str, int, str]] = set()
@@ -210,28 +220,78 @@ def answers(conn: Connection, targets: list[Target], edition: int | None = None,
             as_known_on: date | None = None) -> list[dict]:
     """Targets answered from one version; an answer for a date (not a pinned edition or version) also says
     what is coming: the next published list (`upcoming`) and a list awaiting a decision (`pending`)."""
-    on = as_of or date.today()
+    from sovereign.listing import answer_date
+
     known = known_bound(as_known_on)
     version = pick_version(conn, edition, as_of, version_id, as_known_on)
+    on = answer_date(version, as_of)
     out = answer_version(conn, targets, version, on, mandate, known)
     stamp = {"as_of": on.isoformat(), "as_known_on": (as_known_on or date.today()).isoformat(),
              "in_force": in_force(version, on, as_known_on)}
     out = [a | stamp for a in out]
     if edition is not None or version_id is not None:
         return out
-    coming = reads.upcoming(conn, on.isoformat(), known)
-    if coming is not None:
-        ahead = answer_version(conn, targets, coming, date.fromisoformat(coming["effective_from"]), mandate, known)
-        for a, b in zip(out, ahead, strict=True):
-            a["upcoming"] = {k: b[k] for k in ("verdict", "eligible", "status", "effective_from", "list_version",
-                                               "edition", "no_new_buys_from", "divest_by")}
+    for a, change in zip(out, next_changes(conn, targets, out, on, mandate, known), strict=True):
+        a["upcoming"] = change
     review = reads.pending(conn, known)
     if review is not None and review["id"] > version["id"]:
         waiting = answer_version(conn, targets, review, on, mandate, known)
         for a, b in zip(out, waiting, strict=True):
             a["pending"] = {k: b[k] for k in ("verdict", "eligible", "status", "list_version", "edition")} | {
-                "state": review["state"], "reason": review["reason"]}
+                "state": review["state"], "reason": review["reason"], "change": pending_change(a["verdict"], b["verdict"])}
     return out
+
+
+UPCOMING_KEYS = ("verdict", "eligible", "status", "effective_from", "list_version", "edition", "no_new_buys_from",
+                 "divest_by", "by_committee")
+MAX_CHANGE_DATES = 50
+
+
+def change_dates(conn: Connection, on: date, known: str | None) -> list[str]:
+    """Days after `on` on which an answer can change, as known: the next published list's first day, a committee
+    override's first day, the day after its last, and the first day of a recorded revocation."""
+    days = set()
+    coming = reads.upcoming(conn, on.isoformat(), known)
+    if coming is not None:
+        days.add(coming["effective_from"])
+    for o in reads.overrides(conn):
+        if known and o["created_at"] >= known:
+            continue
+        days.add(o["valid_from"])
+        if o["valid_to"]:
+            days.add((date.fromisoformat(o["valid_to"]) + timedelta(days=1)).isoformat())
+        if o["revoked_at"] and (not known or o["revoked_at"] < known) and o["revoked_from"]:
+            days.add(o["revoked_from"])
+    return sorted(d for d in days if d > on.isoformat())[:MAX_CHANGE_DATES]
+
+
+def next_changes(conn: Connection, targets: list[Target], today: list[dict], on: date, mandate: Mandate | None,
+                 known: str | None) -> list[dict | None]:
+    """For each target, what is coming: the first later day its verdict changes (a list taking effect, a committee
+    override starting or ending), else the next published list even when it changes nothing for it."""
+    found: list[dict | None] = [None] * len(targets)
+    for day in change_dates(conn, on, known):
+        if all(f is not None for f in found):
+            break
+        version = reads.version_in_force(conn, day, known)
+        if version is None:
+            continue
+        ahead = answer_version(conn, targets, version, date.fromisoformat(day), mandate, known)
+        for i, (a, b) in enumerate(zip(today, ahead, strict=True)):
+            if found[i] is None and b["verdict"] != a["verdict"]:
+                found[i] = {k: b[k] for k in UPCOMING_KEYS} | {"effective_from": day}
+    coming = reads.upcoming(conn, on.isoformat(), known)
+    if coming is not None and any(f is None for f in found):
+        ahead = answer_version(conn, targets, coming, date.fromisoformat(coming["effective_from"]), mandate, known)
+        found = [f if f is not None else {k: b[k] for k in UPCOMING_KEYS} for f, b in zip(found, ahead, strict=True)]
+    return found
+
+
+def pending_change(today: str, proposed: str) -> str:
+    """The proposal against today's answer, in the committee's words."""
+    if proposed == today:
+        return "no change"
+    return {"eligible": "would re-admit", "excluded": "would exclude"}.get(proposed, "cannot place it")
 
 
 def check(conn: Connection, ids: list[str], edition: int | None = None, as_of: date | None = None,
@@ -255,16 +315,12 @@ def check(conn: Connection, ids: list[str], edition: int | None = None, as_of: d
 
 def list_entries(conn: Connection, version: Row, on: date | None = None, mandate: Mandate | None = None,
                  excluded_only: bool = False, as_known_on: date | None = None) -> list[dict]:
-    """Every entity of a version, as the desk sees it: overrides in force on `on` and a mandate applied."""
-    proved(conn, version)
-    rows = [{"iso2": r["iso2"], "name": r["fh_name"], "kind": words.kind_word(r["kind"]), "status": r["status"],
-             "eligible": r["eligible"], "pr": r["pr"], "cl": r["cl"], "total": r["total"],
-             "pr_rating": r["pr_rating"], "cl_rating": r["cl_rating"], "reasons": [r["reasons"]],
-             "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"], "mandate": None}
-            for r in reads.entries(conn, version["id"])]
-    overrides = reads.active_overrides(conn, (on or date.today()).isoformat(), known_bound(as_known_on))
-    out = tighten(rows, overrides, mandate, version, mandate_history(conn, version, mandate))
-    return [r for r in out if not r["eligible"]] if excluded_only else out
+    """Every entity of a version, as the desk sees it on `on` (default today): `listing.entries_on`."""
+    from sovereign.listing import entries_on
+
+    rows = [{k: v for k, v in r.items() if k != "fh_excluded"}
+            for r in entries_on(conn, version, on or date.today(), mandate, as_known_on)]
+    return [r for r in rows if not r["eligible"]] if excluded_only else rows
 
 
 def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:

@@ -417,7 +417,7 @@ def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Pol
 
 def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effective_from: date,
             edition: int | None = None, accept_held: bool = False, backdate_reason: str | None = None,
-            actor: str = "", minutes: str | None = None) -> Published:
+            actor: str = "", minutes: str | None = None, os_user: str = "") -> Published:
     """Put the newest proposed version (of `edition`) in force from `effective_from`, or, when the policy
     asks for two approvers, record this approval and put it in force when a second, different person
     approves the same date. One transaction."""
@@ -439,24 +439,28 @@ def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effecti
                    effective_from, policy)
     staging = staged.filter(pl.col("divest_by").is_not_null()).select("entity", "no_new_buys_from", "divest_by").rows()
     subject = f"list version {row['id']} ({words.title(row['edition'])})"
+    from sovereign import people
+
+    approved_by, person_key = people.approver(db, approved_by, policy.approvals_required)
+    minutes = one_line(minutes, "--minutes: one line") if minutes and minutes.strip() else None
     with db.atomic():
-        if policy.approvals_required > 1:
-            writes.add_approval(db, row["id"], approved_by, effective_from.isoformat())
-            agreeing = sorted({a["approved_by"] for a in reads.approvals(db, row["id"])
-                               if a["effective_from"] == effective_from.isoformat()})
-            if len(agreeing) < policy.approvals_required:
-                writes.audit(db, actor or approved_by, "approve", subject, effective_from.isoformat(), reason,
-                             {"approved_by": approved_by, "approvals": agreeing,
-                              "required": policy.approvals_required})
-                return Published(int(row["id"]), False, agreeing, policy.approvals_required)
-            approved_by = " and ".join(agreeing)
-        minutes = one_line(minutes, "--minutes: one line") if minutes and minutes.strip() else None
+        agreeing, moved = people.record_approval(
+            db, "approvals", reads.approvals(db, row["id"]), {"version_id": row["id"], "minutes": minutes},
+            approved_by, person_key, effective_from.isoformat(), os_user or None)
+        if len(agreeing) < policy.approvals_required:
+            writes.audit(db, actor or approved_by, "approve", subject, effective_from.isoformat(), reason,
+                         {"approved_by": approved_by, "os_user": os_user, "approvals": agreeing, "moved_from": moved,
+                          "minutes": minutes, "required": policy.approvals_required})
+            return Published(int(row["id"]), False, agreeing, policy.approvals_required, moved)
+        approved_by = " and ".join(agreeing)
+        noted = [a["minutes"] for a in reads.approvals(db, row["id"]) if a["minutes"]]
+        minutes = "; ".join(dict.fromkeys(noted)) or None
         if not writes.mark_published(db, row["id"], approved_by, effective_from.isoformat(), staging, reason, minutes):
             raise UserError(f"list version {row['id']} was published or withdrawn meanwhile: nothing changed")
         writes.audit(db, actor or approved_by, "publish", subject, effective_from.isoformat(), reason,
-                     {"approved_by": approved_by, "state_before": row["state"], "newly_excluded": len(staging),
-                      "minutes": minutes})
-    return Published(int(row["id"]), True, approved_by.split(" and "), policy.approvals_required)
+                     {"approved_by": approved_by, "os_user": os_user, "state_before": row["state"],
+                      "newly_excluded": len(staging), "minutes": minutes, "moved_from": moved})
+    return Published(int(row["id"]), True, agreeing, policy.approvals_required, moved)
 
 
 @dataclass(frozen=True)
@@ -466,6 +470,7 @@ class Published:
     in_force: bool
     approvers: list[str]
     required: int
+    moved_from: str | None = None
 
 
 def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, actor: str = "") -> None:

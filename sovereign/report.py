@@ -71,20 +71,31 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     beside FH's, movers with their staging dates and the issuers and securities behind them, the full list
     being approved, and the policy it was built under."""
     from sovereign.eligibility import staging
+    from sovereign.listing import entries_on
+    from sovereign.people import SHARED
+    from sovereign.pipeline import HISTORY
     from sovereign.policy import stored_policy
 
     today = date.today().isoformat()
     on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or date.today()).isoformat()
+    approvals = [dict(a) for a in reads.approvals(conn, after["id"], current=False)]
     if after["state"] == "published":
         decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
                     "published_at": after["published_at"], "effective_from": after["effective_from"],
                     "minutes": after.get("minutes"), "backdate_reason": after.get("backdate_reason"),
-                    "withdrawn": after.get("withdrawn"), "withdrawn_reason": after.get("withdrawn_reason")}
+                    "withdrawn": after.get("withdrawn"), "withdrawn_reason": after.get("withdrawn_reason"),
+                    "history": after["approved_by"] == HISTORY, "approvals": approvals}
     else:
         no_new, divest = staging(date.fromisoformat(on), policy)
         decision = {"required": True, "state": after["state"], "reason": after["reason"], "effective_from": on,
                     "no_new_buys_from": no_new, "divest_by": divest, "approvals_required": policy.approvals_required,
-                    "approvals": [a["approved_by"] for a in reads.approvals(conn, after["id"])]}
+                    "approvals": approvals}
+    committee = [p["name"] for p in reads.people(conn) if p["role"] == "committee"]
+    decision["sign_off"] = {
+        "approvers": committee, "required": policy.approvals_required, "shared": SHARED,
+        "command": (f"sovereign publish --edition {after['edition']} --approved-by NAME --effective-from {on} "
+                    "--minutes REF" + (" --accept-held" if after["state"] == "held" else "")),
+        "api": "POST /api/v1/admin/publish with the approver's own token (Authorization: Bearer ...)"}
     dates = {row["iso2"]: row for row in entries.select("iso2", "no_new_buys_from", "divest_by").to_dicts() if row["iso2"]}
     issuers: dict[str, list[str]] = {}
     for i in reads.register(conn):
@@ -96,34 +107,51 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
         m["divest_by"] = staged.get("divest_by") or decision.get("divest_by")
     for m in r["newly_excluded"] + r["newly_eligible"]:
         m["issuers"] = "; ".join(issuers.get(m["iso2"] or "", [])) or None
+    listed = entries_on(conn, after, date.fromisoformat(on))
+    earlier = entries_on(conn, before, date.fromisoformat(before["effective_from"] or on))
+    was = {row["iso2"]: row for row in earlier if row["iso2"]}
     active = [dict(o) for o in reads.active_overrides(conn, on)]
-    overridden = {o["iso2"] for o in active}
-    eligible_by_fh = {row["iso2"] for row in entries.filter(pl.col("eligible") & (pl.col("kind") == "c")).to_dicts()}
-    by_committee = sorted(overridden & eligible_by_fh)
     before_active = {o["iso2"] for o in reads.active_overrides(conn, before["effective_from"] or on)}
-    names = dict(entries.select("iso2", "fh_name").drop_nulls("iso2").rows())
+    names = {row["iso2"]: row["name"] for row in listed if row["iso2"]}
     for o in active:
         o["name"] = names.get(o["iso2"], o["iso2"])
-        if o["iso2"] in eligible_by_fh and o["iso2"] not in before_active:
-            r["newly_excluded"].append({"iso2": o["iso2"], "name": o["name"], "reason": f"committee exclusion: {o['reason']}",
-                                        "status_before": None, "status_after": None, "by_committee": True,
-                                        "no_new_buys_from": o["valid_from"], "divest_by": None,
-                                        "issuers": "; ".join(issuers.get(o["iso2"], [])) or None})
+    by_committee = sorted({row["iso2"] for row in listed if row["by_committee"] and not row["fh_excluded"]
+                           and row["kind"] == "country"})
+    for row in listed:
+        if row["iso2"] in by_committee and row["iso2"] not in before_active:
+            prior = was.get(row["iso2"]) or {}
+            why = "; ".join(o["reason"] for o in active if o["id"] in row["by_committee"])
+            r["newly_excluded"].append({
+                "iso2": row["iso2"], "name": row["name"], "reason": f"committee exclusion: {why}",
+                "status_before": prior.get("status"), "status_after": row["status"],
+                "pr_before": prior.get("pr"), "pr_after": row["pr"], "cl_before": prior.get("cl"), "cl_after": row["cl"],
+                "total_before": prior.get("total"), "total_after": row["total"], "by_committee": True,
+                "no_new_buys_from": row["no_new_buys_from"], "divest_by": row["divest_by"],
+                "issuers": "; ".join(issuers.get(row["iso2"], [])) or None})
     in_force = {o["id"] for o in active}
     everything = [dict(o) | {"in_force": o["id"] in in_force} for o in reads.overrides(conn)]
-    full = entries.with_columns(committee=pl.col("iso2").is_in(list(overridden)) & pl.col("eligible")).with_columns(
-        verdict=pl.when(pl.col("eligible") & ~pl.col("committee")).then(pl.lit("eligible")).otherwise(pl.lit("excluded")),
-        reasons=pl.when(pl.col("committee")).then(pl.lit("committee exclusion; ") + pl.col("reasons"))
-        .otherwise(pl.col("reasons")))
-    r["summary"]["after"]["excluded_by_committee"] = len(by_committee)
+    r["summary"]["before"] = counted(earlier)
+    r["summary"]["after"] = counted(listed)
     r["summary"]["newly_excluded"] = len(r["newly_excluded"])
+    full = [{"iso2": row["iso2"], "name": row["name"], "kind": row["kind"], "status": row["status"],
+             "verdict": row["verdict"], "total": row["total"], "pr": row["pr"], "cl": row["cl"],
+             "reasons": "; ".join(row["reasons"]), "by_committee": bool(row["by_committee"]),
+             "no_new_buys_from": row["no_new_buys_from"], "divest_by": row["divest_by"]}
+            for row in sorted(listed, key=lambda x: (x["kind"], x["name"]))]
     return {"decision": decision, "overrides": {"active": active, "all": everything, "by_committee": by_committee,
                                                 "on": on},
-            "full_list": full.select("iso2", pl.col("fh_name").alias("name"), "kind", "status", "verdict", "total", "pr",
-                                     "cl", "reasons", "no_new_buys_from", "divest_by").sort("kind", "name").to_dicts(),
+            "full_list": full,
             "policy_text": after["policy"],
             "mandates_in_force": [{"name": m.name, "description": m.description}
                                   for m in stored_policy(after["policy"]).mandates]}
+
+
+def counted(rows: list[dict]) -> dict:
+    """Headline counts over countries (words.COUNTS), the committee's exclusions counted as excluded."""
+    countries = [row for row in rows if row["kind"] == "country"]
+    return {"eligible": sum(row["eligible"] for row in countries),
+            "excluded": sum(not row["eligible"] for row in countries),
+            "excluded_by_committee": sum(bool(row["by_committee"]) and not row["fh_excluded"] for row in countries)}
 
 
 def provenance(conn: Connection, editions: list[int]) -> dict:
@@ -174,6 +202,18 @@ def to_markdown(r: dict) -> str:
                 ("Dropped", r["entities_dropped"], [("ISO2", "iso2"), ("Name", "name"), ("Kind", "kind"), ("Note", "note")])]
     for title, rows, cols in sections:
         lines += [f"## {title}", ""] + _table(rows, cols)
+    dcs = r.get("decision") or {}
+    sign = dcs.get("sign_off") or {}
+    if dcs.get("required"):
+        lines += ["## Sign-off", "",
+                  f"{sign.get('required')} different approver(s) of the same date: "
+                  f"{', '.join(sign.get('approvers') or []) or 'the committee (sovereign people add NAME --role committee)'}."
+                  " The shared admin token never counts as an approver.", "", f"`{sign.get('command')}`", ""]
+    if dcs.get("approvals"):
+        lines += ["## Approvals", ""] + _table(
+            [a | {"replaced": "replaced" if a.get("replaced_at") else ""} for a in dcs["approvals"]],
+            [("Approved by", "approved_by"), ("OS user", "os_user"), ("For", "effective_from"),
+             ("Minutes", "minutes"), ("Recorded", "recorded_at"), ("", "replaced")])
     lines += ["## Per mandate", ""]
     for name, mdiff in r["mandates"].items():
         lines += [f"### {name}: {mdiff['description']}", "",
@@ -240,22 +280,30 @@ def to_xlsx(r: dict, path: Path) -> None:
     s, dcs = r["summary"], r.get("decision") or {}
     lines = [("From", f"Freedom in the World {r['from']['label']}, list version {r['from']['list_version']}"),
              ("To", f"Freedom in the World {r['to']['label']}, list version {r['to']['list_version']} ({r['to']['state']})")]
+    sign = dcs.get("sign_off") or {}
     if dcs.get("required"):
+        who = ", ".join(sign.get("approvers") or []) or "the committee"
+        lines += [("Sign-off", f"{sign.get('required')} approver(s): {who}; {sign.get('command')}")]
         lines += [("Decision", f"required: {dcs['state']}, not in force until published"),
                   ("If published from", dcs["effective_from"]), ("No new buys from", dcs["no_new_buys_from"]),
                   ("Divest by", dcs["divest_by"]), ("Approvals required", str(dcs["approvals_required"]))]
+    elif dcs.get("history"):
+        lines += [("Basis", f"Freedom House's publication of {r['to']['label']}, in force from {dcs['effective_from']}"),
+                  ("Approved by", "no approval recorded (bundled history)")]
     elif dcs:
         lines += [("Approved by", dcs["approved_by"]), ("Recorded", dcs["published_at"]),
                   ("In force from", dcs["effective_from"]), ("Minutes", dcs.get("minutes") or "")]
     lines += [("Eligible", f"{s['before']['eligible']} -> {s['after']['eligible']}"),
-              ("Excluded by FH's status", f"{s['before']['excluded']} -> {s['after']['excluded']}"),
-              ("Excluded by the committee as well", str(s["after"].get("excluded_by_committee", 0))),
+              ("Excluded (FH's status or the committee)", f"{s['before']['excluded']} -> {s['after']['excluded']}"),
+              ("Of them excluded by the committee alone", str(s["after"].get("excluded_by_committee", 0))),
               ("Newly excluded", str(s["newly_excluded"])), ("Newly eligible", str(s["newly_eligible"])),
               ("Counts", r["counts_definition"]), ("Verify", "OK" if r["provenance"]["verify"]["ok"] else "FAILED"),
               ("Source", r["attribution"])]
     sheets = {"Summary": _frame([{"What": k, "Value": v} for k, v in lines]),
               "Newly excluded": _frame(r["newly_excluded"]), "Newly eligible": _frame(r["newly_eligible"]),
               "Full list": _frame(r.get("full_list", [])),
+              "Approvals": _frame([{k: v for k, v in a.items() if k not in ("id", "person_key")}
+                                   for a in dcs.get("approvals") or []]),
               "Overrides": _frame((r.get("overrides") or {}).get("all", [])),
               "Status changes": _frame(r["status_changes"]),
               "Territory status changes": _frame(r["territory_status_changes"]),

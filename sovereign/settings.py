@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "notify_command": "SOVEREIGN_NOTIFY_COMMAND", "max_body": "SOVEREIGN_MAX_BODY", "api_docs": "SOVEREIGN_API_DOCS",
     "public_url": "SOVEREIGN_PUBLIC_URL", "smtp": "SOVEREIGN_SMTP", "mail_to": "SOVEREIGN_MAIL_TO",
     "mail_from": "SOVEREIGN_MAIL_FROM", "scores_path": "SOVEREIGN_SCORES_PATH",
+    "access_log": "SOVEREIGN_ACCESS_LOG",
 }
 
 
@@ -48,6 +49,7 @@ class Settings:
     mail_from: str = "sovereign@localhost"
     max_body: int = 5_000_000          # bytes an API request may carry; more is refused (413) before it is read
     api_docs: bool = False             # /docs loads Swagger UI from a CDN: off unless asked for
+    access_log: bool = True            # `serve` logs who asked what (sovereign.access, INFO); off: SOVEREIGN_ACCESS_LOG=off
 
     @classmethod
     def load(cls, **options: Any) -> Settings:
@@ -67,6 +69,11 @@ class Settings:
                 raise UserError(f"SOVEREIGN_MAX_BODY={values['max_body']!r}: expected a whole number of bytes") from None
         if isinstance(values.get("api_docs"), str):
             values["api_docs"] = values["api_docs"].strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(values.get("access_log"), str):
+            flag = values["access_log"].strip().lower()
+            if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise UserError(f"SOVEREIGN_ACCESS_LOG={values['access_log']!r}: expected on or off")
+            values["access_log"] = flag in ("1", "true", "yes", "on")
         if "reports" not in values and "db" in values:
             values["reports"] = values["db"].parent / "reports"
         return cls(**values)

@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -36,8 +37,9 @@ class Server:
     def __init__(self, db: Path, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile()  # a pipe nobody reads would fill with the access log and stall the server
         self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(self.port)],
-                                     env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -46,7 +48,8 @@ class Server:
             except httpx.HTTPError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("the server did not start: " + self.proc.stderr.read().decode()[-2000:])
+        self.log.seek(0)
+        raise RuntimeError("the server did not start: " + self.log.read().decode()[-2000:])
 
     def stop(self):
         self.proc.terminate()

@@ -31,7 +31,8 @@ def test_a_proposed_list_is_pending_and_answers_by_version(desk, tmp_path):
     code, [india] = desk.json("check", "IN", "--json")
     assert code == 0 and india["verdict"] == "eligible" and india["edition"] == 2026 and india["in_force"]
     assert india["pending"] == {"verdict": "excluded", "eligible": False, "status": "NF", "list_version": 54,
-                                "edition": 2027, "state": "proposed", "reason": None}
+                                "edition": 2027, "state": "proposed", "reason": None,
+                                "change": "would exclude"}
     assert india["upcoming"] is None
     code, out, _ = desk("check", "IN")
     assert "under review: proposed list 54 (Freedom in the World 2027) would exclude" in out
@@ -59,7 +60,8 @@ def test_an_exclusion_published_six_days_ahead_is_announced_today(desk, tmp_path
     assert code == 0 and india["verdict"] == "eligible" and india["edition"] == 2026
     divest = (TODAY + timedelta(days=6 + 90)).isoformat()
     assert india["upcoming"] == {"verdict": "excluded", "eligible": False, "status": "NF", "effective_from": day(6),
-                                 "list_version": 54, "edition": 2027, "no_new_buys_from": day(6), "divest_by": divest}
+                                 "list_version": 54, "edition": 2027, "no_new_buys_from": day(6), "divest_by": divest,
+                                 "by_committee": []}
     assert india["pending"] is None
     code, out, _ = desk("check", "IN")
     assert f"from {day(6)}, list version 54 (Freedom in the World 2027): NOT ELIGIBLE, no new buys from {day(6)}, " \

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from fiw import words
 from sovereign import store
-from sovereign.api import guards
+from sovereign.api import access, guards
 from sovereign.api.deps import AnswerCache, Desk, mandate_enum
 from sovereign.api.routers import admin, check, countries, health, lists, reports, screen
 from sovereign.settings import Settings
@@ -21,6 +21,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.desk = Desk(settings, AnswerCache(store.Watcher(settings.db)))
     guards.install(app, settings)
+    access.install(app, settings)
 
     mandate = mandate_enum(settings.policy)
     for router in (health.router, check.router(mandate), screen.router(mandate), lists.router(mandate),

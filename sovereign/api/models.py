@@ -26,6 +26,9 @@ class Coming(BaseModel):
     divest_by: str | None = None
     state: str | None = None
     reason: str | None = None
+    by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it then")
+    change: str | None = Field(None, description="A pending list against today's answer: would exclude, "
+                                                 "would re-admit, no change")
 
 
 class Answer(BaseModel):
@@ -52,6 +55,7 @@ class Answer(BaseModel):
     no_new_buys_from: str | None
     divest_by: str | None
     mandate: str | None
+    by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
     issuer: Issuer | None
     upcoming: Coming | None
     pending: Coming | None
@@ -73,6 +77,7 @@ class Entry(BaseModel):
     no_new_buys_from: str | None
     divest_by: str | None
     mandate: str | None = None
+    by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
 
 
 class ListVersion(BaseModel):
@@ -146,12 +151,15 @@ class OverrideRequest(BaseModel):
     valid_from: date | None = None
     valid_to: date | None = None
     backdate_reason: str | None = None
+    public_reason_nl: str | None = Field(None, description="The reason the public list shows, in Dutch")
+    public_reason_en: str | None = Field(None, description="The reason the public list shows, in English")
 
 
 class RevokeRequest(BaseModel):
     reason: str = Field(min_length=1)
     revoked_from: date | None = None
     backdate_reason: str | None = None
+    entered_in_error: bool = Field(False, description="Removed from its first day, as if it never applied")
 
 
 class Message(BaseModel):

@@ -397,9 +397,25 @@ def tokens(conn: Connection) -> list[Row]:
     return rows(conn, "SELECT id, person, created_at, revoked_at FROM tokens ORDER BY id")
 
 
-def approvals(conn: Connection, version_id: int) -> list[Row]:
-    return rows(conn, "SELECT approved_by, effective_from, recorded_at FROM approvals WHERE version_id = ? "
-                      "ORDER BY recorded_at", [version_id])
+def approvals(conn: Connection, version_id: int, current: bool = True) -> list[Row]:
+    """A version's approvals (`current`: not replaced by the same person's later one)."""
+    keep = " AND replaced_at IS NULL" if current else ""
+    return rows(conn, "SELECT id, approved_by, person_key, os_user, effective_from, minutes, recorded_at, replaced_at "
+                      f"FROM approvals WHERE version_id = ?{keep} ORDER BY recorded_at, id", [version_id])
+
+
+def loosenings(conn: Connection, override_id: int, current: bool = True) -> list[Row]:
+    keep = " AND replaced_at IS NULL" if current else ""
+    return rows(conn, f"SELECT * FROM loosenings WHERE override_id = ?{keep} ORDER BY recorded_at, id", [override_id])
+
+
+def people(conn: Connection, with_removed: bool = False) -> list[Row]:
+    keep = "" if with_removed else " WHERE removed_at IS NULL"
+    return rows(conn, f"SELECT * FROM people{keep} ORDER BY name, id")
+
+
+def person(conn: Connection, key: str) -> Row | None:
+    return one(conn, "SELECT * FROM people WHERE key = ? AND removed_at IS NULL", [key])
 
 
 def quick_check(conn: Connection) -> str:

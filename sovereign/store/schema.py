@@ -188,6 +188,34 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE list_versions ADD COLUMN minutes TEXT;
     """,
+    # people behind decisions: a register of people matched by a normalised key (sovereign.people); approvals
+    # by person (an approval for another date replaces the earlier one, marked, never deleted), with the OS user
+    # and minutes; approvals of loosening decisions (revoking an override); an override's public reasons in
+    # Dutch and English apart from its internal note, and the kind of its revocation (entered in error)
+    """
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL, email TEXT, role TEXT,
+        created_at TEXT NOT NULL, recorded_by TEXT, removed_at TEXT, removed_by TEXT
+    );
+    CREATE UNIQUE INDEX people_key ON people(key) WHERE removed_at IS NULL;
+    CREATE TABLE approvals_by_person (
+        id INTEGER PRIMARY KEY, version_id INTEGER NOT NULL REFERENCES list_versions(id), approved_by TEXT NOT NULL,
+        person_key TEXT NOT NULL, os_user TEXT, effective_from TEXT NOT NULL, minutes TEXT, recorded_at TEXT NOT NULL,
+        replaced_at TEXT
+    );
+    INSERT INTO approvals_by_person (version_id, approved_by, person_key, effective_from, recorded_at)
+        SELECT version_id, approved_by, lower(trim(approved_by)), effective_from, recorded_at FROM approvals;
+    DROP TABLE approvals;
+    ALTER TABLE approvals_by_person RENAME TO approvals;
+    CREATE TABLE loosenings (
+        id INTEGER PRIMARY KEY, override_id INTEGER NOT NULL REFERENCES overrides(id), approved_by TEXT NOT NULL,
+        person_key TEXT NOT NULL, os_user TEXT, kind TEXT NOT NULL, revoked_from TEXT NOT NULL, reason TEXT NOT NULL,
+        recorded_at TEXT NOT NULL, replaced_at TEXT
+    );
+    ALTER TABLE overrides ADD COLUMN public_reason_nl TEXT;
+    ALTER TABLE overrides ADD COLUMN public_reason_en TEXT;
+    ALTER TABLE overrides ADD COLUMN revoke_kind TEXT;
+    """,
 ]
 
 

@@ -4,6 +4,7 @@ refresh, an import or a publish is one transaction however many of these it call
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from sovereign.store.schema import now
 if TYPE_CHECKING:
     import sqlite_utils
     import sqlite_utils.db
+
+log = logging.getLogger("sovereign.decisions")
 
 
 def _pk(table: sqlite_utils.db.Table) -> int:
@@ -140,10 +143,11 @@ def add_override(db: sqlite_utils.Database, row: dict) -> int:
 
 
 def revoke_override(db: sqlite_utils.Database, override_id: int, revoked_by: str, revoked_from: str,
-                    reason: str) -> bool:
+                    reason: str, kind: str = "revoked") -> bool:
     """Revocation fills the override's empty revocation fields once; a revoked override never changes again."""
-    cursor = db.execute("UPDATE overrides SET revoked_at = ?, revoked_by = ?, revoked_from = ?, revoke_reason = ? "
-                        "WHERE id = ? AND revoked_at IS NULL", [now(), revoked_by, revoked_from, reason, override_id])
+    cursor = db.execute("UPDATE overrides SET revoked_at = ?, revoked_by = ?, revoked_from = ?, revoke_reason = ?, "
+                        "revoke_kind = ? WHERE id = ? AND revoked_at IS NULL",
+                        [now(), revoked_by, revoked_from, reason, kind, override_id])
     return cursor.rowcount == 1
 
 
@@ -184,6 +188,8 @@ def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | Non
            "effective_from": effective_from, "reason": reason,
            "details": json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)}
     db.table("audit").insert(row | {"prev_hash": prev, "hash": chain_hash(prev, row)})
+    log.info("%s by %s%s%s%s %s", action, actor, f": {subject}" if subject else "",
+             f", effective {effective_from}" if effective_from else "", f" ({reason})" if reason else "", row["details"])
 
 
 def add_token(db: sqlite_utils.Database, person: str, token_hash: str) -> None:
@@ -195,8 +201,32 @@ def revoke_tokens(db: sqlite_utils.Database, person: str) -> int:
                       [now(), person]).rowcount
 
 
-def add_approval(db: sqlite_utils.Database, version_id: int, approved_by: str, effective_from: str) -> None:
-    db.execute("INSERT OR IGNORE INTO approvals VALUES (?, ?, ?, ?)", [version_id, approved_by, effective_from, now()])
+def add_approval(db: sqlite_utils.Database, version_id: int, approved_by: str, person_key: str, effective_from: str,
+                 os_user: str | None, minutes: str | None) -> None:
+    db.table("approvals").insert({"version_id": version_id, "approved_by": approved_by, "person_key": person_key,
+                                  "os_user": os_user, "effective_from": effective_from, "minutes": minutes,
+                                  "recorded_at": now()})
+
+
+def replace_approval(db: sqlite_utils.Database, table: str, row_id: int) -> None:
+    """An approval for another date replaces the earlier one: marked replaced, kept on record."""
+    assert table in ("approvals", "loosenings")
+    db.execute(f"UPDATE {table} SET replaced_at = ? WHERE id = ? AND replaced_at IS NULL", [now(), row_id])
+
+
+def add_loosening(db: sqlite_utils.Database, row: dict) -> None:
+    db.table("loosenings").insert(row | {"recorded_at": now()})
+
+
+def add_person(db: sqlite_utils.Database, row: dict) -> int:
+    table = db.table("people")
+    table.insert(row | {"created_at": now()})
+    return _pk(table)
+
+
+def remove_person(db: sqlite_utils.Database, person_id: int, by: str) -> bool:
+    return db.execute("UPDATE people SET removed_at = ?, removed_by = ? WHERE id = ? AND removed_at IS NULL",
+                      [now(), by, person_id]).rowcount == 1
 
 
 def record_admin_action(db: sqlite_utils.Database, actor: str, action: str, payload: Any, outcome: str,

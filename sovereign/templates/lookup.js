@@ -36,10 +36,14 @@ $("lookup").addEventListener("submit", async (event) => {
     + (a.in_force ? "" : ` (${a.state}: not in force)`);
   $("list").appendChild(link);
   const up = a.upcoming;
-  $("upcoming").textContent = up ? `From ${up.effective_from}, list version ${up.list_version} (Freedom in the World `
-    + `${up.edition}): ${VERDICTS[up.verdict]}` + (up.divest_by ? `; no new buys from ${up.no_new_buys_from}, divest by `
-    + `${up.divest_by}` : "") : "–";
+  const staged = up && up.divest_by && up.verdict === "excluded"
+    ? `; no new buys from ${up.no_new_buys_from}, divest by ${up.divest_by}` : "";
+  const committee = up && up.list_version === a.list_version && (up.by_committee || []).length;
+  $("upcoming").textContent = !up ? "–" : committee && up.verdict === "excluded"
+    ? `Excluded by the committee from ${up.effective_from} (override ${up.by_committee.join(", ")})${staged}`
+    : `From ${up.effective_from}, list version ${up.list_version} (Freedom in the World ${up.edition}): `
+      + `${VERDICTS[up.verdict]}${staged}`;
   const review = a.pending;
   $("pending").textContent = review ? `${review.state} list ${review.list_version} (Freedom in the World `
-    + `${review.edition}) would answer: ${VERDICTS[review.verdict]}` : "–";
+    + `${review.edition}): ${review.change || "would answer " + VERDICTS[review.verdict]}` : "–";
 });

@@ -54,8 +54,14 @@ def refresh(body: RefreshRequest, settings: SettingsDep, person: AdminDep) -> di
         with writes.recorded_run(db, "api", f"refresh --source {body.source}", person) as run:
             outcome = pipeline.refresh(db, settings, body.source)
             outcome.record(run)
+        from sovereign import listing
+        from sovereign.store import reads
+
+        waiting = [row for row in (reads.version(db, v) for v in outcome.versions)
+                   if row is not None and row["state"] in ("proposed", "held")]
         return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
-                "held": outcome.held, "revisions": outcome.revisions}
+                "held": outcome.held, "revisions": outcome.revisions,
+                "next": [listing.moves(db, row) for row in waiting]}
 
     return recorded(settings, person, "refresh", body.model_dump(), work)
 
@@ -66,11 +72,30 @@ def publish(body: PublishRequest, settings: SettingsDep, person: AdminDep) -> di
 
     def work(db: Any) -> dict:
         done = pipeline.publish(db, settings.policy, person, body.effective_from, body.edition, body.accept_held,
-                                body.backdate_reason, person, body.minutes)
+                                body.backdate_reason, person, body.minutes, f"api: {person}")
         return {"list_version": done.version, "in_force": done.in_force, "approvers": done.approvers,
+                "moved_from": done.moved_from,
                 "required": done.required, "effective_from": body.effective_from.isoformat()}
 
     return recorded(settings, person, "publish", body.model_dump(), work)
+
+
+@router.get("/overrides", responses=ERRORS)
+def list_overrides(settings: SettingsDep, person: AdminDep) -> list[dict]:
+    """Every override with its state today, as `sovereign override list --json` (internal notes included)."""
+    from sovereign import overrides
+
+    with store.reader(settings.db) as conn:
+        return overrides.listed(conn)
+
+
+@router.get("/people", responses=ERRORS)
+def list_people(settings: SettingsDep, person: AdminDep) -> list[dict]:
+    """The register of people who decide, as `sovereign people list --format json`."""
+    from sovereign import people
+
+    with store.reader(settings.db) as conn:
+        return people.listed(conn)
 
 
 @router.post("/overrides", responses=ERRORS)
@@ -78,7 +103,8 @@ def add_override(body: OverrideRequest, settings: SettingsDep, person: AdminDep)
     from sovereign import overrides
 
     return recorded(settings, person, "override add", body.model_dump(), lambda db: overrides.add(
-        db, body.country, body.reason, person, body.valid_from, body.valid_to, body.backdate_reason, person))
+        db, body.country, body.reason, person, body.valid_from, body.valid_to, body.backdate_reason, person,
+        body.public_reason_nl, body.public_reason_en))
 
 
 @router.post("/overrides/{override_id}/revoke", responses=ERRORS)
@@ -87,7 +113,8 @@ def revoke_override(body: RevokeRequest, settings: SettingsDep, person: AdminDep
     from sovereign import overrides
 
     def work(db: Any) -> dict:
-        done = overrides.revoke(db, override_id, person, body.reason, body.revoked_from, body.backdate_reason, person)
-        return {"revoked": override_id, "revoked_from": done["revoked_from"]}
+        done = overrides.revoke(db, override_id, person, body.reason, body.revoked_from, body.backdate_reason, person,
+                                body.entered_in_error, settings.policy.approvals_required, f"api: {person}")
+        return {"revoked": override_id} | done
 
     return recorded(settings, person, "override revoke", {"id": override_id} | body.model_dump(), work)
