@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ import click
 
 from fiw import words
 from fiw.errors import UserError
+from sovereign import __version__
 from sovereign.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,9 +48,13 @@ class Group(click.Group):
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)
             ctx.exit(2)
-        except sqlite3.Error as exc:  # locked past the busy timeout, a damaged file: one line, never "excluded"
-            from sovereign.store.schema import busy_or
+        except (click.exceptions.Exit, click.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # locked past the busy timeout, a damaged file: one line, never "excluded"
+            from sovereign.store.schema import busy_or, is_database_error
 
+            if not is_database_error(exc):
+                raise
             click.echo(f"error: {settings(ctx).db}: {busy_or(exc)}", err=True)
             ctx.exit(2)
 
@@ -95,7 +99,7 @@ def _any_date(value: str | None, what: str) -> date | None:
               help="Also write the log here (default: standard error only).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object a line, for a log collector.")
-@click.version_option(package_name="sovereign")
+@click.version_option(__version__, prog_name="sovereign")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, policy: str | None, log_file: Path | None, log_format: str) -> None:
     """Sovereign issuer exclusions from Freedom House's Freedom in the World."""

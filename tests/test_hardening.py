@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import polars as pl
+import pytest
 
 from sovereign import paths
 from tests.conftest import Cli, db_fingerprint, india_not_free_2027
@@ -115,6 +116,7 @@ def test_a_replaced_database_is_answered_from_the_new_file(fresh_db, tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_writer_waits_for_another_and_two_publishes_make_one(fresh_db, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sqlite3, sys, time\n"
@@ -264,6 +266,7 @@ def test_a_newer_schema_is_refused_by_readers_too(fresh_db):
     assert code == 2 and "written by a newer sovereign (schema 99)" in err
 
 
+@pytest.mark.slow
 def test_the_attack_harness_holds(tmp_path):
     done = subprocess.run([sys.executable, "scripts/attack.py", "--quick"], cwd=Path(__file__).resolve().parents[1],
                           capture_output=True, text=True, timeout=600)

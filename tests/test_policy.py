@@ -14,6 +14,7 @@ from sovereign import paths
 from sovereign.eligibility import apply_mandate, apply_overrides, evaluate
 from sovereign.pipeline import prepare, read_bundled
 from sovereign.policy import Mandate, Policy, load_policy
+from sovereign.resolve import country_code
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 @pytest.mark.pure
 def test_default_policy_loads():
-    policy = load_policy(paths.POLICY)
+    policy = load_policy(paths.POLICY, country_code)
     assert policy.exclude_status == ("NF",) and policy.unrated == "exclude"
     assert {m.name for m in policy.mandates} == {"strict_pf", "min_score_60"}
 
@@ -54,7 +55,7 @@ def test_default_policy_loads():
 ])
 def test_bad_policies_are_refused_naming_table_and_key(tmp_path, text, message):
     with pytest.raises(UserError) as err:
-        load_policy(write(tmp_path, text))
+        load_policy(write(tmp_path, text), country_code)
     assert message in str(err.value) and "policy.toml" in str(err.value)
 
 

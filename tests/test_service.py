@@ -117,6 +117,7 @@ def _new_edition_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_readers_keep_getting_consistent_answers_while_a_refresh_writes(fresh_db, server, tmp_path):
     stop, failures, seen = threading.Event(), [], set()
 
@@ -150,6 +151,7 @@ def test_readers_keep_getting_consistent_answers_while_a_refresh_writes(fresh_db
     assert {e for e, _, _ in seen} == {2026, 2027}
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_never_breaks_the_database(fresh_db, tmp_path):
     csv = _new_edition_csv(tmp_path)
     rng = random.Random(7)
@@ -243,6 +245,7 @@ def test_the_daemon_catches_up_a_missed_poll_and_records_it(fresh_db, tmp_path):
 
 # ---- fuzzing the API against its own schema ----
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_500_and_no_schema_violation(loaded_db):
     """Every operation but the admin ones and the HTML report, fuzzed from the app's own OpenAPI schema:
     no 5xx and every response matching the schema. (schemathesis's pytest loader does not run under
