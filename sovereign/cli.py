@@ -8,8 +8,6 @@ database connection per command, closed when the command ends.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import date
@@ -44,6 +42,9 @@ class Group(click.Group):
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
+            quiet_stdout()
+            ctx.exit(128 + 13)  # SIGPIPE's exit status
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)
@@ -57,6 +58,15 @@ class Group(click.Group):
                 raise
             click.echo(f"error: {settings(ctx).db}: {busy_or(exc)}", err=True)
             ctx.exit(2)
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush has no closed pipe to fail on."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def settings(ctx: click.Context) -> Settings:
@@ -89,7 +99,24 @@ def _any_date(value: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{what} {value!r}: expected a date as YYYY-MM-DD") from None
+        raise UserError(f"{what} {value!r}: {_not_a_day(value)}") from None
+
+
+def _not_a_day(value: str) -> str:
+    """Why a text is not a date: a day that does not exist (2025-02-30) is said so, not called a bad format."""
+    import calendar
+    import re
+
+    parts = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not parts:
+        return "expected a date as YYYY-MM-DD"
+    year, month, day = (int(p) for p in parts.groups())
+    if year == 0:
+        return "that day does not exist: there is no year 0"
+    if not 1 <= month <= 12:
+        return f"that day does not exist: there is no month {month}"
+    return (f"that day does not exist: {calendar.month_name[month]} {year} has "
+            f"{calendar.monthrange(year, month)[1]} days")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -375,6 +402,9 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
+        import csv
+        import io
+
         buf = io.StringIO()
         writer_ = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
         writer_.writeheader()
@@ -987,6 +1017,9 @@ def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
     elif fmt == "csv":
+        import csv
+        import io
+
         buf = io.StringIO()
         out = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
         out.writeheader()
@@ -1166,6 +1199,9 @@ def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> N
     if fmt == "json":
         click.echo(json.dumps([r | {"details": json.loads(r["details"])} for r in rows], indent=2, ensure_ascii=False))
         return
+    import csv
+    import io
+
     buf = io.StringIO()
     out = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
     out.writeheader()

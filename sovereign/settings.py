@@ -67,6 +67,9 @@ class Settings:
                 raise UserError(f"SOVEREIGN_MAX_BODY={values['max_body']!r}: expected a whole number of bytes") from None
         if isinstance(values.get("api_docs"), str):
             values["api_docs"] = values["api_docs"].strip().lower() in ("1", "true", "yes", "on")
+        if "db" in values and values["db"].is_dir():
+            raise UserError(f"{values['db']} is a folder, not a database file: give the file (--db or SOVEREIGN_DB), "
+                            f"such as {values['db'] / 'sovereign.db'}")
         if "reports" not in values and "db" in values:
             values["reports"] = values["db"].parent / "reports"
         return cls(**values)

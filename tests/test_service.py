@@ -119,7 +119,7 @@ def _new_edition_csv(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_readers_keep_getting_consistent_answers_while_a_refresh_writes(fresh_db, server, tmp_path):
-    stop, failures, seen = threading.Event(), [], set()
+    stop, published, failures, seen = threading.Event(), threading.Event(), [], set()
 
     def reader():
         with httpx.Client(base_url=server.url) as c:
@@ -130,6 +130,8 @@ def test_readers_keep_getting_consistent_answers_while_a_refresh_writes(fresh_db
                     continue
                 a = r.json()
                 seen.add((a["edition"], a["list_version"], a["eligible"]))
+                if a["edition"] == 2027:
+                    published.set()
                 # one snapshot: the 2026 list has India eligible, the 2027 list (once published) does not
                 if (a["edition"] == 2027) == a["eligible"]:
                     failures.append(a)
@@ -143,7 +145,7 @@ def test_readers_keep_getting_consistent_answers_while_a_refresh_writes(fresh_db
         assert cli("refresh", "--source", "bundled")[0] == 0
     code, out, err = cli("publish", "--approved-by", "RI", "--effective-from", datetime.now().date().isoformat())
     assert code == 0, err
-    time.sleep(0.5)
+    published.wait(10)  # until a reader has seen the published list, not a guessed pause
     stop.set()
     for t in threads:
         t.join()
