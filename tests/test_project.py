@@ -82,6 +82,7 @@ def test_seal_takes_every_sovereign_setting_out_but_where_fhs_files_are():
     assert env == {"SOVEREIGN_TEST_FIW": "/fiw", "PATH": "/bin"}
 
 
+@pytest.mark.slow  # a second pytest that loads its own database: 5-10 s
 def test_a_policy_and_database_in_the_developers_shell_do_not_reach_the_api_tests(tmp_path):
     """The API tests build their app once per module, before any per-test fixture runs; with the shell's
     SOVEREIGN_POLICY pointing at a broken file they used to fail 19 of 20."""
