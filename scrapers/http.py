@@ -16,7 +16,7 @@ from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from fiw.errors import UserError
@@ -84,6 +84,7 @@ class PoliteClient:
     _last: dict[str, float] = field(default_factory=dict)
     _robots: dict[str, RobotFileParser] = field(default_factory=dict)
     _interval: dict[str, float] = field(default_factory=dict)
+    _unreachable: dict[str, FetchError] = field(default_factory=dict)  # hosts whose robots.txt failed past retries
 
     def __post_init__(self):
         retry = CappedRetry(
@@ -146,8 +147,14 @@ class PoliteClient:
         host = f"{parts.scheme}://{parts.netloc}"
         parser = self._robots.get(host)
         if parser is None:
+            if host in self._unreachable:  # said once, not retried again for the next page of the same run
+                raise self._unreachable[host]
             parser = RobotFileParser(f"{host}/robots.txt")
-            response = self._raw_get(f"{host}/robots.txt")
+            try:
+                response = self._raw_get(f"{host}/robots.txt")
+            except FetchError as exc:
+                self._unreachable[host] = exc
+                raise
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 response = self._raw_get(urljoin(f"{host}/robots.txt", response.headers["Location"]))
             if response.status_code >= 500:
@@ -204,6 +211,10 @@ def _connection_words(exc: Exception, timeout: tuple[float, float], retries: int
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     if isinstance(reason, ReadTimeoutError):
         return f"connected, but no answer within {timeout[1]:.0f} s (read timeout) after {retries} retries"
+    if isinstance(reason, NewConnectionError) and "refused" in str(reason).lower():  # before its parent class below
+        return f"connection refused (nothing listens there, or a firewall says no) after {retries} retries"
+    if isinstance(reason, NewConnectionError):
+        return f"could not connect ({_short(exc)}) after {retries} retries"
     if isinstance(reason, ConnectTimeoutError):
         return f"could not connect within {timeout[0]:.0f} s (connect timeout) after {retries} retries"
     return f"connection failed after {retries} retries ({_short(exc)})"

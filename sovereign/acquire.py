@@ -132,7 +132,7 @@ def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
             return fetched, read_table(fetched.content, fetched.url)
         except (FetchError, SourceError) as exc:
             failures.append(str(exc))
-    raise UserError("neither of FH's scores pages could be read:\n  " + "\n  ".join(failures))
+    raise UserError("neither of FH's scores pages could be read:\n  " + "\n  ".join(dict.fromkeys(failures)))
 
 
 def hub_editions(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, hubs: dict[str, str],

@@ -7,11 +7,11 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 
 from fiw.errors import UserError
 from sovereign import store
+from sovereign.store.files import copy_to, integrity_and_schema
 from sovereign.store.schema import MIGRATIONS, now
 
 DB_NAME = "sovereign.db"
@@ -28,12 +28,7 @@ def backup(db: Path, dest: Path) -> dict:
         raise UserError(f"{target} exists: give an empty folder, so no backup is overwritten")
     tmp = dest / f".{DB_NAME}.partial"
     with store.reader(db) as source:
-        copy = sqlite3.connect(tmp)
-        try:
-            source.backup(copy)
-            copy.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            copy.close()
+        copy_to(source, tmp)
     tmp.replace(target)
     archived = _copy_archive(db.parent / "archive", dest / "archive")
     manifest = {"made_at": now(), "database": DB_NAME, "schema": len(MIGRATIONS), "sha256": _sha(target),
@@ -56,12 +51,7 @@ def restore(src: Path, db: Path) -> dict:
         raise UserError(f"{manifest_path}: expected a JSON object with the backup's sha256; the backup is damaged")
     if _sha(copy) != manifest.get("sha256"):
         raise UserError(f"{copy}: does not match the hash recorded in backup.json; the backup is damaged")
-    conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
-    try:
-        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        schema = conn.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        conn.close()
+    check, schema = integrity_and_schema(copy)
     if check != "ok":
         raise UserError(f"{copy}: SQLite's integrity check fails ({check[:200]})")
     if schema > len(MIGRATIONS):

@@ -8,10 +8,7 @@ database connection per command, closed when the command ends.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -21,6 +18,7 @@ import click
 
 from fiw import words
 from fiw.errors import UserError
+from sovereign import __version__
 from sovereign.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,15 +42,31 @@ class Group(click.Group):
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
+            quiet_stdout()
+            ctx.exit(128 + 13)  # SIGPIPE's exit status
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"error: {where}{exc.strerror or exc}", err=True)
             ctx.exit(2)
-        except sqlite3.Error as exc:  # locked past the busy timeout, a damaged file: one line, never "excluded"
-            from sovereign.store.schema import busy_or
+        except (click.exceptions.Exit, click.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # locked past the busy timeout, a damaged file: one line, never "excluded"
+            from sovereign.store.schema import busy_or, is_database_error
 
+            if not is_database_error(exc):
+                raise
             click.echo(f"error: {settings(ctx).db}: {busy_or(exc)}", err=True)
             ctx.exit(2)
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush has no closed pipe to fail on."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def settings(ctx: click.Context) -> Settings:
@@ -85,7 +99,24 @@ def _any_date(value: str | None, what: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{what} {value!r}: expected a date as YYYY-MM-DD") from None
+        raise UserError(f"{what} {value!r}: {_not_a_day(value)}") from None
+
+
+def _not_a_day(value: str) -> str:
+    """Why a text is not a date: a day that does not exist (2025-02-30) is said so, not called a bad format."""
+    import calendar
+    import re
+
+    parts = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not parts:
+        return "expected a date as YYYY-MM-DD"
+    year, month, day = (int(p) for p in parts.groups())
+    if year == 0:
+        return "that day does not exist: there is no year 0"
+    if not 1 <= month <= 12:
+        return f"that day does not exist: there is no month {month}"
+    return (f"that day does not exist: {calendar.month_name[month]} {year} has "
+            f"{calendar.monthrange(year, month)[1]} days")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,7 +126,7 @@ def _any_date(value: str | None, what: str) -> date | None:
               help="Also write the log here (default: standard error only).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object a line, for a log collector.")
-@click.version_option(package_name="sovereign")
+@click.version_option(__version__, prog_name="sovereign")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, policy: str | None, log_file: Path | None, log_format: str) -> None:
     """Sovereign issuer exclusions from Freedom House's Freedom in the World."""
@@ -383,6 +414,9 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
+        import csv
+        import io
+
         buf = io.StringIO()
         writer_ = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
         writer_.writeheader()
@@ -885,7 +919,6 @@ def whatif(ctx, alternative: Path, mandate: str | None, first: int | None, last:
 
     from sovereign import whatif as module
     from sovereign.cells import atomic_write
-    from sovereign.policy import load_policy
     from sovereign.store import reads
     from sovereign.tables import write_sheets
 
@@ -895,7 +928,7 @@ def whatif(ctx, alternative: Path, mandate: str | None, first: int | None, last:
         raise UserError("--value-column: name the market-value column of the holdings")
     if fmt == "xlsx" and output is None:
         raise UserError("--format xlsx needs -o FILE.xlsx")
-    current, other = settings(ctx).policy, load_policy(alternative)
+    current, other = settings(ctx).policy, settings(ctx).but(policy_path=alternative).policy
     conn = reader(ctx)
     scored = module.scored_from_store(conn)
     result = module.backtest(scored, current, other, mandate=mandate, first=first, last=last, flips_over=flips_over,
@@ -1100,6 +1133,9 @@ def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
     elif fmt == "csv":
+        import csv
+        import io
+
         buf = io.StringIO()
         out = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
         out.writeheader()
@@ -1320,6 +1356,9 @@ def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> N
     if fmt == "json":
         click.echo(json.dumps([r | {"details": json.loads(r["details"])} for r in rows], indent=2, ensure_ascii=False))
         return
+    import csv
+    import io
+
     buf = io.StringIO()
     out = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
     out.writeheader()

@@ -8,6 +8,7 @@ here: desk lookups load the policy on their fast path.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,10 @@ class Policy:
         raise UserError(f"unknown mandate {name!r}; the policy defines: {known}")
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and check a policy file; every problem names the file, the table and the key."""
+def load_policy(path: Path, country_code: Callable[[str], str | None]) -> Policy:
+    """Read and check a policy file; every problem names the file, the table and the key. `country_code`
+    turns a mandate's country names into ISO2 codes (the resolver's; passed in, so the policy never reaches
+    the store)."""
     import tomllib
 
     try:
@@ -126,7 +129,7 @@ def load_policy(path: Path) -> Policy:
         spec = _table(name, f"[mandates.{mname}]", spec, MANDATE_KEYS)
         spec = _frozen(spec)
         if "exclude_countries" in spec:
-            spec["exclude_countries"] = _country_codes(name, mname, spec["exclude_countries"])
+            spec["exclude_countries"] = _country_codes(name, mname, spec["exclude_countries"], country_code)
         mandates.append(Mandate(name=mname, **spec))
     policy = Policy(**_frozen(base | gate), mandates=tuple(mandates))
     check_policy(policy, name)
@@ -244,11 +247,10 @@ def stored_policy(text: str) -> Policy:
     return Policy(**_frozen({k: v for k, v in raw.items() if k in known}), mandates=mandates)
 
 
-def _country_codes(file: str, mandate: str, names: tuple[str, ...]) -> tuple[str, ...]:
+def _country_codes(file: str, mandate: str, names: tuple[str, ...], country_code: Callable[[str], str | None]
+                   ) -> tuple[str, ...]:
     """A mandate's named countries as ISO2 codes; a name nobody knows refuses the policy (it would exclude
     nothing, silently)."""
-    from sovereign.resolve import country_code
-
     codes, unknown = [], []
     for name in names:
         code = country_code(name)

@@ -10,7 +10,6 @@ so a former state never answers for another. Stdlib only: this is `check`'s star
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -237,6 +236,8 @@ class Resolver:
         """Up to three close names; a former state is offered only when no present-day state is close."""
         if self.hints_left <= 0:
             return ""
+        import difflib  # only when a name missed: not on `check`'s path for the names that resolve
+
         self.hints_left -= 1
         former = {r["fh_name"] for r in self._mapping if r["iso2"] and r["iso2"] not in self._iso}
         candidates = sorted({r["fh_name"] for r in self._mapping} | {r["name"] for r in self._iso.values()})

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fiw.errors import UserError
-from sovereign import paths
+from sovereign import __version__, paths
 
 if TYPE_CHECKING:
     from scrapers.http import PoliteClient
     from sovereign.policy import Policy
 
 DEFAULT_BASE_URL = "https://freedomhouse.org"
-DEFAULT_AGENT = "sovereign/0.1 (sovereign bond exclusion list; contact: sovereign-ops@example.org)"
+DEFAULT_AGENT = f"sovereign/{__version__} (sovereign bond exclusion list; contact: sovereign-ops@example.org)"
 ENVIRONMENT = {
     "db": "SOVEREIGN_DB", "policy_path": "SOVEREIGN_POLICY", "base_url": "SOVEREIGN_BASE_URL",
     "user_agent": "SOVEREIGN_USER_AGENT", "reports": "SOVEREIGN_REPORTS", "webhook": "SOVEREIGN_WEBHOOK",
@@ -74,6 +74,9 @@ class Settings:
             if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
                 raise UserError(f"SOVEREIGN_ACCESS_LOG={values['access_log']!r}: expected on or off")
             values["access_log"] = flag in ("1", "true", "yes", "on")
+        if "db" in values and values["db"].is_dir():
+            raise UserError(f"{values['db']} is a folder, not a database file: give the file (--db or SOVEREIGN_DB), "
+                            f"such as {values['db'] / 'sovereign.db'}")
         if "reports" not in values and "db" in values:
             values["reports"] = values["db"].parent / "reports"
         return cls(**values)
@@ -84,8 +87,9 @@ class Settings:
     @cached_property
     def policy(self) -> Policy:
         from sovereign.policy import load_policy
+        from sovereign.resolve import country_code
 
-        return load_policy(self.policy_path)
+        return load_policy(self.policy_path, country_code)
 
     @cached_property
     def actor(self) -> str:

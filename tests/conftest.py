@@ -11,10 +11,27 @@ import fastexcel
 import polars as pl
 import pytest
 from click.testing import CliRunner
-
-from sovereign.cli import main
+from hypothesis import settings as hypothesis_settings
 
 FIW = Path(os.environ.get("SOVEREIGN_TEST_FIW") or Path(__file__).resolve().parents[2] / "shared" / "fiw")
+
+
+def seal(environ: dict | os._Environ) -> list[str]:
+    """Take the developer's `SOVEREIGN_*` settings out of the environment (all but where FH's files are), so a
+    policy, database or URL set in a shell cannot change what the tests see. Returns the names removed."""
+    names = [name for name in environ if name.startswith("SOVEREIGN_") and name != "SOVEREIGN_TEST_FIW"]
+    for name in names:
+        del environ[name]
+    return names
+
+
+seal(os.environ)  # before any fixture, module or session-wide, reads Settings
+# One seeded run everywhere: a failure found today is the failure found tomorrow.
+hypothesis_settings.register_profile("sealed", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sealed"))
+
+from sovereign.cli import main  # noqa: E402
+
 ALL_DATA = FIW / "All_data_FIW_2013-2025.xlsx"
 AGGREGATE = FIW / "Aggregate_Category_and_Subcategory_Scores_FIW_2003-2024.xlsx"
 RATINGS = FIW / "Country_and_Territory_Ratings_and_Statuses_FIW_1973-2024.xlsx"
@@ -136,8 +153,7 @@ def write_workbook(path: Path, sheets: dict[str, pl.DataFrame]) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_env_leak(monkeypatch):
-    for var in ("SOVEREIGN_DB", "SOVEREIGN_POLICY"):
-        monkeypatch.delenv(var, raising=False)
+def _no_env_leak():
+    """What one test sets in the environment is gone before the next."""
     yield
-    os.environ.pop("SOVEREIGN_DB", None)
+    seal(os.environ)

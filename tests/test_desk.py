@@ -107,7 +107,7 @@ def test_overrides_exclude_from_their_dates_and_are_append_only(desk):
 
 @pytest.mark.parametrize("args,message", [
     (["override", "add", "Narnia", "--reason", "x", "--by", "y"], "'Narnia': no country"),
-    (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-02-30"], "expected a date as YYYY-MM-DD"),
+    (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-02-30"], "February 2026 has 28 days"),
     (["override", "add", "IN", "--reason", "x", "--by", "y", "--from", "2026-05-01", "--until", "2026-04-01"], "is before"),
     (["override", "revoke", "99", "--by", "y", "--reason", "z"], "no override 99"),
     (["override", "revoke", "1", "--by", "y", "--reason", ""], "a revocation needs a reason"),

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_pure_tests_run_without_shared_fiw(tmp_path):
     env = os.environ | {"SOVEREIGN_TEST_FIW": str(tmp_path / "no-shared-here")}
     done = subprocess.run([sys.executable, "-m", "pytest", "-m", "pure", "-q", "-p", "no:cacheprovider", "tests"],

@@ -94,6 +94,7 @@ def test_hub_pages_that_disagree_stop_the_run(fresh_db, site, rows_2027):
     assert db_fingerprint(fresh_db) == before
 
 
+@pytest.mark.slow
 def test_country_pages_as_printed(fresh_db, site, rows_2027):
     site.publish_live(rows_2027, 2027)
     code, out, err = refresh(fresh_db, site, "--with-details")
@@ -106,6 +107,7 @@ def test_country_pages_as_printed(fresh_db, site, rows_2027):
     assert conn.execute("SELECT COUNT(*) FROM scores WHERE edition = 2027 AND add_q > 0").fetchone()[0] >= 1
 
 
+@pytest.mark.slow
 def test_the_combined_page_takes_pr_and_cl_from_the_country_pages(fresh_db, site, rows_2027):
     site.publish_live(rows_2027, 2027, page="combined")
     code, out, err = refresh(fresh_db, site, "--with-details")
@@ -114,6 +116,7 @@ def test_the_combined_page_takes_pr_and_cl_from_the_country_pages(fresh_db, site
     assert pr == {r["fh_name"]: r["pr"] for r in rows_2027}
 
 
+@pytest.mark.slow
 def test_a_misread_country_page_is_skipped_and_the_table_stored(fresh_db, site, rows_2027):
     site.publish_live(rows_2027, 2027)
     site.pages["/country/norway/freedom-world/2027"] = ("text/html", b"<html><body>We are updating this page</body></html>")
@@ -266,6 +269,7 @@ def test_redirects_are_followed_to_a_host_whose_robots_txt_is_asked(site, rows_2
             client.get(site.url + SCORES)
 
 
+@pytest.mark.slow
 def test_a_trickling_server_is_cut_off_at_the_deadline(site, rows_2027):
     from scrapers.http import FetchError
 
@@ -276,6 +280,7 @@ def test_a_trickling_server_is_cut_off_at_the_deadline(site, rows_2027):
         client.get(site.url + SCORES)
 
 
+@pytest.mark.slow
 def test_a_read_timeout_is_called_one(fresh_db, site, rows_2027):
     site.publish_live(rows_2027, 2027, details=False)
     site.faults[SCORES] = ["slow"] * 10

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import httpx
+import pytest
 
 from sovereign import paths
 from tests.conftest import WEB_2026, Cli, india_not_free_2027
@@ -89,6 +90,7 @@ def test_a_backup_taken_while_the_service_runs_holds_the_latest_override(fresh_d
         server.stop()
 
 
+@pytest.mark.slow
 def test_logs_go_to_a_file_as_json(fresh_db, tmp_path):
     import json
     import socket
@@ -147,6 +149,7 @@ def test_notices_by_mail_name_the_movers_and_link_the_report(fresh_db, tmp_path)
     assert str(tmp_path / "reports") in body  # an absolute path to the report
 
 
+@pytest.mark.slow
 def test_a_failed_poll_is_announced_and_retried_within_hours(fresh_db, tmp_path, monkeypatch):
     from datetime import UTC, datetime, timedelta
 

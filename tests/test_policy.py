@@ -14,6 +14,7 @@ from sovereign import paths
 from sovereign.eligibility import apply_mandate, apply_overrides, evaluate
 from sovereign.pipeline import prepare, read_bundled
 from sovereign.policy import Mandate, Policy, load_policy
+from sovereign.resolve import country_code
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 @pytest.mark.pure
 def test_default_policy_loads():
-    policy = load_policy(paths.POLICY)
+    policy = load_policy(paths.POLICY, country_code)
     assert policy.exclude_status == ("NF",) and policy.unrated == "exclude"
     assert {m.name for m in policy.mandates} == {"strict_pf", "min_score_60"}
 
@@ -62,7 +63,7 @@ def test_default_policy_loads():
 ])
 def test_bad_policies_are_refused_naming_table_and_key(tmp_path, text, message):
     with pytest.raises(UserError) as err:
-        load_policy(write(tmp_path, text))
+        load_policy(write(tmp_path, text), country_code)
     assert message in str(err.value) and "policy.toml" in str(err.value)
 
 
@@ -138,9 +139,9 @@ def test_min_score_cannot_be_tested_before_2003_and_fails_closed(scored):
 
 @pytest.mark.pure
 def test_unset_history_rules_change_no_digest_and_tightening_ones_load(tmp_path):
-    assert load_policy(write(tmp_path, "[base]\npersistence = 1\n")).digest == Policy().digest
+    assert load_policy(write(tmp_path, "[base]\npersistence = 1\n"), country_code).digest == Policy().digest
     policy = load_policy(write(tmp_path, "[base]\npersistence = 2\nmin_total = 30\n[mandates.m]\npersistence = 3\n"
-                                          "min_total = 50\ndecline_points = 5\ndecline_editions = 2\n"))
+                                          "min_total = 50\ndecline_points = 5\ndecline_editions = 2\n"), country_code)
     assert policy.digest != Policy().digest and policy.mandate("m").needs_history
 
 

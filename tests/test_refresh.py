@@ -135,7 +135,7 @@ def test_check_unrated_country_is_not_eligible(cli):
     (["check", "NL", "Narnia"], "'Narnia': no country or territory"),
     (["check", "NL", "--edition", "2002"], "no published list for edition 2002"),
     (["check", "NL", "--as-of", "1960-01-01"], "no list was in force on 1960-01-01: the first took effect on 1973-02-28"),
-    (["check", "NL", "--as-of", "2026-13-01"], "expected a date as YYYY-MM-DD"),
+    (["check", "NL", "--as-of", "2026-13-01"], "that day does not exist: there is no month 13"),
     (["list", "--edition", "1900"], "no published list for edition 1900"),
 ])
 def test_bad_lookups_exit_2_without_traceback(cli, args, message):

@@ -12,7 +12,7 @@ import pytest
 
 from sovereign import paths
 from sovereign.policy import load_policy
-from sovereign.resolve import Resolver, aliases
+from sovereign.resolve import Resolver, aliases, country_code
 from tests.conftest import Cli
 
 DATES = ("1975-06-01", "1992-06-01", "2004-06-01", date.today().isoformat())
@@ -63,7 +63,7 @@ def test_check_and_screen_agree_on_every_key_date_and_mandate(desk, tmp_path, on
     holdings = tmp_path / "book.csv"
     with open(holdings, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows([["id"], *[[k] for k in keys]])
-    for mandate in (None, *(m.name for m in load_policy(paths.POLICY).mandates)):
+    for mandate in (None, *(m.name for m in load_policy(paths.POLICY, country_code).mandates)):
         extra = ["--mandate", mandate] if mandate else []
         code, answers = desk.json("check", *readable, "--as-of", on, *extra, "--json")
         by_check = {a["query"]: (a["eligible"], a["iso2"], a["status"]) for a in answers}

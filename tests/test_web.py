@@ -77,6 +77,7 @@ def test_a_republished_edition_is_a_revision_with_what_changed(fresh_db, site, r
     assert '"fh_name": "Ghana"' in changes and '"field": "cl"' in changes
 
 
+@pytest.mark.slow
 def test_with_details_reads_every_country_page_and_resumes(fresh_db, site):
     cli = Cli(fresh_db)
     code, out, err = refresh(cli, site, "--with-details")
@@ -91,6 +92,7 @@ def test_with_details_reads_every_country_page_and_resumes(fresh_db, site):
     assert code == 0 and len(site.requests_to("/country/")) == pages_before  # taken from the archive
 
 
+@pytest.mark.slow
 def test_a_failing_country_page_is_skipped_and_fetched_again_next_time(fresh_db, site):
     cli = Cli(fresh_db)
     page = "/country/kenya/freedom-world/2027"
@@ -107,6 +109,7 @@ def test_a_failing_country_page_is_skipped_and_fetched_again_next_time(fresh_db,
     assert a1[0] is not None
 
 
+@pytest.mark.slow
 def test_a_disagreeing_country_page_is_reported(fresh_db, site, rows_2027):
     from tests.fhsite import country_page, slug
 

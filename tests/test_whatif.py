@@ -15,6 +15,7 @@ import pytest
 from sovereign import paths, whatif
 from sovereign.holdings import read_book
 from sovereign.policy import Policy
+from sovereign.resolve import country_code
 from sovereign.store import reads
 from tests.conftest import Cli
 
@@ -281,7 +282,7 @@ def test_a_mandate_with_history_rules_answers_the_desk_as_the_backtest_builds_it
     path = tmp_path / "patient.toml"
     path.write_text(paths.POLICY.read_text() + "\n[mandates.patient]\npersistence = 2\ndecline_points = 10\n"
                     "decline_editions = 5\n")
-    mandate = load_policy(path).mandate("patient")
+    mandate = load_policy(path, country_code).mandate("patient")
     built = whatif.lists(scored, Policy(), mandate)
     for edition in (2008, 2026):
         code, rows = cli.json("--policy", str(path), "list", "--edition", str(edition), "--mandate", "patient",
@@ -318,7 +319,8 @@ def test_the_diff_of_a_history_mandate_moves_the_countries_the_backtest_moves(cl
     path = tmp_path / "patient.toml"
     path.write_text(paths.POLICY.read_text() + "\n[mandates.patient]\npersistence = 2\ndecline_points = 5\n"
                     "decline_editions = 3\n")
-    built = whatif.lists(scored, Policy(), load_policy(path).mandate("patient")).filter(pl.col("iso2").is_not_null())
+    patient = load_policy(path, country_code).mandate("patient")
+    built = whatif.lists(scored, Policy(), patient).filter(pl.col("iso2").is_not_null())
     ok = {e: set(built.filter((pl.col("edition") == e) & pl.col("eligible"))["iso2"]) for e in (2025, 2026)}
     code, d = cli.json("--policy", str(path), "diff", "--from", "2025", "--to", "2026", "--format", "json")
     assert code == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from fiw import words
-from sovereign import store
+from sovereign import __version__, store
 from sovereign.api import access, guards
 from sovereign.api.deps import AnswerCache, Desk, mandate_enum
 from sovereign.api.routers import admin, check, countries, health, lists, reports, screen
@@ -15,7 +15,7 @@ from sovereign.settings import Settings
 
 def create_app(settings: Settings) -> FastAPI:
     settings.check()
-    app = FastAPI(title="sovereign", version="1", description=(
+    app = FastAPI(title="sovereign", version=__version__, description=(
         "Sovereign issuer eligibility from Freedom House's Freedom in the World. " + words.attribution() + "."),
         docs_url="/docs" if settings.api_docs else None, redoc_url=None)
     app.state.settings = settings

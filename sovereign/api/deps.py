@@ -7,7 +7,6 @@ import enum
 import hmac
 import json
 import os
-import sqlite3
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from fastapi.responses import Response
 from sovereign import store
 from sovereign.policy import Mandate, Policy
 from sovereign.settings import Settings
+from sovereign.store.reads import Connection
 
 
 async def get_settings(request: Request) -> Settings:
@@ -36,13 +36,13 @@ async def get_policy(settings: SettingsDep) -> Policy:
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 
-async def get_conn(settings: SettingsDep) -> AsyncIterator[sqlite3.Connection]:
+async def get_conn(settings: SettingsDep) -> AsyncIterator[Connection]:
     """One read-only connection per request, inside one read transaction, closed when the response is sent."""
     with store.reader(settings.db, check_same_thread=False, snapshot=True) as conn:
         yield conn
 
 
-ConnDep = Annotated[sqlite3.Connection, Depends(get_conn)]
+ConnDep = Annotated[Connection, Depends(get_conn)]
 
 
 def mandate_enum(policy: Policy) -> type[enum.Enum]:
@@ -93,7 +93,7 @@ class Desk:
 SHARED = "admin (shared token)"
 
 
-def person_of(conn: sqlite3.Connection, authorization: str | None) -> str | None:
+def person_of(conn: Connection, authorization: str | None) -> str | None:
     """Who a bearer token belongs to: a person's own token (`sovereign tokens add NAME`, stored as a hash),
     else the shared SOVEREIGN_ADMIN_TOKEN (compared in constant time); nobody otherwise."""
     import hashlib
@@ -108,7 +108,7 @@ def person_of(conn: sqlite3.Connection, authorization: str | None) -> str | None
     return SHARED if shared and hmac.compare_digest(given.encode(), shared.encode()) else None
 
 
-def is_admin(conn: sqlite3.Connection, authorization: str | None) -> bool:
+def is_admin(conn: Connection, authorization: str | None) -> bool:
     return person_of(conn, authorization) is not None
 
 

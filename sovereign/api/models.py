@@ -166,4 +166,25 @@ class Message(BaseModel):
     detail: str
 
 
-ERRORS: dict[int | str, dict] = {400: {"model": Message}, 404: {"model": Message}}
+WHY = {
+    400: "The request cannot be answered as asked; `detail` says why (an unreadable identifier or file, a rule broken)",
+    401: "A valid bearer token is required (`sovereign tokens add NAME`)",
+    403: "Admin endpoints are off: no tokens exist and SOVEREIGN_ADMIN_TOKEN is not set",
+    404: "Nothing answers this: an unknown country or identifier, no list for that edition or date",
+    413: "The request body is larger than the service accepts (SOVEREIGN_MAX_BODY)",
+    503: "The database is missing, being replaced or busy; try again",
+}
+
+
+def errors(*statuses: int, json_only: bool = False) -> dict[int | str, dict]:
+    """The error answers a route gives, each a JSON `{"detail": ...}`. `json_only` for a route whose success is
+    not JSON (the HTML report): its errors are still JSON, and the document must say so."""
+    if json_only:
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}
+        return {s: {"description": WHY[s], "content": ref} for s in statuses}
+    return {s: {"model": Message, "description": WHY[s]} for s in statuses}
+
+
+ERRORS = errors(400, 404, 503)               # every route that reads the database
+BODY_ERRORS = errors(400, 404, 413, 503)     # and takes a request body
+ADMIN_ERRORS = errors(400, 401, 403, 404, 413, 503)

@@ -188,7 +188,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE list_versions ADD COLUMN minutes TEXT;
     """,
-    # people behind decisions: a register of people matched by a normalised key (sovereign.people); approvals
+    # 10: people behind decisions: a register of people matched by a normalised key (sovereign.people); approvals
     # by person (an approval for another date replaces the earlier one, marked, never deleted), with the OS user
     # and minutes; approvals of loosening decisions (revoking an override); an override's public reasons in
     # Dutch and English apart from its internal note, and the kind of its revocation (entered in error)
@@ -277,12 +277,17 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
     return db
 
 
-def busy_or(exc: sqlite3.Error) -> str:
+def busy_or(exc: Exception) -> str:
     """A locked database in the words an operator acts on."""
     text = str(exc)
     if "locked" in text or "busy" in text:
         return f"another process kept the database busy for longer than {BUSY_TIMEOUT_MS // 1000} s; try again"
     return f"cannot use the database ({text})"
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """SQLite's own errors, for the surfaces that turn them into one line without importing sqlite3."""
+    return isinstance(exc, sqlite3.Error)
 
 
 def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:

@@ -14,11 +14,11 @@ from fastapi import Path as PathParam
 from fiw.errors import UserError
 from sovereign import store
 from sovereign.api.deps import AdminDep, SettingsDep
-from sovereign.api.models import ERRORS, OverrideRequest, PublishRequest, RefreshRequest, RevokeRequest
+from sovereign.api.models import ADMIN_ERRORS, OverrideRequest, PublishRequest, RefreshRequest, RevokeRequest
 from sovereign.settings import Settings
 from sovereign.store import writes
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=ADMIN_ERRORS)
 
 
 def recorded(settings: Settings, actor: str, action: str, payload: dict, work: Callable[[Any], Any]) -> Any:
@@ -43,7 +43,7 @@ def recorded(settings: Settings, actor: str, action: str, payload: dict, work: C
                                  {"outcome": outcome, "message": message, "request": payload})
 
 
-@router.post("/refresh", responses=ERRORS)
+@router.post("/refresh")
 def refresh(body: RefreshRequest, settings: SettingsDep, person: AdminDep) -> dict:
     from sovereign import pipeline
 
@@ -66,7 +66,7 @@ def refresh(body: RefreshRequest, settings: SettingsDep, person: AdminDep) -> di
     return recorded(settings, person, "refresh", body.model_dump(), work)
 
 
-@router.post("/publish", responses=ERRORS)
+@router.post("/publish")
 def publish(body: PublishRequest, settings: SettingsDep, person: AdminDep) -> dict:
     from sovereign import pipeline
 
@@ -80,7 +80,7 @@ def publish(body: PublishRequest, settings: SettingsDep, person: AdminDep) -> di
     return recorded(settings, person, "publish", body.model_dump(), work)
 
 
-@router.get("/overrides", responses=ERRORS)
+@router.get("/overrides")
 def list_overrides(settings: SettingsDep, person: AdminDep) -> list[dict]:
     """Every override with its state today, as `sovereign override list --json` (internal notes included)."""
     from sovereign import overrides
@@ -89,7 +89,7 @@ def list_overrides(settings: SettingsDep, person: AdminDep) -> list[dict]:
         return overrides.listed(conn)
 
 
-@router.get("/people", responses=ERRORS)
+@router.get("/people")
 def list_people(settings: SettingsDep, person: AdminDep) -> list[dict]:
     """The register of people who decide, as `sovereign people list --format json`."""
     from sovereign import people
@@ -98,7 +98,7 @@ def list_people(settings: SettingsDep, person: AdminDep) -> list[dict]:
         return people.listed(conn)
 
 
-@router.post("/overrides", responses=ERRORS)
+@router.post("/overrides")
 def add_override(body: OverrideRequest, settings: SettingsDep, person: AdminDep) -> dict:
     from sovereign import overrides
 
@@ -107,7 +107,7 @@ def add_override(body: OverrideRequest, settings: SettingsDep, person: AdminDep)
         body.public_reason_nl, body.public_reason_en))
 
 
-@router.post("/overrides/{override_id}/revoke", responses=ERRORS)
+@router.post("/overrides/{override_id}/revoke")
 def revoke_override(body: RevokeRequest, settings: SettingsDep, person: AdminDep,
                     override_id: int = PathParam(ge=1, le=2**62)) -> dict:
     from sovereign import overrides

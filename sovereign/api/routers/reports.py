@@ -9,7 +9,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
 from sovereign.api.deps import ConnDep, PolicyDep
-from sovereign.api.models import ERRORS
+from sovereign.api.models import ERRORS, errors
 
 router = APIRouter(tags=["reports"])
 SPEC = r"^(\d{4}|[vV]\d{1,18})$"
@@ -23,7 +23,7 @@ def diff(conn: ConnDep, policy: PolicyDep, from_: str | None = Query(None, alias
     return json.loads(report.to_json(report.build(conn, policy, from_, to)))
 
 
-@router.get("/reports/{edition}", response_class=HTMLResponse, responses=ERRORS)
+@router.get("/reports/{edition}", response_class=HTMLResponse, responses=errors(400, 404, 503, json_only=True))
 def committee_report(conn: ConnDep, policy: PolicyDep, edition: int = PathParam(ge=1900, le=2200)) -> str:
     from sovereign import report
 

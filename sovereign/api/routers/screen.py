@@ -6,12 +6,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from fiw.errors import UserError
 from sovereign.api.deps import ConnDep, PolicyDep, mandate_of
-from sovereign.api.models import ERRORS, ScreenRow
+from sovereign.api.models import BODY_ERRORS, ScreenRow
 
 if TYPE_CHECKING:
     from sovereign.holdings import Book
@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 MAX_IDS = 10_000
 MAX_UPLOAD_ROWS = 200_000
 MAX_UPLOAD_UNPACKED = 50_000_000
+
+
+# A book is a non-empty CSV, XLSX or Parquet file. What the schema cannot say (that the bytes parse as one)
+# is a 400 naming the file.
+BOOK = File(..., description="A holdings book: CSV, XLSX or Parquet, with a header row",
+            json_schema_extra={"minLength": 1})
 
 
 def router(Mandate: type[enum.Enum]) -> APIRouter:
@@ -29,7 +35,7 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
         mandate: Mandate | None = None  # type: ignore[valid-type]
         as_of: date | None = None
 
-    @api.post("/screen", response_model=list[ScreenRow], responses=ERRORS)
+    @api.post("/screen", response_model=list[ScreenRow], responses=BODY_ERRORS)
     def screen_ids(body: ScreenRequest, conn: ConnDep, policy: PolicyDep) -> list[dict]:
         import polars as pl
 
@@ -38,23 +44,22 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
         frame = pl.DataFrame({"id": body.ids}, schema={"id": pl.String})
         return screen(conn, frame, "id", body.as_of, None, mandate_of(policy, body.mandate)).to_dicts()
 
-    @api.post("/screen/file", response_model=list[dict[str, Any]], responses=ERRORS)
-    def screen_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = File(...), column: str | None = None,
+    @api.post("/screen/file", response_model=list[dict[str, Any]], responses=BODY_ERRORS)
+    def screen_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = BOOK, column: str | None = None,
                     mandate: Mandate | None = None, as_of: date | None = None) -> list[dict]:  # type: ignore[valid-type]
         from sovereign.screen import screen
 
         book = uploaded_book(file, column, "sovereign screen")
         return screen(conn, book.frame.collect(), book.id_columns, as_of, None, mandate_of(policy, mandate)).to_dicts()
 
-    @api.post("/impact/file", response_model=dict[str, Any], responses=ERRORS)
-    def impact_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = File(...), value_column: str = "",
+    @api.post("/impact/file", response_model=dict[str, Any], responses=BODY_ERRORS)
+    def impact_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = BOOK,
+                    value_column: str = Query(min_length=1, pattern=r"\S", description="The market-value column"),
                     portfolio_column: str | None = None, version: int | None = None, edition: int | None = None,
                     from_version: int | None = None, column: str | None = None) -> dict:
         """What a list (default: the newest proposed) would do to an uploaded book, as `sovereign impact` says."""
         from sovereign.impact import impact
 
-        if not value_column.strip():
-            raise UserError("value_column: name the market-value column")
         book = uploaded_book(file, column, "sovereign impact")
         return impact(conn, book, policy, value_column, portfolio_column, version, edition, from_version)
 
