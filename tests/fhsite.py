@@ -221,6 +221,7 @@ class FHSite:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms wait on the client's ACK
 
             def log_message(self, *args):
                 pass
