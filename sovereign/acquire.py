@@ -40,7 +40,7 @@ def check_source(source: str) -> None:
 
 def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: dict[str, Any], *,
              edition: int | None = None, with_details: bool = False,
-             progress: Callable | None = None) -> Iterator[Payload]:
+             progress: Callable | None = None, say: Callable[[str], None] | None = None) -> Iterator[Payload]:
     """What `source` holds, parsed and validated; `info` collects what fetching saw."""
     check_source(source)
     if source == "bundled":
@@ -48,7 +48,7 @@ def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: d
     elif source == "web":
         client = settings.client()
         try:
-            yield from web(db, settings, client, info, with_details, progress)
+            yield from web(db, settings, client, info, with_details, progress, say)
         finally:
             info["requests"] = client.requests_made
     elif source == "workbooks":
@@ -86,13 +86,16 @@ def operator_file(path: Path, edition: int | None = None) -> Payload:
     return Payload(frame.drop("row"), raw, "file", path.name, path.suffix.lower())
 
 
-def remember(db: sqlite_utils.Database, db_path: Path, fetched: Fetched, kind: str, suffix: str) -> int:
-    """Archive a fetched payload (bytes, sha256, URL, time) and its validators; returns the source id."""
+def remember(db: sqlite_utils.Database, db_path: Path, fetched: Fetched, kind: str, suffix: str,
+             asked: str | None = None) -> int:
+    """Archive a fetched payload (bytes, sha256, URL, time) and its validators; returns the source id. The
+    validators are kept under the URL asked for (`asked`), the one the next run looks up, even when a redirect
+    served the page from elsewhere; the source records where the bytes came from."""
     sha = hashlib.sha256(fetched.content).hexdigest()
     path = archive(db_path, fetched.content, sha, suffix)
     source_id, _ = writes.add_source(db, kind, fetched.url, sha, len(fetched.content), path,
                                      {"content_type": fetched.content_type})
-    writes.remember_validator(db, fetched.url, fetched.etag, fetched.last_modified, sha, path)
+    writes.remember_validator(db, asked or fetched.url, fetched.etag, fetched.last_modified, sha, path)
     return source_id
 
 
@@ -116,22 +119,36 @@ def scores_paths(settings: Settings) -> list[str]:
     return [configured] + [p for p in SCORES_PATHS if p != configured]
 
 
-def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteClient,
-                 info: dict[str, Any]) -> tuple[Fetched, ScoresTable]:
-    """The first scores page that answers with a scores table; both failing is one error naming both."""
+def _one_line(exc: Exception) -> str:
+    lines = str(exc).splitlines() or [exc.__class__.__name__]
+    return lines[0] + (f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else "")
+
+
+def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
+                 say: Callable[[str], None] | None = None) -> tuple[Fetched, ScoresTable]:
+    """The first scores page that answers with a scores table. A page that fails is said in one line (and kept
+    in `info` for the run's record) before the next is tried; both failing is one error naming both."""
     from scrapers.freedomhouse.scores_page import read_table
     from scrapers.http import FetchError
 
     base = settings.base_url.rstrip("/")
-    failures = []
-    for path in scores_paths(settings):
+    failures: list[str] = []
+    paths = scores_paths(settings)
+    for n, path in enumerate(paths):
         url = base + path
         try:
             fetched = fetch_page(db, client, url)
-            info |= {"url": fetched.url, "status": fetched.status}
-            return fetched, read_table(fetched.content, fetched.url)
+            table = read_table(fetched.content, fetched.url)
         except (FetchError, SourceError) as exc:
-            failures.append(str(exc))
+            line = _one_line(exc)
+            failures.append(line if line.startswith(url) else f"{url}: {line}")
+            if say and n + 1 < len(paths):
+                say(f"{failures[-1]}; trying {base + paths[n + 1]} instead")
+            continue
+        info |= {"url": fetched.url, "status": fetched.status, "asked": url}
+        if failures:
+            info["first_page_failure"] = failures[0]
+        return fetched, table
     raise UserError("neither of FH's scores pages could be read:\n  " + "\n  ".join(failures))
 
 
@@ -166,7 +183,7 @@ def hub_editions(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
 
 
 def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
-        with_details: bool, progress: Callable | None) -> Iterator[Payload]:
+        with_details: bool, progress: Callable | None, say: Callable[[str], None] | None = None) -> Iterator[Payload]:
     """FH's scores table (and, with details, every country page); nothing when the table is unchanged.
 
     A country page that cannot be fetched or read is reported and skipped: the details are optional,
@@ -177,8 +194,13 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
 
     base = settings.base_url.rstrip("/")
     info |= {"pages": 0, "disagreements": [], "skipped_pages": [], "not_covered": []}
-    fetched, table = scores_table(db, settings, client, info)
+    fetched, table = scores_table(db, settings, client, info, say)
     url = fetched.url
+    if info.get("first_page_failure") and not table.has_pr_cl and not with_details:
+        raise UserError(f"{info['first_page_failure']}; the other scores page, {url}, prints no PR and CL: storing it "
+                        "would keep less than the scores page gives (no ratings, no recomputed status), so nothing "
+                        "was stored. Run again with --with-details (PR and CL from the country pages), or import "
+                        "FH's workbook (sovereign import FILE)")
     if fetched.status == 304 and not with_details:
         return
     hubs = hub_editions(db, settings, client, table.hubs, info) if table.hubs and not table.link_editions else None
@@ -194,7 +216,7 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
             try:
                 got = fetch_page(db, client, page_url, reuse_since=since)
                 with db.atomic():  # kept as fetched, so an interrupted run resumes from here
-                    remember(db, settings.db, got, "web", ".html")
+                    remember(db, settings.db, got, "web", ".html", page_url)
                 details[name] = parse_country_page(got.content, page_url)
             except (FetchError, SourceError) as exc:
                 info["skipped_pages"].append(f"{name}: {str(exc).splitlines()[0]}")
@@ -203,7 +225,7 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
         tidy, conflicts = merge_details(tidy, details, page.edition)
         info["disagreements"] = conflicts
     yield Payload(tidy, fetched.content, "web", url, ".html", conflicts=conflicts,
-                  on_commit=lambda db_: remember(db_, settings.db, fetched, "web", ".html"))
+                  on_commit=lambda db_: remember(db_, settings.db, fetched, "web", ".html", info.get("asked")))
 
 
 def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) -> tuple[pl.DataFrame, list[dict]]:

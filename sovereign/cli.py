@@ -152,7 +152,8 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
             yield from it
 
     with writes.recorded_run(db, "manual", command, conf.actor) as run:
-        outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar)
+        outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar,
+                                   say=lambda line: click.echo(line, err=True))
         _summary(db, conf, source, outcome)
         outcome.record(run)
     if after:
@@ -174,6 +175,8 @@ def _summary(db: sqlite_utils.Database, conf: Settings, source: str, outcome: Ou
     if source == "bundled":
         return _bundled_summary(conf.db, outcome)
     if "status" in info:
+        if info.get("first_page_failure"):
+            click.echo(f"First scores page failed: {info['first_page_failure']}")
         click.echo(f"Fetched {info['url']}: HTTP {info['status']}, {info.get('requests', 0)} request(s)"
                    + (f", {info['pages']} country pages" if info["pages"] else "") + ".")
         if info["status"] == 304 and not outcome.editions:
@@ -293,10 +296,12 @@ def _verify_line(report: dict) -> str:
         head += (f": list version(s) {', '.join(str(t['list_version']) for t in tampered)} do not match their recorded "
                  "digest (changed outside sovereign)")
     for stale in report.get("stale_versions") or []:
-        head += (f": list version {stale['list_version']} ({stale['state']}) does not agree with the stored scores of "
-                 f"edition {stale['edition']} ({', '.join(stale['entities'][:8])}"
-                 f"{' and more' if len(stale['entities']) > 8 else ''}): a revision that never reached the list, or "
-                 "scores changed outside sovereign")
+        why = (f"FH's correction is in list version {stale['successor']} ({stale['successor_state']}), not yet "
+               "published" if stale.get("successor") else
+               "a revision that never reached the list, or scores changed outside sovereign")
+        head += (f": list version {stale['list_version']} ({stale['state']}{', in force' if stale.get('in_force') else ''})"
+                 f" does not agree with the stored scores of edition {stale['edition']} "
+                 f"({', '.join(stale['entities'][:8])}{' and more' if len(stale['entities']) > 8 else ''}): {why}")
     if damaged:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
@@ -857,8 +862,9 @@ def diff(ctx, from_: str | None, to: str | None, version_id: int | None, fmt: st
         to = f"v{version_id}"
     conn = reader(ctx)
     result = report.build(conn, settings(ctx).policy, from_, to)
-    if result.get("reversed"):
-        click.echo(f"note: {result['reversed']}", err=True)
+    for key in ("reversed", "not_recomputed"):
+        if result.get(key):
+            click.echo(f"note: {result[key]}", err=True)
     _emit(conn, result, fmt, output)
 
 

@@ -72,6 +72,7 @@ class Outcome:
     held: list[dict] = field(default_factory=list)          # editions not stored: {"edition", "reason"}
     revisions: list[dict] = field(default_factory=list)     # list versions rebuilt because FH revised an edition
     notes: list[str] = field(default_factory=list)          # doubts about what was stored anyway
+    gate_held: list[str] = field(default_factory=list)      # list versions the anomaly gate held, and why
 
     def add(self, part: Outcome) -> None:
         self.parts.append(part)
@@ -81,6 +82,7 @@ class Outcome:
         self.held += part.held
         self.revisions += part.revisions
         self.notes += part.notes
+        self.gate_held += part.gate_held
 
     @property
     def changed(self) -> bool:
@@ -89,27 +91,36 @@ class Outcome:
     def record(self, run: writes.Run) -> None:
         """What the `runs` row keeps of this outcome."""
         changed = sorted(e for e, v in self.editions.items() if v in ("new", "revised"))
-        run.outcome = "held" if self.held else "ok" if self.changed else "unchanged"
+        run.outcome = "held" if self.held or self.gate_held else "ok" if self.changed else "unchanged"
         message: dict[str, Any] = {str(e): v for e, v in sorted(self.editions.items())}
         if self.held:
             message["held"] = self.held
+        if self.gate_held:
+            message["gate_held"] = self.gate_held
+        if self.notes:
+            message["notes"] = self.notes
+        if self.info.get("first_page_failure"):
+            message["first_page_failure"] = self.info["first_page_failure"]
         run.message = json.dumps(message)
         run.edition = changed[-1] if changed else self.held[-1]["edition"] if self.held else None
 
 
 def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, edition: int | None = None,
-            with_details: bool = False, progress: Callable | None = None) -> Outcome:
-    """The flow, for every source; each payload is one transaction."""
+            with_details: bool = False, progress: Callable | None = None,
+            say: Callable[[str], None] | None = None) -> Outcome:
+    """The flow, for every source; each payload is one transaction. `say` hears what the run should tell its
+    operator as it happens (a scores page that failed before the other is tried)."""
     from sovereign import acquire
 
     outcome = Outcome(source=source)
     payloads = acquire.payloads(db, settings, source, outcome.info, edition=edition, with_details=with_details,
-                                progress=progress)                                   # acquire, parse, validate
+                                progress=progress, say=say)                                   # acquire, parse, validate
     for payload in payloads:
         part = Outcome(source=payload.uri)
         scored = prepare(payload.frame, payload.uri)                                 # normalise, score
         if not payload.bundled:
             scored = hold_suspects(db, scored, part, hold=payload.kind == "web")     # is it the edition it claims?
+            note_not_recomputed(scored, part)
         with db.atomic():
             source_id = store_source(db, settings.db, payload)                       # store: the payload
             if not scored.is_empty():
@@ -148,6 +159,14 @@ def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outc
             outcome.editions[number] = "held"
     held = [h["edition"] for h in outcome.held]
     return scored.filter(~pl.col("edition").is_in(held)) if held else scored
+
+
+def note_not_recomputed(scored: pl.DataFrame, outcome: Outcome) -> None:
+    """An edition stored without PR and CL says so, in the run's output and its `runs` row."""
+    for number in sorted(scored["edition"].unique().to_list()):
+        if number >= methodology.MECHANICAL_FROM and (
+                why := gate.not_recomputed(scored.filter(pl.col("edition") == number))):
+            outcome.notes.append(f"{words.title(number)}: {why}")
 
 
 def prepare(tidy: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -363,6 +382,8 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
     version = build_version(db, scored, policy, newest, state, effective, by, why)
     if version:
         outcome.versions.append(version)
+    if state == "held":
+        outcome.gate_held.append(f"{words.title(newest)}: {why}")
 
 
 def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, outcome: Outcome) -> None:
@@ -394,6 +415,8 @@ def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Pol
         if old["state"] != "published":
             writes.withdraw(db, old["id"], "sovereign", f"replaced by list version {version}: {why}")
         outcome.versions.append(version)
+        if reasons:
+            outcome.gate_held.append(f"{words.title(number)}: {why}; held: {'; '.join(reasons)}")
         outcome.revisions.append({"edition": number, "replaces": old["id"], "replaced_state": old["state"],
                                   "version": version, "state": state, "reason": why,
                                   "eligibility_changes": sorted(moved["entity"].to_list())})
@@ -503,19 +526,26 @@ def stale_versions(conn: reads.Connection) -> list[dict]:
         return []
     out = []
     for number in sorted(current):
-        version = reads.newest_version(conn, number, ("proposed", "held", "published"))
-        if version is None:
+        newest = reads.newest_version(conn, number, ("proposed", "held", "published"))
+        if newest is None:
             continue
         label = (reads.edition(conn, number) or {}).get("label")
         edition = scores.filter(pl.col("edition") == number).with_columns(edition_label=pl.lit(label, pl.String))
-        built = evaluate(edition, stored_policy(version["policy"]), number).select("entity", "eligible", "status")
-        listed = pl.DataFrame(reads.entries(conn, version["id"]), infer_schema_length=None).select(
-            "entity", pl.col("eligible").cast(pl.Boolean), "status")
-        both = built.join(listed, on="entity", how="full", coalesce=True, suffix="_listed")
-        differ = both.filter(pl.col("eligible").ne_missing(pl.col("eligible_listed"))
-                             | pl.col("status").ne_missing(pl.col("status_listed")))
-        if not differ.is_empty():
-            out.append({"list_version": version["id"], "edition": number, "state": version["state"],
-                        "entities": sorted(differ["entity"].to_list())})
+        checked = [newest]
+        if in_force and in_force["edition"] == number and in_force["id"] != newest["id"]:
+            checked.append(in_force)  # the desk's answers today come from this one, whatever is newer
+        for version in checked:
+            built = evaluate(edition, stored_policy(version["policy"]), number).select("entity", "eligible", "status")
+            listed = pl.DataFrame(reads.entries(conn, version["id"]), infer_schema_length=None).select(
+                "entity", pl.col("eligible").cast(pl.Boolean), "status")
+            both = built.join(listed, on="entity", how="full", coalesce=True, suffix="_listed")
+            differ = both.filter(pl.col("eligible").ne_missing(pl.col("eligible_listed"))
+                                 | pl.col("status").ne_missing(pl.col("status_listed")))
+            if not differ.is_empty():
+                out.append({"list_version": version["id"], "edition": number, "state": version["state"],
+                            "entities": sorted(differ["entity"].to_list()),
+                            "in_force": version is in_force,
+                            "successor": newest["id"] if version is not newest else None,
+                            "successor_state": newest["state"] if version is not newest else None})
     return out
 

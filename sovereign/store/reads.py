@@ -307,6 +307,11 @@ def fields_present(conn: Connection, number: int, fields: tuple[str, ...]) -> se
     return {c for c, n in zip(fields, counts, strict=True) if n}
 
 
+def not_recomputed(conn: Connection, number: int) -> int:
+    """Rows of an edition stored without PR or CL: their status is FH's as printed, never recomputed."""
+    return int(scalar(conn, "SELECT COUNT(*) FROM scores WHERE edition = ? AND status_calc IS NULL", [number]) or 0)
+
+
 def _where_editions(editions: list[int] | None) -> tuple[str, list]:
     if not editions:
         return "", []
