@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SCORES_PATHS = ("/countries/freedom-world/scores", "/country/scores")
 DATA_PAGE_PATH = "/report/freedom-world"
 SOURCES = ("bundled", "web", "workbooks")
+PLACEHOLDER_CONTACT = "example.org"  # the default User-Agent's contact, until one is configured
 
 
 def check_source(source: str) -> None:
@@ -43,6 +44,12 @@ def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: d
              progress: Callable | None = None, say: Callable[[str], None] | None = None) -> Iterator[Payload]:
     """What `source` holds, parsed and validated; `info` collects what fetching saw."""
     check_source(source)
+    if source in ("web", "workbooks") and PLACEHOLDER_CONTACT in settings.user_agent:
+        warning = (f"warning: the User-Agent still names the placeholder contact ({settings.user_agent}): set "
+                   "SOVEREIGN_USER_AGENT (or --user-agent) to name who runs this and how FH can reach them")
+        info.setdefault("warnings", []).append(warning)
+        if say:
+            say(warning)
     if source == "bundled":
         yield bundled()
     elif source == "web":

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from fiw import methodology, words
-from fiw.errors import UserError
+from fiw.errors import UnknownNames, UserError
 from sovereign import gate, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
 from sovereign.decisions import check_backdate, one_line
@@ -99,6 +99,8 @@ class Outcome:
             message["gate_held"] = self.gate_held
         if self.notes:
             message["notes"] = self.notes
+        if self.info.get("warnings"):
+            message["warnings"] = self.info["warnings"]
         if self.info.get("first_page_failure"):
             message["first_page_failure"] = self.info["first_page_failure"]
         run.message = json.dumps(message)
@@ -171,7 +173,58 @@ def note_not_recomputed(scored: pl.DataFrame, outcome: Outcome) -> None:
 
 def prepare(tidy: pl.DataFrame, source: str) -> pl.DataFrame:
     """Normalise names to ISO codes and add the recomputed ratings and status."""
-    return methodology.score(normalise(tidy, load_mapping(), source))
+    try:
+        named = normalise(tidy, load_mapping(), source)
+    except UnknownNames as exc:
+        raise page_changed(exc, source) or exc from None
+    return methodology.score(named)
+
+
+MANY_UNKNOWN = 10  # FH adds or renames a place or two a year; this many unknown names at once is the page
+
+
+def _loose(name: str) -> str:
+    """Letters and digits only, accents off: spellings a page's markup can produce for one name."""
+    import unicodedata
+
+    bare = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return "".join(c for c in bare.casefold() if c.isalnum())
+
+
+def page_changed(exc: UnknownNames, source: str) -> UserError | None:
+    """Names the mapping knows that fail anyway (a territory that lost its `*`, a name in another form), or many
+    unknown names at once, mean the page changed: adding them to the mapping would be the wrong fix."""
+    from fiw.names import fold
+
+    mapping = load_mapping()
+    kinds: dict[str, set[str]] = {}
+    loose: dict[str, str] = {}
+    for name, kind in mapping.select("fh_name", "kind").rows():
+        kinds.setdefault(fold(name), set()).add(kind)
+        loose.setdefault(_loose(name), name)
+    other_kind = [n for n, k in exc.names if kinds.get(fold(n)) and k not in kinds[fold(n)]]
+    other_form = [f"{n!r} ({loose[_loose(n)]})" for n, _ in exc.names
+                  if not kinds.get(fold(n)) and _loose(n) in loose]
+    where = f"{source}: " if source else ""
+    if other_kind or other_form:
+        said = []
+        if other_kind:
+            named = [f"{n!r} ({'territory' if 't' in kinds[fold(n)] else 'country'} in the mapping)"
+                     for n in other_kind[:8]]
+            said.append(f"{len(other_kind)} arrived as another kind of place than the mapping knows "
+                        f"({', '.join(named)}{' and more' if len(other_kind) > 8 else ''}): territories are no "
+                        "longer marked the way the reader knows (a trailing *)")
+        if other_form:
+            said.append(f"{len(other_form)} arrived in another form of a known name ({', '.join(other_form[:8])})")
+        return UserError(f"{where}the page changed: of {len(exc.names)} name(s) not in the country mapping, "
+                         + "; ".join(said) + ". Nothing was stored. Do not add these to the mapping: check the page "
+                         "by hand, or import FH's workbook (sovereign import FILE)")
+    if len(exc.names) >= MANY_UNKNOWN:
+        return UserError(f"{where}the page changed: {len(exc.names)} names at once are not in the country mapping "
+                         f"({', '.join(repr(n) for n, _ in exc.names[:8])} ...): FH renames a place or two a year, "
+                         "so the names are most likely read from the wrong place. Nothing was stored: check the page "
+                         "by hand, or import FH's workbook (sovereign import FILE)")
+    return None
 
 
 def read_bundled() -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
