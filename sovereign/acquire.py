@@ -86,11 +86,47 @@ def operator_file(path: Path, edition: int | None = None) -> Payload:
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     errata = read_errata()
+    if path.suffix.lower() in (".html", ".htm") or raw[:2000].lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return scores_page_file(path, raw, edition)
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         frame = read_workbook(path, data=raw, errata=errata)
     else:
         frame = read_scores_csv(path, edition=edition, data=raw, errata=errata)
     return Payload(frame.drop("row"), raw, "file", path.name, path.suffix.lower())
+
+
+def held_page(db: reads.Connection, run_id: int) -> tuple[Path, int]:
+    """The archived page a held run did not store, and the edition it was held as."""
+    import json
+
+    run = reads.run(db, run_id)
+    if run is None:
+        raise UserError(f"--accept-held {run_id}: no such run (sovereign runs lists them)")
+    try:
+        held = (json.loads(run["message"] or "{}") or {}).get("held") or []
+    except (ValueError, AttributeError):
+        held = []
+    if run["outcome"] != "held" or not held:
+        raise UserError(f"--accept-held {run_id}: run {run_id} ({run['command']}) is {run['outcome']}, it held no "
+                        "table of FH's: nothing to accept")
+    found = held[-1]
+    path = reads.source_path(db, found.get("sha256") or "")
+    if not path or not Path(path).is_file():
+        raise UserError(f"--accept-held {run_id}: the page it held ({found.get('source')}) is not in the archive")
+    return Path(path), int(found["edition"])
+
+
+def scores_page_file(path: Path, raw: bytes, edition: int | None) -> Payload:
+    """FH's scores page saved as a file (or archived by a held run): read like the web page. Its edition is the
+    operator's `--edition`, else what its country links and heading name."""
+    from scrapers.freedomhouse.scores_page import parse_scores_page, read_table
+
+    table = read_table(raw, path.name)
+    if edition is None and table.hubs and not table.link_editions and not table.named_editions:
+        raise UserError(f"{path.name}: its names link to country hub pages, which name the edition; give it "
+                        "with --edition")
+    page = parse_scores_page(raw, path.name, read_errata(), table=table, edition=edition)
+    return Payload(page.frame, raw, "file", path.name, ".html")
 
 
 def remember(db: sqlite_utils.Database, db_path: Path, fetched: Fetched, kind: str, suffix: str,

@@ -115,12 +115,22 @@ def main(ctx: click.Context, db: str | None, policy: str | None, log_file: Path 
 @click.option("--user-agent", help="Identify us to FH, with a contact address (default: SOVEREIGN_USER_AGENT).")
 @click.option("--min-interval", type=float, help="Seconds between requests to a host (default 1).")
 @click.option("--timeout", type=float, help="Seconds to wait for an answer (default 30).")
+@click.option("--accept-held", type=int, metavar="RUN",
+              help="After review: store the scores page run RUN held (from the archive), as the edition it was held "
+                   "as, or --edition.")
+@click.option("--edition", type=EDITION, help="With --accept-held: the edition the page holds.")
 @click.pass_context
 def refresh(ctx: click.Context, source: str, base_url: str | None, with_details: bool, user_agent: str | None,
-            min_interval: float | None, timeout: float | None) -> None:
+            min_interval: float | None, timeout: float | None, accept_held: int | None, edition: int | None) -> None:
     """Load Freedom in the World, recompute every status, and build the list versions."""
     from sovereign import acquire
 
+    if accept_held is not None:
+        page, held_as = acquire.held_page(reader(ctx), accept_held)
+        _run_refresh(ctx, str(page), f"refresh --accept-held {accept_held}", edition=edition or held_as)
+        return
+    if edition is not None:
+        raise UserError("--edition goes with --accept-held (or import FILE --edition)")
     acquire.check_source(source)
     ctx.obj = settings(ctx).but(base_url=base_url, user_agent=user_agent, min_interval=min_interval, timeout=timeout)
     _run_refresh(ctx, source, f"refresh --source {source}", with_details=with_details)
@@ -163,6 +173,8 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
     if outcome.held:
         for held in outcome.held:
             click.echo(f"Held, not stored: {held['reason']}.", err=True)
+        click.echo(f"After review, store it anyway with: sovereign refresh --accept-held {run.id} [--edition N]",
+                   err=True)
         click.echo("The list in force stays in force (exit 4).", err=True)
         ctx.exit(4)
     if any((reads.version(db, v) or {}).get("state") == "held" for v in outcome.versions):

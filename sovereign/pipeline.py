@@ -59,6 +59,10 @@ class Payload:
     def bundled(self) -> bool:
         return self.kind == "bundled"
 
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
 
 @dataclass
 class Outcome:
@@ -134,6 +138,8 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
                 else:
                     propose_newest(db, scored, settings.policy, latest_before, previous, part)  # list version, gate
                     rebuild_revised(db, scored, settings.policy, part)               # corrections reach the list
+            for held in part.held:  # what `refresh --accept-held RUN` reads back after review
+                held |= {"source": payload.uri, "sha256": payload.sha256}
             if payload.on_commit and not part.held:  # a held page is fetched again next time, and held again
                 payload.on_commit(db)
         part.entities = scored.height

@@ -302,3 +302,44 @@ def test_the_placeholder_user_agent_warns_until_a_contact_is_configured(fresh_db
     assert "placeholder" in " ".join(last_run(fresh_db)[1]["warnings"])
     code, out, err = refresh(fresh_db, site, "--user-agent", "sovereign/0.1 (ops@asset-manager.nl)")
     assert code == 0 and "placeholder" not in err
+
+
+def _rows_2026(db) -> list[dict]:
+    cols = ("fh_name", "kind", "total", "status_pub", "pr", "cl")
+    return [dict(zip(cols, r, strict=True)) for r in sqlite3.connect(db).execute(
+        f"SELECT {', '.join(cols)} FROM scores WHERE edition = 2026")]
+
+
+def test_a_held_table_is_accepted_after_review(fresh_db, site, rows_2027):
+    """Links a year behind over new numbers: held, and the run says how to accept it; the operator, having
+    checked the page, stores it as the edition it really is."""
+    from datetime import date
+
+    site.publish_live([dict(r, edition=2026) for r in rows_2027], 2026, details=False)
+    code, out, err = refresh(fresh_db, site)
+    assert code == 4 and "suspected mislabel" in err
+    run = sqlite3.connect(fresh_db).execute("SELECT MAX(id) FROM runs").fetchone()[0]
+    assert f"sovereign refresh --accept-held {run}" in err
+    assert last_run(fresh_db)[0] == "held"
+    code, out, err = Cli(fresh_db)("refresh", "--accept-held", str(run - 1))
+    assert code == 2 and "it held no table of FH's" in err
+    code, out, err = Cli(fresh_db)("refresh", "--accept-held", str(run), "--edition", "2027")
+    assert code == 0, err
+    assert "new: 2027" in out and "List version" in out and "proposed" in out
+    assert {k: v[:3] for k, v in stored(fresh_db).items()} == {k: v[:3] for k, v in expected(rows_2027).items()}
+    assert Cli(fresh_db)("publish", "--approved-by", "RI committee", "--effective-from", date.today().isoformat())[0] == 0
+    code, answers = Cli(fresh_db).json("check", "IN", "--json")
+    assert answers[0]["edition"] == 2027 and answers[0]["verdict"] == "excluded"
+
+
+def test_the_archived_page_of_a_held_run_can_be_imported(fresh_db, site):
+    rows_2026 = _rows_2026(fresh_db)
+    site.publish_live(rows_2026, 2027, details=False)  # a "new" edition repeating last year's numbers
+    code, out, err = refresh(fresh_db, site)
+    assert code == 4 and "equal the stored edition 2026" in err
+    sha = last_run(fresh_db)[1]["held"][0]["sha256"]
+    archived = next((fresh_db.parent / "archive").glob(f"{sha}.html"))
+    code, out, err = Cli(fresh_db)("import", str(archived), "--edition", "2027")
+    assert code == 0, err
+    assert "new: 2027" in out and "Note: Freedom in the World 2027: its numbers equal the stored edition 2026" in out
+    assert len(stored(fresh_db)) == len(rows_2026)

@@ -407,9 +407,15 @@ def edition_of(table: ScoresTable, url: str, hub_editions: dict[str, int] | None
 
 
 def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None,
-                      hub_editions: dict[str, int] | None = None, table: ScoresTable | None = None) -> ScoresPage:
+                      hub_editions: dict[str, int] | None = None, table: ScoresTable | None = None,
+                      edition: int | None = None) -> ScoresPage:
+    """The page as a tidy frame; `edition` is an operator's word for it (an archived page accepted after
+    review), which takes the place of the page's own signals."""
     table = table or read_table(html, url)
-    edition, signals = edition_of(table, url, hub_editions)
+    if edition is None:
+        edition, signals = edition_of(table, url, hub_editions)
+    else:
+        signals = {"the operator": edition}
     raw = pl.DataFrame(table.records, schema={"row": pl.Int32, "fh_name": pl.String, "kind": pl.String,
                                               "total": pl.String, "status_pub": pl.String, "pr": pl.String,
                                               "cl": pl.String})

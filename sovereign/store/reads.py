@@ -353,6 +353,15 @@ def edition_sources(conn: Connection, editions: list[int]) -> list[Row]:
                       f"WHERE e.edition IN ({marks}) ORDER BY e.edition", editions)
 
 
+def run(conn: Connection, run_id: int) -> Row | None:
+    return one(conn, "SELECT id, command, outcome, finished_at, message FROM runs WHERE id = ?", [run_id])
+
+
+def source_path(conn: Connection, sha256: str) -> str | None:
+    """Where the archived bytes of a payload are kept."""
+    return scalar(conn, "SELECT path FROM sources WHERE sha256 = ? AND path IS NOT NULL ORDER BY id LIMIT 1", [sha256])
+
+
 def source_id(conn: Connection, sha256: str, uri: str) -> int | None:
     return scalar(conn, "SELECT id FROM sources WHERE sha256 = ? AND uri = ?", [sha256, uri])
 
