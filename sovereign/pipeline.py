@@ -107,8 +107,19 @@ class Outcome:
             message["warnings"] = self.info["warnings"]
         if self.info.get("first_page_failure"):
             message["first_page_failure"] = self.info["first_page_failure"]
-        run.message = json.dumps(message)
+        run.message = json.dumps(_trimmed(message))
         run.edition = changed[-1] if changed else self.held[-1]["edition"] if self.held else None
+
+
+def _trimmed(value: Any, limit: int = 600) -> Any:
+    """Each text in a run's record kept short, so the record stays whole (and readable JSON) within its column."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 3] + "..."
+    if isinstance(value, dict):
+        return {k: _trimmed(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(v, limit) for v in value[:20]]
+    return value
 
 
 def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, edition: int | None = None,

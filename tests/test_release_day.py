@@ -78,6 +78,17 @@ def test_a_row_whose_cells_all_say_fiw_does_not_override_the_header(rows_2027):
     assert [(r["pr"], r["cl"]) for r in table.records] == [(str(r["pr"]), str(r["cl"])) for r in rows_2027]
 
 
+@pytest.mark.parametrize("header", ["flat", "grouped", "two-row"])
+def test_a_title_row_over_the_whole_table_names_no_column(rows_2027, header):
+    """A caption-like first header row naming all three products does not make every column another product's."""
+    from scrapers.freedomhouse.scores_page import read_table
+
+    html = combined_scores_page(rows_2027, header=header).replace(
+        "<thead>", '<thead><tr><th colspan="6">Global Freedom, Internet Freedom and Democracy Scores</th></tr>')
+    table = read_table(html, "x")
+    assert table.columns == ("country", "total", "pr", "cl") and len(table.records) == 208
+
+
 def test_without_pr_and_cl_after_the_first_page_failed_nothing_is_stored(fresh_db, site, rows_2027):
     site.publish_live(rows_2027, 2027, page="combined", details=False, pr_cl=False)
     before = db_fingerprint(fresh_db)

@@ -182,10 +182,11 @@ def _cell_column(cell: Tag) -> str | None:
     return _group_column(cell)
 
 
-def _stack_column(stack: list[Tag]) -> str | None:
+def _stack_column(stack: list[Tag], width: int) -> str | None:
     """A column's name from its header cells, the lowest (most specific) words first; a column under another
-    product's heading (Internet Freedom's "Total Score") is not ours."""
-    words = [_visible(c).lower().rstrip(":").strip() for c in stack]
+    product's heading (Internet Freedom's "Total Score") is not ours. A title row spanning the whole table names
+    no column."""
+    words = [_visible(c).lower().rstrip(":").strip() for c in stack if width < 2 or _span(c, "colspan") < width]
     if any(OTHER_PRODUCTS.search(w) for w in words):
         return None
     for w in reversed(words):
@@ -204,7 +205,7 @@ def _table_layout(table: Tag) -> dict[str, int] | None:
     grid = _header_grid(_header_rows(table))
     index: dict[str, int] = {}
     for position, stack in enumerate(grid):
-        column = _stack_column(stack)
+        column = _stack_column(stack, len(grid))
         if column and column not in index:
             index[column] = position
     first = next((tr for tr in table.find_all("tr") if tr.find("td", recursive=False)), None)
