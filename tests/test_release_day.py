@@ -354,3 +354,42 @@ def test_the_archived_page_of_a_held_run_can_be_imported(fresh_db, site):
     assert code == 0, err
     assert "new: 2027" in out and "Note: Freedom in the World 2027: its numbers equal the stored edition 2026" in out
     assert len(stored(fresh_db)) == len(rows_2026)
+
+
+# ---- names: every known name survives what page markup does to it -----------------------------------------
+
+def _mapping_names() -> list[str]:
+    import csv
+
+    from sovereign import paths
+
+    with open(paths.COUNTRIES, newline="", encoding="utf-8") as f:
+        return sorted({r["fh_name"] for r in csv.DictReader(f)})
+
+
+@pytest.mark.pure
+def test_markup_inside_a_known_name_folds_back_to_it():
+    import unicodedata
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from fiw.names import clean_name
+
+    invisible = st.sampled_from(["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+
+    @settings(max_examples=300, derandomize=True, deadline=None)
+    @given(st.sampled_from(_mapping_names()), st.lists(st.tuples(st.integers(0, 60), invisible), max_size=4),
+           st.booleans(), st.booleans(), st.sampled_from(["", "*", "\u2020", " *", "\u2021"]))
+    def check(name, inserts, nbsp, decomposed, mark):
+        text = name
+        for at, char in inserts:
+            at = min(at, len(text))
+            text = text[:at] + char + text[at:]
+        if nbsp:
+            text = text.replace(" ", "\u00a0")
+        if decomposed:
+            text = unicodedata.normalize("NFD", text)
+        assert clean_name(text + mark) == clean_name(name)
+
+    check()
