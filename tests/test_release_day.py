@@ -393,3 +393,37 @@ def test_markup_inside_a_known_name_folds_back_to_it():
         assert clean_name(text + mark) == clean_name(name)
 
     check()
+
+
+def test_any_column_order_of_the_combined_page_is_read(rows_2027):
+    """The combined page's columns in any order, with or without `data-group` on the header: each value is read
+    from the column the header names."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from scrapers.freedomhouse.scores_page import read_table
+    from tests.fhsite import WORDS
+
+    rows = rows_2027[:12]
+    specs = {"country": ("Country", "country_name"), "total": ("Global Freedom", "fiw"),
+             "pr": ("Political Rights", "fiw"), "cl": ("Civil Liberties", "fiw"),
+             "fotn": ("Internet Freedom", "fotn"), "nit": ("Democracy", "nit")}
+
+    def cell(column: str, r: dict) -> str:
+        return {"country": f'<a href="/country/{slug(r["fh_name"])}">{r["fh_name"]}</a>',
+                "total": f'<span class="score">{r["total"]}</span> <span>{WORDS[r["status_pub"]]}</span>',
+                "pr": f'<span class="score">{r["pr"]}</span>', "cl": f'<span class="score">{r["cl"]}</span>',
+                "fotn": '<span class="score">71</span>', "nit": "Not covered"}[column]
+
+    @settings(max_examples=60, derandomize=True, deadline=None)
+    @given(st.permutations(list(specs)), st.booleans())
+    def check(order, grouped_header):
+        head = "".join(f'<th{f" data-group={chr(34)}{specs[c][1]}{chr(34)}" if grouped_header else ""}>{specs[c][0]}</th>'
+                       for c in order)
+        body = "".join("<tr>" + "".join(f'<td data-group="{specs[c][1]}">{cell(c, r)}</td>' for c in order) + "</tr>"
+                       for r in rows)
+        table = read_table(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", "x")
+        assert [(rec["fh_name"], rec["total"], rec["pr"], rec["cl"]) for rec in table.records] == [
+            (r["fh_name"], str(r["total"]), str(r["pr"]), str(r["cl"])) for r in rows]
+
+    check()
