@@ -37,22 +37,55 @@ class CappedRetry(Retry):
 
 
 CHALLENGE_BODY = re.compile(rb"cf-chl|challenge-platform|_cf_chl_opt|cf_challenge|Just a moment\.\.\.|"
-                            rb"Attention Required!|captcha-delivery|_Incapsula_Resource|ak_bmsc|px-captcha", re.I)
-CDN_SERVERS = re.compile(r"cloudflare|akamai|incapsula|imperva|sucuri|ddos-guard|perimeterx|datadome", re.I)
+                            rb"Attention Required!|captcha-delivery|_Incapsula_Resource|ak_bmsc|px-captcha|"
+                            rb"AwsWafIntegration|awswaf|challenge\.js", re.I)
+# Cloudflare's bot-detection beacon sits on every ordinary page behind it: it is not a challenge.
+BEACON = re.compile(rb"/cdn-cgi/challenge-platform/scripts/jsd/[^\"'\s<>]*|__CF\$cv\$params", re.I)
+CDN_SERVERS = re.compile(r"cloudflare|akamai|incapsula|imperva|sucuri|ddos-guard|perimeterx|datadome|awselb|"
+                         r"cloudfront", re.I)
+CF_1020 = re.compile(rb"error(?:\s+code)?:?\s*1020\b|error 1020|cf-error-code\">\s*1020", re.I)
+PAGE_TEXT = 1500  # visible characters beyond which a page is a page, whatever scripts it includes
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
 
 
-def challenge(response: requests.Response) -> str | None:
-    """What says this answer is a CDN's bot challenge rather than FH's page, or None."""
-    mitigated = response.headers.get("cf-mitigated", "")
-    server = response.headers.get("Server", "")
+def _visible_length(body: bytes) -> int:
+    """Roughly how much a reader would see: scripts, styles and tags left out."""
+    text = re.sub(rb"<(script|style|noscript)\b.*?</\1\s*>", b" ", body, flags=re.I | re.S)
+    text = re.sub(rb"<[^>]*>", b" ", text)
+    return len(re.sub(rb"\s+", b" ", text).strip())
+
+
+def refused(response: requests.Response) -> str | None:
+    """A CDN's firewall refusing us outright (Cloudflare's error 1020, "Access denied"): not a challenge to wait
+    out, a rule that will refuse the next run too."""
     body = response.content[:20000] if response.content else b""
+    if response.status_code == 403 and CF_1020.search(body):
+        return ("Cloudflare error 1020, Access denied: a firewall rule of the site refuses our client; waiting will "
+                "not help. Ask the site (or whoever runs the network) about the rule, or import FH's workbook by "
+                "hand (sovereign import FILE)")
+    return None
+
+
+def challenge(response: requests.Response) -> str | None:
+    """What says this answer is a CDN's bot challenge rather than FH's page, or None. Judged by what the page
+    is: a challenge page is nothing else (a "Just a moment..." title, `_cf_chl_opt`, `cf-mitigated`), while an
+    ordinary page carries the CDN's bot-detection beacon and stays an ordinary page."""
+    mitigated = response.headers.get("cf-mitigated", "")
+    waf = response.headers.get("x-amzn-waf-action", "")
+    server = response.headers.get("Server", "")
+    body = response.content[:200000] if response.content else b""
+    marked = CHALLENGE_BODY.search(BEACON.sub(b"", body[:20000]))
     if mitigated.lower() == "challenge":
         return f"HTTP {response.status_code}, cf-mitigated: challenge"
-    if response.status_code in (403, 429, 503) and CDN_SERVERS.search(server) and CHALLENGE_BODY.search(body):
+    if waf.lower() in ("challenge", "captcha"):
+        return f"HTTP {response.status_code}, a WAF's {waf.lower()} (x-amzn-waf-action: {waf})"
+    if response.status_code == 202 and marked:
+        return f"HTTP 202 with a WAF's challenge page{f' (Server: {server})' if server else ''}"
+    if response.status_code in (403, 429, 503) and CDN_SERVERS.search(server) and marked:
         return f"HTTP {response.status_code} from {server} with a challenge page"
-    if response.status_code == 200 and CHALLENGE_BODY.search(body) and b"<table" not in body:
+    if (response.status_code == 200 and marked and b"<table" not in body.lower()
+            and _visible_length(body) < PAGE_TEXT):
         return f"HTTP 200 carrying a challenge script{f' (Server: {server})' if server else ''}"
     return None
 
@@ -190,6 +223,8 @@ class PoliteClient:
             break
         else:
             raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects (last: {current})")
+        if denied := refused(response):
+            raise FetchError(f"{current}: {denied}")
         blocked = challenge(response)
         if blocked:
             raise FetchError(f"{current}: blocked by a bot challenge ({blocked}), not FH's page: nothing was read. "

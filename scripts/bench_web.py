@@ -1,9 +1,11 @@
 """Wall time and request count of `refresh --source web` against the local FH stand-in (tests/fhsite.py).
 
-    .venv/bin/python scripts/bench_web.py [--min-interval 1.0]
+    .venv/bin/python scripts/bench_web.py [--min-interval 1.0] [--page live|combined|both]
 
 Table only, then --with-details (about 210 country pages), each into a fresh copy of a database
-loaded from the bundled data. At the default 1 s between requests the interval dominates by design.
+loaded from the bundled data, against the site as 2026 showed it (every page carrying the CDN's beacon):
+`live` is the configured scores page, `combined` the configured one missing and `/country/scores` read
+instead (names linking to hubs). At the default 1 s between requests the interval dominates by design.
 """
 
 from __future__ import annotations
@@ -37,25 +39,32 @@ def run(db: Path, *args: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-interval", default="1.0")
+    parser.add_argument("--page", choices=("live", "combined", "both"), default="both")
     args = parser.parse_args()
     rows = edition_2027(read_workbook(ALL_DATA))
-    with tempfile.TemporaryDirectory() as tmp, FHSite() as site:
-        site.publish(rows, 2027)
+    with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base.db"
         run(base, "refresh", "--source", "bundled")
-        for label, extra in (("table only", []), ("with details", ["--with-details"])):
-            db = Path(tmp) / f"{label.replace(' ', '_')}.db"
-            shutil.copy(base, db)
+        for page in ("live", "combined") if args.page == "both" else (args.page,):
+            with FHSite() as site:
+                site.beacon = True
+                site.publish_live(rows, 2027, page=page)
+                print(f"{page} scores page:")
+                measure(site, base, Path(tmp), args.min_interval)
+
+
+def measure(site: FHSite, base: Path, tmp: Path, interval: str) -> None:
+    """Each run into a fresh copy of `base`, then again on the unchanged site."""
+    for label, extra in (("table only", []), ("with details", ["--with-details"])):
+        db = tmp / f"{label.replace(' ', '_')}.db"
+        shutil.copy(base, db)
+        for again in ("", " again"):
             before = len(site.log)
             start = time.perf_counter()
-            run(db, "refresh", "--source", "web", "--base-url", site.url, "--min-interval", args.min_interval, *extra)
+            run(db, "refresh", "--source", "web", "--base-url", site.url, "--min-interval", interval, *extra)
             took = time.perf_counter() - start
-            print(f"{label:<13} {took:7.2f} s, {len(site.log) - before} requests (min interval {args.min_interval} s)")
-            start = time.perf_counter()
-            before = len(site.log)
-            run(db, "refresh", "--source", "web", "--base-url", site.url, "--min-interval", args.min_interval, *extra)
-            print(f"{label + ' again':<13} {time.perf_counter() - start:7.2f} s, {len(site.log) - before} requests "
-                  "(unchanged site: conditional / archived)")
+            print(f"  {label + again:<18} {took:7.2f} s, {len(site.log) - before:4d} requests (min interval "
+                  f"{interval} s{'; unchanged site: conditional / archived' if again else ''})")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SCORES_PATHS = ("/countries/freedom-world/scores", "/country/scores")
 DATA_PAGE_PATH = "/report/freedom-world"
 SOURCES = ("bundled", "web", "workbooks")
+PLACEHOLDER_CONTACT = "example.org"  # the default User-Agent's contact, until one is configured
 
 
 def check_source(source: str) -> None:
@@ -40,15 +41,21 @@ def check_source(source: str) -> None:
 
 def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: dict[str, Any], *,
              edition: int | None = None, with_details: bool = False,
-             progress: Callable | None = None) -> Iterator[Payload]:
+             progress: Callable | None = None, say: Callable[[str], None] | None = None) -> Iterator[Payload]:
     """What `source` holds, parsed and validated; `info` collects what fetching saw."""
     check_source(source)
+    if source in ("web", "workbooks") and PLACEHOLDER_CONTACT in settings.user_agent:
+        warning = (f"warning: the User-Agent still names the placeholder contact ({settings.user_agent}): set "
+                   "SOVEREIGN_USER_AGENT (or --user-agent) to name who runs this and how FH can reach them")
+        info.setdefault("warnings", []).append(warning)
+        if say:
+            say(warning)
     if source == "bundled":
         yield bundled()
     elif source == "web":
         client = settings.client()
         try:
-            yield from web(db, settings, client, info, with_details, progress)
+            yield from web(db, settings, client, info, with_details, progress, say)
         finally:
             info["requests"] = client.requests_made
     elif source == "workbooks":
@@ -79,6 +86,8 @@ def operator_file(path: Path, edition: int | None = None) -> Payload:
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     errata = read_errata()
+    if path.suffix.lower() in (".html", ".htm") or raw[:2000].lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return scores_page_file(path, raw, edition)
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         frame = read_workbook(path, data=raw, errata=errata)
     else:
@@ -86,13 +95,50 @@ def operator_file(path: Path, edition: int | None = None) -> Payload:
     return Payload(frame.drop("row"), raw, "file", path.name, path.suffix.lower())
 
 
-def remember(db: sqlite_utils.Database, db_path: Path, fetched: Fetched, kind: str, suffix: str) -> int:
-    """Archive a fetched payload (bytes, sha256, URL, time) and its validators; returns the source id."""
+def held_page(db: reads.Connection, run_id: int) -> tuple[Path, int]:
+    """The archived page a held run did not store, and the edition it was held as."""
+    import json
+
+    run = reads.run(db, run_id)
+    if run is None:
+        raise UserError(f"--accept-held {run_id}: no such run (sovereign runs lists them)")
+    try:
+        held = (json.loads(run["message"] or "{}") or {}).get("held") or []
+    except (ValueError, AttributeError):
+        held = []
+    if run["outcome"] != "held" or not held:
+        raise UserError(f"--accept-held {run_id}: run {run_id} ({run['command']}) is {run['outcome']}, it held no "
+                        "table of FH's: nothing to accept")
+    found = held[-1]
+    path = reads.source_path(db, found.get("sha256") or "")
+    if not path or not Path(path).is_file():
+        raise UserError(f"--accept-held {run_id}: the page it held ({found.get('source')}) is not in the archive")
+    return Path(path), int(found["edition"])
+
+
+def scores_page_file(path: Path, raw: bytes, edition: int | None) -> Payload:
+    """FH's scores page saved as a file (or archived by a held run): read like the web page. Its edition is the
+    operator's `--edition`, else what its country links and heading name."""
+    from scrapers.freedomhouse.scores_page import parse_scores_page, read_table
+
+    table = read_table(raw, path.name)
+    if edition is None and table.hubs and not table.link_editions and not table.named_editions:
+        raise UserError(f"{path.name}: its names link to country hub pages, which name the edition; give it "
+                        "with --edition")
+    page = parse_scores_page(raw, path.name, read_errata(), table=table, edition=edition)
+    return Payload(page.frame, raw, "file", path.name, ".html")
+
+
+def remember(db: sqlite_utils.Database, db_path: Path, fetched: Fetched, kind: str, suffix: str,
+             asked: str | None = None) -> int:
+    """Archive a fetched payload (bytes, sha256, URL, time) and its validators; returns the source id. The
+    validators are kept under the URL asked for (`asked`), the one the next run looks up, even when a redirect
+    served the page from elsewhere; the source records where the bytes came from."""
     sha = hashlib.sha256(fetched.content).hexdigest()
     path = archive(db_path, fetched.content, sha, suffix)
     source_id, _ = writes.add_source(db, kind, fetched.url, sha, len(fetched.content), path,
                                      {"content_type": fetched.content_type})
-    writes.remember_validator(db, fetched.url, fetched.etag, fetched.last_modified, sha, path)
+    writes.remember_validator(db, asked or fetched.url, fetched.etag, fetched.last_modified, sha, path)
     return source_id
 
 
@@ -116,22 +162,36 @@ def scores_paths(settings: Settings) -> list[str]:
     return [configured] + [p for p in SCORES_PATHS if p != configured]
 
 
-def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteClient,
-                 info: dict[str, Any]) -> tuple[Fetched, ScoresTable]:
-    """The first scores page that answers with a scores table; both failing is one error naming both."""
+def _one_line(exc: Exception) -> str:
+    lines = str(exc).splitlines() or [exc.__class__.__name__]
+    return lines[0] + (f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else "")
+
+
+def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
+                 say: Callable[[str], None] | None = None) -> tuple[Fetched, ScoresTable]:
+    """The first scores page that answers with a scores table. A page that fails is said in one line (and kept
+    in `info` for the run's record) before the next is tried; both failing is one error naming both."""
     from scrapers.freedomhouse.scores_page import read_table
     from scrapers.http import FetchError
 
     base = settings.base_url.rstrip("/")
-    failures = []
-    for path in scores_paths(settings):
+    failures: list[str] = []
+    paths = scores_paths(settings)
+    for n, path in enumerate(paths):
         url = base + path
         try:
             fetched = fetch_page(db, client, url)
-            info |= {"url": fetched.url, "status": fetched.status}
-            return fetched, read_table(fetched.content, fetched.url)
+            table = read_table(fetched.content, fetched.url)
         except (FetchError, SourceError) as exc:
-            failures.append(str(exc))
+            line = _one_line(exc)
+            failures.append(line if line.startswith(url) else f"{url}: {line}")
+            if say and n + 1 < len(paths):
+                say(f"{failures[-1]}; trying {base + paths[n + 1]} instead")
+            continue
+        info |= {"url": fetched.url, "status": fetched.status, "asked": url}
+        if failures:
+            info["first_page_failure"] = failures[0]
+        return fetched, table
     raise UserError("neither of FH's scores pages could be read:\n  " + "\n  ".join(dict.fromkeys(failures)))
 
 
@@ -166,7 +226,7 @@ def hub_editions(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
 
 
 def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
-        with_details: bool, progress: Callable | None) -> Iterator[Payload]:
+        with_details: bool, progress: Callable | None, say: Callable[[str], None] | None = None) -> Iterator[Payload]:
     """FH's scores table (and, with details, every country page); nothing when the table is unchanged.
 
     A country page that cannot be fetched or read is reported and skipped: the details are optional,
@@ -177,8 +237,13 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
 
     base = settings.base_url.rstrip("/")
     info |= {"pages": 0, "disagreements": [], "skipped_pages": [], "not_covered": []}
-    fetched, table = scores_table(db, settings, client, info)
+    fetched, table = scores_table(db, settings, client, info, say)
     url = fetched.url
+    if info.get("first_page_failure") and not table.has_pr_cl and not with_details:
+        raise UserError(f"{info['first_page_failure']}; the other scores page, {url}, prints no PR and CL: storing it "
+                        "would keep less than the scores page gives (no ratings, no recomputed status), so nothing "
+                        "was stored. Run again with --with-details (PR and CL from the country pages), or import "
+                        "FH's workbook (sovereign import FILE)")
     if fetched.status == 304 and not with_details:
         return
     hubs = hub_editions(db, settings, client, table.hubs, info) if table.hubs and not table.link_editions else None
@@ -194,7 +259,7 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
             try:
                 got = fetch_page(db, client, page_url, reuse_since=since)
                 with db.atomic():  # kept as fetched, so an interrupted run resumes from here
-                    remember(db, settings.db, got, "web", ".html")
+                    remember(db, settings.db, got, "web", ".html", page_url)
                 details[name] = parse_country_page(got.content, page_url)
             except (FetchError, SourceError) as exc:
                 info["skipped_pages"].append(f"{name}: {str(exc).splitlines()[0]}")
@@ -203,7 +268,7 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
         tidy, conflicts = merge_details(tidy, details, page.edition)
         info["disagreements"] = conflicts
     yield Payload(tidy, fetched.content, "web", url, ".html", conflicts=conflicts,
-                  on_commit=lambda db_: remember(db_, settings.db, fetched, "web", ".html"))
+                  on_commit=lambda db_: remember(db_, settings.db, fetched, "web", ".html", info.get("asked")))
 
 
 def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) -> tuple[pl.DataFrame, list[dict]]:

@@ -146,12 +146,22 @@ def main(ctx: click.Context, db: str | None, policy: str | None, log_file: Path 
 @click.option("--user-agent", help="Identify us to FH, with a contact address (default: SOVEREIGN_USER_AGENT).")
 @click.option("--min-interval", type=float, help="Seconds between requests to a host (default 1).")
 @click.option("--timeout", type=float, help="Seconds to wait for an answer (default 30).")
+@click.option("--accept-held", type=int, metavar="RUN",
+              help="After review: store the scores page run RUN held (from the archive), as the edition it was held "
+                   "as, or --edition.")
+@click.option("--edition", type=EDITION, help="With --accept-held: the edition the page holds.")
 @click.pass_context
 def refresh(ctx: click.Context, source: str, base_url: str | None, with_details: bool, user_agent: str | None,
-            min_interval: float | None, timeout: float | None) -> None:
+            min_interval: float | None, timeout: float | None, accept_held: int | None, edition: int | None) -> None:
     """Load Freedom in the World, recompute every status, and build the list versions."""
     from sovereign import acquire
 
+    if accept_held is not None:
+        page, held_as = acquire.held_page(reader(ctx), accept_held)
+        _run_refresh(ctx, str(page), f"refresh --accept-held {accept_held}", edition=edition or held_as)
+        return
+    if edition is not None:
+        raise UserError("--edition goes with --accept-held (or import FILE --edition)")
     acquire.check_source(source)
     ctx.obj = settings(ctx).but(base_url=base_url, user_agent=user_agent, min_interval=min_interval, timeout=timeout)
     _run_refresh(ctx, source, f"refresh --source {source}", with_details=with_details)
@@ -183,7 +193,8 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
             yield from it
 
     with writes.recorded_run(db, "manual", command, conf.actor) as run:
-        outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar)
+        outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar,
+                                   say=lambda line: click.echo(line, err=True))
         _summary(db, conf, source, outcome)
         outcome.record(run)
     if after:
@@ -193,6 +204,8 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
     if outcome.held:
         for held in outcome.held:
             click.echo(f"Held, not stored: {held['reason']}.", err=True)
+        click.echo(f"After review, store it anyway with: sovereign refresh --accept-held {run.id} [--edition N]",
+                   err=True)
         click.echo("The list in force stays in force (exit 4).", err=True)
         ctx.exit(4)
     if any((reads.version(db, v) or {}).get("state") == "held" for v in outcome.versions):
@@ -205,6 +218,8 @@ def _summary(db: sqlite_utils.Database, conf: Settings, source: str, outcome: Ou
     if source == "bundled":
         return _bundled_summary(conf.db, outcome)
     if "status" in info:
+        if info.get("first_page_failure"):
+            click.echo(f"First scores page failed: {info['first_page_failure']}")
         click.echo(f"Fetched {info['url']}: HTTP {info['status']}, {info.get('requests', 0)} request(s)"
                    + (f", {info['pages']} country pages" if info["pages"] else "") + ".")
         if info["status"] == 304 and not outcome.editions:
@@ -338,10 +353,12 @@ def _verify_line(report: dict) -> str:
         head += (f": list version(s) {', '.join(str(t['list_version']) for t in tampered)} do not match their recorded "
                  "digest (changed outside sovereign)")
     for stale in report.get("stale_versions") or []:
-        head += (f": list version {stale['list_version']} ({stale['state']}) does not agree with the stored scores of "
-                 f"edition {stale['edition']} ({', '.join(stale['entities'][:8])}"
-                 f"{' and more' if len(stale['entities']) > 8 else ''}): a revision that never reached the list, or "
-                 "scores changed outside sovereign")
+        why = (f"FH's correction is in list version {stale['successor']} ({stale['successor_state']}), not yet "
+               "published" if stale.get("successor") else
+               "a revision that never reached the list, or scores changed outside sovereign")
+        head += (f": list version {stale['list_version']} ({stale['state']}{', in force' if stale.get('in_force') else ''})"
+                 f" does not agree with the stored scores of edition {stale['edition']} "
+                 f"({', '.join(stale['entities'][:8])}{' and more' if len(stale['entities']) > 8 else ''}): {why}")
     if damaged:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
@@ -1001,8 +1018,9 @@ def diff(ctx, from_: str | None, to: str | None, version_id: int | None, fmt: st
         to = f"v{version_id}"
     conn = reader(ctx)
     result = report.build(conn, settings(ctx).policy, from_, to)
-    if result.get("reversed"):
-        click.echo(f"note: {result['reversed']}", err=True)
+    for key in ("reversed", "not_recomputed"):
+        if result.get(key):
+            click.echo(f"note: {result[key]}", err=True)
     _emit(conn, result, fmt, output)
 
 

@@ -45,7 +45,11 @@ def explain(row: dict) -> str:
                 parts.append(f"{label} {sb} -> {sa} took the {label} rating from {rb} to {ra}")
             else:
                 parts.append(f"{label} rating {rb} -> {ra}")
-    if not parts and row["status_before"] and row["status_after"]:
+    unrated = [side for side in ("before", "after")
+               if row[f"pr_rating_{side}"] is None or row[f"cl_rating_{side}"] is None]
+    if not parts and row["status_before"] and row["status_after"] and unrated:
+        parts.append(f"no PR and CL stored {' or '.join(unrated)}: the status is FH's as printed, not recomputed")
+    elif not parts and row["status_before"] and row["status_after"]:
         parts.append(f"ratings unchanged ({row['pr_rating_after']}/{row['cl_rating_after']}): FH's published status changed")
     return head + (": " + "; ".join(parts) if parts else "")
 
@@ -138,8 +142,13 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
         countries = frame.filter(pl.col("kind") == "c")  # words.COUNTS: the one definition of the counts
         return {"eligible": int(countries["eligible"].sum()), "excluded": int((~countries["eligible"]).sum())}
 
+    unrated = [r["fh_name_after"] for r in rows if r["fh_name_after"] is not None
+               and (r["pr_rating_after"] is None or r["cl_rating_after"] is None)]
     return {
         "from": _meta(before), "to": _meta(after),
+        "not_recomputed": (f"{len(unrated)} entities of {words.title(after['edition'])} are stored without PR and CL: "
+                           "their status is FH's as printed, not recomputed, and no rating change can be explained"
+                           if unrated else None),
         "attribution": words.attribution(after["edition"]),
         "counts_definition": words.COUNTS,
         "summary": {"before": counts(before_entries), "after": counts(after_entries),

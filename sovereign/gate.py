@@ -19,6 +19,8 @@ def _names(frame: pl.DataFrame) -> str:
 def check(new: pl.DataFrame, previous: pl.DataFrame | None, policy: Policy) -> list[str]:
     reasons = []
     edition = new["edition"][0]
+    if edition >= m.MECHANICAL_FROM and (unscored := not_recomputed(new)):
+        reasons.append(unscored)
     if edition >= m.MECHANICAL_FROM:
         off = new.filter(pl.col("status_pub").is_not_null() & (pl.col("status_pub") != pl.col("status_calc")))
         if not off.is_empty():
@@ -42,6 +44,16 @@ def check(new: pl.DataFrame, previous: pl.DataFrame | None, policy: Policy) -> l
         reasons.append(f"{moved.height} of {both.height} countries changed status ({moved.height / both.height:.0%}, "
                        f"more than {policy.max_status_change_share:.0%}): {_names(moved)}")
     return reasons
+
+
+def not_recomputed(scored: pl.DataFrame) -> str | None:
+    """Rows stored without PR and CL: their ratings and status cannot be recomputed, so nothing checks FH's
+    printed status and a misread goes unseen. Said wherever the edition is reported, and a reason to hold."""
+    missing = scored.filter(pl.col("status_calc").is_null())
+    if missing.is_empty():
+        return None
+    return (f"status not recomputed for {missing.height} of {scored.height} entities: stored without PR and CL "
+            f"({_names(missing)}); read them with refresh --with-details, or import FH's workbook")
 
 
 REPEAT_SHARE = 0.95     # a "new" edition this much like the stored one before it repeats it

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from fiw import methodology, words
-from fiw.errors import UserError
+from fiw.errors import UnknownNames, UserError
 from sovereign import gate, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
 from sovereign.decisions import check_backdate, one_line
@@ -59,6 +59,10 @@ class Payload:
     def bundled(self) -> bool:
         return self.kind == "bundled"
 
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
 
 @dataclass
 class Outcome:
@@ -72,6 +76,7 @@ class Outcome:
     held: list[dict] = field(default_factory=list)          # editions not stored: {"edition", "reason"}
     revisions: list[dict] = field(default_factory=list)     # list versions rebuilt because FH revised an edition
     notes: list[str] = field(default_factory=list)          # doubts about what was stored anyway
+    gate_held: list[str] = field(default_factory=list)      # list versions the anomaly gate held, and why
 
     def add(self, part: Outcome) -> None:
         self.parts.append(part)
@@ -81,6 +86,7 @@ class Outcome:
         self.held += part.held
         self.revisions += part.revisions
         self.notes += part.notes
+        self.gate_held += part.gate_held
 
     @property
     def changed(self) -> bool:
@@ -89,27 +95,49 @@ class Outcome:
     def record(self, run: writes.Run) -> None:
         """What the `runs` row keeps of this outcome."""
         changed = sorted(e for e, v in self.editions.items() if v in ("new", "revised"))
-        run.outcome = "held" if self.held else "ok" if self.changed else "unchanged"
+        run.outcome = "held" if self.held or self.gate_held else "ok" if self.changed else "unchanged"
         message: dict[str, Any] = {str(e): v for e, v in sorted(self.editions.items())}
         if self.held:
             message["held"] = self.held
-        run.message = json.dumps(message)
+        if self.gate_held:
+            message["gate_held"] = self.gate_held
+        if self.notes:
+            message["notes"] = self.notes
+        if self.info.get("warnings"):
+            message["warnings"] = self.info["warnings"]
+        if self.info.get("first_page_failure"):
+            message["first_page_failure"] = self.info["first_page_failure"]
+        run.message = json.dumps(_trimmed(message))
         run.edition = changed[-1] if changed else self.held[-1]["edition"] if self.held else None
 
 
+def _trimmed(value: Any, limit: int = 600) -> Any:
+    """Each text in a run's record kept short, so the record stays whole (and readable JSON) within its column."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 3] + "..."
+    if isinstance(value, dict):
+        return {k: _trimmed(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trimmed(v, limit) for v in value[:20]]
+    return value
+
+
 def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, edition: int | None = None,
-            with_details: bool = False, progress: Callable | None = None) -> Outcome:
-    """The flow, for every source; each payload is one transaction."""
+            with_details: bool = False, progress: Callable | None = None,
+            say: Callable[[str], None] | None = None) -> Outcome:
+    """The flow, for every source; each payload is one transaction. `say` hears what the run should tell its
+    operator as it happens (a scores page that failed before the other is tried)."""
     from sovereign import acquire
 
     outcome = Outcome(source=source)
     payloads = acquire.payloads(db, settings, source, outcome.info, edition=edition, with_details=with_details,
-                                progress=progress)                                   # acquire, parse, validate
+                                progress=progress, say=say)                                   # acquire, parse, validate
     for payload in payloads:
         part = Outcome(source=payload.uri)
         scored = prepare(payload.frame, payload.uri)                                 # normalise, score
         if not payload.bundled:
             scored = hold_suspects(db, scored, part, hold=payload.kind == "web")     # is it the edition it claims?
+            note_not_recomputed(scored, part)
         with db.atomic():
             source_id = store_source(db, settings.db, payload)                       # store: the payload
             if not scored.is_empty():
@@ -121,6 +149,8 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
                 else:
                     propose_newest(db, scored, settings.policy, latest_before, previous, part)  # list version, gate
                     rebuild_revised(db, scored, settings.policy, part)               # corrections reach the list
+            for held in part.held:  # what `refresh --accept-held RUN` reads back after review
+                held |= {"source": payload.uri, "sha256": payload.sha256}
             if payload.on_commit and not part.held:  # a held page is fetched again next time, and held again
                 payload.on_commit(db)
         part.entities = scored.height
@@ -150,9 +180,68 @@ def hold_suspects(db: sqlite_utils.Database, scored: pl.DataFrame, outcome: Outc
     return scored.filter(~pl.col("edition").is_in(held)) if held else scored
 
 
+def note_not_recomputed(scored: pl.DataFrame, outcome: Outcome) -> None:
+    """An edition stored without PR and CL says so, in the run's output and its `runs` row."""
+    for number in sorted(scored["edition"].unique().to_list()):
+        if number >= methodology.MECHANICAL_FROM and (
+                why := gate.not_recomputed(scored.filter(pl.col("edition") == number))):
+            outcome.notes.append(f"{words.title(number)}: {why}")
+
+
 def prepare(tidy: pl.DataFrame, source: str) -> pl.DataFrame:
     """Normalise names to ISO codes and add the recomputed ratings and status."""
-    return methodology.score(normalise(tidy, load_mapping(), source))
+    try:
+        named = normalise(tidy, load_mapping(), source)
+    except UnknownNames as exc:
+        raise page_changed(exc, source) or exc from None
+    return methodology.score(named)
+
+
+MANY_UNKNOWN = 10  # FH adds or renames a place or two a year; this many unknown names at once is the page
+
+
+def _loose(name: str) -> str:
+    """Letters and digits only, accents off: spellings a page's markup can produce for one name."""
+    import unicodedata
+
+    bare = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return "".join(c for c in bare.casefold() if c.isalnum())
+
+
+def page_changed(exc: UnknownNames, source: str) -> UserError | None:
+    """Names the mapping knows that fail anyway (a territory that lost its `*`, a name in another form), or many
+    unknown names at once, mean the page changed: adding them to the mapping would be the wrong fix."""
+    from fiw.names import fold
+
+    mapping = load_mapping()
+    kinds: dict[str, set[str]] = {}
+    loose: dict[str, str] = {}
+    for name, kind in mapping.select("fh_name", "kind").rows():
+        kinds.setdefault(fold(name), set()).add(kind)
+        loose.setdefault(_loose(name), name)
+    other_kind = [n for n, k in exc.names if kinds.get(fold(n)) and k not in kinds[fold(n)]]
+    other_form = [f"{n!r} ({loose[_loose(n)]})" for n, _ in exc.names
+                  if not kinds.get(fold(n)) and _loose(n) in loose]
+    where = f"{source}: " if source else ""
+    if other_kind or other_form:
+        said = []
+        if other_kind:
+            named = [f"{n!r} ({'territory' if 't' in kinds[fold(n)] else 'country'} in the mapping)"
+                     for n in other_kind[:8]]
+            said.append(f"{len(other_kind)} arrived as another kind of place than the mapping knows "
+                        f"({', '.join(named)}{' and more' if len(other_kind) > 8 else ''}): territories are no "
+                        "longer marked the way the reader knows (a trailing *)")
+        if other_form:
+            said.append(f"{len(other_form)} arrived in another form of a known name ({', '.join(other_form[:8])})")
+        return UserError(f"{where}the page changed: of {len(exc.names)} name(s) not in the country mapping, "
+                         + "; ".join(said) + ". Nothing was stored. Do not add these to the mapping: check the page "
+                         "by hand, or import FH's workbook (sovereign import FILE)")
+    if len(exc.names) >= MANY_UNKNOWN:
+        return UserError(f"{where}the page changed: {len(exc.names)} names at once are not in the country mapping "
+                         f"({', '.join(repr(n) for n, _ in exc.names[:8])} ...): FH renames a place or two a year, "
+                         "so the names are most likely read from the wrong place. Nothing was stored: check the page "
+                         "by hand, or import FH's workbook (sovereign import FILE)")
+    return None
 
 
 def read_bundled() -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
@@ -379,6 +468,8 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
     version = build_version(db, scored, policy, newest, state, effective, by, why)
     if version:
         outcome.versions.append(version)
+    if state == "held":
+        outcome.gate_held.append(f"{words.title(newest)}: {why}")
 
 
 def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, outcome: Outcome) -> None:
@@ -410,6 +501,8 @@ def rebuild_revised(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Pol
         if old["state"] != "published":
             writes.withdraw(db, old["id"], "sovereign", f"replaced by list version {version}: {why}")
         outcome.versions.append(version)
+        if reasons:
+            outcome.gate_held.append(f"{words.title(number)}: {why}; held: {'; '.join(reasons)}")
         outcome.revisions.append({"edition": number, "replaces": old["id"], "replaced_state": old["state"],
                                   "version": version, "state": state, "reason": why,
                                   "eligibility_changes": sorted(moved["entity"].to_list())})
@@ -525,21 +618,28 @@ def stale_versions(conn: reads.Connection) -> list[dict]:
         return []
     out = []
     for number in sorted(current):
-        version = reads.newest_version(conn, number, ("proposed", "held", "published"))
-        if version is None:
+        newest = reads.newest_version(conn, number, ("proposed", "held", "published"))
+        if newest is None:
             continue
-        policy = stored_policy(version["policy"])
         edition = scores.filter(pl.col("edition") == number).with_columns(
             edition_label=pl.lit(labelled[number], pl.String))
-        built = evaluate(with_history(conn, edition, policy, number), policy, number).select(
-            "entity", "eligible", "status")
-        listed = pl.DataFrame(reads.entries(conn, version["id"]), infer_schema_length=None).select(
-            "entity", pl.col("eligible").cast(pl.Boolean), "status")
-        both = built.join(listed, on="entity", how="full", coalesce=True, suffix="_listed")
-        differ = both.filter(pl.col("eligible").ne_missing(pl.col("eligible_listed"))
-                             | pl.col("status").ne_missing(pl.col("status_listed")))
-        if not differ.is_empty():
-            out.append({"list_version": version["id"], "edition": number, "state": version["state"],
-                        "entities": sorted(differ["entity"].to_list())})
+        checked = [newest]
+        if in_force and in_force["edition"] == number and in_force["id"] != newest["id"]:
+            checked.append(in_force)  # the desk's answers today come from this one, whatever is newer
+        for version in checked:
+            policy = stored_policy(version["policy"])
+            built = evaluate(with_history(conn, edition, policy, number), policy, number).select(
+                "entity", "eligible", "status")
+            listed = pl.DataFrame(reads.entries(conn, version["id"]), infer_schema_length=None).select(
+                "entity", pl.col("eligible").cast(pl.Boolean), "status")
+            both = built.join(listed, on="entity", how="full", coalesce=True, suffix="_listed")
+            differ = both.filter(pl.col("eligible").ne_missing(pl.col("eligible_listed"))
+                                 | pl.col("status").ne_missing(pl.col("status_listed")))
+            if not differ.is_empty():
+                out.append({"list_version": version["id"], "edition": number, "state": version["state"],
+                            "entities": sorted(differ["entity"].to_list()),
+                            "in_force": version is in_force,
+                            "successor": newest["id"] if version is not newest else None,
+                            "successor_state": newest["state"] if version is not newest else None})
     return out
 

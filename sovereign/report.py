@@ -185,6 +185,7 @@ def to_markdown(r: dict) -> str:
     f, t, s = r["from"], r["to"], r["summary"]
     lines = [f"# Sovereign list: Freedom in the World {f['label']} -> {t['label']}", "",
              *([f"**Note: {r['reversed']}.**", ""] if r.get("reversed") else []),
+             *([f"**Note: {r['not_recomputed']}.**", ""] if r.get("not_recomputed") else []),
              f"List version {f['list_version']} ({f['state']}, effective {f['effective_from']}) -> "
              f"version {t['list_version']} ({t['state']}, effective {t['effective_from'] or 'on publication'}).", "",
              f"Eligible: {s['before']['eligible']} -> {s['after']['eligible']}; excluded: {s['before']['excluded']} -> "

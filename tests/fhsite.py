@@ -17,6 +17,10 @@ import polars as pl
 from fiw import methodology as m
 
 WORDS = {"F": "Free", "PF": "Partly Free", "NF": "Not Free"}
+# What Cloudflare adds to every ordinary page it serves: its bot-detection beacon, not a challenge.
+BEACON = (b"<script>(function(){window.__CF$cv$params={r:'8f1c2a3b4d5e6f70',t:'MTczMDAwMDAwMC4wMDAwMDA='};"
+          b"var a=document.createElement('script');a.nonce='';a.src='/cdn-cgi/challenge-platform/scripts/jsd/main.js';"
+          b"document.getElementsByTagName('head')[0].appendChild(a);})();</script>")
 
 
 def slug(name: str) -> str:
@@ -81,27 +85,47 @@ def live_scores_page(rows: list[dict], edition: int, territories: str = "star", 
             f'{title}<div id="block-countryscorestable" class="block">{body}</div></body></html>')
 
 
-def combined_scores_page(rows: list[dict], not_covered: tuple[str, ...] = ()) -> str:
-    """`/country/scores`: Global Freedom beside Internet Freedom and Democracy, `data-group` cells, names linking
-    to the country hub with no edition, "Not covered" where a product does not rate a place."""
+def combined_scores_page(rows: list[dict], not_covered: tuple[str, ...] = (), header: str = "flat",
+                         pr_cl: bool = True) -> str:
+    """`/country/scores`: Global Freedom (its score, and PR and CL beside it) next to Internet Freedom and
+    Democracy, every cell with a `data-group` ("fiw" for all three of FH's Freedom in the World columns), names
+    linking to the country hub with no edition, "Not covered" where a product does not rate a place.
+    `header`: "flat" (one row naming every column), "grouped" (one "Global Freedom" heading over the three, the
+    cells labelled for narrow screens by `data-label`), "two-row" (the product over its columns)."""
+    fiw = ("Global Freedom", "Political Rights", "Civil Liberties") if pr_cl else ("Global Freedom",)
+
+    def label(i: int) -> str:
+        return f' data-label="{fiw[i]}"' if header == "grouped" else ""
+
     body = []
     for r in rows:
         hub = f"/country/{slug(r['fh_name'])}"
         star = "*" if r["kind"] == "t" else ""
+        extra = (f'<td data-group="fiw"{label(1)}><span class="score">{r["pr"]}</span></td>'
+                 f'<td data-group="fiw"{label(2)}><span class="score">{r["cl"]}</span></td>') if pr_cl else ""
         body.append(
             f'<tr><td data-group="country_name"><a href="{hub}">{_name_html(r["fh_name"])}{star}</a></td>'
-            f'<td data-group="fiw"><a href="{hub}"><div><span class="score">{r["total"]}</span> '
-            f'<span class="status">{WORDS[r["status_pub"]]}</span></div></a></td>'
+            f'<td data-group="fiw"{label(0)}><a href="{hub}"><div><span class="score">{r["total"]}</span> '
+            f'<span class="status">{WORDS[r["status_pub"]]}</span></div></a></td>{extra}'
             f'<td data-group="fotn">Not covered</td><td data-group="nit">Not covered</td></tr>')
     for name in not_covered:
         body.append(f'<tr><td data-group="country_name"><a href="/country/{slug(name)}">{name}</a></td>'
-                    '<td data-group="fiw">Not covered</td><td data-group="fotn"><span class="score">50</span></td>'
-                    '<td data-group="nit">Not covered</td></tr>')
-    head = ('<th data-group="country_name">Country<span class="visually-hidden">Sort descending</span></th>'
-            '<th data-group="fiw">Global Freedom</th><th data-group="fotn">Internet Freedom</th>'
-            '<th data-group="nit">Democracy</th>')
+                    + "".join(f'<td data-group="fiw"{label(i)}>Not covered</td>' for i in range(len(fiw)))
+                    + '<td data-group="fotn"><span class="score">50</span></td><td data-group="nit">Not covered</td></tr>')
+    country = '<th data-group="country_name"{span}>Country<span class="visually-hidden">Sort descending</span></th>'
+    others = '<th data-group="fotn"{span}>Internet Freedom</th><th data-group="nit"{span}>Democracy</th>'
+    if header == "flat":
+        head = ("<tr>" + country.format(span="") + "".join(f'<th data-group="fiw">{w}</th>' for w in fiw)
+                + others.format(span="") + "</tr>")
+    elif header == "grouped":
+        head = ("<tr>" + country.format(span="") + f'<th data-group="fiw" colspan="{len(fiw)}">Global Freedom</th>'
+                + others.format(span="") + "</tr>")
+    else:
+        head = ("<tr>" + country.format(span=' rowspan="2"') + f'<th data-group="fiw" colspan="{len(fiw)}">'
+                "Global Freedom</th>" + others.format(span=' rowspan="2"') + "</tr><tr>"
+                + "".join(f'<th data-group="fiw">{w}</th>' for w in ("Total Score and Status", *fiw[1:])) + "</tr>")
     return ("<!doctype html><html><body><h1>Countries and Territories</h1>"
-            f'<div id="block-countryscorestable"><div><table><thead><tr>{head}</tr></thead>'
+            f'<div id="block-countryscorestable"><div><table><thead>{head}</thead>'
             f'<tbody>{"".join(body)}</tbody></table></div></div></body></html>')
 
 
@@ -174,6 +198,7 @@ class FHSite:
         self.robots = "User-agent: *\nAllow: /\n"
         self.redirects: dict[str, str] = {}
         self.slow_seconds = 2.0
+        self.beacon = False  # True: every HTML page carries the CDN's beacon, as behind Cloudflare
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -221,6 +246,7 @@ class FHSite:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms wait on the client's ACK
 
             def log_message(self, *args):
                 pass
@@ -247,6 +273,15 @@ class FHSite:
                     return self._send(403, b"<html><title>Just a moment...</title><script src='/cdn-cgi/challenge-platform/"
                                       b"h/b/orchestrate/chl_page/v1'></script></html>",
                                       extra={"cf-mitigated": "challenge", "Server": "cloudflare"})
+                if fault == "cf1020":
+                    return self._send(403, b"<!DOCTYPE html><html><head><title>Access denied | freedomhouse.org used "
+                                      b"Cloudflare to restrict access</title></head><body><h1>Error 1020</h1><h2>Access "
+                                      b"denied</h2><p>The site owner may have set restrictions that prevent you from "
+                                      b"accessing the site.</p></body></html>", extra={"Server": "cloudflare"})
+                if fault == "waf202":
+                    return self._send(202, b"<html><head><script src='https://abc.token.awswaf.com/abc/challenge.js'>"
+                                      b"</script></head><body><script>AwsWafIntegration.checkForceRefresh()</script>"
+                                      b"</body></html>", extra={"x-amzn-waf-action": "challenge"})
                 if fault == "cf200":
                     return self._send(200, b"<html><head><title>Just a moment...</title></head><body><script>"
                                       b"window._cf_chl_opt={cvId: '3'};</script></body></html>", extra={"Server": "cloudflare"})
@@ -282,6 +317,8 @@ class FHSite:
                 if path not in site.pages:
                     return self._send(404, b"Not Found")
                 ctype, body = site.pages[path]
+                if site.beacon and ctype.startswith("text/html"):
+                    body = body.replace(b"</body>", BEACON + b"</body>", 1) if b"</body>" in body else body + BEACON
                 if fault == "json":
                     ctype = "application/json"
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'

@@ -109,7 +109,7 @@ def test_country_pages_as_printed(fresh_db, site, rows_2027):
 
 @pytest.mark.slow
 def test_the_combined_page_takes_pr_and_cl_from_the_country_pages(fresh_db, site, rows_2027):
-    site.publish_live(rows_2027, 2027, page="combined")
+    site.publish_live(rows_2027, 2027, page="combined", pr_cl=False)  # a layout that prints only the total
     code, out, err = refresh(fresh_db, site, "--with-details")
     assert code == 0, err
     pr = dict(sqlite3.connect(fresh_db).execute("SELECT fh_name, pr FROM scores WHERE edition = 2027"))
@@ -211,6 +211,12 @@ def test_a_correction_after_publication_proposes_a_revision_and_verify_checks_th
     assert "proposed. Why: revision of edition 2027: 1 entities changed, 1 eligibility change" in out
     assert "stays as recorded until the new one is published" in out
     assert in_force(fresh_db)[0] == published  # the desk's list is never edited; the committee decides
+    revised = conn.execute("SELECT MAX(id) FROM list_versions WHERE state = 'proposed'").fetchone()[0]
+    code, out, _ = Cli(fresh_db)("verify")  # the list in force no longer agrees with its corrected edition
+    assert code == 1, out
+    assert (f"list version {published} (published, in force) does not agree with the stored scores of edition 2027 "
+            f"(IND): FH's correction is in list version {revised} (proposed), not yet published") in out
+    assert Cli(fresh_db)("publish", "--approved-by", "RI committee", "--effective-from", today)[0] == 0
     code, out, _ = Cli(fresh_db)("verify")
     assert code == 0, out
     # a list whose scores changed under it, outside any refresh, is caught

@@ -20,6 +20,7 @@ import polars as pl
 from bs4 import BeautifulSoup, Tag
 
 from fiw.errors import SourceError
+from fiw.names import TERRITORY_MARK, clean_name
 from fiw.tidy import Errata, to_tidy
 from fiw.words import STATUS_CODES
 
@@ -30,6 +31,7 @@ COLUMNS = {
               "freedom in the world", "total score", "total"),
     "pr": ("political rights",),
     "cl": ("civil liberties",),
+    "status": ("status", "global freedom status", "freedom status"),
 }
 DATA_GROUPS = {"country": ("country", "name"), "total": ("fiw", "global"), "pr": ("pr", "political"),
                "cl": ("cl", "civil")}
@@ -44,6 +46,7 @@ SORT_TEXT = re.compile(r"\b(sort (ascending|descending)|sorted (ascending|descen
 NOT_COVERED = re.compile(r"^(not covered|not rated|n/a)$", re.I)
 TERRITORY_LABEL = re.compile(r"^\(?territory\)?$", re.I)
 MIN_COUNTRIES = 190
+OTHER_PRODUCTS = re.compile(r"internet freedom|freedom on the net|fotn|nations in transit|\bnit\b|democracy", re.I)
 
 
 @dataclass
@@ -64,6 +67,11 @@ class ScoresTable:
     named_editions: set[int]
     hubs: dict[str, str]                    # FH name -> hub slug (names link to /country/<slug>)
     not_covered: list[str]
+    columns: tuple[str, ...] = ()           # what the header names: country, total, and pr/cl when printed
+
+    @property
+    def has_pr_cl(self) -> bool:
+        return "pr" in self.columns and any(r["pr"] for r in self.records)
 
 
 def _visible(node: Tag) -> str:
@@ -88,18 +96,64 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u2212", "-").replace("\u2013", "-")).strip()
 
 
-def _header_cells(table: Tag) -> list[Tag]:
+def _header_rows(table: Tag) -> list[list[Tag]]:
+    """The header's rows: all of `thead`, or the leading rows made only of `th` when there is none."""
     head = table.find("thead")
-    rows = (head or table).find_all("tr")
-    for tr in rows:
+    rows: list[list[Tag]] = []
+    for tr in (head or table).find_all("tr"):
         cells = tr.find_all(["th", "td"], recursive=False)
-        if cells and (head is not None or all(c.name == "th" for c in cells)):
-            return cells
-    return []
+        if head is None and not (cells and all(c.name == "th" for c in cells)):
+            break
+        if cells:
+            rows.append(list(cells))
+    return rows
 
 
-def _column(cell: Tag) -> str | None:
-    words = _visible(cell).lower().rstrip(":").strip()
+def _span(cell: Tag, attr: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(attr) or 1)), 50))
+    except ValueError:
+        return 1
+
+
+def _positions(cells: list[Tag]) -> list[Tag]:
+    """One entry per column a row covers: a cell spanning three columns stands in all three."""
+    out: list[Tag] = []
+    for cell in cells:
+        out += [cell] * _span(cell, "colspan")
+    return out
+
+
+def _header_grid(rows: list[list[Tag]]) -> list[list[Tag]]:
+    """Per column, the header cells above it from top to bottom (colspan and rowspan honoured): a grouped or
+    two-row header ("Global Freedom" over "Total", "Political Rights", "Civil Liberties") read as one."""
+    grid: dict[int, list[Tag]] = {}
+    carried: dict[int, tuple[Tag, int]] = {}  # column -> (cell, rows it still covers) from a rowspan above
+    for cells in rows:
+        column, queue = 0, list(cells)
+        while queue or any(c >= column for c in carried):
+            if column in carried:
+                cell, left = carried[column]
+                grid.setdefault(column, []).append(cell)
+                if left > 1:
+                    carried[column] = (cell, left - 1)
+                else:
+                    del carried[column]
+                column += 1
+                continue
+            if not queue:
+                column += 1
+                continue
+            cell = queue.pop(0)
+            for _ in range(_span(cell, "colspan")):
+                grid.setdefault(column, []).append(cell)
+                if _span(cell, "rowspan") > 1:
+                    carried[column] = (cell, _span(cell, "rowspan") - 1)
+                column += 1
+    return [grid[c] for c in sorted(grid)]
+
+
+def _words_column(words: str) -> str | None:
     for column, names in COLUMNS.items():
         if words in names:
             return column
@@ -107,6 +161,11 @@ def _column(cell: Tag) -> str | None:
                           ("cl", "civil liberties"), ("country", "country")):
         if words.startswith(start):  # "Global Freedom Score", "Political Rights (0-40)", "Country or Territory"
             return column
+    return None
+
+
+def _group_column(cell: Tag) -> str | None:
+    """What a `data-group` attribute names; "fiw" alone is Freedom in the World's score (the total)."""
     group = str(cell.get("data-group") or "").lower()
     for column, keys in DATA_GROUPS.items():
         if group and any(k in group for k in keys) and not (column == "total" and re.search(r"pr|cl|political|civil",
@@ -115,30 +174,56 @@ def _column(cell: Tag) -> str | None:
     return None
 
 
-def _layout(cells: list[Tag]) -> dict[str, int] | None:
-    """Which cell holds which column, from header words or `data-group` attributes."""
-    index: dict[str, int] = {}
-    for i, cell in enumerate(cells):
-        column = _column(cell)
-        if column and column not in index:
-            index[column] = i
-    complete = {"country", "total"} <= set(index) and ("pr" in index) == ("cl" in index)
-    return index if complete else None
+def _cell_column(cell: Tag) -> str | None:
+    """What a cell's own attributes name: a responsive table's `data-label`, else its `data-group`."""
+    for attr in ("data-label", "data-title", "data-th"):
+        if (label := cell.get(attr)) and (column := _words_column(_clean(str(label)).lower().rstrip(":"))):
+            return column
+    return _group_column(cell)
+
+
+def _stack_column(stack: list[Tag], width: int) -> str | None:
+    """A column's name from its header cells, the lowest (most specific) words first; a column under another
+    product's heading (Internet Freedom's "Total Score") is not ours. A title row spanning the whole table names
+    no column."""
+    words = [_visible(c).lower().rstrip(":").strip() for c in stack if width < 2 or _span(c, "colspan") < width]
+    if any(OTHER_PRODUCTS.search(w) for w in words):
+        return None
+    for w in reversed(words):
+        if column := _words_column(w):
+            return column
+    return None
+
+
+def _complete(index: dict[str, int]) -> bool:
+    return {"country", "total"} <= set(index)
 
 
 def _table_layout(table: Tag) -> dict[str, int] | None:
-    head = table.find("thead")
-    for tr in (head or table).find_all("tr"):
-        cells = tr.find_all(["th", "td"], recursive=False)
-        if head is None and not all(c.name == "th" for c in cells):
+    """Which column holds what: every column the header names by its words; `data-group` attributes (of the
+    header's cells, else of the first body row's) only fill what the words leave open."""
+    grid = _header_grid(_header_rows(table))
+    index: dict[str, int] = {}
+    for position, stack in enumerate(grid):
+        column = _stack_column(stack, len(grid))
+        if column and column not in index:
+            index[column] = position
+    first = next((tr for tr in table.find_all("tr") if tr.find("td", recursive=False)), None)
+    body = _positions(first.find_all(["td", "th"], recursive=False)) if first else []
+    named = set(index.values())
+    for position in range(max(len(grid), len(body))):
+        if position in named:
             continue
-        if layout := _layout(cells):
-            return layout
-    first = next((tr for tr in table.find_all("tr") if tr.find("td", attrs={"data-group": True})), None)
-    return _layout(first.find_all(["td", "th"], recursive=False)) if first else None
-
-
-OTHER_PRODUCTS = re.compile(r"internet freedom|freedom on the net|fotn|nations in transit|\bnit\b|democracy", re.I)
+        for cell in ([grid[position][-1]] if position < len(grid) else []) + (
+                [body[position]] if position < len(body) else []):
+            column = _cell_column(cell)
+            if column and column not in index:
+                index[column] = position
+                break
+    if "pr" in index and "cl" not in index or "cl" in index and "pr" not in index:
+        index.pop("pr", None)
+        index.pop("cl", None)
+    return index if _complete(index) else None
 
 
 def _other_product(table: Tag) -> bool:
@@ -154,8 +239,8 @@ def _other_product(table: Tag) -> bool:
 
 def _territory_table(table: Tag, index: dict[str, int]) -> bool:
     """A table of territories alone: its name column or its caption or heading says so."""
-    header = _header_cells(table)
-    first = _visible(header[index["country"]]).lower() if len(header) > index["country"] else ""
+    grid = _header_grid(_header_rows(table))
+    first = _visible(grid[index["country"]][-1]).lower() if len(grid) > index["country"] else ""
     if "territor" in first and "countr" not in first:
         return True
     caption = table.find("caption")
@@ -200,7 +285,8 @@ def _status_of(cell: Tag) -> str | None:
     return None
 
 
-def _total(cell: Tag) -> tuple[str, str] | None:
+def _total(cell: Tag, status_cell: Tag | None = None) -> tuple[str, str] | None:
+    """The score and the status: both in the total's cell, or the status in a column of its own."""
     text = _visible(cell)
     match = TOTAL.match(text)
     if match:
@@ -208,7 +294,7 @@ def _total(cell: Tag) -> tuple[str, str] | None:
     score = cell.find(class_=re.compile("score"))
     number = NUMBER.match(_visible(score)) if score else None
     number = number or re.match(r"^(-?\d+)\b", text)
-    status = _status_of(cell)
+    status = _status_of(cell) or (_status_of(status_cell) if status_cell is not None else None)
     return (number.group(1), status) if number and status else None
 
 
@@ -231,7 +317,8 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
     if len(tables) > 1:  # tabs of FH's other products beside Freedom in the World are not read
         tables = [(t, found) for t, found in tables if not _other_product(t)] or tables
     if not tables:
-        seen = [[_visible(c) for c in _header_cells(t)] for t in soup.find_all("table")] or "no tables at all"
+        seen = [[" / ".join(dict.fromkeys(_visible(c) for c in stack)) for stack in _header_grid(_header_rows(t))]
+                for t in soup.find_all("table")] or "no tables at all"
         raise SourceError(url, [f"the page's layout changed: expected a table with the headers Country and Total "
                                 f"Score and Status (or Global Freedom); found {seen}"])
     named = {int(y) for node in _headings(soup, [t for t, _ in tables]) for y in NAMED_EDITION.findall(_visible(node))}
@@ -246,10 +333,10 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
         body = table.find("tbody") or table
         where = f"table {number}, row" if len(tables) > 1 else "table row"
         for n, tr in enumerate(body.find_all("tr"), start=1):
-            cells = tr.find_all(["td", "th"], recursive=False)
             if not tr.find("td", recursive=False):
                 continue
-            index = (_layout(cells) if any(c.has_attr("data-group") for c in cells) else None) or layout
+            cells = _positions(tr.find_all(["td", "th"], recursive=False))
+            index = layout
             width = max(index.values()) + 1
             if len(cells) < width:
                 problems.append(f"{where} {n}: expected at least {width} cells, found {len(cells)}")
@@ -257,8 +344,8 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
             name_cell = cells[index["country"]]
             territory = all_territories or _take_territory_label(name_cell) or _is_territory_row(tr)
             name = _visible(name_cell)
-            territory = territory or name.endswith("*")
-            clean = name.rstrip("*").strip()
+            territory = territory or bool(TERRITORY_MARK.search(name))
+            clean = clean_name(name) or ""
             link = name_cell.find("a", href=True) or cells[index["total"]].find("a", href=True)
             href = str(link["href"]) if link else ""
             if match := LINK.search(href):
@@ -270,7 +357,7 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
             if NOT_COVERED.match(total_text):
                 not_covered.append(clean)
                 continue
-            total = _total(cells[index["total"]])
+            total = _total(cells[index["total"]], cells[index["status"]] if "status" in index else None)
             if not total:
                 problems.append(f"{where} {n} ({clean}), column 'Total Score and Status': expected a score and a "
                                 f"status such as '9 Not Free', found {total_text!r}")
@@ -283,7 +370,7 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
         raise SourceError(url, problems)
     if not records:
         raise SourceError(url, ["the scores table has no rows"])
-    return ScoresTable(records, slugs, editions, named, hubs, not_covered)
+    return ScoresTable(records, slugs, editions, named, hubs, not_covered, tuple(tables[0][1]))
 
 
 def edition_of(table: ScoresTable, url: str, hub_editions: dict[str, int] | None = None) -> tuple[int, dict[str, int]]:
@@ -321,9 +408,15 @@ def edition_of(table: ScoresTable, url: str, hub_editions: dict[str, int] | None
 
 
 def parse_scores_page(html: bytes | str, url: str, errata: Errata | None = None,
-                      hub_editions: dict[str, int] | None = None, table: ScoresTable | None = None) -> ScoresPage:
+                      hub_editions: dict[str, int] | None = None, table: ScoresTable | None = None,
+                      edition: int | None = None) -> ScoresPage:
+    """The page as a tidy frame; `edition` is an operator's word for it (an archived page accepted after
+    review), which takes the place of the page's own signals."""
     table = table or read_table(html, url)
-    edition, signals = edition_of(table, url, hub_editions)
+    if edition is None:
+        edition, signals = edition_of(table, url, hub_editions)
+    else:
+        signals = {"the operator": edition}
     raw = pl.DataFrame(table.records, schema={"row": pl.Int32, "fh_name": pl.String, "kind": pl.String,
                                               "total": pl.String, "status_pub": pl.String, "pr": pl.String,
                                               "cl": pl.String})

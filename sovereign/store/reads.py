@@ -311,6 +311,11 @@ def fields_present(conn: Connection, number: int, fields: tuple[str, ...]) -> se
     return {c for c, n in zip(fields, counts, strict=True) if n}
 
 
+def not_recomputed(conn: Connection, number: int) -> int:
+    """Rows of an edition stored without PR or CL: their status is FH's as printed, never recomputed."""
+    return int(scalar(conn, "SELECT COUNT(*) FROM scores WHERE edition = ? AND status_calc IS NULL", [number]) or 0)
+
+
 def _where_editions(editions: list[int] | None) -> tuple[str, list]:
     if not editions:
         return "", []
@@ -350,6 +355,15 @@ def edition_sources(conn: Connection, editions: list[int]) -> list[Row]:
     return rows(conn, f"SELECT DISTINCT s.id, s.kind, s.uri, s.fetched_at, s.sha256, s.size, e.edition, e.revision, "
                       f"e.loaded_at FROM editions e JOIN sources s ON s.id = e.source_id "
                       f"WHERE e.edition IN ({marks}) ORDER BY e.edition", editions)
+
+
+def run(conn: Connection, run_id: int) -> Row | None:
+    return one(conn, "SELECT id, command, outcome, finished_at, message FROM runs WHERE id = ?", [run_id])
+
+
+def source_path(conn: Connection, sha256: str) -> str | None:
+    """Where the archived bytes of a payload are kept."""
+    return scalar(conn, "SELECT path FROM sources WHERE sha256 = ? AND path IS NOT NULL ORDER BY id LIMIT 1", [sha256])
 
 
 def source_id(conn: Connection, sha256: str, uri: str) -> int | None:

@@ -45,6 +45,7 @@ class Run:
     outcome: str = "ok"
     message: str = ""
     edition: int | None = None
+    id: int | None = None
 
 
 @contextmanager
@@ -53,7 +54,8 @@ def recorded_run(db: sqlite_utils.Database, trigger: str, command: str, actor: s
     table = db.table("runs")
     with db.atomic():
         table.insert({"trigger": trigger, "command": command, "started_at": now(), "pid": os.getpid()})
-    run_id, run = _pk(table), Run()
+    run_id = _pk(table)
+    run = Run(id=run_id)
 
     def finish(outcome: str, message: str, edition: int | None) -> None:
         with db.atomic():

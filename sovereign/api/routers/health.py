@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fiw import words
-from fiw.methodology import STATUS_WORDS
+from fiw.methodology import MECHANICAL_FROM, STATUS_WORDS
 from sovereign.api.deps import ConnDep, PolicyDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
@@ -34,9 +34,13 @@ def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONRespo
         problems.append(f"the last refresh failed at {run['finished_at']}")
         since = run["finished_at"]
     if run and run["outcome"] == "held":
-        problems.append(f"the last refresh at {run['finished_at']} held FH's table, not stored: its edition label and "
-                        "its numbers disagree (see sovereign runs)")
+        problems.append(f"the last refresh at {run['finished_at']} was held: {_held_why(run['message'])} "
+                        "(see sovereign runs)")
         since = run["finished_at"]
+    newest = reads.latest_edition(conn)
+    if newest and newest >= MECHANICAL_FROM and (unscored := reads.not_recomputed(conn, newest)):
+        problems.append(f"{words.title(newest)} is stored without PR and CL for {unscored} entities: their status "
+                        "is FH's as printed, not recomputed (refresh --with-details, or import FH's workbook)")
     if age is not None and age > STALE_AFTER_DAYS:
         problems.append(f"the list in force took effect {age} days ago: a Freedom in the World release was missed")
     answer: dict = {"status": "not ok" if problems else "ok", "since": since}
@@ -49,6 +53,19 @@ def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONRespo
                    "awaiting_approval": {"list_version": review["id"], "edition": review["edition"],
                                          "state": review["state"]} if review else None}
     return JSONResponse({k: v for k, v in answer.items() if v is not None}, status_code=503 if problems else 200)
+
+
+def _held_why(message: str | None) -> str:
+    """The run's own reasons: a table not stored (label and numbers disagree) or a list the anomaly gate held."""
+    import json
+
+    try:
+        recorded = json.loads(message or "{}")
+    except ValueError:
+        recorded = {}
+    reasons = [h["reason"] for h in recorded.get("held") or []] + list(recorded.get("gate_held") or [])
+    text = "; ".join(reasons) or "FH's table was not stored"
+    return text if len(text) <= 600 else text[:597] + "..."
 
 
 @router.get("/metrics", include_in_schema=False)
