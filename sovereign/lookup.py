@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from fiw import words
 from fiw.errors import NotFound, UserError
-from sovereign.resolve import Resolver, Target
+from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -183,7 +183,7 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
     proved(conn, version)
     wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
-    out = [answer(t, version, entries) for t in targets]
+    out = [after_ceasing(t, answer(t, version, entries), on) for t in targets]
     return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version)
 
 
@@ -266,5 +266,7 @@ def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:
     notes = dict(chain)
     if own:
         target = replace(target, name=next(r["name"] for r in reversed(own) if r["entity"] == present))
-    return target, sorted(({**r, "predecessor": notes.get(r["name"])} for r in rows),
+    ends = ceased_states()
+    return target, sorted(({**r, "predecessor": notes.get(r["name"]),
+                            "ceased": ends[r["name"]].reason if r["name"] in ends else None} for r in rows),
                           key=lambda r: (r["edition"], r["predecessor"] is None))

@@ -19,6 +19,7 @@ import csv
 import difflib
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache, cached_property
 
 from fiw.errors import NotFound, UserError
@@ -456,3 +457,43 @@ def own_words() -> dict[str, frozenset[str]]:
         for iso2 in places:
             out.setdefault(iso2, set()).add(word)
     return {c: frozenset(w) for c, w in out.items()}
+
+
+@dataclass(frozen=True)
+class Ceased:
+    """A state that no longer exists (data/ceased.csv): it issues nothing after `on`; its debt passed on."""
+    fh_name: str
+    on: date
+    successor: str  # FH names, "|" between several
+    source: str
+
+    @property
+    def reason(self) -> str:
+        heirs = self.successor.split("|")
+        said = "its successors are" if len(heirs) > 1 else "its successor is"
+        return f"not eligible: {self.fh_name} ceased to exist on {self.on.isoformat()}; {said} {' and '.join(heirs)}"
+
+
+@cache
+def ceased_states() -> dict[str, Ceased]:
+    """FH name -> when that state ceased to exist."""
+    with open(paths.CEASED, newline="", encoding="utf-8") as f:
+        return {r["fh_name"]: Ceased(r["fh_name"], date.fromisoformat(r["ceased"]), r["successor"], r["source"])
+                for r in csv.DictReader(f)}
+
+
+def ceased(target: Target, on: date) -> Ceased | None:
+    """When every state `target` can name had ceased to exist by `on`: the last of them to go."""
+    ends = [ceased_states().get(name) for name in set(target.names.values())]
+    known = [e for e in ends if e is not None]
+    if not ends or len(known) < len(ends) or any(e.on > on for e in known):
+        return None
+    return max(known, key=lambda e: e.on)
+
+
+def after_ceasing(target: Target, answer: dict, on: date) -> dict:
+    """From the day a state ceased to exist it is never eligible, whatever its last rating or the policy says."""
+    end = ceased(target, on)
+    if end is None:
+        return answer
+    return answer | {"eligible": False, "name": end.fh_name, "reasons": [*answer["reasons"][:-1], end.reason]}
