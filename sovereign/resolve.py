@@ -51,11 +51,11 @@ class Issuer:
 
 @dataclass(frozen=True)
 class Within:
-    """FH covers this place inside its parent's report from `from_edition` (data/assessed_within.csv)."""
-    parent_iso2: str
-    parent: str
+    """FH covers this place inside another report from `from_edition` (data/assessed_within.csv)."""
+    parent: str  # FH's name of the report that covers it
     from_edition: int
     parent_entities: tuple[str, ...]
+    own_code: bool  # has its own ISO code (Puerto Rico): judged as its parent; without one it is no issuer
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Target:
     unregistered: str | None = None
     former: bool = False  # a state that no longer exists: never eligible, whatever the policy says of the unrated
     within: Within | None = None  # a place FH assesses inside another country's report
+    kind: str = "country"  # "territory" when every entity it names is one: kept when FH does not rate it
 
 
 MAX_IDENTIFIER = 200  # the longest official name is under 80 characters; longer input is refused unread
@@ -324,8 +325,9 @@ class Resolver:
         entities = tuple(dict.fromkeys(r["entity"] for r in place.rows))
         names = {r["entity"]: r["fh_name"] for r in place.rows}
         iso2 = place.iso2
-        return Target(query, entities, iso2, place.name, names, issuer,
-                      former=iso2 is not None and iso2 not in self._iso, within=self._within(iso2))
+        kind = "territory" if all(r["kind"] == "t" for r in place.rows) else "country"
+        return Target(query, entities, iso2, place.name, names, issuer, former=iso2 is not None and iso2 not in self._iso,
+                      within=self._within(place), kind=kind)
 
     def entity_of(self, fh_name: str) -> str:
         return next((r["entity"] for r in self._mapping if r["fh_name"] == fh_name), fh_name)
@@ -341,12 +343,12 @@ class Resolver:
                     todo.append(self.entity_of(name))
         return out
 
-    def _within(self, iso2: str | None) -> Within | None:
-        row = assessed_within().get(iso2 or "")
-        if row is None:
+    def _within(self, place: Place) -> Within | None:
+        row = next((assessed_within()[r["fh_name"]] for r in place.rows if r["fh_name"] in assessed_within()), None)
+        if row is None or row["answer"] != "parent":
             return None
-        parents = tuple(dict.fromkeys(r["entity"] for r in self._mapping if r["iso2"] == row["parent_iso2"]))
-        return Within(row["parent_iso2"], row["parent"], int(row["from_edition"]), parents)
+        parents = tuple(dict.fromkeys(r["entity"] for r in self._mapping if r["fh_name"] == row["parent"]))
+        return Within(row["parent"], int(row["from_edition"]), parents, bool(place.iso2))
 
     def _issuer(self, query: str, row: dict, isin: str | None) -> Target:
         issuer = Issuer(row["name"], row["lei"], row["type"], row["iso2"], isin)
@@ -391,9 +393,10 @@ def successors() -> dict[str, list[tuple[str, str]]]:
 
 @cache
 def assessed_within() -> dict[str, dict]:
-    """Places FH assesses inside another country's report, by ISO2."""
+    """Places FH stopped rating apart, by FH name: covered in another report (`answer` = parent), or with
+    no FH source for that and so answered like any territory FH does not rate (`answer` = unrated)."""
     with open(paths.ASSESSED_WITHIN, newline="", encoding="utf-8") as f:
-        return {r["iso2"]: r for r in csv.DictReader(f)}
+        return {r["name"]: r for r in csv.DictReader(f)}
 
 
 @cache
