@@ -255,3 +255,12 @@ def test_every_release_day_has_its_source_and_precision():
     assert sum(r.precision == "day" for e, r in rows.items() if e >= 2003) == 22  # all but 2022 (month) and 2026 (about 1 March)
     for release in rows.values():  # never before the period it covers ended
         assert release.published.year > int(release.covers[-4:]) or release.published.month == 12
+
+
+def test_a_published_rating_fh_s_rule_does_not_give_carries_its_note(cli):
+    """Transnistria 2005: FH published CL rating 6 for a CL of 17 (rating 5): the row and history say so."""
+    code, rows = cli.json("history", "Transnistria", "--json")
+    [row] = [r for r in rows if r["edition"] == 2005]
+    assert (row["cl"], row["cl_rating"]) == (17, 5) and "FH published CL rating 6" in row["note"]
+    code, out, err = cli("history", "Transnistria")
+    assert "note: FH erratum (cl rating): FH published CL rating 6 for a CL aggregate of 17" in out
