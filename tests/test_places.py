@@ -264,3 +264,13 @@ def test_a_published_rating_fh_s_rule_does_not_give_carries_its_note(cli):
     assert (row["cl"], row["cl_rating"]) == (17, 5) and "FH published CL rating 6" in row["note"]
     code, out, err = cli("history", "Transnistria")
     assert "note: FH erratum (cl rating): FH published CL rating 6 for a CL aggregate of 17" in out
+
+
+def test_an_edition_is_named_by_fh_s_label_everywhere(cli):
+    from fiw import words
+    from sovereign.releases import releases
+
+    assert all(words.label(e) == r.label for e, r in releases().items())
+    code, out, err = cli("check", "SU", "--as-of", "1992-06-01")
+    assert "(Freedom in the World 1992-93)" in out and "Freedom in the World 1991-92" in out
+    assert "Freedom in the World 1991\n" not in out and "World 1992)" not in out
