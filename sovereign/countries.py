@@ -71,16 +71,13 @@ def normalise(frame: pl.DataFrame, mapping: pl.DataFrame | None = None, source: 
     unknown = out.filter(pl.col("entity").is_null()).select("fh_name", "kind").unique().sort("fh_name").rows()
     if unknown:
         raise UnknownNames(unknown, source)
-    if "edition" not in out.columns:
-        return out
-    return published_errata(parents_in_time(out))
+    return parents_in_time(out) if "edition" in out.columns else out
 
 
 def published_errata(frame: pl.DataFrame) -> pl.DataFrame:
     """A row whose published rating or status FH's own rule does not give (Transnistria 2005: CL rating 6 for
-    a CL of 17) carries FH's erratum as its note, so the row and `history` say why the two differ."""
-    if "note" not in frame.columns:
-        return frame
+    a CL of 17) carries FH's erratum as its note, so the row and `history` say why the two differ. Applied once,
+    to the bundled snapshot (scripts/build_snapshot.py)."""
     notes = {(edition, name): f"FH erratum ({column.removesuffix('_pub').replace('_', ' ')}): {reason}"
              for (edition, name, column), reason in read_errata().items() if column.endswith("_pub")}
     keyed = pl.DataFrame([{"edition": e, "fh_name": n, "_erratum": t} for (e, n), t in notes.items()],
