@@ -78,11 +78,12 @@ NUMERIC = re.compile(r"[0-9]{1,3}")
 CODE4 = re.compile(r"[A-Za-z]{4}")
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 ARTICLE = re.compile(r"^(?:the|het|de|die|der|la|le|les|el|los|las|l')\s+|,\s*(?:the|het|de|die|la|le|el)$")
-# Words that name no place: a vendor's style may add them to a country's name.
-FILLER = frozenset("""the of and a an de du des la le les el los las het der die und et y d l
-rep rep. republic republiek republik république república dem democratic democratique people peoples people's
-fed federal federation federative islamic arab socialist united kingdom commonwealth plurinational bolivarian
-sar govt government sovereign""".split())
+# Words that name no place and may stand beside any country's name; every other word must be the country's own.
+FILLER = frozenset("the of and a an de du des la le les el los las het der die und et y d l govt government "
+                   "sovereign".split())
+# A vendor's abbreviations, read as the words a country's own names spell out ("Korea, Rep.", "Congo, Dem. Rep.").
+ABBREVIATIONS = {"rep": ("republic",), "dem": ("democratic",), "fed": ("federal", "federation", "federated"),
+                 "is": ("islands", "island"), "isl": ("islands", "island"), "st": ("saint",), "sar": ("special",)}
 COMPASS = frozenset("""north northern south southern east eastern west western upper lower central new
 noord noordelijk zuid zuidelijk oost oostelijk west westelijk boven opper neder beneden midden nieuw
 nord nördlich süd südlich ost östlich ober unter nieder mittel neu
@@ -175,7 +176,7 @@ class Gazetteer:
         if len(code) == 2:
             hits = self._rows("iso2", code)
             if hits:
-                return Place(code, hits, hits[-1]["fh_name"])
+                return Place(code, hits, present_name(hits))
             return self._iso_only(code) or self._former(code, code)
         hits = self._rows("iso3", code)
         if hits:
@@ -206,7 +207,7 @@ class Gazetteer:
     def country(self, query: str, iso2: str) -> Place:
         hits = self._rows("iso2", iso2)
         if hits:
-            return Place(iso2, hits, hits[-1]["fh_name"])
+            return Place(iso2, hits, present_name(hits))
         place = self._iso_only(iso2)
         if place is None:
             raise NotFound(f"{query!r}: no country has the ISO code {iso2}")
@@ -214,7 +215,7 @@ class Gazetteer:
 
     def name_of(self, iso2: str) -> str:
         rows = self._rows("iso2", iso2)
-        return rows[-1]["fh_name"] if rows else self.iso.get(iso2, {}).get("name", iso2)
+        return present_name(rows) if rows else self.iso.get(iso2, {}).get("name", iso2)
 
     def _pattern(self, q: str) -> Place:
         """Vendor styles ("Korea, Rep.", "Iran, Islamic Rep.") by country_converter's patterns, kept as data.
@@ -227,13 +228,21 @@ class Gazetteer:
             raise NotFound(f"{q!r}: no country or territory of that name or code, and not an ISIN or LEI")
         iso2 = hits[0]
         own = own_words().get(iso2, frozenset())
-        foreign = [w for w in WORD.findall(folded) if w not in own and w not in FILLER]
+        foreign = [w for w in WORD.findall(folded)
+                   if w not in own and w not in FILLER and not own.intersection(ABBREVIATIONS.get(w, ()))]
         if foreign:
             others = sorted({c for w in foreign for c in word_places().get(w, ()) if not c.startswith("~")} - {iso2})
             named = f" ({', '.join(f'{self.name_of(c)} ({c})' for c in others[:4])})" if others else ""
             raise NotFound(f"{q!r} is not a name of {self.name_of(iso2)} ({iso2}): {', '.join(map(repr, foreign))} "
                            f"names another place{named} or nothing we know; give the place's FH name or ISO code")
         return self.country(q, iso2)
+
+
+def present_name(rows: tuple[dict, ...]) -> str:
+    """The FH name a code is known by today: not a state it succeeded or one that ceased ("Yemen", not "Yemen, N.")."""
+    former = {name for pairs in successors().values() for name, _ in pairs} | set(ceased_states())
+    present = [r["fh_name"] for r in rows if r["fh_name"] not in former]
+    return (present or [r["fh_name"] for r in rows])[-1]
 
 
 def bounded(text: str | None) -> str:

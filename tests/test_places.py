@@ -69,7 +69,10 @@ def outcome(resolve, text: str) -> tuple[str | None, ...] | str:
     ("HVO", "BF", "Burkina Faso"), ("YD", "YD", "Yemen, S."), ("YMD", "YD", "Yemen, S."),
     ("CSHH", "CS", "Czechoslovakia"), ("SUHH", "SU", "USSR"), ("DDDE", "DD", "Germany, E."),
     ("YUCS", "YU", "Yugoslavia"), ("CSXX", "CS", "Serbia and Montenegro"), ("ZRCD", "CD", "Congo (Kinshasa)"),
-    ("810", "SU", "USSR"), ("Korea, Rep.", "KR", "South Korea"),
+    ("810", "SU", "USSR"), ("Korea, Rep.", "KR", "South Korea"), ("Venezuela, RB", "VE", "Venezuela"),
+    ("Macedonia, FYR", "MK", "North Macedonia"), ("Lao People's Dem. Rep.", "LA", "Laos"),
+    ("Micronesia, Fed. Sts.", "FM", "Micronesia"), ("Solomon Is.", "SB", "Solomon Islands"),
+    ("Government of Canada", "CA", "Canada"), ("Dominican Rep.", "DO", "Dominican Republic"),
 ])
 def test_each_name_and_code_lands_on_its_own_place(resolver, typed, iso2, name):
     target = resolver.resolve(typed)
@@ -89,6 +92,8 @@ def test_each_name_and_code_lands_on_its_own_place(resolver, typed, iso2, name):
     ("Kashmir (India)", ["'kashmir' names another place"]),
     ("Guinea Equatoriale Francaise", ["is not a name of"]),
     ("NTHH", ["no single successor"]),
+    ("Dominica Republic", ["is not a name of Dominica (DM)", "'republic' names another place"]),
+    ("Yemen North", ["is not a name of Yemen (YE)", "'north' names another place"]),
     ("999", ["no country has the ISO code 999"]),
 ])
 def test_a_name_of_another_place_is_refused_never_its_neighbour(resolver, typed, words):
