@@ -279,3 +279,19 @@ def test_an_edition_is_named_by_fh_s_label_everywhere(cli):
     code, out, err = cli("check", "SU", "--as-of", "1992-06-01")
     assert "(Freedom in the World 1992-93)" in out and "Freedom in the World 1991-92" in out
     assert "Freedom in the World 1991\n" not in out and "World 1992)" not in out
+
+
+def test_the_api_refuses_a_long_identifier_at_once(loaded_db):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    with TestClient(create_app(Settings.load(db=loaded_db))) as client:
+        started = time.perf_counter()
+        response = client.get("/api/v1/check/" + "k" * 20_000)
+        assert response.status_code == 400 and "an identifier of 20,000 characters" in response.text
+        assert time.perf_counter() - started < 2
+        answer = client.get("/api/v1/check/Korea, Rep.").json()
+        assert answer["iso2"] == "KR"
+        assert client.get("/api/v1/check/North Cyprus").json()["name"] == "Northern Cyprus"
