@@ -295,3 +295,16 @@ def test_the_api_refuses_a_long_identifier_at_once(loaded_db):
         answer = client.get("/api/v1/check/Korea, Rep.").json()
         assert answer["iso2"] == "KR"
         assert client.get("/api/v1/check/North Cyprus").json()["name"] == "Northern Cyprus"
+
+
+def test_the_api_history_says_when_a_state_ceased_and_why_a_rating_differs(loaded_db):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    with TestClient(create_app(Settings.load(db=loaded_db))) as client:
+        rows = client.get("/api/v1/countries/SU/history").json()
+        assert rows[-1]["ceased"] == "not eligible: USSR ceased to exist on 1991-12-26; its successor is Russia"
+        rows = client.get("/api/v1/countries/Transnistria/history").json()
+        assert "FH published CL rating 6" in next(r["note"] for r in rows if r["edition"] == 2005)
