@@ -92,6 +92,7 @@ def test_each_name_and_code_lands_on_its_own_place(resolver, typed, iso2, name):
     ("Kashmir (India)", ["'kashmir' names another place"]),
     ("Guinea Equatoriale Francaise", ["is not a name of"]),
     ("NTHH", ["no single successor"]),
+    ("New Guinea", ["names more than one country", "(ID)", "(PG)"]),  # the island, not Papua New Guinea
     ("Dominica Republic", ["is not a name of Dominica (DM)", "'republic' names another place"]),
     ("Yemen North", ["is not a name of Yemen (YE)", "'north' names another place"]),
     ("999", ["no country has the ISO code 999"]),
