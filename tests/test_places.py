@@ -309,3 +309,27 @@ def test_the_api_history_says_when_a_state_ceased_and_why_a_rating_differs(loade
         assert rows[-1]["ceased"] == "not eligible: USSR ceased to exist on 1991-12-26; its successor is Russia"
         rows = client.get("/api/v1/countries/Transnistria/history").json()
         assert "FH published CL rating 6" in next(r["note"] for r in rows if r["edition"] == 2005)
+
+
+def test_a_database_built_before_the_parents_and_errata_is_carried_forward(tmp_path, monkeypatch):
+    """Kosovo's entries of 2003 and 2004 now name its parent of the day: the next bundled refresh withdraws the
+    old lists, as records, and leaves one published list per edition."""
+    from sovereign import countries
+
+    db = tmp_path / "sovereign.db"
+    cli = Cli(db)
+    monkeypatch.setattr(countries, "parents_in_time", lambda frame: frame)
+    assert cli("refresh")[0] == 0
+    monkeypatch.undo()
+    code, out, err = cli("refresh")
+    assert code == 0, err
+    conn = sqlite3.connect(db)
+    rebuilt = conn.execute("SELECT v.edition FROM withdrawals w JOIN list_versions v ON v.id = w.version_id "
+                           "WHERE w.reason LIKE 'rebuilt from the bundled data%' ORDER BY 1").fetchall()
+    assert [e for (e,) in rebuilt] == [2003, 2004]
+    in_force = conn.execute("SELECT edition, COUNT(*) FROM list_versions WHERE state = 'published' AND id NOT IN "
+                            "(SELECT version_id FROM withdrawals) GROUP BY edition").fetchall()
+    assert len(in_force) == 53 and {n for _, n in in_force} == {1}
+    code, [kosovo] = cli.json("check", "Kosovo", "--as-of", "2004-06-01", "--json")
+    assert "whatever its parent Serbia and Montenegro's status" in kosovo["reasons"][-1]
+    assert cli("verify")[0] == 0
