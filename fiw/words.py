@@ -11,8 +11,20 @@ STATUS_CODES = {word.lower(): code for code, word in STATUS_WORDS.items()} | {c.
 """What FH's files print (`Partly Free`, `pf`) -> the status code, case folded."""
 
 
+def label(edition: int) -> str:
+    """FH's own label for an edition: "Jan.-Feb. 1973", "1980", "1992-93", "1999-2000", "2026"."""
+    if edition <= 1977:
+        return f"Jan.-Feb. {edition}"
+    if 1983 <= edition <= 2001:
+        return f"{edition}-{edition + 1}" if edition == 1999 else f"{edition}-{(edition + 1) % 100:02d}"
+    return str(edition)
+
+
 def title(edition: int | str | None = None) -> str:
-    return f"Freedom in the World {edition}" if edition is not None else "Freedom in the World"
+    """The edition as FH names it: an edition number is said with FH's label ("1992-93")."""
+    if edition is None:
+        return "Freedom in the World"
+    return f"Freedom in the World {label(edition) if isinstance(edition, int) else edition}"
 
 
 def attribution(edition: int | str | None = None) -> str:

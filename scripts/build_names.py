@@ -1,10 +1,12 @@
-"""Builds data/names.csv, data/name_patterns.csv and data/country_names.csv: the spellings people paste,
-and each country's name in the languages the public list is published in, from sources made for it.
+"""Builds data/names.csv, data/name_patterns.csv, data/codes.csv and data/country_names.csv: the spellings
+and codes people paste, and each country's name in the languages the public list is published in, from
+sources made for it.
 
     .venv/bin/pip install -e ".[build]" && .venv/bin/python scripts/build_names.py
 
 - pycountry: ISO 3166 names, official names, common names (current countries only);
-- CLDR territory names through Babel, in English, Dutch, German and French (with their variants);
+- CLDR territory names through Babel, in English, Dutch, German, French and Spanish (with their variants);
+- pycountry's ISO 3166-1 numeric codes and ISO 3166-3 (withdrawn) codes: data/codes.csv;
 - country_converter's short and official names, and its regular expressions for the styles vendors use
   (World Bank "Korea, Rep.", IMF, UN "Bolivia (Plurinational State of)"), written as data;
 - data/aliases_curated.csv: what those miss (PRC, DRC, Turkiye...) and the names that mean different
@@ -23,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-LANGUAGES = ("en", "nl", "de", "fr")
+LANGUAGES = ("en", "nl", "de", "fr")  # the public list's languages (data/country_names.csv)
+NAME_LANGUAGES = (*LANGUAGES, "es")  # the spellings the desk may paste
 
 
 def fold(name: str) -> str:
@@ -53,7 +56,7 @@ def main() -> None:
     for c in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
             add(getattr(c, attr, None), c.alpha_2, "pycountry")
-    for language in LANGUAGES:
+    for language in NAME_LANGUAGES:
         for code, name in Locale.parse(language).territories.items():
             if len(code) == 2 and code.isalpha():
                 add(name, code, f"cldr-{language}")
@@ -91,7 +94,25 @@ def main() -> None:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(["iso2", "regex"])
         out.writerows(sorted(patterns))
-    print(f"{len(names)} names, {len(patterns)} patterns")
+    codes = write_codes(pycountry, current)
+    print(f"{len(names)} names, {len(patterns)} patterns, {codes} codes")
+
+
+def write_codes(pycountry, current: set[str]) -> int:
+    """ISO 3166-1 numeric codes and ISO 3166-3 codes (four letters, and the withdrawn alpha-2, alpha-3 and
+    numeric codes they replace) -> the state they named (`former_iso3`) and its successor's ISO2 (the last two
+    letters of the four-letter code; none when ISO gives HH or XX: no single successor)."""
+    rows = [(code, c.alpha_2, "", c.name) for c in pycountry.countries for code in (c.numeric, c.alpha_3)]
+    for c in pycountry.historic_countries:
+        successor = c.alpha_4[2:] if c.alpha_4[2:] in current else ""
+        for code in (c.alpha_4, c.alpha_3, getattr(c, "alpha_2", None), getattr(c, "numeric", None)):
+            if code:
+                rows.append((code, successor, c.alpha_3, c.name))
+    with open(DATA / "codes.csv", "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["code", "iso2", "former_iso3", "name"])
+        out.writerows(sorted(set(rows)))
+    return len(rows)
 
 
 if __name__ == "__main__":

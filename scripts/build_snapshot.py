@@ -31,7 +31,7 @@ from fiw import methodology as m  # noqa: E402
 from fiw.tidy import INT_COLUMNS, TIDY_SCHEMA  # noqa: E402
 from scrapers.freedomhouse import read_scores_csv, read_workbook  # noqa: E402
 from sovereign import paths  # noqa: E402
-from sovereign.countries import normalise, read_errata  # noqa: E402
+from sovereign.countries import normalise, published_errata, read_errata  # noqa: E402
 
 RATINGS = "Country_and_Territory_Ratings_and_Statuses_FIW_1973-2024.xlsx"
 AGGREGATE = "Aggregate_Category_and_Subcategory_Scores_FIW_2003-2024.xlsx"
@@ -130,7 +130,7 @@ def build(fiw: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     conflicts += extra
     conflicts += missing_in_2026(alld, web)
 
-    snapshot = merged.with_columns(pl.lit(None, pl.Int32).alias("row")).select(
+    snapshot = published_errata(merged).with_columns(pl.lit(None, pl.Int32).alias("row")).select(
         *[pl.col(c).cast(t) for c, t in TIDY_SCHEMA.items() if c != "row"], pl.col("source")
     ).sort("edition", "fh_name", "kind")
     conflict_frame = pl.DataFrame(conflicts, schema={

@@ -579,6 +579,10 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
         click.echo(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
                    f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
                    f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}{before}")
+        if r.get("note") and "FH erratum" in r["note"]:
+            click.echo(f"        note: {r['note']}")
+    for end in dict.fromkeys(r["ceased"] for r in rows if r.get("ceased") and not r.get("predecessor")):
+        click.echo(f"  from then on {end}")
     click.echo(words.attribution())
 
 

@@ -71,7 +71,33 @@ def normalise(frame: pl.DataFrame, mapping: pl.DataFrame | None = None, source: 
     unknown = out.filter(pl.col("entity").is_null()).select("fh_name", "kind").unique().sort("fh_name").rows()
     if unknown:
         raise UnknownNames(unknown, source)
-    return out
+    return parents_in_time(out) if "edition" in out.columns else out
+
+
+def published_errata(frame: pl.DataFrame) -> pl.DataFrame:
+    """A row whose published rating or status FH's own rule does not give (Transnistria 2005: CL rating 6 for
+    a CL of 17) carries FH's erratum as its note, so the row and `history` say why the two differ. Applied once,
+    to the bundled snapshot (scripts/build_snapshot.py)."""
+    notes = {(edition, name): f"FH erratum ({column.removesuffix('_pub').replace('_', ' ')}): {reason}"
+             for (edition, name, column), reason in read_errata().items() if column.endswith("_pub")}
+    keyed = pl.DataFrame([{"edition": e, "fh_name": n, "_erratum": t} for (e, n), t in notes.items()],
+                         schema={"edition": frame.schema["edition"], "fh_name": pl.String, "_erratum": pl.String})
+    return (frame.join(keyed, on=["edition", "fh_name"], how="left", maintain_order="left")
+            .with_columns(note=pl.concat_str(["note", "_erratum"], separator="; ", ignore_nulls=True).replace("", None))
+            .drop("_erratum"))
+
+
+def parents_in_time(frame: pl.DataFrame) -> pl.DataFrame:
+    """A territory's parent is the state FH rated over it in that edition (data/parents.csv): Kosovo's is
+    Yugoslavia, then Serbia and Montenegro, so `territories = "stricter"` has a parent to be stricter with."""
+    with open(paths.PARENTS, newline="", encoding="utf-8") as f:
+        spans = list(csv.DictReader(f))
+    parent = pl.col("parent_iso2")
+    for span in spans:
+        inside = ((pl.col("fh_name") == span["fh_name"]) & (pl.col("kind") == span["kind"])
+                  & pl.col("edition").is_between(int(span["from_edition"]), int(span["to_edition"])))
+        parent = pl.when(inside).then(pl.lit(span["parent_iso2"])).otherwise(parent)
+    return frame.with_columns(parent.alias("parent_iso2"))
 
 
 def iso_table() -> list[dict]:

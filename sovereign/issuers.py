@@ -191,13 +191,12 @@ def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | N
 
 
 def issuer_country(country: str | None, known_iso2: set[str]) -> str | None:
-    """An issuer's country as typed (an ISO2 the store knows, an ISO3 or a name) -> its ISO2, or None."""
+    """An issuer's country as typed (any code or spelling `check` reads) -> its ISO2, or None: the resolver's
+    own function, so a register, `issuers add --country` and `check` never disagree on a name."""
     from sovereign.resolve import country_code
 
     text = (country or "").strip()
-    if not text:
-        return None
-    return text.upper() if text.upper() in known_iso2 else country_code(text)
+    return country_code(text) if text else None
 
 
 def _match(existing: list[dict], issuer: dict) -> dict | None:

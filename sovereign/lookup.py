@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fiw import words
 from fiw.errors import NotFound, UserError
-from sovereign.resolve import Resolver, Target
+from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -108,14 +108,18 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
     within = target.within
     if not rated and within and version["edition"] >= within.from_edition:
         parent = next((entries[e] for e in within.parent_entities if e in entries), None)
-        if parent is not None:
-            return base | {
-                "kind": "territory", "eligible": bool(parent["eligible"]), "status": parent["status"],
-                "reasons": prefix + [f"FH assesses {target.name} within its {within.parent} report (from "
-                                     f"{words.title(within.from_edition)}): {parent['reasons']}"],
-                "pr": parent["pr"], "cl": parent["cl"], "total": parent["total"], "pr_rating": parent["pr_rating"],
-                "cl_rating": parent["cl_rating"], "no_new_buys_from": parent["no_new_buys_from"],
-                "divest_by": parent["divest_by"]}
+        folded = (f"no longer rated separately: FH covers {target.name} in its {within.parent} report (from "
+                  f"{words.title(within.from_edition)})")
+        if parent is None:  # the covering report is not in this list: never eligible on a missing answer
+            return base | {"kind": "territory", "eligible": False,
+                           "reasons": prefix + [f"{folded}, which this list does not hold"]}
+        issuer = "" if within.own_code else "; with no ISO code of its own it is not a separate issuer"
+        return base | {
+            "kind": "territory", "eligible": bool(parent["eligible"]) and within.own_code, "status": parent["status"],
+            "reasons": prefix + [f"{folded}{issuer}. {within.parent}: {parent['reasons']}"],
+            "pr": parent["pr"], "cl": parent["cl"], "total": parent["total"], "pr_rating": parent["pr_rating"],
+            "cl_rating": parent["cl_rating"], "no_new_buys_from": parent["no_new_buys_from"],
+            "divest_by": parent["divest_by"]}
     if not rated:
         held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
         name = " or ".join(held_by) if len(held_by) > 1 else target.name
@@ -123,7 +127,7 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
             return base | {"kind": "country", "eligible": False, "name": name, "reasons": prefix + [
                 f"{words.not_rated(version['edition'])}: {name} no longer exists as a state, never eligible"]}
         unrated = policy_of(version).unrated
-        return base | {"kind": "country", "eligible": unrated == "eligible", "name": name,
+        return base | {"kind": target.kind, "eligible": unrated == "eligible", "name": name,
                        "reasons": prefix + [words.not_rated(version["edition"])]}
     entry = rated[0]
     return base | {
@@ -210,7 +214,7 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
     proved(conn, version)
     wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
-    out = [answer(t, version, entries) for t in targets]
+    out = [after_ceasing(t, answer(t, version, entries), on) for t in targets]
     return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version,
                    mandate_history(conn, version, mandate))
 
@@ -340,5 +344,7 @@ def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:
     notes = dict(chain)
     if own:
         target = replace(target, name=next(r["name"] for r in reversed(own) if r["entity"] == present))
-    return target, sorted(({**r, "predecessor": notes.get(r["name"])} for r in rows),
+    ends = ceased_states()
+    return target, sorted(({**r, "predecessor": notes.get(r["name"]),
+                            "ceased": ends[r["name"]].reason if r["name"] in ends else None} for r in rows),
                           key=lambda r: (r["edition"], r["predecessor"] is None))

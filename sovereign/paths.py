@@ -17,6 +17,10 @@ ISSUERS = DATA / "issuers_sample.csv"
 RELEASES = DATA / "releases.csv"
 ASSESSED_WITHIN = DATA / "assessed_within.csv"
 SUCCESSORS = DATA / "successors.csv"
+FH_ALIASES = DATA / "fh_aliases.csv"          # spellings of one FH entity (former states, Gaza)
+CODES = DATA / "codes.csv"                  # built by scripts/build_names.py
+CEASED = DATA / "ceased.csv"
+PARENTS = DATA / "parents.csv"            # a territory's parent where it changed over time
 COUNTRY_NAMES = DATA / "country_names.csv"  # built by scripts/build_names.py
 
 

@@ -443,12 +443,16 @@ def publish_history(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Pol
     for number in sorted(outcome.editions):
         effective = published(number)
         current = reads.latest_published(db, number)
-        if current and current["approved_by"] == HISTORY and current["effective_from"] != effective.isoformat():
-            writes.withdraw(db, current["id"], HISTORY, f"effective date corrected to {effective}, the day "
+        ours = current if current is not None and current["approved_by"] == HISTORY else None
+        moved = ours is not None and ours["effective_from"] != effective.isoformat()
+        if ours is not None and moved:
+            writes.withdraw(db, ours["id"], HISTORY, f"effective date corrected to {effective}, the day "
                             f"{words.title(number)} became public ({RELEASES_FILE})")
         version = build_version(db, scored, policy, number, "published", effective, HISTORY)
         if version:
             outcome.versions.append(version)
+            if ours is not None and not moved:  # same day, other entries (a corrected mapping): one list per edition
+                writes.withdraw(db, ours["id"], HISTORY, f"rebuilt from the bundled data as version {version}")
 
 
 def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Policy, latest_before: int,

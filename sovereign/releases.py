@@ -1,9 +1,13 @@
 """When each edition of Freedom in the World became public: `data/releases.csv`, with its sources.
 
-A list built from an edition takes effect on that date, never before. Where only the month or the
-year of publication is known, the date is the last day of that month or year (the first day it can
-be shown to be public); for editions known only to fall in FH's release window (mid-December to
-early March since 2003), 10 March of the edition year. Stdlib only.
+A list built from an edition takes effect on that date, never before, and as soon as it can be shown
+public: every day late answers the desk from an older edition. Precision says how the date is known:
+- `day`: a dated release or a dated report of it (the source names it);
+- `month`: only the month is known; the date is that month's last day (the first day it is shown public);
+- `year-end`: the surveys from 1978 to 2001-02 were released at the turn of the year (FIW.md section 2);
+  without a found day the rule is 31 January after the last year the survey covers;
+- `estimate`: an approximate day ("about 1 March 2026").
+Stdlib only.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ class Release:
     label: str
     covers: str
     published: date
-    precision: str  # day | month | year | window | estimate
+    precision: str  # day | month | year-end | estimate
     source: str
 
 

@@ -212,7 +212,7 @@ def test_history(cli):
     assert by[2024]["eligible"] and not by[2025]["eligible"] and by[2025]["status"] == "NF"
     assert len(rows) == 53
     code, out, _ = cli("history", "Mali")
-    assert "1997  1997-98   effective 1998-12-31  F " in out  # FH's label; its published status stands before 2004
+    assert "1997  1997-98   effective 1998-01-31  F " in out  # FH's label; its published status stands before 2004
 
 
 def test_check_stays_light(loaded_db):

@@ -162,7 +162,7 @@ def test_no_fail_open_path(fresh_db, tmp_path):
     policy.write_text('[base]\nunrated = "eligible"\n')
     code, answers = cli.json("--policy", str(policy), "check", "SU", "YUG", "--json")
     assert code == 1 and {a["verdict"] for a in answers} == {"excluded"}
-    assert "no longer exists as a state" in answers[0]["reasons"][-1]
+    assert "USSR ceased to exist on 1991-12-26" in answers[0]["reasons"][-1]
     policy.write_text('[mandates.m]\nexclude_countries = ["Turkey", "Atlantis"]\n')
     code, _, err = cli("--policy", str(policy), "check", "NL", "--mandate", "m")
     assert code == 2 and "['Atlantis'] name no country we know" in err

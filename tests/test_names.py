@@ -7,13 +7,32 @@ import pytest
 
 
 @pytest.mark.parametrize("query,edition,verdict,status,words", [
-    ("PR", 2020, "eligible", "F", "FH assesses Puerto Rico within its United States report"),
+    ("PR", 2020, "eligible", "F", "no longer rated separately: FH covers Puerto Rico in its United States report"),
     ("Puerto Rico", 2016, "eligible", "F", "judged on its own status"),  # still rated on its own then
-    ("MO", 2020, "excluded", "NF", "FH assesses Macao within its China report"),
+    ("MO", 2020, "excluded", None, "Not rated in Freedom in the World 2020"),  # no FH source for "within China"
+    ("Chechnya", 2015, "excluded", "NF", "no longer rated separately: FH covers Chechnya in its Russia report"),
+    ("Chechnya", 2005, "excluded", "NF", "Territory with no ISO code of its own"),  # rated apart then
+    ("Nagorno-Karabakh", 2025, "excluded", "NF", "FH covers Nagorno-Karabakh in its Azerbaijan report"),
+    ("Crimea", 2025, "excluded", "NF", "FH covers Crimea in its Russian-Occupied Territories of Ukraine report"),
+    ("Eastern Donbas", 2025, "excluded", "NF", "FH covers Eastern Donbas in its Russian-Occupied Territories"),
+    ("Northern Ireland", 2010, "excluded", "F", "FH covers Northern Ireland in its United Kingdom report"),
 ])
 def test_places_fh_assesses_inside_another_report(cli, query, edition, verdict, status, words):
     code, [a] = cli.json("check", query, "--edition", str(edition), "--json")
-    assert (a["verdict"], a["status"]) == (verdict, status) and words in a["reasons"][-1]
+    assert (a["verdict"], a["status"], a["kind"]) == (verdict, status, "territory") and words in a["reasons"][-1]
+    assert "not rated" not in a["reasons"][-1] or query == "MO"
+
+
+@pytest.mark.parametrize("query,edition", [("Crimea", 2010), ("Tibet", 1980), ("Somaliland", 2005), ("MO", 2020)])
+def test_a_territory_fh_does_not_rate_in_an_edition_stays_a_territory(cli, query, edition):
+    code, [a] = cli.json("check", query, "--edition", str(edition), "--json")
+    assert (a["kind"], a["eligible"], a["status"]) == ("territory", False, None)
+
+
+def test_kosovo_s_parent_is_the_state_fh_rated_then(cli):
+    for edition, parent in ((2003, "Yugoslavia"), (2004, "Serbia and Montenegro")):
+        code, [a] = cli.json("check", "Kosovo", "--edition", str(edition), "--json")
+        assert f"whatever its parent {parent}'s status (Free)" in a["reasons"][-1]
 
 
 def test_a_negative_pr_and_a_territory_say_why(cli):

@@ -162,7 +162,7 @@ def test_list_formats(cli):
     lines = out.strip().splitlines()
     assert lines[0].startswith("iso2,name,kind,status,verdict,eligible") and len(lines) == 1 + 59 + 12 - 1
     code, out, _ = cli("list", "--edition", "1990")
-    assert "Source: Freedom House, Freedom in the World 1990" in out
+    assert "Source: Freedom House, Freedom in the World 1990-91" in out
 
 
 # ---- import: new editions, revisions, and bad files leave the database exactly as it was ----

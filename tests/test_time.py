@@ -179,10 +179,20 @@ def test_audit_verify_catches_an_edited_or_removed_row(desk, tmp_path):
 
 
 @pytest.mark.parametrize("query,on,edition,verdict", [
-    ("GM", "1994-05-01", 1992, "eligible"),   # the survey covering 1993 was not yet out; 1992-93 rated it Free
+    ("GM", "1993-12-15", 1992, "eligible"),   # the 1993-94 survey was released at a news conference on 16 Dec 1993
     ("GM", "1995-12-31", 1994, "excluded"),   # FH's 1994-95 survey, covering the July 1994 coup
-    ("SU", "1991-06-01", 1989, "excluded"),   # the USSR's own rating, not "not rated"
-    ("DDR", "1990-06-01", 1988, "excluded"),
+    ("SU", "1990-06-01", 1989, "excluded"),   # the USSR's own rating, not "not rated"
+    ("DDR", "1990-01-30", 1988, "excluded"),  # 1989-90: year-end rule, 31 January 1990
+    ("DDR", "1990-06-01", 1989, "excluded"),
+    ("TR", "2018-01-15", 2017, "eligible"),   # FIW.md section 2: Turkey Not Free from 16 January 2018
+    ("TR", "2018-01-16", 2018, "excluded"),
+    ("TR", "2018-01-25", 2018, "excluded"),
+    ("RU", "2004-12-19", 2004, "eligible"),   # Russia Not Free from 20 December 2004
+    ("RU", "2005-01-10", 2005, "excluded"),
+    ("ET", "2011-01-12", 2010, "eligible"),   # Ethiopia Not Free in the 2011 edition, released 13 January 2011
+    ("ET", "2011-02-01", 2011, "excluded"),
+    ("EG", "2014-01-22", 2013, "eligible"),   # Egypt Not Free in the 2014 edition, released 23 January 2014
+    ("EG", "2014-02-01", 2014, "excluded"),
     ("TH", "2025-02-25", 2024, "eligible"),   # FH published the 2025 edition on 26 February 2025
     ("TH", "2025-02-26", 2025, "excluded"),
 ])
@@ -209,7 +219,9 @@ def test_an_older_database_is_carried_forward(tmp_path, monkeypatch):
     assert withdrawn == 52  # every edition but 2026, whose list already took effect on 1 March 2026
     assert conn.execute("SELECT COUNT(*) FROM list_versions").fetchone()[0] == 53 + 52
     code, [gambia] = cli.json("check", "GM", "--as-of", "1994-05-01", "--json")
-    assert gambia["edition"] == 1992 and gambia["verdict"] == "eligible"
+    assert gambia["edition"] == 1993 and gambia["verdict"] == "eligible"  # 1993-94, released 16 December 1993
+    code, [turkey] = cli.json("check", "TR", "--as-of", "2018-01-25", "--json")
+    assert turkey["edition"] == 2018 and turkey["verdict"] == "excluded"
     code, [asked] = cli.json("check", "GM", "--version", "22", "--json")
     assert asked["edition"] == 1994 and not asked["in_force"]  # the withdrawn version is still on record
     code, report = cli.json("verify", "--json")

@@ -117,6 +117,8 @@ class HistoryRow(BaseModel):
     year_under_review: int | None
     label: str | None = None
     predecessor: str | None = None
+    ceased: str | None = None  # "not eligible: USSR ceased to exist on 1991-12-26; its successor is Russia"
+    note: str | None = None  # FH's erratum where its published rating is not its rule's
 
 
 class Health(BaseModel):

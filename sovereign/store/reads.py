@@ -247,7 +247,7 @@ def history(conn: Connection, entities: tuple[str, ...]) -> list[Row]:
     marks = ",".join("?" * len(entities))
     found = rows(conn, f"""
         SELECT v.edition, v.id AS list_version, v.effective_from, e.entity, e.fh_name AS name, e.status, e.pr, e.cl, e.total,
-               e.pr_rating, e.cl_rating, e.eligible, e.reasons, s.status_pub, ed.year_under_review, ed.label
+               e.pr_rating, e.cl_rating, e.eligible, e.reasons, s.status_pub, s.note, ed.year_under_review, ed.label
         FROM list_versions v JOIN list_entries e ON e.version_id = v.id
         LEFT JOIN scores s ON s.edition = v.edition AND s.entity = e.entity AND s.fh_name = e.fh_name
         LEFT JOIN editions ed ON ed.edition = v.edition
