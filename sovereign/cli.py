@@ -64,14 +64,14 @@ def reader(ctx: click.Context) -> sqlite3.Connection:
     """The command's read-only connection, opened once and closed when the command ends."""
     from sovereign import store
 
-    return ctx.with_resource(store.reader(settings(ctx).db))
+    return ctx.with_resource(store.reader(settings(ctx).db, key_file=settings(ctx).key_file))
 
 
 def writer(ctx: click.Context, create: bool = False) -> sqlite_utils.Database:
     """The command's write connection (migrating the file first), closed when the command ends."""
     from sovereign import store
 
-    return ctx.with_resource(store.writer(settings(ctx).db, create))
+    return ctx.with_resource(store.writer(settings(ctx).db, create, settings(ctx).key_file))
 
 
 def mandate_of(ctx: click.Context, name: str | None) -> Mandate | None:
@@ -1170,16 +1170,34 @@ def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> N
 
 
 @audit.command(name="verify")
+@click.option("--head", "anchor", help="A chain head printed outside the database (approval pack, public list, "
+                                       "notice, log): the trail must still hold it, unaltered.")
 @click.pass_context
-def audit_verify(ctx: click.Context) -> None:
-    """Recompute the audit trail's hash chain; exit 1 naming the first row that was edited or removed."""
-    from sovereign.audit import problems
+def audit_verify(ctx: click.Context, anchor: str | None) -> None:
+    """Recompute the audit trail's keyed hash chain and account for every decision in the database; exit 1
+    naming the first row that was edited or removed, or the decisions the trail does not record."""
+    from sovereign import audit as trail
+    from sovereign import keys
     from sovereign.store import reads
 
-    rows = reads.audit(reader(ctx))
-    found = problems(rows)
+    conn = reader(ctx)
+    key, ring = keys.of(conn), reads.keyring(conn)
+    assert ring is not None
+    rows = reads.audit(conn)
+    found = trail.problems(rows, key, ring)
+    missing = trail.unrecorded(reads.decisions(conn), rows)
+    if missing:
+        found.append(trail.describe_unrecorded(missing))
+    at = None
+    if anchor is not None:
+        at, why = trail.anchored(rows, anchor)
+        if why:
+            found.insert(0, why)
     if not found:
-        click.echo(f"Audit trail: OK, {len(rows)} row(s), each as it was recorded.")
+        head = rows[-1]["hash"] if rows else keys.GENESIS
+        since = (f"; the anchor is row {at['id']}, {len(rows) - at['id']} row(s) recorded since" if at else "")
+        click.echo(f"Audit trail: OK, {len(rows)} row(s), each as it was recorded; "
+                   f"{len(reads.decisions(conn))} decision(s), each in the trail{since}. Head {head}.")
         return
     click.echo(f"Audit trail: FAILED: {found[0]}")
     for more in found[1:]:

@@ -170,7 +170,7 @@ def proved(conn: Connection, version: Row) -> None:
     key = (reads.database_identity(conn), version["id"], recorded or "")
     if recorded is not None and key in _PROVED:
         return
-    if recorded is None or reads.entries_check(reads.entries(conn, version["id"])) != recorded:
+    if not reads.version_matches(conn, version):
         raise UserError(f"list version {version['id']} ({words.title(version['edition'])}) does not match the digest "
                         "recorded with it: its entries were changed outside sovereign. No answer is given from it; "
                         "run `sovereign verify` and restore the database from a backup")

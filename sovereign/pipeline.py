@@ -481,7 +481,7 @@ def verify_stored(conn: reads.Connection, editions: list[int] | None = None) -> 
     if editions is None:
         result["tampered_versions"] = [
             {"list_version": v["id"], "edition": v["edition"], "state": v["state"]} for v in reads.versions(conn)
-            if reads.version_check(conn, v["id"]) != reads.entries_check(reads.entries(conn, v["id"]))]
+            if not reads.version_matches(conn, v)]
         result["stale_versions"] = stale_versions(conn)
         result["quick_check"] = reads.quick_check(conn)
         result["ok"] = (result["ok"] and not result["tampered_versions"] and not result["stale_versions"]

@@ -86,7 +86,7 @@ def poll(settings: Settings, trigger: str = "schedule") -> dict:
     from sovereign import pipeline
 
     try:
-        with store.writer(settings.db) as db, \
+        with store.writer(settings.db, key_file=settings.key_file) as db, \
                 writes.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}",
                                     settings.actor) as run:
             outcome = pipeline.refresh(db, settings, "web")
@@ -117,7 +117,7 @@ def committee_report(settings: Settings, version_id: int) -> dict:
     """The report of a new list version, HTML and XLSX, in the reports folder."""
     from sovereign import report
 
-    with store.reader(settings.db) as conn:
+    with store.reader(settings.db, key_file=settings.key_file) as conn:
         version = store.reads.version(conn, version_id) or {}
         built = report.build(conn, settings.policy, None, f"v{version['id']}")
         target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"

@@ -204,18 +204,57 @@ def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None 
     return [r | {"eligible": bool(r["eligible"])} for r in rows(conn, sql + " ORDER BY fh_name, kind", args)]
 
 
+def canonical(entries: list[Row]) -> list[list]:
+    """A version's entries in one order and form, whatever connection or frame they came from."""
+    return sorted([[r[c] if c != "eligible" else int(bool(r[c])) for c in ENTRY_COLUMNS] for r in entries],
+                  key=lambda r: (r[0], r[3]))
+
+
 def entries_check(entries: list[Row]) -> str:
-    """The digest a version's entries are proved against: stdlib, so every lookup can afford it."""
+    """The unkeyed digest older databases recorded: what their records are re-keyed against, as found."""
     import hashlib
     import json
 
-    canonical = sorted([[r[c] if c != "eligible" else int(bool(r[c])) for c in ENTRY_COLUMNS] for r in entries],
-                       key=lambda r: (r[0], r[3]))
-    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(canonical(entries), ensure_ascii=False).encode()).hexdigest()
 
 
 def version_check(conn: Connection, version_id: int) -> str | None:
     return scalar(conn, "SELECT digest FROM version_checks WHERE version_id = ?", [version_id])
+
+
+def version_digest(conn: Connection, version: Row) -> str:
+    """The keyed digest a version should carry, computed from what the database holds now."""
+    from sovereign import keys
+
+    return keys.version_digest(keys.of(conn), version, canonical(entries(conn, version["id"])))
+
+
+def version_matches(conn: Connection, version: Row) -> bool:
+    """The version's decision and entries are as sovereign recorded them (its keyed digest agrees)."""
+    import hmac
+
+    recorded = version_check(conn, version["id"])
+    return recorded is not None and hmac.compare_digest(recorded, version_digest(conn, version))
+
+
+def keyring(conn: Connection) -> Row | None:
+    """Which key the database's digests are made with, and how much of the older chain it seals."""
+    return one(conn, "SELECT * FROM keyring WHERE id = 1")
+
+
+def has_records(conn: Connection) -> bool:
+    return bool(scalar(conn, "SELECT EXISTS (SELECT 1 FROM list_versions) OR EXISTS (SELECT 1 FROM audit) "
+                             "OR EXISTS (SELECT 1 FROM overrides)"))
+
+
+def decisions(conn: Connection) -> list[Row]:
+    """Every decision the trail must account for: list versions published, withdrawals, overrides added and
+    revoked, each with the subject its audit row names."""
+    return rows(conn, "SELECT 'publish' AS kind, id, edition AS detail FROM list_versions WHERE state = 'published' "
+                      "UNION ALL SELECT 'withdraw', version_id, NULL FROM withdrawals "
+                      "UNION ALL SELECT 'override add', id, iso2 FROM overrides "
+                      "UNION ALL SELECT 'override revoke', id, iso2 FROM overrides WHERE revoked_at IS NOT NULL "
+                      "ORDER BY 1, 2")
 
 
 def entries_frame(conn: Connection, version_id: int) -> pl.DataFrame:
@@ -370,8 +409,8 @@ def audit(conn: Connection, start: str | None = None, end: str | None = None) ->
                 {"start": start or "", "end": end or FOREVER})
 
 
-def last_audit_hash(conn: Connection) -> str | None:
-    return scalar(conn, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
+def last_audit(conn: Connection) -> Row | None:
+    return one(conn, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
 
 
 def database_identity(conn: Connection) -> str:

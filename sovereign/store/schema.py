@@ -188,6 +188,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE list_versions ADD COLUMN minutes TEXT;
     """,
+    # 10: list digests and the audit chain keyed with a secret kept outside the database (`sovereign.keys`):
+    # the keyring row names the key and seals the older, unkeyed part of the chain. Filled on first opening
+    # for writing (`settle`), where the records of an older database are re-keyed as found, in the trail.
+    """
+    CREATE TABLE keyring (
+        id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, keyed_at TEXT NOT NULL,
+        sealed_through INTEGER NOT NULL, head TEXT NOT NULL, seal TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -223,8 +232,9 @@ def _database_class() -> type[sqlite_utils.Database]:
     return Database
 
 
-def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
-    """Open (and migrate) the database for writing. Prefer `writer()`, which also closes it."""
+def open_db(path: Path, create: bool = True, key_file: Path | None = None) -> sqlite_utils.Database:
+    """Open (and migrate) the database for writing. Prefer `writer()`, which also closes it. `key_file`: the
+    key its digests are made with (default: the one `Settings` names for this database)."""
     path = Path(path)
     if not create and not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
@@ -236,12 +246,16 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
         raise UserError(f"{path} is read-only: lookups work, changes need write access to the file and its folder")
     try:
         db = _database_class()(path)
+        db.key_file = key_file  # type: ignore[attr-defined]
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if db.journal_mode != "wal":
             db.enable_wal()
         migrate(db, path)
         settle(db)
+    except UserError:
+        db.close()
+        raise
     except sqlite3.OperationalError as exc:
         raise UserError(f"{path}: {busy_or(exc)}") from None
     except sqlite3.DatabaseError as exc:
@@ -257,7 +271,12 @@ def busy_or(exc: sqlite3.Error) -> str:
     return f"cannot use the database ({text})"
 
 
-def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:
+class KeyedConnection(sqlite3.Connection):
+    """A read-only connection that knows the key file its database's digests are checked with."""
+    key_file: Path | None = None
+
+
+def connect_readonly(path: Path, check_same_thread: bool = True, key_file: Path | None = None) -> sqlite3.Connection:
     """A plain read-only connection for lookups: no migrations, no heavy imports. Prefer `reader()`."""
     path = Path(path)
     if not path.exists():
@@ -266,7 +285,9 @@ def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Conn
     # as immutable, which needs no lock files beside it.
     mode = "ro" if os.access(path.parent, os.W_OK) else "ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, check_same_thread=check_same_thread)
+        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, check_same_thread=check_same_thread,
+                               factory=KeyedConnection)
+        conn.key_file = key_file
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -288,10 +309,11 @@ def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Conn
 
 
 @contextmanager
-def reader(path: Path, check_same_thread: bool = True, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
+def reader(path: Path, check_same_thread: bool = True, snapshot: bool = False,
+           key_file: Path | None = None) -> Iterator[sqlite3.Connection]:
     """A read-only connection for the length of a block (a command, a request). With `snapshot`, one read
     transaction, so an answer never mixes two list versions while a refresh writes."""
-    conn = connect_readonly(path, check_same_thread)
+    conn = connect_readonly(path, check_same_thread, key_file)
     try:
         if snapshot:
             conn.execute("BEGIN")
@@ -304,8 +326,8 @@ class Watcher:
     """Tells a long-running process when the database changed under it: another connection committed
     (SQLite's data_version) or the file was replaced (its inode)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, key_file: Path | None = None):
+        self.path, self.key_file = Path(path), key_file
         self._conn: sqlite3.Connection | None = None
         self._inode: int | None = None
         self._lock = threading.Lock()
@@ -319,14 +341,14 @@ class Watcher:
             if self._conn is None or inode != self._inode:
                 if self._conn is not None:
                     self._conn.close()
-                self._conn, self._inode = connect_readonly(self.path, check_same_thread=False), inode
+                self._conn, self._inode = connect_readonly(self.path, False, self.key_file), inode
             return inode, self._conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 @contextmanager
-def writer(path: Path, create: bool = True) -> Iterator[sqlite_utils.Database]:
+def writer(path: Path, create: bool = True, key_file: Path | None = None) -> Iterator[sqlite_utils.Database]:
     """A migrated write connection for the length of a block; each write inside is its own transaction."""
-    db = open_db(path, create)
+    db = open_db(path, create, key_file)
     try:
         yield db
     finally:
@@ -350,20 +372,16 @@ def migrate(db: sqlite_utils.Database, path: Path) -> None:
 
 
 def settle(db: sqlite_utils.Database) -> None:
-    """On opening for writing: versions recorded before digests existed get theirs (trusted as found), and
-    runs whose process is gone are marked interrupted instead of staying unfinished forever."""
-    from sovereign.store import reads
+    """On opening for writing: the key the digests are made with (made on first use, when an older
+    database's records are re-keyed as found), and runs whose process is gone marked interrupted."""
+    from sovereign.store import writes
 
-    missing = [r[0] for r in db.execute("SELECT id FROM list_versions WHERE id NOT IN (SELECT version_id FROM "
-                                        "version_checks)")]
+    writes.key_database(db)
     unfinished = [(r[0], r[1]) for r in db.execute("SELECT id, pid FROM runs WHERE finished_at IS NULL")]
     dead = [run for run, pid in unfinished if not _alive(pid)]
-    if not missing and not dead:
+    if not dead:
         return
     with db.atomic():
-        for version_id in missing:
-            db.execute("INSERT INTO version_checks VALUES (?, ?)",
-                       [version_id, reads.entries_check(reads.entries(db, version_id))])
         for run in dead:
             db.execute("UPDATE runs SET finished_at = ?, outcome = 'interrupted', message = ? WHERE id = ?",
                        [now(), "the process ended before the run finished (killed, or the machine stopped); "

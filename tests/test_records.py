@@ -1,0 +1,187 @@
+"""Records that cannot be rewritten unseen: list digests and the audit chain keyed with a secret kept outside
+the database, so write access to the database alone cannot forge a list or the trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import stat
+
+from fastapi.testclient import TestClient
+
+from sovereign.api import create_app
+from sovereign.settings import Settings
+from sovereign.store import reads
+from sovereign.store.schema import MIGRATIONS, statements
+from tests.conftest import Cli
+
+
+def forge_in_force(db, version: int = 53) -> None:
+    """What someone with write access to the file alone can do: re-admit TR, CN and RU in the list in force and
+    recompute the digest the way it was computed before it was keyed."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    with conn:
+        conn.execute("UPDATE list_entries SET eligible = 1, reasons = '[]' WHERE iso2 IN ('TR', 'CN', 'RU') "
+                     "AND version_id = ?", [version])
+        entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
+                                                 "WHERE version_id = ?", [version])]
+        conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?", [reads.entries_check(entries), version])
+    conn.close()
+
+
+def test_a_list_forged_with_a_recomputed_digest_is_never_an_answer(fresh_db):
+    cli = Cli(fresh_db)
+    in_force = cli.json("check", "TR", "--json")[1][0]["list_version"]
+    forge_in_force(fresh_db, in_force)
+    code, out, err = cli("check", "TR", "CN", "RU")
+    assert code == 2 and "ELIGIBLE" not in out.upper() and f"list version {in_force}" in err
+    assert "does not match the digest" in err and "Traceback" not in err
+    code, report = cli.json("verify", "--json")
+    assert code == 1 and [v["list_version"] for v in report["tampered_versions"]] == [in_force]
+    with TestClient(create_app(Settings.load(db=fresh_db))) as client:
+        r = client.get("/api/v1/check/TR")
+        assert r.status_code >= 400 and f"list version {in_force}" in r.json()["detail"]
+
+
+def test_the_key_is_made_once_beside_the_database_with_mode_600(tmp_path, fresh_db):
+    key = fresh_db.parent / "sovereign.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert Settings.load(db=fresh_db).key_file == key
+    assert Settings.load(db=fresh_db).key_file == Settings.load(db=str(fresh_db)).key_file
+    elsewhere = tmp_path / "keys" / "other.key"
+    db = tmp_path / "new" / "sovereign.db"
+    env = {"SOVEREIGN_KEY_FILE": str(elsewhere)}
+    code, _, err = Cli(db)("refresh", env=env)
+    assert code == 0, err
+    assert elsewhere.exists() and stat.S_IMODE(elsewhere.stat().st_mode) == 0o600
+    assert not (db.parent / "sovereign.key").exists()  # the variable names it, tests and the CLI alike
+    assert Settings.load(db=db).key_file == db.parent / "sovereign.key"
+    code, _, err = Cli(db)("audit", "verify")  # without the variable: the default place, which holds no key
+    assert code == 2 and "sovereign.key is missing" in err
+    code, out, _ = Cli(db)("audit", "verify", env=env)
+    assert code == 0 and "Audit trail: OK" in out
+
+
+def test_a_missing_or_wrong_key_is_an_error_never_a_new_key(fresh_db, tmp_path):
+    cli = Cli(fresh_db)
+    key = fresh_db.parent / "sovereign.key"
+    saved = key.read_bytes()
+    key.unlink()
+    for args in (("check", "NL"), ("verify",), ("audit", "verify"),
+                 ("override", "add", "FR", "--reason", "x", "--by", "RI")):
+        code, out, err = cli(*args)
+        assert code == 2 and f"key file {key} is missing" in err and "never makes a new key" in err, args
+        assert not key.exists() and "Traceback" not in err
+    other = tmp_path / "other" / "sovereign.key"
+    other.parent.mkdir()
+    other.write_text(hashlib.sha256(b"guess").hexdigest() + "\n")
+    other.chmod(0o600)
+    code, _, err = cli("check", "NL", env={"SOVEREIGN_KEY_FILE": str(other)})
+    assert code == 2 and "but this database was keyed with key" in err
+    key.write_bytes(saved)
+    key.chmod(0o644)
+    code, _, err = cli("check", "NL")
+    assert code == 2 and "chmod 600" in err
+    key.chmod(0o600)
+    assert cli("check", "NL")[0] == 0
+
+
+def test_a_keyed_chain_cannot_be_rewritten_without_the_key(fresh_db):
+    """Every row rewritten and re-chained with the old unkeyed hash: the keyed chain notices."""
+    from sovereign.audit import chain_hash
+
+    cli = Cli(fresh_db)
+    assert cli("override", "add", "FR", "--reason", "committee decision", "--by", "RI")[0] == 0
+    assert cli("audit", "verify")[0] == 0
+    conn = sqlite3.connect(fresh_db)
+    conn.row_factory = sqlite3.Row
+    with conn:
+        conn.execute("DROP TRIGGER audit_append_only_update")
+        prev = "0" * 64
+        for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:
+            row["reason"] = "nothing was decided" if row["action"] == "override add" else row["reason"]
+            row["prev_hash"], row["hash"] = prev, chain_hash(prev, row)
+            conn.execute("UPDATE audit SET reason = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                         [row["reason"], row["prev_hash"], row["hash"], row["id"]])
+            prev = row["hash"]
+    conn.close()
+    code, out, _ = cli("audit", "verify")
+    assert code == 1 and "edited after it was recorded" in out
+
+
+def old_database(fresh_db) -> None:
+    """The database as the sovereign before keys wrote it: unkeyed digests, no keyring, no key file."""
+    conn = sqlite3.connect(fresh_db)
+    conn.row_factory = sqlite3.Row
+    with conn:
+        for version in [r[0] for r in conn.execute("SELECT id FROM list_versions")]:
+            entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
+                                                     "WHERE version_id = ?", [version])]
+            conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?",
+                         [reads.entries_check(entries), version])
+        conn.execute("DROP TRIGGER audit_append_only_update")
+        conn.execute("DROP TRIGGER audit_append_only_delete")
+        conn.execute("DELETE FROM audit")
+        conn.execute("DROP TABLE keyring")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    conn.close()
+    (fresh_db.parent / "sovereign.key").unlink()
+
+
+def test_an_older_database_is_rekeyed_as_found_and_says_so(fresh_db):
+    old_database(fresh_db)
+    conn = sqlite3.connect(fresh_db)
+    with conn:  # a list edited before the upgrade is not taken as found
+        conn.execute("UPDATE list_entries SET eligible = 1 WHERE iso2 = 'CN' AND version_id = 2")
+    conn.close()
+    cli = Cli(fresh_db)
+    code, out, err = cli("override", "add", "FR", "--reason", "committee decision", "--by", "RI")
+    assert code == 0, err
+    key = fresh_db.parent / "sovereign.key"
+    assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600
+    code, trail = cli.json("audit", "--format", "json")
+    rekey = next(r for r in trail if r["action"] == "rekey")
+    assert rekey["details"]["versions_refused"] == [2] and 53 in rekey["details"]["versions_rekeyed"]
+    assert "list versions 2 did not match their digest" in rekey["reason"]
+    code, out, _ = cli("audit", "verify")
+    assert code == 0 and "Audit trail: OK" in out
+    code, report = cli.json("verify", "--json")
+    assert code == 1 and [v["list_version"] for v in report["tampered_versions"]] == [2]
+    assert cli("check", "TR")[0] == 1
+
+
+def test_records_stripped_of_their_key_record_are_not_rekeyed_as_found(fresh_db):
+    """Someone who can write the file removes the keyring and recomputes unkeyed digests: with the key file
+    present, nothing is re-keyed as found; lookups and writes refuse."""
+    forge_in_force(fresh_db)
+    conn = sqlite3.connect(fresh_db)
+    with conn:
+        conn.execute("DELETE FROM keyring")
+    conn.close()
+    cli = Cli(fresh_db)
+    code, _, err = cli("override", "add", "FR", "--reason", "x", "--by", "RI")
+    assert code == 2 and "not keyed" in err and "already exists" in err
+    code, out, err = cli("check", "TR")
+    assert code == 2 and "no record of the key" in err
+    conn = sqlite3.connect(fresh_db)
+    assert conn.execute("SELECT COUNT(*) FROM keyring").fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_new_database_records_its_key_in_the_trail(tmp_path):
+    db = tmp_path / "sovereign.db"
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS:
+        for statement in statements(script):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    conn.commit()
+    conn.close()
+    cli = Cli(db)
+    code, _, err = cli("tokens", "add", "Anna de Vries")
+    assert code == 0, err
+    code, trail = cli.json("audit", "--format", "json")
+    assert [r["action"] for r in trail] == ["key", "token add"]
+    assert json.dumps(trail).count((tmp_path / "sovereign.key").read_text().strip()) == 0  # the key is not in it
