@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from fiw.errors import UserError
 from sovereign.keys import GENESIS
 from sovereign.keys import chain_hash as keyed_hash
 
@@ -91,7 +92,8 @@ def anchored(rows: list[dict], head: str) -> tuple[dict | None, str | None]:
     """The row whose hash is the anchor `head` (the full hash, or at least its first 16 digits), or why not."""
     head = head.strip().lower().split(":")[-1]
     if len(head) < ANCHOR_MIN or any(c not in "0123456789abcdef" for c in head):
-        return None, f"--head {head!r}: expected the chain head as printed (at least {ANCHOR_MIN} hexadecimal digits)"
+        raise UserError(f"--head {head!r}: expected the chain head as printed (at least {ANCHOR_MIN} hexadecimal "
+                        "digits)")
     for row in rows:
         if row["hash"].startswith(head):
             return row, None

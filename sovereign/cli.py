@@ -299,6 +299,8 @@ def _verify_line(report: dict) -> str:
                  "scores changed outside sovereign")
     if damaged:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
+    for problem in report.get("anchors") or []:
+        head += f": {problem}"
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
             f"{len(report['expected'])} expected pre-{MECHANICAL_FROM} difference(s) ({len(report['overlap'])} FH's "
             f"overlapping band at a Freedom Rating of 5.5, {len(report['exceptions'])} FH departing from its rule); "
@@ -309,13 +311,18 @@ def _verify_line(report: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Per-edition counts and every row, as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list FH's errata, the expected pre-2004 differences and "
                                                       "where FH's files disagree.")
+@click.option("--digest", "digests", multiple=True, metavar="VERSION:DIGEST",
+              help="A list digest printed outside the database (pack, public list, notice): the list must still have it.")
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool, verbose: bool) -> None:
+def verify(ctx: click.Context, as_json: bool, verbose: bool, digests: tuple[str, ...]) -> None:
     """Recompute every stored rating and status and compare with FH's published ones; check every list
     version against its digest. The verdict first; mismatches always; the expected differences with -v."""
+    from sovereign.anchors import digest_problem
     from sovereign.pipeline import verify_stored
 
     report = verify_stored(reader(ctx))
+    report["anchors"] = [p for p in (digest_problem(reader(ctx), spec) for spec in digests) if p]
+    report["ok"] = report["ok"] and not report["anchors"]
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:

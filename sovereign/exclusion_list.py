@@ -11,6 +11,7 @@ from pathlib import Path
 from fiw import words
 from fiw.errors import UserError
 from sovereign import lookup, paths
+from sovereign.anchors import anchor
 from sovereign.store.reads import Connection
 
 TEXT = {
@@ -65,7 +66,7 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
     rows.sort(key=lambda r: r["country"].casefold())
     return {"text": TEXT[language], "version": version["id"], "edition": version["edition"],
             "effective_from": version["effective_from"], "approved": (version["published_at"] or "")[:10],
-            "attribution": words.attribution(version["edition"]), "rows": rows}
+            "attribution": words.attribution(version["edition"]), "rows": rows, "anchor": anchor(conn, version["id"])}
 
 
 def to_csv(result: dict) -> str:
@@ -77,6 +78,7 @@ def to_csv(result: dict) -> str:
         out.writerow([r["iso2"], r["country"], "; ".join(r["basis"]), result["effective_from"],
                       words.title(result["edition"])])
     out.writerow([])
+    out.writerow([result["anchor"]["line"]])
     out.writerow([result["attribution"]])
     return buf.getvalue()
 

@@ -127,7 +127,7 @@ def committee_report(settings: Settings, version_id: int) -> dict:
     return {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
             "reason": version["reason"], "report": str(target.resolve()),
             "moves_out": [r["name"] for r in built["newly_excluded"]],
-            "moves_in": [r["name"] for r in built["newly_eligible"]]}
+            "moves_in": [r["name"] for r in built["newly_eligible"]], "anchor": built["anchor"]["line"]}
 
 
 def notice_text(settings: Settings, notice: dict) -> str:
@@ -150,7 +150,7 @@ def notice_text(settings: Settings, notice: dict) -> str:
         text += f". Report: {notice['report']}"
     if settings.public_url and notice.get("edition"):
         text += f" and {settings.public_url.rstrip('/')}/reports/{notice['edition']}"
-    return text + "."
+    return text + "." + (f" {notice['anchor']}" if notice.get("anchor") else "")
 
 
 def notify(settings: Settings, notice: dict) -> None:

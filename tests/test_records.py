@@ -185,3 +185,93 @@ def test_a_new_database_records_its_key_in_the_trail(tmp_path):
     code, trail = cli.json("audit", "--format", "json")
     assert [r["action"] for r in trail] == ["key", "token add"]
     assert json.dumps(trail).count((tmp_path / "sovereign.key").read_text().strip()) == 0  # the key is not in it
+
+
+def head_in(text: str) -> str:
+    import re
+
+    return re.search(r"Audit trail head ([0-9a-f]{64})", text).group(1)
+
+
+def test_the_head_and_the_list_digest_are_printed_outside_and_checked_against(fresh_db, tmp_path):
+    cli = Cli(fresh_db)
+    log = tmp_path / "sovereign.log"
+    code, _, err = cli("--log-file", str(log), "override", "add", "FR", "--reason", "committee decision", "--by", "RI")
+    assert code == 0, err
+    logged = [line for line in log.read_text().splitlines() if "audit trail head" in line]
+    assert len(logged) == 1 and "(override add: override 1: FR)" in logged[0]
+    public = tmp_path / "list.csv"
+    assert cli("exclusion-list", "--lang", "en", "-o", str(public))[0] == 0
+    printed = public.read_text(encoding="utf-8-sig")
+    head = head_in(printed)
+    assert logged[0].endswith(head)
+    version, digest = __import__("re").search(r"list version (\d+) digest \d+:([0-9a-f]{64})", printed).groups()
+    pack = tmp_path / "pack.html"
+    assert cli("report", "-o", str(pack))[0] == 0
+    assert head in pack.read_text(encoding="utf-8") and digest in pack.read_text(encoding="utf-8")
+    code, out, _ = cli("audit", "verify", "--head", head)
+    assert code == 0 and "the anchor is row" in out
+    assert cli("verify", "--digest", f"{version}:{digest[:16]}")[0] == 0
+    assert cli("override", "add", "IN", "--reason", "later decision", "--by", "RI")[0] == 0
+    code, out, _ = cli("audit", "verify", "--head", head[:16])
+    assert code == 0 and "1 row(s) recorded since" in out
+    code, _, err = cli("audit", "verify", "--head", "not-a-head")
+    assert code == 2 and "expected the chain head as printed" in err
+
+    # The last rows removed, the anchored one among them: the chain that is left is whole, the anchor is not in it
+    conn = sqlite3.connect(fresh_db)
+    with conn:
+        conn.execute("DROP TRIGGER audit_append_only_delete")
+        conn.execute("DELETE FROM audit WHERE id >= (SELECT MAX(id) - 1 FROM audit)")
+    conn.close()
+    code, out, _ = cli("audit", "verify", "--head", head)
+    assert code == 1 and f"the anchored head {head[:16]} is not in the audit trail" in out
+    code, out, _ = cli("audit", "verify")
+    assert code == 1 and "have no row in the audit trail (override add 1, 2" in out
+
+
+def test_a_chain_rewritten_whole_with_the_key_is_caught_against_the_anchor(fresh_db):
+    """What a holder of both the key and the file can do: rewrite and re-chain every row. Only an anchor printed
+    before the rewrite catches it; so does a list digest printed before the list was rewritten."""
+    from sovereign import keys
+    from sovereign.audit import row_hash
+    from sovereign.store import writes
+
+    cli = Cli(fresh_db)
+    assert cli("override", "add", "FR", "--reason", "committee decision", "--by", "RI")[0] == 0
+    head = cli("audit", "verify")[1].split("Head ")[1].strip(". \n")
+    version = cli.json("check", "TR", "--json")[1][0]["list_version"]
+    digest = reads.version_check(sqlite3.connect(fresh_db), version)
+    key = keys.load(fresh_db.parent / "sovereign.key")
+    conn = sqlite3.connect(fresh_db)
+    conn.row_factory = sqlite3.Row
+    with conn:
+        conn.execute("DROP TRIGGER audit_append_only_update")
+        prev = keys.GENESIS
+        for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:
+            if row["action"] == "override add":
+                row["reason"] = "nothing was decided"
+            row["prev_hash"], row["hash"] = prev, row_hash(key, prev, row["id"], row)
+            conn.execute("UPDATE audit SET reason = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                         [row["reason"], row["prev_hash"], row["hash"], row["id"]])
+            prev = row["hash"]
+    conn.close()
+    forge_in_force(fresh_db, version)
+    with __import__("sovereign").store.writer(fresh_db) as db, db.atomic():
+        writes._prove(db, version)  # the holder of the key re-proves the forged list too
+    assert cli("audit", "verify")[0] == 0 and cli("check", "TR")[0] == 0  # nothing inside the file can tell
+    code, out, _ = cli("audit", "verify", "--head", head)
+    assert code == 1 and "is not in the audit trail" in out
+    code, out, _ = cli("verify", "--digest", f"{version}:{digest}")
+    assert code == 1 and f"list version {version} is not the list whose digest was printed" in out
+
+
+def test_decisions_in_force_without_a_row_in_the_trail_fail_audit_verify(fresh_db):
+    conn = sqlite3.connect(fresh_db)
+    with conn:
+        conn.execute("DROP TRIGGER audit_append_only_delete")
+        conn.execute("DELETE FROM audit WHERE action NOT IN ('key')")
+    conn.close()
+    code, out, _ = Cli(fresh_db)("audit", "verify")
+    published = sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM list_versions WHERE state = 'published'")
+    assert code == 1 and f"{published.fetchone()[0]} decision(s) in the database have no row in the audit trail" in out

@@ -6,6 +6,7 @@ so `check` starts fast); writers get a sqlite-utils Database that migrates the f
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -211,6 +212,8 @@ def _database_class() -> type[sqlite_utils.Database]:
     import sqlite_utils
 
     class Database(sqlite_utils.Database):
+        committed_lines: list[str] = []
+
         """sqlite-utils' Database whose transactions take the write lock when they begin (BEGIN IMMEDIATE),
         so a writer that meets another one waits out the busy timeout instead of failing on its first write."""
 
@@ -225,9 +228,13 @@ def _database_class() -> type[sqlite_utils.Database]:
                 yield self
             except BaseException:
                 self.conn.rollback()
+                self.committed_lines = []
                 raise
             else:
                 self.conn.commit()
+                for line in self.committed_lines:  # the chain's head, logged only once it is on disk
+                    logging.getLogger("sovereign.audit").info("%s", line)
+                self.committed_lines = []
 
     return Database
 

@@ -214,6 +214,9 @@ def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | Non
            "details": json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)}
     head = row_hash(keys.of(db), prev, row_id, row)
     db.table("audit").insert(row | {"id": row_id, "prev_hash": prev, "hash": head})
+    db.committed_lines = [*getattr(db, "committed_lines", []),  # type: ignore[attr-defined]
+                          f"audit row {row_id} ({action}{': ' + subject if subject else ''}): "
+                          f"audit trail head {head}"]
     return head
 
 
