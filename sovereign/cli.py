@@ -283,6 +283,23 @@ def _print_gaps(conn: Any) -> None:
                    "as a source conflict; importing FH's own workbook for the edition fills the gap.")
 
 
+def archive_words(found: dict | None) -> str:
+    """What re-reading the archived payloads found, in the verdict line."""
+    if not found:
+        return ""
+    out = "".join(f": {p['problem']}" for p in found["payloads"])
+    rows = found["contradicted"]
+    if rows:
+        named = "; ".join(f"{r['edition']} {r['fh_name']} {r['field']} stored {r['stored']}, payload {r['payload']}"
+                          for r in rows[:8])
+        out += (f": {len(rows)} stored score(s) contradicted by the archived FH payload they came from ({named}"
+                f"{' and more' if len(rows) > 8 else ''})")
+    if found["unread"]:
+        out += (f" (not compared: {len(found['unread'])} archived payload(s) could not be parsed again, "
+                f"{found['unread'][0]['uri']}: {found['unread'][0]['why']})")
+    return out
+
+
 def _verify_line(report: dict) -> str:
     from fiw.methodology import MECHANICAL_FROM
 
@@ -301,6 +318,7 @@ def _verify_line(report: dict) -> str:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
     for problem in report.get("anchors") or []:
         head += f": {problem}"
+    head += archive_words(report.get("archive"))
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
             f"{len(report['expected'])} expected pre-{MECHANICAL_FROM} difference(s) ({len(report['overlap'])} FH's "
             f"overlapping band at a Freedom Rating of 5.5, {len(report['exceptions'])} FH departing from its rule); "

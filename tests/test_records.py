@@ -275,3 +275,29 @@ def test_decisions_in_force_without_a_row_in_the_trail_fail_audit_verify(fresh_d
     code, out, _ = Cli(fresh_db)("audit", "verify")
     published = sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM list_versions WHERE state = 'published'")
     assert code == 1 and f"{published.fetchone()[0]} decision(s) in the database have no row in the audit trail" in out
+
+
+def test_verify_compares_stored_scores_with_the_archived_payloads(fresh_db, tmp_path):
+    cli = Cli(fresh_db)
+    assert cli("refresh")[0] == 0  # the bundled payload archived beside this copy
+    conn = sqlite3.connect(fresh_db)
+    name, total, cl = conn.execute("SELECT fh_name, total, cl FROM scores WHERE iso2 = 'TR' AND edition = 2026").fetchone()
+    with conn:  # the scores rewritten to agree with themselves: FH's rules alone cannot tell
+        conn.execute("UPDATE scores SET total = 80, pr = 35, cl = 45, pr_rating_pub = 1, cl_rating_pub = 2, "
+                     "pr_rating_calc = 1, cl_rating_calc = 2, pr_rating = 1, cl_rating = 2, status_pub = 'F', "
+                     "status_calc = 'F', status = 'F' WHERE iso2 = 'TR' AND edition = 2026")
+    conn.close()
+    code, report = cli.json("verify", "--json")
+    assert code == 1 and not report["errors"]
+    rows = {(r["edition"], r["fh_name"], r["field"]): (r["stored"], r["payload"]) for r in report["archive"]["contradicted"]}
+    assert rows[(2026, name, "total")] == ("80", str(total)) and rows[(2026, name, "status")][0] == "F"
+    code, out, _ = cli("verify")
+    assert code == 1 and f"2026 {name} cl stored 45, payload {cl}" in out
+    assert "contradicted by the archived FH payload" in out
+
+    archived = next((fresh_db.parent / "archive").iterdir())
+    original = archived.read_bytes()
+    archived.write_bytes(original.replace(b",NF,", b",PF,", 1))
+    assert archived.read_bytes() != original
+    code, out, _ = cli("verify")
+    assert code == 1 and f"archived as {archived}" in out and "sha256 no longer matches" in out, out

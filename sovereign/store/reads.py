@@ -387,6 +387,20 @@ def edition_sources(conn: Connection, editions: list[int]) -> list[Row]:
                       f"WHERE e.edition IN ({marks}) ORDER BY e.edition", editions)
 
 
+def archived_sources(conn: Connection) -> list[Row]:
+    """Every source with archived bytes, and whether stored scores came from it."""
+    return rows(conn, "SELECT s.id, s.kind, s.uri, s.sha256, s.size, s.path, "
+                      "EXISTS (SELECT 1 FROM scores WHERE source_id = s.id) AS scored FROM sources s "
+                      "WHERE s.path IS NOT NULL ORDER BY s.id")
+
+
+def scores_from(conn: Connection, source: int) -> pl.DataFrame:
+    """The stored score rows that came from one source, as a frame."""
+    import polars as pl
+
+    return pl.DataFrame(rows(conn, "SELECT * FROM scores WHERE source_id = ?", [source]), infer_schema_length=None)
+
+
 def source_id(conn: Connection, sha256: str, uri: str) -> int | None:
     return scalar(conn, "SELECT id FROM sources WHERE sha256 = ? AND uri = ?", [sha256, uri])
 
