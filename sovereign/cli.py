@@ -1073,16 +1073,22 @@ def backup_cmd(ctx: click.Context, dest: Path) -> None:
 @main.command(name="restore")
 @click.argument("src", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@click.option("--as-found", is_flag=True, help="A backup taken before digests were keyed: take its records as found.")
 @click.pass_context
-def restore_cmd(ctx: click.Context, src: Path, yes: bool) -> None:
-    """Put a backup made by `sovereign backup` in place of the database (stop the scheduler first)."""
+def restore_cmd(ctx: click.Context, src: Path, yes: bool, as_found: bool) -> None:
+    """Put a backup made by `sovereign backup` in place of the database (stop the scheduler first), after the
+    full verify of the backup; the replaced database is kept beside the backup and the restore recorded."""
     from sovereign.backup import restore
 
-    target = settings(ctx).db
-    if target.exists() and not yes:
-        raise UserError(f"{target} exists: give --yes to replace it with the backup in {src}")
-    done = restore(src, target)
-    click.echo(f"Restored {src} (made {done['made_at']}) to {target}; a running service answers from it at once.")
+    conf = settings(ctx)
+    if conf.db.exists() and not yes:
+        raise UserError(f"{conf.db} exists: give --yes to replace it with the backup in {src}")
+    done = restore(src, conf.db, conf.key_file, conf.actor, as_found)
+    rolled = "; ".join(f"{kind} {', '.join(map(str, ids))}" for kind, ids in done["rolled_back"].items())
+    click.echo(f"Restored {src} (made {done['made_at']}) to {conf.db}, verified whole first; "
+               + (f"rolled back: {rolled}; " if rolled else "")
+               + (f"the replaced database is kept as {done['kept_as']}; " if done["kept_as"] else "")
+               + "a running service answers from it at once. Recorded in `sovereign runs` and the audit trail.")
 
 
 @main.command(name="exclusion-list")

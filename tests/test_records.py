@@ -301,3 +301,136 @@ def test_verify_compares_stored_scores_with_the_archived_payloads(fresh_db, tmp_
     assert archived.read_bytes() != original
     code, out, _ = cli("verify")
     assert code == 1 and f"archived as {archived}" in out and "sha256 no longer matches" in out, out
+
+
+# ---- backup and restore ----
+
+def rewrite_backup(folder, change) -> None:
+    """What someone with write access to the backups can do: change the copy and recompute backup.json's hash."""
+    copy = folder / "sovereign.db"
+    conn = sqlite3.connect(copy)
+    conn.row_factory = sqlite3.Row
+    with conn:
+        change(conn)
+    conn.close()
+    manifest = json.loads((folder / "backup.json").read_text())
+    manifest["sha256"] = hashlib.sha256(copy.read_bytes()).hexdigest()
+    (folder / "backup.json").write_text(json.dumps(manifest))
+
+
+def test_a_restore_is_verified_whole_recorded_and_keeps_what_it_replaced(fresh_db, tmp_path):
+    from tests.conftest import db_fingerprint
+
+    cli = Cli(fresh_db)
+    assert cli("refresh")[0] == 0  # the payload archive beside this database, brought into the backup
+    backup = tmp_path / "backups" / "b1"
+    assert cli("backup", str(backup))[0] == 0
+    assert cli("override", "add", "IN", "--reason", "after the backup", "--by", "RI")[0] == 0
+    assert cli("override", "add", "FR", "--reason", "after the backup too", "--by", "RI")[0] == 0
+    before = db_fingerprint(fresh_db)
+    code, out, err = cli("restore", str(backup), "--yes")
+    assert code == 0, err
+    assert "rolled back: override add 1, 2" in out and "verified whole first" in out
+    kept = list(backup.glob("replaced-*-sovereign.db"))
+    assert len(kept) == 1 and db_fingerprint(kept[0]) == before and f"kept as {kept[0]}" in out
+    assert cli.json("check", "IN", "--json")[1][0]["verdict"] == "eligible"
+    code, runs = cli.json("runs", "--format", "json")
+    assert runs[-1]["what"] == "restore" and "rolled back: override add 1, 2" in runs[-1]["message"]
+    code, out, _ = cli("audit", "verify")
+    assert code == 0 and "Audit trail: OK" in out
+    code, trail = cli.json("audit", "--format", "json")
+    record = trail[-1]
+    assert record["action"] == "restore" and record["actor"] and record["details"]["backup"] == str(backup)
+    assert record["details"]["rolled_back"] == {"override add": [1, 2]}
+    assert record["details"]["kept_as"] == str(kept[0]) and record["details"]["made_at"]
+
+
+def test_a_backup_rewritten_consistently_or_failing_its_digests_is_refused(fresh_db, tmp_path):
+    from tests.conftest import db_fingerprint
+
+    cli = Cli(fresh_db)
+    assert cli("override", "add", "IN", "--reason", "live decision", "--by", "RI")[0] == 0
+    backup = tmp_path / "b"
+    assert cli("backup", str(backup))[0] == 0
+    before = db_fingerprint(fresh_db)
+    version = cli.json("check", "TR", "--json")[1][0]["list_version"]
+
+    def readmit(conn):  # entries changed and the unkeyed digest recomputed, backup.json's hash too
+        conn.execute("UPDATE list_entries SET eligible = 1 WHERE iso2 = 'TR' AND version_id = ?", [version])
+        entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
+                                                 "WHERE version_id = ?", [version])]
+        conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?", [reads.entries_check(entries), version])
+
+    rewrite_backup(backup, readmit)
+    code, _, err = cli("restore", str(backup), "--yes")
+    assert code == 2 and "fails verification, so nothing was replaced" in err
+    assert f"list version {version} does not match its digest" in err and "Traceback" not in err
+    assert db_fingerprint(fresh_db) == before and not list(backup.glob("replaced-*"))
+    assert not list(fresh_db.parent.glob(".sovereign.db.restoring*"))
+    assert cli.json("check", "IN", "--json")[1][0]["verdict"] == "excluded"  # the live decision stands
+
+    backup2 = tmp_path / "b2"
+    assert cli("backup", str(backup2))[0] == 0
+    rewrite_backup(backup2, lambda conn: conn.execute("UPDATE list_entries SET eligible = 1 WHERE iso2 = 'CN'"))
+    code, _, err = cli("restore", str(backup2), "--yes")
+    assert code == 2 and "does not match its digest" in err and db_fingerprint(fresh_db) == before
+
+
+def test_a_foreign_file_is_never_restored(fresh_db, tmp_path):
+    from tests.conftest import db_fingerprint
+
+    cli = Cli(fresh_db)
+    before = db_fingerprint(fresh_db)
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    other = sqlite3.connect(folder / "sovereign.db")  # another application's database, user_version and all
+    other.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    other.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    other.commit()
+    other.close()
+    digest = hashlib.sha256((folder / "sovereign.db").read_bytes()).hexdigest()
+    (folder / "backup.json").write_text(json.dumps({"sha256": digest, "made_at": "2026-01-01"}))
+    code, _, err = cli("restore", str(folder), "--yes")
+    assert code == 2 and "not a sovereign database of a known schema" in err
+    (folder / "sovereign.db").write_bytes(b"name,iso2\nTurkey,TR\n")
+    digest = hashlib.sha256((folder / "sovereign.db").read_bytes()).hexdigest()
+    (folder / "backup.json").write_text(json.dumps({"sha256": digest, "made_at": "2026-01-01"}))
+    code, _, err = cli("restore", str(folder), "--yes")
+    assert code == 2 and "not a SQLite database" in err
+    assert db_fingerprint(fresh_db) == before and not list(folder.glob("replaced-*"))
+
+
+def test_a_backup_from_before_keys_is_restored_only_as_found_and_says_so(fresh_db, tmp_path):
+    from sovereign.audit import chain_hash
+
+    cli = Cli(fresh_db)
+    backup = tmp_path / "old-backup"
+    assert cli("backup", str(backup))[0] == 0
+
+    def unkeyed(conn):
+        for version in [r[0] for r in conn.execute("SELECT id FROM list_versions")]:
+            entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
+                                                     "WHERE version_id = ?", [version])]
+            conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?",
+                         [reads.entries_check(entries), version])
+        conn.execute("DROP TABLE keyring")
+        conn.execute("DROP TRIGGER audit_append_only_update")
+        prev = "0" * 64
+        for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:  # the chain as it was
+            row["prev_hash"], row["hash"] = prev, chain_hash(prev, row)
+            conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", [prev, row["hash"], row["id"]])
+            prev = row["hash"]
+        conn.execute("CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit "
+                     "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+
+    rewrite_backup(backup, unkeyed)
+    code, _, err = cli("restore", str(backup), "--yes")
+    assert code == 2 and "taken before its digests were keyed" in err and "--as-found" in err
+    code, out, err = cli("restore", str(backup), "--yes", "--as-found")
+    assert code == 0, err
+    code, trail = cli.json("audit", "--format", "json")
+    assert [r["action"] for r in trail][-2:] == ["rekey", "restore"]
+    assert trail[-2]["reason"].startswith("a backup restored by an operator")
+    assert trail[-1]["details"]["taken_as_found"] is True and "taken as found" in trail[-1]["reason"]
+    assert cli("audit", "verify")[0] == 0 and cli("check", "TR")[0] == 1

@@ -242,6 +242,12 @@ def keyring(conn: Connection) -> Row | None:
     return one(conn, "SELECT * FROM keyring WHERE id = 1")
 
 
+def keyed(conn: Connection) -> bool:
+    """The file records a key (of any schema: older ones have no keyring table)."""
+    return bool(scalar(conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'keyring'")) \
+        and keyring(conn) is not None
+
+
 def has_records(conn: Connection) -> bool:
     return bool(scalar(conn, "SELECT EXISTS (SELECT 1 FROM list_versions) OR EXISTS (SELECT 1 FROM audit) "
                              "OR EXISTS (SELECT 1 FROM overrides)"))

@@ -239,7 +239,8 @@ def _database_class() -> type[sqlite_utils.Database]:
     return Database
 
 
-def open_db(path: Path, create: bool = True, key_file: Path | None = None) -> sqlite_utils.Database:
+def open_db(path: Path, create: bool = True, key_file: Path | None = None,
+            rekey_found: bool = False) -> sqlite_utils.Database:
     """Open (and migrate) the database for writing. Prefer `writer()`, which also closes it. `key_file`: the
     key its digests are made with (default: the one `Settings` names for this database)."""
     path = Path(path)
@@ -259,7 +260,7 @@ def open_db(path: Path, create: bool = True, key_file: Path | None = None) -> sq
         if db.journal_mode != "wal":
             db.enable_wal()
         migrate(db, path)
-        settle(db)
+        settle(db, rekey_found)
     except UserError:
         db.close()
         raise
@@ -353,9 +354,10 @@ class Watcher:
 
 
 @contextmanager
-def writer(path: Path, create: bool = True, key_file: Path | None = None) -> Iterator[sqlite_utils.Database]:
+def writer(path: Path, create: bool = True, key_file: Path | None = None,
+           rekey_found: bool = False) -> Iterator[sqlite_utils.Database]:
     """A migrated write connection for the length of a block; each write inside is its own transaction."""
-    db = open_db(path, create, key_file)
+    db = open_db(path, create, key_file, rekey_found)
     try:
         yield db
     finally:
@@ -378,12 +380,13 @@ def migrate(db: sqlite_utils.Database, path: Path) -> None:
             db.execute(f"PRAGMA user_version = {number}")
 
 
-def settle(db: sqlite_utils.Database) -> None:
+def settle(db: sqlite_utils.Database, rekey_found: bool = False) -> None:
     """On opening for writing: the key the digests are made with (made on first use, when an older
-    database's records are re-keyed as found), and runs whose process is gone marked interrupted."""
+    database's records are re-keyed as found; `rekey_found`: with the key in place, for a backup an operator
+    restores), and runs whose process is gone marked interrupted."""
     from sovereign.store import writes
 
-    writes.key_database(db)
+    writes.key_database(db, rekey_found)
     unfinished = [(r[0], r[1]) for r in db.execute("SELECT id, pid FROM runs WHERE finished_at IS NULL")]
     dead = [run for run, pid in unfinished if not _alive(pid)]
     if not dead:
@@ -405,6 +408,72 @@ def _alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def identify(path: Path) -> int:
+    """The schema of a file that claims to be a sovereign database, read without changing it: SQLite's
+    integrity check passes and its tables are exactly those its schema number stands for. Anything else
+    (another application's SQLite file, a damaged copy, a newer sovereign's) is refused by name."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    if header != b"SQLite format 3\x00":
+        raise UserError(f"{path}: not a SQLite database, so not a sovereign database")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        schema = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{path}: not a readable SQLite database ({exc})") from None
+    finally:
+        conn.close()
+    if check != "ok":
+        raise UserError(f"{path}: SQLite's integrity check fails ({check[:200]})")
+    if schema > len(MIGRATIONS):
+        raise UserError(f"{path} was written by a newer sovereign (schema {schema}); upgrade sovereign first")
+    if schema < 1 or tables != _objects(schema):
+        raise UserError(f"{path}: not a sovereign database of a known schema (schema number {schema}; its tables "
+                        "are not that schema's)")
+    return schema
+
+
+@contextmanager
+def plain_reader(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection with no schema or key checks, for looking at a file before it is trusted."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def copy_consistent(source: Path, dest: Path) -> None:
+    """One consistent copy of a database (SQLite's online backup: whatever writes meanwhile), as one file."""
+    with plain_reader(source) as conn:
+        copy = sqlite3.connect(dest)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+
+
+def _objects(schema: int) -> set[str]:
+    """The tables and triggers a database of a schema number holds."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS[:schema]:
+            for statement in statements(script):
+                conn.execute(statement)
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    finally:
+        conn.close()
 
 
 def statements(script: str) -> list[str]:

@@ -220,7 +220,18 @@ def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | Non
     return head
 
 
-def key_database(db: sqlite_utils.Database) -> None:
+def record_restore(db: sqlite_utils.Database, actor: str, command: str, message: str, details: dict) -> None:
+    """A restore's own record in the database it put in place: a finished run and its audit row, in one
+    transaction."""
+    with db.atomic():
+        table = db.table("runs")
+        at = now()
+        table.insert({"trigger": "restore", "command": command, "started_at": at, "finished_at": at, "outcome": "ok",
+                      "message": message[:4000], "pid": os.getpid()})
+        audit(db, actor, "restore", command, None, message[:4000], {"run": _pk(table), "outcome": "ok"} | details)
+
+
+def key_database(db: sqlite_utils.Database, rekey_found: bool = False) -> None:
     """The key the database's digests are made with. A keyed database needs its key file (never a new one);
     a database not yet keyed gets one on first use and, when it holds records (written by an older
     sovereign), they are re-keyed as found, in the audit trail. An existing key file is not used to re-key
@@ -231,7 +242,7 @@ def key_database(db: sqlite_utils.Database) -> None:
         keys.of(db)
         return
     records = reads.has_records(db)
-    if records and path.exists():
+    if records and path.exists() and not rekey_found:
         raise UserError(f"{path_of(db)} holds records whose digests are not keyed (written by an older "
                         f"sovereign, or its key record was removed), and key file {path} already exists. Records "
                         "are re-keyed as found only with a key made for them: give this database a key file of its "
@@ -239,7 +250,8 @@ def key_database(db: sqlite_utils.Database) -> None:
     key = keys.load(path, create=True)
     with db.atomic():
         if reads.keyring(db) is None:  # another writer may have keyed it meanwhile
-            rekey_as_found(db, key, getpass_user())
+            rekey_as_found(db, key, getpass_user(), "a backup restored by an operator" if rekey_found and not key.created
+                           else "first use of the key")
 
 
 def rekey_as_found(db: sqlite_utils.Database, key: keys.Key, actor: str, why: str = "first use of the key") -> dict:
