@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fiw.errors import UserError
+from fiw.errors import Unavailable
 
 KEY_NAME = "sovereign.key"
 GENESIS = "0" * 64
@@ -65,16 +65,16 @@ def of(conn: Any) -> Key:
     ring = reads.keyring(conn)
     path = file_for(conn)
     if ring is None:
-        raise UserError("the database has no record of the key its digests are made with (written by an older "
+        raise Unavailable("the database has no record of the key its digests are made with (written by an older "
                         "sovereign, or the record was removed): open it for writing once with its key file "
                         f"({path}) or restore a backup")
     key = load(path)
     if not hmac.compare_digest(key.id, ring["key_id"]):
-        raise UserError(f"key file {path} holds key {key.id}, but this database was keyed with key "
+        raise Unavailable(f"key file {path} holds key {key.id}, but this database was keyed with key "
                         f"{ring['key_id']}: point SOVEREIGN_KEY_FILE at the database's own key file")
     if not hmac.compare_digest(ring["seal"], keyring_seal(key, ring["key_id"], ring["keyed_at"],
                                                           ring["sealed_through"], ring["head"])):
-        raise UserError("the database's key record was changed outside sovereign: no answer is given from it; "
+        raise Unavailable("the database's key record was changed outside sovereign: no answer is given from it; "
                         "restore the database from a backup")
     return key
 
@@ -90,14 +90,14 @@ def load(path: Path, create: bool = False) -> Key:
         info = path.stat()
     except FileNotFoundError:
         if not create:
-            raise UserError(f"key file {path} is missing: the digests of this database were made with it. Put the "
+            raise Unavailable(f"key file {path} is missing: the digests of this database were made with it. Put the "
                             "key file back (or point SOVEREIGN_KEY_FILE at it); sovereign never makes a new key for "
                             "a keyed database") from None
         return _create(path)
     except OSError as exc:
-        raise UserError(f"key file {path}: {exc.strerror}") from None
+        raise Unavailable(f"key file {path}: {exc.strerror}") from None
     if info.st_mode & 0o077:
-        raise UserError(f"key file {path} is readable or writable by others (mode {stat.S_IMODE(info.st_mode):o}): "
+        raise Unavailable(f"key file {path} is readable or writable by others (mode {stat.S_IMODE(info.st_mode):o}): "
                         f"`chmod 600 {path}` first")
     stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
     cached = _CACHE.get(path)
@@ -106,9 +106,9 @@ def load(path: Path, create: bool = False) -> Key:
     try:
         secret = bytes.fromhex(path.read_text(encoding="ascii").strip())
     except (ValueError, UnicodeDecodeError):
-        raise UserError(f"key file {path}: not a sovereign key (expected 64 hexadecimal digits)") from None
+        raise Unavailable(f"key file {path}: not a sovereign key (expected 64 hexadecimal digits)") from None
     if len(secret) != 32:
-        raise UserError(f"key file {path}: not a sovereign key (expected 64 hexadecimal digits)")
+        raise Unavailable(f"key file {path}: not a sovereign key (expected 64 hexadecimal digits)")
     key = Key(secret, path)
     _CACHE[path] = (stamp, key)
     return key
@@ -122,7 +122,7 @@ def _create(path: Path) -> Key:
     except FileExistsError:  # another process made it meanwhile: use theirs
         return load(path)
     except OSError as exc:
-        raise UserError(f"cannot create the key file {path}: {exc.strerror}") from None
+        raise Unavailable(f"cannot create the key file {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(secret.hex() + "\n")
@@ -130,10 +130,10 @@ def _create(path: Path) -> Key:
             os.fsync(f.fileno())
     except OSError as exc:
         path.unlink(missing_ok=True)
-        raise UserError(f"cannot write the key file {path}: {exc.strerror}") from None
+        raise Unavailable(f"cannot write the key file {path}: {exc.strerror}") from None
     key = load(path)
     if key.secret != secret:
-        raise UserError(f"key file {path} did not read back as written")
+        raise Unavailable(f"key file {path} did not read back as written")
     return Key(key.secret, path, created=True)
 
 

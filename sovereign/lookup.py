@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from fiw import words
-from fiw.errors import NotFound, UserError
+from fiw.errors import NotFound, Unavailable, UserError
 from sovereign.resolve import Resolver, Target
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
@@ -171,7 +171,7 @@ def proved(conn: Connection, version: Row) -> None:
     if recorded is not None and key in _PROVED:
         return
     if not reads.version_matches(conn, version):
-        raise UserError(f"list version {version['id']} ({words.title(version['edition'])}) does not match the digest "
+        raise Unavailable(f"list version {version['id']} ({words.title(version['edition'])}) does not match the digest "
                         "recorded with it: its entries were changed outside sovereign. No answer is given from it; "
                         "run `sovereign verify` and restore the database from a backup")
     _PROVED.add(key)

@@ -42,7 +42,7 @@ def test_a_list_forged_with_a_recomputed_digest_is_never_an_answer(fresh_db):
     assert code == 1 and [v["list_version"] for v in report["tampered_versions"]] == [in_force]
     with TestClient(create_app(Settings.load(db=fresh_db))) as client:
         r = client.get("/api/v1/check/TR")
-        assert r.status_code >= 400 and f"list version {in_force}" in r.json()["detail"]
+        assert r.status_code == 503 and f"list version {in_force}" in r.json()["detail"]
 
 
 def test_the_key_is_made_once_beside_the_database_with_mode_600(tmp_path, fresh_db):
@@ -80,6 +80,9 @@ def test_a_missing_or_wrong_key_is_an_error_never_a_new_key(fresh_db, tmp_path):
     other.chmod(0o600)
     code, _, err = cli("check", "NL", env={"SOVEREIGN_KEY_FILE": str(other)})
     assert code == 2 and "but this database was keyed with key" in err
+    with TestClient(create_app(Settings.load(db=fresh_db))) as client:  # the service finds it the same way
+        r = client.get("/api/v1/check/NL")
+        assert r.status_code == 503 and "key file" in r.json()["detail"] and not key.exists()
     key.write_bytes(saved)
     key.chmod(0o644)
     code, _, err = cli("check", "NL")
