@@ -177,6 +177,15 @@ def proved(conn: Connection, version: Row) -> None:
     _PROVED.add(key)
 
 
+def unproved(conn: Connection, version: Row) -> str | None:
+    """Why a version cannot answer (its digest fails, the key is missing or wrong), or None: for /health."""
+    try:
+        proved(conn, version)
+    except UserError as exc:
+        return str(exc)
+    return None
+
+
 def answer_version(conn: Connection, targets: list[Target], version: Row, on: date, mandate: Mandate | None,
                    known: str | None) -> list[dict]:
     """Targets answered from one version, with the overrides in force on `on` as known then."""

@@ -43,6 +43,7 @@ def test_a_list_forged_with_a_recomputed_digest_is_never_an_answer(fresh_db):
     with TestClient(create_app(Settings.load(db=fresh_db))) as client:
         r = client.get("/api/v1/check/TR")
         assert r.status_code == 503 and f"list version {in_force}" in r.json()["detail"]
+        assert client.get("/health").json()["status"] == "not ok"
 
 
 def test_the_key_is_made_once_beside_the_database_with_mode_600(tmp_path, fresh_db):
@@ -83,6 +84,7 @@ def test_a_missing_or_wrong_key_is_an_error_never_a_new_key(fresh_db, tmp_path):
     with TestClient(create_app(Settings.load(db=fresh_db))) as client:  # the service finds it the same way
         r = client.get("/api/v1/check/NL")
         assert r.status_code == 503 and "key file" in r.json()["detail"] and not key.exists()
+        assert client.get("/health").status_code == 503  # not "ok" while no answer can be given
     key.write_bytes(saved)
     key.chmod(0o644)
     code, _, err = cli("check", "NL")

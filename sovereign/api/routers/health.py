@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fiw import words
 from fiw.methodology import STATUS_WORDS
+from sovereign import lookup
 from sovereign.api.deps import ConnDep, PolicyDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
@@ -37,6 +38,8 @@ def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONRespo
         problems.append(f"the last refresh at {run['finished_at']} held FH's table, not stored: its edition label and "
                         "its numbers disagree (see sovereign runs)")
         since = run["finished_at"]
+    if version is not None and (unproved := lookup.unproved(conn, version)):
+        problems.append(unproved)
     if age is not None and age > STALE_AFTER_DAYS:
         problems.append(f"the list in force took effect {age} days ago: a Freedom in the World release was missed")
     answer: dict = {"status": "not ok" if problems else "ok", "since": since}
