@@ -439,3 +439,45 @@ def test_a_backup_from_before_keys_is_restored_only_as_found_and_says_so(fresh_d
     assert trail[-2]["reason"].startswith("a backup restored by an operator")
     assert trail[-1]["details"]["taken_as_found"] is True and "taken as found" in trail[-1]["reason"]
     assert cli("audit", "verify")[0] == 0 and cli("check", "TR")[0] == 1
+
+
+def test_any_single_change_to_a_list_or_its_decision_fails_its_digest(fresh_db):
+    """Property: whichever entry, column or decision field is changed, to whatever value, the version no longer
+    proves itself (checked inside a transaction that is rolled back, so every example starts clean)."""
+    from hypothesis import HealthCheck, given, reject, settings
+    from hypothesis import strategies as st
+
+    conn = sqlite3.connect(fresh_db, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    version = dict(reads.version(conn, 53))
+    assert reads.version_matches(conn, version)
+    entities = [r[0] for r in conn.execute("SELECT entity FROM list_entries WHERE version_id = 53")]
+    canonical = reads.canonical(reads.entries(conn, 53))
+    values = st.one_of(st.none(), st.integers(-1, 100), st.text(max_size=12), st.sampled_from(["F", "PF", "NF", "[]"]))
+
+    @settings(max_examples=80, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.sampled_from(entities), st.sampled_from([c for c in reads.ENTRY_COLUMNS if c != "entity"]), values,
+           st.sampled_from(["effective_from", "state", "approved_by", "edition"]), values, st.booleans())
+    def changed(entity, column, value, field, other, in_entries):
+        conn.execute("BEGIN")
+        try:
+            if in_entries:
+                try:
+                    conn.execute(f"UPDATE list_entries SET {column} = ? WHERE version_id = 53 AND entity = ?",
+                                 [value, entity])
+                except sqlite3.IntegrityError:
+                    reject()  # the schema refuses it anyway (a NOT NULL column)
+                same = reads.canonical(reads.entries(conn, 53)) == canonical
+                row = version
+            else:
+                same = other == version[field]
+                row = version | {field: other}
+            assert reads.version_matches(conn, row) == same
+        finally:
+            conn.execute("ROLLBACK")
+
+    try:
+        changed()
+    finally:
+        conn.close()
