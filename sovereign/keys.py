@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import stat
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,18 @@ def of(conn: Any) -> Key:
 
 
 _CACHE: dict[Path, tuple[tuple[int, int, int], Key]] = {}
+_BY_CONNECTION: weakref.WeakKeyDictionary[Any, Key] = weakref.WeakKeyDictionary()
+
+
+def of_cached(conn: Any) -> Key:
+    """`of`, once per connection: the register's rows are proved on every read."""
+    try:
+        key = _BY_CONNECTION.get(conn)
+        if key is None:
+            key = _BY_CONNECTION[conn] = of(conn)
+    except TypeError:  # a plain sqlite3 connection cannot be remembered weakly: proved each time
+        return of(conn)
+    return key
 
 
 def load(path: Path, create: bool = False) -> Key:
@@ -151,6 +164,19 @@ def version_digest(key: Key, version: dict, canonical_entries: list) -> str:
 def chain_hash(key: Key, prev_hash: str, row_id: int, fields: list) -> str:
     """One audit row chained to the one before it, its position included (rows cannot be renumbered)."""
     return key.mac("audit", prev_hash, row_id, fields)
+
+
+ISSUER_FIELDS = ("id", "name", "short_name", "lei", "iso2", "type")
+
+
+def issuer_mac(key: Key, issuer: dict) -> str:
+    """An issuer as the register recorded it: who it is, which country, which type."""
+    return key.mac("issuer", *(issuer[f] for f in ISSUER_FIELDS))
+
+
+def security_mac(key: Key, isin: str, issuer_id: int) -> str:
+    """An ISIN tied to its issuer."""
+    return key.mac("security", isin, issuer_id)
 
 
 def keyring_seal(key: Key, key_id: str, keyed_at: str, sealed_through: int, head: str) -> str:

@@ -130,6 +130,8 @@ def old_database(fresh_db) -> None:
         conn.execute("DROP TRIGGER audit_append_only_delete")
         conn.execute("DELETE FROM audit")
         conn.execute("DROP TABLE keyring")
+        conn.execute("ALTER TABLE issuers DROP COLUMN mac")
+        conn.execute("ALTER TABLE securities DROP COLUMN mac")
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
     conn.close()
     (fresh_db.parent / "sovereign.key").unlink()
@@ -427,6 +429,8 @@ def test_a_backup_from_before_keys_is_restored_only_as_found_and_says_so(fresh_d
             prev = row["hash"]
         conn.execute("CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit "
                      "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
+        conn.execute("ALTER TABLE issuers DROP COLUMN mac")
+        conn.execute("ALTER TABLE securities DROP COLUMN mac")
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
 
     rewrite_backup(backup, unkeyed)
@@ -481,3 +485,27 @@ def test_any_single_change_to_a_list_or_its_decision_fails_its_digest(fresh_db):
         changed()
     finally:
         conn.close()
+
+
+def test_the_register_cannot_be_rewritten_to_admit_a_not_free_sovereign(desk):
+    """Turkey's bond tied to Germany's issuer, or Turkey's issuer moved to Germany, with SQL alone: no answer."""
+    assert desk.json("check", "US900123AB18", "--json")[1][0]["verdict"] == "excluded"
+    conn = sqlite3.connect(desk.db)
+    with conn:
+        conn.execute("UPDATE securities SET issuer_id = (SELECT id FROM issuers WHERE lei = 'DEFINANZAGSMPL000024') "
+                     "WHERE isin = 'US900123AB18'")
+    conn.close()
+    code, out, err = desk("check", "US900123AB18")
+    assert code == 2 and "ELIGIBLE" not in out.upper() and "ISIN US900123AB18 and its issuer" in err
+    with TestClient(create_app(Settings.load(db=desk.db))) as client:
+        assert client.get("/api/v1/check/US900123AB18").status_code == 503
+    conn = sqlite3.connect(desk.db)
+    with conn:
+        conn.execute("UPDATE securities SET issuer_id = (SELECT id FROM issuers WHERE lei = 'TRHAZINESMPL00000012') "
+                     "WHERE isin = 'US900123AB18'")  # put back as it was: proved again
+    assert desk.json("check", "US900123AB18", "--json")[1][0]["verdict"] == "excluded"
+    with conn:
+        conn.execute("UPDATE issuers SET iso2 = 'DE' WHERE lei = 'TRHAZINESMPL00000012'")
+    conn.close()
+    code, out, err = desk("check", "XS2100000012")
+    assert code == 2 and "ELIGIBLE" not in out.upper() and "changed outside sovereign" in err

@@ -57,21 +57,45 @@ def country_codes(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT iso2 FROM iso_codes")}
 
 
-ISSUER = "SELECT i.id, i.name, i.short_name, i.lei, i.iso2, i.type FROM issuers i"
+ISSUER_COLUMNS = "i.id, i.name, i.short_name, i.lei, i.iso2, i.type, i.mac"
+ISSUER = f"SELECT {ISSUER_COLUMNS} FROM issuers i"
+
+
+def _proved_issuer(conn: Connection, row: Row | None, isin: str | None = None, security_mac: str | None = None
+                   ) -> Row | None:
+    """A register row only as sovereign wrote it (keyed): an issuer or an ISIN's tie to it written or edited
+    outside sovereign would change what the desk is told, so it is an error naming it, never an answer."""
+    if row is None:
+        return None
+    import hmac
+
+    from fiw.errors import Unavailable
+    from sovereign import keys
+
+    key = keys.of_cached(conn)
+    mac = row.pop("mac")
+    if not hmac.compare_digest(mac or "", keys.issuer_mac(key, row)) or (
+            isin is not None and not hmac.compare_digest(security_mac or "", keys.security_mac(key, isin, row["id"]))):
+        what = f"ISIN {isin} and its issuer" if isin else f"issuer {row['name']!r}"
+        raise Unavailable(f"the issuer register's record of {what} was written or changed outside sovereign: no "
+                          "answer is given from it; restore the database from a backup, or import the register again")
+    return row
 
 
 def security(conn: Connection, isin: str) -> Row | None:
     """The issuer behind an ISIN, from the register."""
-    return one(conn, f"{ISSUER} JOIN securities s ON s.issuer_id = i.id WHERE s.isin = ?", [isin])
+    row = one(conn, f"SELECT {ISSUER_COLUMNS}, s.mac AS security_mac FROM issuers i "
+                    "JOIN securities s ON s.issuer_id = i.id WHERE s.isin = ?", [isin])
+    return None if row is None else _proved_issuer(conn, row, isin, row.pop("security_mac"))
 
 
 def issuer(conn: Connection, lei: str) -> Row | None:
-    return one(conn, f"{ISSUER} WHERE i.lei = ?", [lei])
+    return _proved_issuer(conn, one(conn, f"{ISSUER} WHERE i.lei = ?", [lei]))
 
 
 def issuers(conn: Connection) -> list[Row]:
     """Every issuer, for matching names and merging imports (the register is small beside the desk's books)."""
-    return rows(conn, f"{ISSUER} ORDER BY i.id")
+    return [r for r in (_proved_issuer(conn, row) for row in rows(conn, f"{ISSUER} ORDER BY i.id")) if r]
 
 
 def register_size(conn: Connection) -> int:

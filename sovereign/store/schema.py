@@ -189,7 +189,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE list_versions ADD COLUMN minutes TEXT;
     """,
-    # 10: list digests and the audit chain keyed with a secret kept outside the database (`sovereign.keys`):
+    # 10: list digests, the audit chain and the issuer register's rows keyed with a secret kept outside the
+    # database (`sovereign.keys`):
     # the keyring row names the key and seals the older, unkeyed part of the chain. Filled on first opening
     # for writing (`settle`), where the records of an older database are re-keyed as found, in the trail.
     """
@@ -197,6 +198,8 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, keyed_at TEXT NOT NULL,
         sealed_through INTEGER NOT NULL, head TEXT NOT NULL, seal TEXT NOT NULL
     );
+    ALTER TABLE issuers ADD COLUMN mac TEXT;
+    ALTER TABLE securities ADD COLUMN mac TEXT;
     """,
 ]
 

@@ -189,10 +189,12 @@ def put_issuer(db: sqlite_utils.Database, issuer: dict, isins: list[str], source
         issuer_id = _pk(table)
     else:
         table.update(issuer_id, row)
+    key = keys.of_cached(db)
+    db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [keys.issuer_mac(key, row | {"id": issuer_id}), issuer_id])
     for isin in isins:
-        db.execute("INSERT INTO securities (isin, issuer_id, source_id) VALUES (?, ?, ?) "
-                   "ON CONFLICT(isin) DO UPDATE SET issuer_id = excluded.issuer_id, source_id = excluded.source_id",
-                   [isin, issuer_id, source_id])
+        db.execute("INSERT INTO securities (isin, issuer_id, source_id, mac) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT(isin) DO UPDATE SET issuer_id = excluded.issuer_id, source_id = excluded.source_id, "
+                   "mac = excluded.mac", [isin, issuer_id, source_id, keys.security_mac(key, isin, issuer_id)])
     return issuer_id
 
 
@@ -275,6 +277,10 @@ def rekey_as_found(db: sqlite_utils.Database, key: keys.Key, actor: str, why: st
                [key.id, keyed_at, sealed, head, keys.keyring_seal(key, key.id, keyed_at, sealed, head)])
     for version_id in trusted:
         _prove(db, version_id)
+    for issuer in reads.rows(db, "SELECT id, name, short_name, lei, iso2, type FROM issuers"):
+        db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [keys.issuer_mac(key, issuer), issuer["id"]])
+    for isin, issuer_id in db.execute("SELECT isin, issuer_id FROM securities").fetchall():
+        db.execute("UPDATE securities SET mac = ? WHERE isin = ?", [keys.security_mac(key, isin, issuer_id), isin])
     as_found: dict[str, list[int]] = {}
     for d in reads.decisions(db):  # the decisions stand as recorded; whether a list still matches is `verify`'s
         as_found.setdefault(d["kind"], []).append(d["id"])
