@@ -179,6 +179,11 @@ def security_mac(key: Key, isin: str, issuer_id: int) -> str:
     return key.mac("security", isin, issuer_id)
 
 
+def token_mac(key: Key, token: dict) -> str:
+    """A person's admin token (its hash) as issued, and whether it was revoked."""
+    return key.mac("token", token["id"], token["person"], token["hash"], token["created_at"], token["revoked_at"])
+
+
 def keyring_seal(key: Key, key_id: str, keyed_at: str, sealed_through: int, head: str) -> str:
     """The record of when the database was first keyed: how much of the older, unkeyed chain it vouches for."""
     return key.mac("keyring", key_id, keyed_at, sealed_through, head)

@@ -132,6 +132,7 @@ def old_database(fresh_db) -> None:
         conn.execute("DROP TABLE keyring")
         conn.execute("ALTER TABLE issuers DROP COLUMN mac")
         conn.execute("ALTER TABLE securities DROP COLUMN mac")
+        conn.execute("ALTER TABLE tokens DROP COLUMN mac")
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
     conn.close()
     (fresh_db.parent / "sovereign.key").unlink()
@@ -431,6 +432,7 @@ def test_a_backup_from_before_keys_is_restored_only_as_found_and_says_so(fresh_d
                      "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
         conn.execute("ALTER TABLE issuers DROP COLUMN mac")
         conn.execute("ALTER TABLE securities DROP COLUMN mac")
+        conn.execute("ALTER TABLE tokens DROP COLUMN mac")
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
 
     rewrite_backup(backup, unkeyed)
@@ -509,3 +511,23 @@ def test_the_register_cannot_be_rewritten_to_admit_a_not_free_sovereign(desk):
     conn.close()
     code, out, err = desk("check", "XS2100000012")
     assert code == 2 and "ELIGIBLE" not in out.upper() and "changed outside sovereign" in err
+
+
+def test_an_admin_token_written_or_unrevoked_with_sql_authenticates_nobody(fresh_db):
+    cli = Cli(fresh_db)
+    anna = cli("tokens", "add", "Anna")[1].strip()
+    body = {"country": "FR", "reason": "committee decision"}
+    with TestClient(create_app(Settings.load(db=fresh_db))) as client:
+        assert client.post("/api/v1/admin/overrides", json=body,
+                           headers={"Authorization": f"Bearer {anna}"}).status_code == 200
+    assert cli("tokens", "revoke", "Anna")[0] == 0
+    conn = sqlite3.connect(fresh_db)
+    with conn:
+        conn.execute("UPDATE tokens SET revoked_at = NULL")  # un-revoked
+        conn.execute("INSERT INTO tokens (person, hash, created_at) VALUES ('Mallory', ?, '2026-01-01')",
+                     [hashlib.sha256(b"mallory").hexdigest()])  # planted
+    conn.close()
+    with TestClient(create_app(Settings.load(db=fresh_db))) as client:
+        for token in (anna, "mallory"):
+            r = client.post("/api/v1/admin/overrides", json=body, headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 401, token

@@ -469,7 +469,16 @@ def database_identity(conn: Connection) -> str:
 
 
 def token_person(conn: Connection, token_hash: str) -> str | None:
-    return scalar(conn, "SELECT person FROM tokens WHERE hash = ? AND revoked_at IS NULL", [token_hash])
+    """Whose token this is, if sovereign issued it and did not revoke it: a token row written or un-revoked
+    with SQL alone (without the key) authenticates nobody."""
+    import hmac
+
+    from sovereign import keys
+
+    row = one(conn, "SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL", [token_hash])
+    if row is None or not hmac.compare_digest(row["mac"] or "", keys.token_mac(keys.of_cached(conn), row)):
+        return None
+    return row["person"]
 
 
 def tokens(conn: Connection) -> list[Row]:

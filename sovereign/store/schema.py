@@ -189,7 +189,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE list_versions ADD COLUMN minutes TEXT;
     """,
-    # 10: list digests, the audit chain and the issuer register's rows keyed with a secret kept outside the
+    # 10: list digests, the audit chain, the issuer register's rows and admin tokens keyed with a secret kept outside the
     # database (`sovereign.keys`):
     # the keyring row names the key and seals the older, unkeyed part of the chain. Filled on first opening
     # for writing (`settle`), where the records of an older database are re-keyed as found, in the trail.
@@ -200,6 +200,7 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE issuers ADD COLUMN mac TEXT;
     ALTER TABLE securities ADD COLUMN mac TEXT;
+    ALTER TABLE tokens ADD COLUMN mac TEXT;
     """,
 ]
 

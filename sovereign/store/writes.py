@@ -281,6 +281,7 @@ def rekey_as_found(db: sqlite_utils.Database, key: keys.Key, actor: str, why: st
         db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [keys.issuer_mac(key, issuer), issuer["id"]])
     for isin, issuer_id in db.execute("SELECT isin, issuer_id FROM securities").fetchall():
         db.execute("UPDATE securities SET mac = ? WHERE isin = ?", [keys.security_mac(key, isin, issuer_id), isin])
+    _seal_tokens(db, "1")
     as_found: dict[str, list[int]] = {}
     for d in reads.decisions(db):  # the decisions stand as recorded; whether a list still matches is `verify`'s
         as_found.setdefault(d["kind"], []).append(d["id"])
@@ -306,12 +307,22 @@ def getpass_user() -> str:
 
 
 def add_token(db: sqlite_utils.Database, person: str, token_hash: str) -> None:
-    db.table("tokens").insert({"person": person, "hash": token_hash, "created_at": now()})
+    table = db.table("tokens")
+    table.insert({"person": person, "hash": token_hash, "created_at": now()})
+    _seal_tokens(db, f"id = {_pk(table)}")
 
 
 def revoke_tokens(db: sqlite_utils.Database, person: str) -> int:
-    return db.execute("UPDATE tokens SET revoked_at = ? WHERE person = ? AND revoked_at IS NULL",
-                      [now(), person]).rowcount
+    revoked = db.execute("UPDATE tokens SET revoked_at = ? WHERE person = ? AND revoked_at IS NULL",
+                         [now(), person]).rowcount
+    _seal_tokens(db, "person = ?", [person])
+    return revoked
+
+
+def _seal_tokens(db: sqlite_utils.Database, where: str, args: list | None = None) -> None:
+    key = keys.of_cached(db)
+    for token in reads.rows(db, f"SELECT id, person, hash, created_at, revoked_at FROM tokens WHERE {where}", args or []):
+        db.execute("UPDATE tokens SET mac = ? WHERE id = ?", [keys.token_mac(key, token), token["id"]])
 
 
 def add_approval(db: sqlite_utils.Database, version_id: int, approved_by: str, effective_from: str) -> None:
