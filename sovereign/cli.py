@@ -78,14 +78,14 @@ def reader(ctx: click.Context) -> sqlite3.Connection:
     """The command's read-only connection, opened once and closed when the command ends."""
     from sovereign import store
 
-    return ctx.with_resource(store.reader(settings(ctx).db))
+    return ctx.with_resource(store.reader(settings(ctx).db, key_file=settings(ctx).key_file))
 
 
 def writer(ctx: click.Context, create: bool = False) -> sqlite_utils.Database:
     """The command's write connection (migrating the file first), closed when the command ends."""
     from sovereign import store
 
-    return ctx.with_resource(store.writer(settings(ctx).db, create))
+    return ctx.with_resource(store.writer(settings(ctx).db, create, settings(ctx).key_file))
 
 
 def mandate_of(ctx: click.Context, name: str | None) -> Mandate | None:
@@ -343,6 +343,23 @@ def _print_gaps(conn: Any) -> None:
                    "as a source conflict; importing FH's own workbook for the edition fills the gap.")
 
 
+def archive_words(found: dict | None) -> str:
+    """What re-reading the archived payloads found, in the verdict line."""
+    if not found:
+        return ""
+    out = "".join(f": {p['problem']}" for p in found["payloads"])
+    rows = found["contradicted"]
+    if rows:
+        named = "; ".join(f"{r['edition']} {r['fh_name']} {r['field']} stored {r['stored']}, payload {r['payload']}"
+                          for r in rows[:8])
+        out += (f": {len(rows)} stored score(s) contradicted by the archived FH payload they came from ({named}"
+                f"{' and more' if len(rows) > 8 else ''})")
+    if found["unread"]:
+        out += (f" (not compared: {len(found['unread'])} archived payload(s) could not be parsed again, "
+                f"{found['unread'][0]['uri']}: {found['unread'][0]['why']})")
+    return out
+
+
 def _verify_line(report: dict) -> str:
     from fiw.methodology import MECHANICAL_FROM
 
@@ -361,6 +378,9 @@ def _verify_line(report: dict) -> str:
                  f"({', '.join(stale['entities'][:8])}{' and more' if len(stale['entities']) > 8 else ''}): {why}")
     if damaged:
         head += f": the database file is damaged ({report['quick_check'][:300]})"
+    for problem in report.get("anchors") or []:
+        head += f": {problem}"
+    head += archive_words(report.get("archive"))
     return (f"{head}: {len(report['errors'])} mismatch(es) from edition {MECHANICAL_FROM} on; "
             f"{len(report['expected'])} expected pre-{MECHANICAL_FROM} difference(s) ({len(report['overlap'])} FH's "
             f"overlapping band at a Freedom Rating of 5.5, {len(report['exceptions'])} FH departing from its rule); "
@@ -371,13 +391,18 @@ def _verify_line(report: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Per-edition counts and every row, as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list FH's errata, the expected pre-2004 differences and "
                                                       "where FH's files disagree.")
+@click.option("--digest", "digests", multiple=True, metavar="VERSION:DIGEST",
+              help="A list digest printed outside the database (pack, public list, notice): the list must still have it.")
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool, verbose: bool) -> None:
+def verify(ctx: click.Context, as_json: bool, verbose: bool, digests: tuple[str, ...]) -> None:
     """Recompute every stored rating and status and compare with FH's published ones; check every list
     version against its digest. The verdict first; mismatches always; the expected differences with -v."""
+    from sovereign.anchors import digest_problem
     from sovereign.pipeline import verify_stored
 
     report = verify_stored(reader(ctx))
+    report["anchors"] = [p for p in (digest_problem(reader(ctx), spec) for spec in digests) if p]
+    report["ok"] = report["ok"] and not report["anchors"]
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
@@ -1223,16 +1248,22 @@ def backup_cmd(ctx: click.Context, dest: Path) -> None:
 @main.command(name="restore")
 @click.argument("src", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@click.option("--as-found", is_flag=True, help="A backup taken before digests were keyed: take its records as found.")
 @click.pass_context
-def restore_cmd(ctx: click.Context, src: Path, yes: bool) -> None:
-    """Put a backup made by `sovereign backup` in place of the database (stop the scheduler first)."""
+def restore_cmd(ctx: click.Context, src: Path, yes: bool, as_found: bool) -> None:
+    """Put a backup made by `sovereign backup` in place of the database (stop the scheduler first), after the
+    full verify of the backup; the replaced database is kept beside the backup and the restore recorded."""
     from sovereign.backup import restore
 
-    target = settings(ctx).db
-    if target.exists() and not yes:
-        raise UserError(f"{target} exists: give --yes to replace it with the backup in {src}")
-    done = restore(src, target)
-    click.echo(f"Restored {src} (made {done['made_at']}) to {target}; a running service answers from it at once.")
+    conf = settings(ctx)
+    if conf.db.exists() and not yes:
+        raise UserError(f"{conf.db} exists: give --yes to replace it with the backup in {src}")
+    done = restore(src, conf.db, conf.key_file, conf.actor, as_found)
+    rolled = "; ".join(f"{kind} {', '.join(map(str, ids))}" for kind, ids in done["rolled_back"].items())
+    click.echo(f"Restored {src} (made {done['made_at']}) to {conf.db}, verified whole first; "
+               + (f"rolled back: {rolled}; " if rolled else "")
+               + (f"the replaced database is kept as {done['kept_as']}; " if done["kept_as"] else "")
+               + "a running service answers from it at once. Recorded in `sovereign runs` and the audit trail.")
 
 
 @main.command(name="exclusion-list")
@@ -1389,16 +1420,34 @@ def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> N
 
 
 @audit.command(name="verify")
+@click.option("--head", "anchor", help="A chain head printed outside the database (approval pack, public list, "
+                                       "notice, log): the trail must still hold it, unaltered.")
 @click.pass_context
-def audit_verify(ctx: click.Context) -> None:
-    """Recompute the audit trail's hash chain; exit 1 naming the first row that was edited or removed."""
-    from sovereign.audit import problems
+def audit_verify(ctx: click.Context, anchor: str | None) -> None:
+    """Recompute the audit trail's keyed hash chain and account for every decision in the database; exit 1
+    naming the first row that was edited or removed, or the decisions the trail does not record."""
+    from sovereign import audit as trail
+    from sovereign import keys
     from sovereign.store import reads
 
-    rows = reads.audit(reader(ctx))
-    found = problems(rows)
+    conn = reader(ctx)
+    key, ring = keys.of(conn), reads.keyring(conn)
+    assert ring is not None
+    rows = reads.audit(conn)
+    found = trail.problems(rows, key, ring)
+    missing = trail.unrecorded(reads.decisions(conn), rows)
+    if missing:
+        found.append(trail.describe_unrecorded(missing))
+    at = None
+    if anchor is not None:
+        at, why = trail.anchored(rows, anchor)
+        if why:
+            found.insert(0, why)
     if not found:
-        click.echo(f"Audit trail: OK, {len(rows)} row(s), each as it was recorded.")
+        head = rows[-1]["hash"] if rows else keys.GENESIS
+        since = (f"; the anchor is row {at['id']}, {len(rows) - at['id']} row(s) recorded since" if at else "")
+        click.echo(f"Audit trail: OK, {len(rows)} row(s), each as it was recorded; "
+                   f"{len(reads.decisions(conn))} decision(s), each in the trail{since}. Head {head}.")
         return
     click.echo(f"Audit trail: FAILED: {found[0]}")
     for more in found[1:]:

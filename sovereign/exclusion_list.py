@@ -12,6 +12,7 @@ from typing import Any
 from fiw import words
 from fiw.errors import UserError
 from sovereign import lookup, paths
+from sovereign.anchors import anchor
 from sovereign.store.reads import Connection
 
 TEXT: dict[str, dict[str, Any]] = {
@@ -117,7 +118,8 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
             "approved_text": None if history else long_date(version["published_at"], language),
             "basis_text": t["history"].format(edition=title, date=long_date(version["effective_from"], language))
             if history else None,
-            "attribution": t["source"].format(title=title), "rows": rows}
+            "attribution": t["source"].format(title=title), "rows": rows,
+            "anchor": anchor(conn, version["id"])}
 
 
 def to_csv(result: dict) -> str:
@@ -131,6 +133,7 @@ def to_csv(result: dict) -> str:
         out.writerow([r["iso2"], r["country"], r["status"], "; ".join(r["basis"]), r["since"], r["divest_by"] or "",
                       words.title(result["edition"])])
     out.writerow([])
+    out.writerow([result["anchor"]["line"]])
     out.writerow([result["attribution"]])
     return "\ufeff" + buf.getvalue()
 

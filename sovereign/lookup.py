@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fiw import words
-from fiw.errors import NotFound, UserError
+from fiw.errors import NotFound, Unavailable, UserError
 from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
@@ -201,11 +201,20 @@ def proved(conn: Connection, version: Row) -> None:
     key = (reads.database_identity(conn), version["id"], recorded or "")
     if recorded is not None and key in _PROVED:
         return
-    if recorded is None or reads.entries_check(reads.entries(conn, version["id"])) != recorded:
-        raise UserError(f"list version {version['id']} ({words.title(version['edition'])}) does not match the digest "
+    if not reads.version_matches(conn, version):
+        raise Unavailable(f"list version {version['id']} ({words.title(version['edition'])}) does not match the digest "
                         "recorded with it: its entries were changed outside sovereign. No answer is given from it; "
                         "run `sovereign verify` and restore the database from a backup")
     _PROVED.add(key)
+
+
+def unproved(conn: Connection, version: Row) -> str | None:
+    """Why a version cannot answer (its digest fails, the key is missing or wrong), or None: for /health."""
+    try:
+        proved(conn, version)
+    except UserError as exc:
+        return str(exc)
+    return None
 
 
 def answer_version(conn: Connection, targets: list[Target], version: Row, on: date, mandate: Mandate | None,

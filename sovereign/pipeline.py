@@ -244,12 +244,13 @@ def page_changed(exc: UnknownNames, source: str) -> UserError | None:
     return None
 
 
-def read_bundled() -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
-    """The bundled snapshot, checked again on the way in (a hand-edited data/ file is caught here)."""
+def read_bundled(raw: bytes | None = None) -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
+    """The bundled snapshot (or an archived copy of it), checked again on the way in (a hand-edited data/ file
+    is caught here)."""
     from fiw.tidy import TIDY_SCHEMA, validate
     from sovereign import paths
 
-    raw = paths.SCORES.read_bytes()
+    raw = paths.SCORES.read_bytes() if raw is None else raw
     schema = {k: v for k, v in TIDY_SCHEMA.items() if k != "row"} | {"source": pl.String}
     frame = pl.read_csv(io.BytesIO(raw), schema=schema).with_row_index("row", offset=2).with_columns(
         pl.col("row").cast(pl.Int32))
@@ -593,17 +594,19 @@ def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, a
 def verify_stored(conn: reads.Connection, editions: list[int] | None = None) -> dict:
     """`verify.report` over what the database holds (all editions, or some), its conflicts included; for the
     whole database also every list version against its digest and SQLite's own quick_check."""
+    from sovereign import archive
     from sovereign.verify import report
 
     result = report(reads.scores_frame(conn, editions), read_errata(), reads.conflicts_frame(conn, editions))
     if editions is None:
         result["tampered_versions"] = [
             {"list_version": v["id"], "edition": v["edition"], "state": v["state"]} for v in reads.versions(conn)
-            if reads.version_check(conn, v["id"]) != reads.entries_check(reads.entries(conn, v["id"]))]
+            if not reads.version_matches(conn, v)]
         result["stale_versions"] = stale_versions(conn)
         result["quick_check"] = reads.quick_check(conn)
+        result["archive"] = archive.check(conn)
         result["ok"] = (result["ok"] and not result["tampered_versions"] and not result["stale_versions"]
-                        and result["quick_check"] == "ok")
+                        and result["quick_check"] == "ok" and archive.consistent(result["archive"]))
     return result
 
 

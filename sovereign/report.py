@@ -12,6 +12,7 @@ import polars as pl
 from fiw.errors import NotFound, UserError
 from fiw.methodology import STATUS_WORDS
 from sovereign import diff as d
+from sovereign.anchors import anchor
 from sovereign.lookup import mandate_history
 from sovereign.policy import Policy
 from sovereign.store import reads
@@ -58,6 +59,7 @@ def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spe
     result = d.compute(before, reads.entries_frame(conn, before["id"]), after, after_entries,
                        policy.mandates, override_changes(conn, before["effective_from"] or "", end), histories=histories)
     result["provenance"] = provenance(conn, [before["edition"], after["edition"]])
+    result["anchor"] = anchor(conn, after["id"])
     result |= approval_pack(conn, policy, result, dict(before), dict(after), after_entries, publish_on)
     if (before["edition"], before["id"]) > (after["edition"], after["id"]):
         result["reversed"] = (f"list version {before['id']} ({before['edition']}) is newer than list version "
@@ -224,7 +226,7 @@ def to_markdown(r: dict) -> str:
     lines += ["## Policy and overrides", "",
               "Policy unchanged." if not pc["changed"] else "Policy changed: " + ", ".join(x["field"] for x in pc["fields"]),
               "", f"Overrides added: {len(oc['added'])}; ended or revoked: {len(oc['ended'])}.", "",
-              r["attribution"], ""]
+              r["attribution"], "", r["anchor"]["line"], ""]
     return "\n".join(lines)
 
 
@@ -299,7 +301,7 @@ def to_xlsx(r: dict, path: Path) -> None:
               ("Of them excluded by the committee alone", str(s["after"].get("excluded_by_committee", 0))),
               ("Newly excluded", str(s["newly_excluded"])), ("Newly eligible", str(s["newly_eligible"])),
               ("Counts", r["counts_definition"]), ("Verify", "OK" if r["provenance"]["verify"]["ok"] else "FAILED"),
-              ("Source", r["attribution"])]
+              ("Source", r["attribution"]), ("Anchor", r["anchor"]["line"])]
     sheets = {"Summary": _frame([{"What": k, "Value": v} for k, v in lines]),
               "Newly excluded": _frame(r["newly_excluded"]), "Newly eligible": _frame(r["newly_eligible"]),
               "Full list": _frame(r.get("full_list", [])),

@@ -86,7 +86,7 @@ def poll(settings: Settings, trigger: str = "schedule") -> dict:
     from sovereign import pipeline
 
     try:
-        with store.writer(settings.db) as db, \
+        with store.writer(settings.db, key_file=settings.key_file) as db, \
                 writes.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}",
                                     settings.actor) as run:
             outcome = pipeline.refresh(db, settings, "web")
@@ -117,7 +117,7 @@ def committee_report(settings: Settings, version_id: int) -> dict:
     """The report of a new list version, HTML and XLSX, in the reports folder."""
     from sovereign import report
 
-    with store.reader(settings.db) as conn:
+    with store.reader(settings.db, key_file=settings.key_file) as conn:
         version = store.reads.version(conn, version_id) or {}
         built = report.build(conn, settings.policy, None, f"v{version['id']}")
         target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
@@ -127,7 +127,7 @@ def committee_report(settings: Settings, version_id: int) -> dict:
     return {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
             "reason": version["reason"], "report": str(target.resolve()),
             "moves_out": [r["name"] for r in built["newly_excluded"]],
-            "moves_in": [r["name"] for r in built["newly_eligible"]]}
+            "moves_in": [r["name"] for r in built["newly_eligible"]], "anchor": built["anchor"]["line"]}
 
 
 def notice_text(settings: Settings, notice: dict) -> str:
@@ -150,7 +150,7 @@ def notice_text(settings: Settings, notice: dict) -> str:
         text += f". Report: {notice['report']}"
     if settings.public_url and notice.get("edition"):
         text += f" and {settings.public_url.rstrip('/')}/reports/{notice['edition']}"
-    return text + "."
+    return text + "." + (f" {notice['anchor']}" if notice.get("anchor") else "")
 
 
 def notify(settings: Settings, notice: dict) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fiw.errors import UserError
-from sovereign import __version__, paths
+from sovereign import __version__, keys, paths
 
 if TYPE_CHECKING:
     from scrapers.http import PoliteClient
@@ -27,7 +27,7 @@ ENVIRONMENT = {
     "notify_command": "SOVEREIGN_NOTIFY_COMMAND", "max_body": "SOVEREIGN_MAX_BODY", "api_docs": "SOVEREIGN_API_DOCS",
     "public_url": "SOVEREIGN_PUBLIC_URL", "smtp": "SOVEREIGN_SMTP", "mail_to": "SOVEREIGN_MAIL_TO",
     "mail_from": "SOVEREIGN_MAIL_FROM", "scores_path": "SOVEREIGN_SCORES_PATH",
-    "access_log": "SOVEREIGN_ACCESS_LOG",
+    "access_log": "SOVEREIGN_ACCESS_LOG", "key_file": "SOVEREIGN_KEY_FILE",
 }
 
 
@@ -41,6 +41,7 @@ class Settings:
     min_interval: float = 1.0
     timeout: float = 30.0
     reports: Path = field(default_factory=lambda: paths.default_db().parent / "reports")
+    key_file: Path = field(default_factory=lambda: keys.default_file(paths.default_db()))  # outside the database
     webhook: str | None = None
     notify_command: str | None = None
     public_url: str | None = None      # where the service is reached, for links in notices
@@ -59,7 +60,7 @@ class Settings:
             if os.environ.get(variable):
                 values[name] = os.environ[variable]
         values |= {k: v for k, v in options.items() if v is not None}
-        for name in ("db", "policy_path", "reports"):
+        for name in ("db", "policy_path", "reports", "key_file"):
             if name in values:
                 values[name] = Path(values[name])
         if isinstance(values.get("max_body"), str):
@@ -79,6 +80,8 @@ class Settings:
                             f"such as {values['db'] / 'sovereign.db'}")
         if "reports" not in values and "db" in values:
             values["reports"] = values["db"].parent / "reports"
+        if "key_file" not in values and "db" in values:
+            values["key_file"] = keys.default_file(values["db"])
         return cls(**values)
 
     def but(self, **changes: Any) -> Settings:

@@ -71,3 +71,32 @@ def report(scores: pl.DataFrame, errata: dict, conflicts: pl.DataFrame) -> dict:
         "known_errata": found.filter(pl.col("kind_of") == "known erratum").drop("kind_of").to_dicts(),
         "source_conflicts": conflicts.to_dicts(),
     }
+
+
+KEY = ("edition", "fh_name", "kind")
+
+
+def against_payload(stored: pl.DataFrame, payload: pl.DataFrame) -> pl.DataFrame:
+    """Stored score rows that the payload they came from contradicts, one row per (edition, entity, field): what
+    the database holds beside what the payload says. A field the payload does not carry (a country page's
+    indicators beside a scores table) is not judged; a stored row the payload does not hold is."""
+    if stored.is_empty():
+        return pl.DataFrame(schema={**{k: pl.String for k in KEY}, "field": pl.String, "stored": pl.String,
+                                    "payload": pl.String})
+    keys = [pl.col("edition").cast(pl.Int64), pl.col("fh_name").cast(pl.String), pl.col("kind").cast(pl.String)]
+    fields = [c for c in payload.columns if c in stored.columns and c not in (*KEY, "source_id", "source", "row")]
+    def text(frame: pl.DataFrame, c: str) -> pl.Expr:  # one spelling for both sides: a boolean as 0/1
+        return (pl.col(c).cast(pl.Int8) if frame.schema[c] == pl.Boolean else pl.col(c)).cast(pl.String)
+
+    theirs = payload.select(*keys, *[text(payload, c).alias(f"{c}__payload") for c in fields],
+                            pl.lit(True).alias("__held")).unique(subset=list(KEY), keep="first")
+    ours = stored.select(*keys, *[text(stored, c) for c in fields])
+    both = ours.join(theirs, on=list(KEY), how="left")
+    parts = [both.filter(pl.col("__held").is_null()).select(
+        *KEY, pl.lit("row").alias("field"), pl.lit("stored").alias("stored"), pl.lit("absent").alias("payload"))]
+    for c in fields:
+        parts.append(both.filter(pl.col("__held") & pl.col(f"{c}__payload").is_not_null()
+                                 & pl.col(c).ne_missing(pl.col(f"{c}__payload"))).select(
+            *KEY, pl.lit(c).alias("field"), pl.col(c).alias("stored"), pl.col(f"{c}__payload").alias("payload")))
+    return pl.concat([p.with_columns(pl.col("edition").cast(pl.String)) for p in parts]).with_columns(
+        pl.col("edition").cast(pl.Int64)).sort(*KEY, "field")

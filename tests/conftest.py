@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import fastexcel
@@ -108,7 +109,19 @@ def fresh_db(tmp_path, loaded_db) -> Path:
     src.backup(dst)
     src.close()
     dst.close()
+    shutil.copy2(loaded_db.parent / "sovereign.key", tmp_path / "sovereign.key")  # the key travels with its copy
     return target
+
+
+def reseal(db: Path) -> None:
+    """Digests made again with the database's own key after a test set-up edited recorded rows: what only a
+    holder of both the key and the file can do."""
+    from sovereign import store
+    from sovereign.store import reads, writes
+
+    with store.writer(db) as conn, conn.atomic():
+        for version in reads.versions(conn):
+            writes._prove(conn, version["id"])
 
 
 def db_fingerprint(path: Path, skip: tuple[str, ...] = ("runs", "audit")) -> str:

@@ -171,13 +171,21 @@ def test_no_fail_open_path(fresh_db, tmp_path):
                         "supranational,XS2100000012\n")
     code, _, err = cli("issuers", "import", str(register))
     assert code == 2 and "a supranational issuer has no country" in err
-    db = sqlite3.connect(fresh_db)  # written past the register's check: still judged as Turkey's debt
-    with db:
-        db.execute("INSERT INTO issuers (name, lei, iso2, type) VALUES ('Turkish Development Bank', "
-                   "'TRHAZINESMPL00000012', 'TR', 'supranational')")
-        db.execute("INSERT INTO securities (isin, issuer_id) VALUES ('XS2100000012', last_insert_rowid())")
+    from sovereign import store
+    from sovereign.store import writes
+
+    with store.writer(fresh_db) as db, db.atomic():  # written past the register's check: still Turkey's debt
+        writes.put_issuer(db, {"name": "Turkish Development Bank", "lei": "TRHAZINESMPL00000012", "iso2": "TR",
+                               "type": "supranational"}, ["XS2100000012"], None)
     code, [bond] = cli.json("check", "XS2100000012", "--json")
     assert code == 1 and bond["verdict"] == "excluded" and bond["iso2"] == "TR"
+    db = sqlite3.connect(fresh_db)  # written with SQL alone (no key): no answer at all
+    with db:
+        db.execute("INSERT INTO issuers (name, lei, iso2, type) VALUES ('Deutsche Finanzagentur', "
+                   "'529900000000000000A1', 'DE', 'sovereign')")
+        db.execute("UPDATE securities SET issuer_id = last_insert_rowid() WHERE isin = 'XS2100000012'")
+    code, out, err = cli("check", "XS2100000012")
+    assert code == 2 and "ELIGIBLE" not in out.upper() and "changed outside sovereign" in err
 
 
 def test_a_mistyped_future_date_can_be_withdrawn(fresh_db, tmp_path):

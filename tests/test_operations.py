@@ -3,6 +3,7 @@ backup and restore while the service runs."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import httpx
@@ -75,6 +76,8 @@ def test_a_backup_taken_while_the_service_runs_holds_the_latest_override(fresh_d
         assert copy.execute("SELECT reason FROM overrides").fetchall() == [("latest decision",)]
         assert list((tmp_path / "backup" / "archive").iterdir())  # the raw payloads came along
         restored = tmp_path / "restored" / "sovereign.db"
+        restored.parent.mkdir()
+        shutil.copy2(fresh_db.parent / "sovereign.key", restored.parent / "sovereign.key")  # kept apart from backups
         code, out, err = Cli(restored)("restore", str(tmp_path / "backup"))
         assert code == 0, err
         code, [india] = Cli(restored).json("check", "IN", "--json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sqlite3
 from datetime import date
 
@@ -32,6 +33,7 @@ def desk(tmp_path_factory, loaded_db):
     src.backup(dst)
     src.close()
     dst.close()
+    shutil.copy2(loaded_db.parent / "sovereign.key", path.parent / "sovereign.key")  # the key travels with its copy
     cli = Cli(path)
     assert cli("issuers", "import", str(paths.ISSUERS))[0] == 0
     return cli

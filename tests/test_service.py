@@ -207,7 +207,8 @@ def test_schedule_once_with_a_new_edition_proposes_and_writes_the_report(fresh_d
         site.publish(rows, 2027, details=False)
         code, out, err = Cli(fresh_db)("schedule", "--once", "--base-url", site.url, "--min-interval", "0",
                                        "--reports", str(tmp_path / "reports"),
-                                       "--notify-command", f"echo $SOVEREIGN_EDITION $SOVEREIGN_STATE > {notes}")
+                                       "--notify-command", f"echo $SOVEREIGN_EDITION $SOVEREIGN_STATE > {notes}; "
+                                                           f"echo $SOVEREIGN_MESSAGE > {notes}.text")
     assert code == 0, err
     conn = sqlite3.connect(fresh_db)
     assert conn.execute("SELECT state FROM list_versions WHERE edition = 2027").fetchone()[0] == "proposed"
@@ -215,6 +216,8 @@ def test_schedule_once_with_a_new_edition_proposes_and_writes_the_report(fresh_d
     assert reports == ["report-2027-v54.html", "report-2027-v54.xlsx"]
     assert "India" in (tmp_path / "reports" / "report-2027-v54.html").read_text()
     assert notes.read_text().split() == ["2027", "proposed"]
+    head = conn.execute("SELECT hash FROM audit WHERE id = (SELECT MAX(id) FROM audit) - 1").fetchone()[0]
+    assert f"Audit trail head {head}" in (tmp_path / "notified.txt.text").read_text()  # anchored outside
     run = conn.execute("SELECT trigger, outcome, edition_found FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     assert run == ("manual", "ok", 2027)
 

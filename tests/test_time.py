@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from sovereign.api import create_app
 from sovereign.settings import Settings
-from tests.conftest import Cli, db_fingerprint, india_not_free_2027
+from tests.conftest import Cli, db_fingerprint, india_not_free_2027, reseal
 
 TODAY = date.today()
 
@@ -124,6 +124,7 @@ def backdate_records(db, days: int) -> None:
                      f"published_at = datetime(published_at, '-{days} days')")
         conn.execute(trigger)
     conn.close()
+    reseal(db)
 
 
 def test_as_known_on_answers_as_the_records_stood(desk):

@@ -19,7 +19,7 @@ def create_app(settings: Settings) -> FastAPI:
         "Sovereign issuer eligibility from Freedom House's Freedom in the World. " + words.attribution() + "."),
         docs_url="/docs" if settings.api_docs else None, redoc_url=None)
     app.state.settings = settings
-    app.state.desk = Desk(settings, AnswerCache(store.Watcher(settings.db)))
+    app.state.desk = Desk(settings, AnswerCache(store.Watcher(settings.db, settings.key_file)))
     guards.install(app, settings)
     access.install(app, settings)
 

@@ -38,7 +38,7 @@ PolicyDep = Annotated[Policy, Depends(get_policy)]
 
 async def get_conn(settings: SettingsDep) -> AsyncIterator[Connection]:
     """One read-only connection per request, inside one read transaction, closed when the response is sent."""
-    with store.reader(settings.db, check_same_thread=False, snapshot=True) as conn:
+    with store.reader(settings.db, check_same_thread=False, snapshot=True, key_file=settings.key_file) as conn:
         yield conn
 
 

@@ -57,21 +57,45 @@ def country_codes(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT iso2 FROM iso_codes")}
 
 
-ISSUER = "SELECT i.id, i.name, i.short_name, i.lei, i.iso2, i.type FROM issuers i"
+ISSUER_COLUMNS = "i.id, i.name, i.short_name, i.lei, i.iso2, i.type, i.mac"
+ISSUER = f"SELECT {ISSUER_COLUMNS} FROM issuers i"
+
+
+def _proved_issuer(conn: Connection, row: Row | None, isin: str | None = None, security_mac: str | None = None
+                   ) -> Row | None:
+    """A register row only as sovereign wrote it (keyed): an issuer or an ISIN's tie to it written or edited
+    outside sovereign would change what the desk is told, so it is an error naming it, never an answer."""
+    if row is None:
+        return None
+    import hmac
+
+    from fiw.errors import Unavailable
+    from sovereign import keys
+
+    key = keys.of_cached(conn)
+    mac = row.pop("mac")
+    if not hmac.compare_digest(mac or "", keys.issuer_mac(key, row)) or (
+            isin is not None and not hmac.compare_digest(security_mac or "", keys.security_mac(key, isin, row["id"]))):
+        what = f"ISIN {isin} and its issuer" if isin else f"issuer {row['name']!r}"
+        raise Unavailable(f"the issuer register's record of {what} was written or changed outside sovereign: no "
+                          "answer is given from it; restore the database from a backup, or import the register again")
+    return row
 
 
 def security(conn: Connection, isin: str) -> Row | None:
     """The issuer behind an ISIN, from the register."""
-    return one(conn, f"{ISSUER} JOIN securities s ON s.issuer_id = i.id WHERE s.isin = ?", [isin])
+    row = one(conn, f"SELECT {ISSUER_COLUMNS}, s.mac AS security_mac FROM issuers i "
+                    "JOIN securities s ON s.issuer_id = i.id WHERE s.isin = ?", [isin])
+    return None if row is None else _proved_issuer(conn, row, isin, row.pop("security_mac"))
 
 
 def issuer(conn: Connection, lei: str) -> Row | None:
-    return one(conn, f"{ISSUER} WHERE i.lei = ?", [lei])
+    return _proved_issuer(conn, one(conn, f"{ISSUER} WHERE i.lei = ?", [lei]))
 
 
 def issuers(conn: Connection) -> list[Row]:
     """Every issuer, for matching names and merging imports (the register is small beside the desk's books)."""
-    return rows(conn, f"{ISSUER} ORDER BY i.id")
+    return [r for r in (_proved_issuer(conn, row) for row in rows(conn, f"{ISSUER} ORDER BY i.id")) if r]
 
 
 def register_size(conn: Connection) -> int:
@@ -204,18 +228,63 @@ def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None 
     return [r | {"eligible": bool(r["eligible"])} for r in rows(conn, sql + " ORDER BY fh_name, kind", args)]
 
 
+def canonical(entries: list[Row]) -> list[list]:
+    """A version's entries in one order and form, whatever connection or frame they came from."""
+    return sorted([[r[c] if c != "eligible" else int(bool(r[c])) for c in ENTRY_COLUMNS] for r in entries],
+                  key=lambda r: (r[0], r[3]))
+
+
 def entries_check(entries: list[Row]) -> str:
-    """The digest a version's entries are proved against: stdlib, so every lookup can afford it."""
+    """The unkeyed digest older databases recorded: what their records are re-keyed against, as found."""
     import hashlib
     import json
 
-    canonical = sorted([[r[c] if c != "eligible" else int(bool(r[c])) for c in ENTRY_COLUMNS] for r in entries],
-                       key=lambda r: (r[0], r[3]))
-    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(canonical(entries), ensure_ascii=False).encode()).hexdigest()
 
 
 def version_check(conn: Connection, version_id: int) -> str | None:
     return scalar(conn, "SELECT digest FROM version_checks WHERE version_id = ?", [version_id])
+
+
+def version_digest(conn: Connection, version: Row) -> str:
+    """The keyed digest a version should carry, computed from what the database holds now."""
+    from sovereign import keys
+
+    return keys.version_digest(keys.of(conn), version, canonical(entries(conn, version["id"])))
+
+
+def version_matches(conn: Connection, version: Row) -> bool:
+    """The version's decision and entries are as sovereign recorded them (its keyed digest agrees)."""
+    import hmac
+
+    recorded = version_check(conn, version["id"])
+    return recorded is not None and hmac.compare_digest(recorded, version_digest(conn, version))
+
+
+def keyring(conn: Connection) -> Row | None:
+    """Which key the database's digests are made with, and how much of the older chain it seals."""
+    return one(conn, "SELECT * FROM keyring WHERE id = 1")
+
+
+def keyed(conn: Connection) -> bool:
+    """The file records a key (of any schema: older ones have no keyring table)."""
+    return bool(scalar(conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'keyring'")) \
+        and keyring(conn) is not None
+
+
+def has_records(conn: Connection) -> bool:
+    return bool(scalar(conn, "SELECT EXISTS (SELECT 1 FROM list_versions) OR EXISTS (SELECT 1 FROM audit) "
+                             "OR EXISTS (SELECT 1 FROM overrides)"))
+
+
+def decisions(conn: Connection) -> list[Row]:
+    """Every decision the trail must account for: list versions published, withdrawals, overrides added and
+    revoked, each with the subject its audit row names."""
+    return rows(conn, "SELECT 'publish' AS kind, id, edition AS detail FROM list_versions WHERE state = 'published' "
+                      "UNION ALL SELECT 'withdraw', version_id, NULL FROM withdrawals "
+                      "UNION ALL SELECT 'override add', id, iso2 FROM overrides "
+                      "UNION ALL SELECT 'override revoke', id, iso2 FROM overrides WHERE revoked_at IS NOT NULL "
+                      "ORDER BY 1, 2")
 
 
 def entries_frame(conn: Connection, version_id: int) -> pl.DataFrame:
@@ -366,6 +435,20 @@ def source_path(conn: Connection, sha256: str) -> str | None:
     return scalar(conn, "SELECT path FROM sources WHERE sha256 = ? AND path IS NOT NULL ORDER BY id LIMIT 1", [sha256])
 
 
+def archived_sources(conn: Connection) -> list[Row]:
+    """Every source with archived bytes, and whether stored scores came from it."""
+    return rows(conn, "SELECT s.id, s.kind, s.uri, s.sha256, s.size, s.path, "
+                      "EXISTS (SELECT 1 FROM scores WHERE source_id = s.id) AS scored FROM sources s "
+                      "WHERE s.path IS NOT NULL ORDER BY s.id")
+
+
+def scores_from(conn: Connection, source: int) -> pl.DataFrame:
+    """The stored score rows that came from one source, as a frame."""
+    import polars as pl
+
+    return pl.DataFrame(rows(conn, "SELECT * FROM scores WHERE source_id = ?", [source]), infer_schema_length=None)
+
+
 def source_id(conn: Connection, sha256: str, uri: str) -> int | None:
     return scalar(conn, "SELECT id FROM sources WHERE sha256 = ? AND uri = ?", [sha256, uri])
 
@@ -388,8 +471,8 @@ def audit(conn: Connection, start: str | None = None, end: str | None = None) ->
                 {"start": start or "", "end": end or FOREVER})
 
 
-def last_audit_hash(conn: Connection) -> str | None:
-    return scalar(conn, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
+def last_audit(conn: Connection) -> Row | None:
+    return one(conn, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
 
 
 def database_identity(conn: Connection) -> str:
@@ -404,7 +487,16 @@ def database_identity(conn: Connection) -> str:
 
 
 def token_person(conn: Connection, token_hash: str) -> str | None:
-    return scalar(conn, "SELECT person FROM tokens WHERE hash = ? AND revoked_at IS NULL", [token_hash])
+    """Whose token this is, if sovereign issued it and did not revoke it: a token row written or un-revoked
+    with SQL alone (without the key) authenticates nobody."""
+    import hmac
+
+    from sovereign import keys
+
+    row = one(conn, "SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL", [token_hash])
+    if row is None or not hmac.compare_digest(row["mac"] or "", keys.token_mac(keys.of_cached(conn), row)):
+        return None
+    return row["person"]
 
 
 def tokens(conn: Connection) -> list[Row]:

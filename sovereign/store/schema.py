@@ -6,6 +6,7 @@ so `check` starts fast); writers get a sqlite-utils Database that migrates the f
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -216,6 +217,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE overrides ADD COLUMN public_reason_en TEXT;
     ALTER TABLE overrides ADD COLUMN revoke_kind TEXT;
     """,
+    # 11: list digests, the audit chain, the issuer register's rows and admin tokens keyed with a secret kept outside the
+    # database (`sovereign.keys`):
+    # the keyring row names the key and seals the older, unkeyed part of the chain. Filled on first opening
+    # for writing (`settle`), where the records of an older database are re-keyed as found, in the trail.
+    """
+    CREATE TABLE keyring (
+        id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, keyed_at TEXT NOT NULL,
+        sealed_through INTEGER NOT NULL, head TEXT NOT NULL, seal TEXT NOT NULL
+    );
+    ALTER TABLE issuers ADD COLUMN mac TEXT;
+    ALTER TABLE securities ADD COLUMN mac TEXT;
+    ALTER TABLE tokens ADD COLUMN mac TEXT;
+    """,
 ]
 
 
@@ -230,6 +244,8 @@ def _database_class() -> type[sqlite_utils.Database]:
     import sqlite_utils
 
     class Database(sqlite_utils.Database):
+        committed_lines: list[str] = []
+
         """sqlite-utils' Database whose transactions take the write lock when they begin (BEGIN IMMEDIATE),
         so a writer that meets another one waits out the busy timeout instead of failing on its first write."""
 
@@ -244,15 +260,21 @@ def _database_class() -> type[sqlite_utils.Database]:
                 yield self
             except BaseException:
                 self.conn.rollback()
+                self.committed_lines = []
                 raise
             else:
                 self.conn.commit()
+                for line in self.committed_lines:  # the chain's head, logged only once it is on disk
+                    logging.getLogger("sovereign.audit").info("%s", line)
+                self.committed_lines = []
 
     return Database
 
 
-def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
-    """Open (and migrate) the database for writing. Prefer `writer()`, which also closes it."""
+def open_db(path: Path, create: bool = True, key_file: Path | None = None,
+            rekey_found: bool = False) -> sqlite_utils.Database:
+    """Open (and migrate) the database for writing. Prefer `writer()`, which also closes it. `key_file`: the
+    key its digests are made with (default: the one `Settings` names for this database)."""
     path = Path(path)
     if not create and not path.exists():
         raise UserError(f"no database at {path}: run `sovereign refresh --source bundled` first")
@@ -264,12 +286,16 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
         raise UserError(f"{path} is read-only: lookups work, changes need write access to the file and its folder")
     try:
         db = _database_class()(path)
+        db.key_file = key_file  # type: ignore[attr-defined]
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if db.journal_mode != "wal":
             db.enable_wal()
         migrate(db, path)
-        settle(db)
+        settle(db, rekey_found)
+    except UserError:
+        db.close()
+        raise
     except sqlite3.OperationalError as exc:
         raise UserError(f"{path}: {busy_or(exc)}") from None
     except sqlite3.DatabaseError as exc:
@@ -285,12 +311,20 @@ def busy_or(exc: Exception) -> str:
     return f"cannot use the database ({text})"
 
 
+DatabaseError = sqlite3.Error  # for the surfaces that catch SQLite's errors without importing sqlite3
+
+
 def is_database_error(exc: BaseException) -> bool:
     """SQLite's own errors, for the surfaces that turn them into one line without importing sqlite3."""
     return isinstance(exc, sqlite3.Error)
 
 
-def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:
+class KeyedConnection(sqlite3.Connection):
+    """A read-only connection that knows the key file its database's digests are checked with."""
+    key_file: Path | None = None
+
+
+def connect_readonly(path: Path, check_same_thread: bool = True, key_file: Path | None = None) -> sqlite3.Connection:
     """A plain read-only connection for lookups: no migrations, no heavy imports. Prefer `reader()`."""
     path = Path(path)
     if not path.exists():
@@ -299,7 +333,9 @@ def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Conn
     # as immutable, which needs no lock files beside it.
     mode = "ro" if os.access(path.parent, os.W_OK) else "ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, check_same_thread=check_same_thread)
+        conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, check_same_thread=check_same_thread,
+                               factory=KeyedConnection)
+        conn.key_file = key_file
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -321,10 +357,11 @@ def connect_readonly(path: Path, check_same_thread: bool = True) -> sqlite3.Conn
 
 
 @contextmanager
-def reader(path: Path, check_same_thread: bool = True, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
+def reader(path: Path, check_same_thread: bool = True, snapshot: bool = False,
+           key_file: Path | None = None) -> Iterator[sqlite3.Connection]:
     """A read-only connection for the length of a block (a command, a request). With `snapshot`, one read
     transaction, so an answer never mixes two list versions while a refresh writes."""
-    conn = connect_readonly(path, check_same_thread)
+    conn = connect_readonly(path, check_same_thread, key_file)
     try:
         if snapshot:
             conn.execute("BEGIN")
@@ -337,8 +374,8 @@ class Watcher:
     """Tells a long-running process when the database changed under it: another connection committed
     (SQLite's data_version) or the file was replaced (its inode)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, key_file: Path | None = None):
+        self.path, self.key_file = Path(path), key_file
         self._conn: sqlite3.Connection | None = None
         self._inode: int | None = None
         self._lock = threading.Lock()
@@ -352,14 +389,15 @@ class Watcher:
             if self._conn is None or inode != self._inode:
                 if self._conn is not None:
                     self._conn.close()
-                self._conn, self._inode = connect_readonly(self.path, check_same_thread=False), inode
+                self._conn, self._inode = connect_readonly(self.path, False, self.key_file), inode
             return inode, self._conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 @contextmanager
-def writer(path: Path, create: bool = True) -> Iterator[sqlite_utils.Database]:
+def writer(path: Path, create: bool = True, key_file: Path | None = None,
+           rekey_found: bool = False) -> Iterator[sqlite_utils.Database]:
     """A migrated write connection for the length of a block; each write inside is its own transaction."""
-    db = open_db(path, create)
+    db = open_db(path, create, key_file, rekey_found)
     try:
         yield db
     finally:
@@ -382,21 +420,18 @@ def migrate(db: sqlite_utils.Database, path: Path) -> None:
             db.execute(f"PRAGMA user_version = {number}")
 
 
-def settle(db: sqlite_utils.Database) -> None:
-    """On opening for writing: versions recorded before digests existed get theirs (trusted as found), and
-    runs whose process is gone are marked interrupted instead of staying unfinished forever."""
-    from sovereign.store import reads
+def settle(db: sqlite_utils.Database, rekey_found: bool = False) -> None:
+    """On opening for writing: the key the digests are made with (made on first use, when an older
+    database's records are re-keyed as found; `rekey_found`: with the key in place, for a backup an operator
+    restores), and runs whose process is gone marked interrupted."""
+    from sovereign.store import writes
 
-    missing = [r[0] for r in db.execute("SELECT id FROM list_versions WHERE id NOT IN (SELECT version_id FROM "
-                                        "version_checks)")]
+    writes.key_database(db, rekey_found)
     unfinished = [(r[0], r[1]) for r in db.execute("SELECT id, pid FROM runs WHERE finished_at IS NULL")]
     dead = [run for run, pid in unfinished if not _alive(pid)]
-    if not missing and not dead:
+    if not dead:
         return
     with db.atomic():
-        for version_id in missing:
-            db.execute("INSERT INTO version_checks VALUES (?, ?)",
-                       [version_id, reads.entries_check(reads.entries(db, version_id))])
         for run in dead:
             db.execute("UPDATE runs SET finished_at = ?, outcome = 'interrupted', message = ? WHERE id = ?",
                        [now(), "the process ended before the run finished (killed, or the machine stopped); "
@@ -413,6 +448,72 @@ def _alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def identify(path: Path) -> int:
+    """The schema of a file that claims to be a sovereign database, read without changing it: SQLite's
+    integrity check passes and its tables are exactly those its schema number stands for. Anything else
+    (another application's SQLite file, a damaged copy, a newer sovereign's) is refused by name."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror})") from None
+    if header != b"SQLite format 3\x00":
+        raise UserError(f"{path}: not a SQLite database, so not a sovereign database")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        schema = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{path}: not a readable SQLite database ({exc})") from None
+    finally:
+        conn.close()
+    if check != "ok":
+        raise UserError(f"{path}: SQLite's integrity check fails ({check[:200]})")
+    if schema > len(MIGRATIONS):
+        raise UserError(f"{path} was written by a newer sovereign (schema {schema}); upgrade sovereign first")
+    if schema < 1 or tables != _objects(schema):
+        raise UserError(f"{path}: not a sovereign database of a known schema (schema number {schema}; its tables "
+                        "are not that schema's)")
+    return schema
+
+
+@contextmanager
+def plain_reader(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection with no schema or key checks, for looking at a file before it is trusted."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def copy_consistent(source: Path, dest: Path) -> None:
+    """One consistent copy of a database (SQLite's online backup: whatever writes meanwhile), as one file."""
+    with plain_reader(source) as conn:
+        copy = sqlite3.connect(dest)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+
+
+def _objects(schema: int) -> set[str]:
+    """The tables and triggers a database of a schema number holds."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS[:schema]:
+            for statement in statements(script):
+                conn.execute(statement)
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    finally:
+        conn.close()
 
 
 def statements(script: str) -> list[str]:

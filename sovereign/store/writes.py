@@ -3,16 +3,20 @@ refresh, an import or a publish is one transaction however many of these it call
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fiw.errors import UserError
+from sovereign import keys
 from sovereign.store import reads
-from sovereign.store.schema import now
+from sovereign.store.schema import now, path_of
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -48,28 +52,42 @@ class Run:
     id: int | None = None
 
 
+# What a run recorded without an audit row of its own (list versions added, versions withdrawn as replaced):
+# its closing audit row names them, so the trail accounts for every decision.
+_RECORDED: weakref.WeakKeyDictionary[sqlite_utils.Database, dict[str, list[int]]] = weakref.WeakKeyDictionary()
+
+
+def _note(db: sqlite_utils.Database, kind: str, ident: int) -> None:
+    if db in _RECORDED:
+        _RECORDED[db].setdefault(kind, []).append(ident)
+
+
 @contextmanager
 def recorded_run(db: sqlite_utils.Database, trigger: str, command: str, actor: str) -> Iterator[Run]:
-    """A `runs` row that is always finished, with what the block set or `failed` and why, and an audit row."""
+    """A `runs` row that is always finished, with what the block set or `failed` and why, and an audit row
+    naming the list versions it added and withdrew."""
     table = db.table("runs")
     with db.atomic():
         table.insert({"trigger": trigger, "command": command, "started_at": now(), "pid": os.getpid()})
     run_id = _pk(table)
     run = Run(id=run_id)
+    _RECORDED[db] = {}
 
-    def finish(outcome: str, message: str, edition: int | None) -> None:
+    def finish(outcome: str, message: str, edition: int | None, recorded: dict[str, list[int]]) -> None:
         with db.atomic():
             table.update(run_id, {"finished_at": now(), "outcome": outcome, "message": message[:4000],
                                   "edition_found": edition})
             audit(db, actor, command.split()[0], command, None, None,
-                  {"run": run_id, "trigger": trigger, "outcome": outcome, "edition": edition, "message": message[:4000]})
+                  {"run": run_id, "trigger": trigger, "outcome": outcome, "edition": edition, "message": message[:4000]}
+                  | recorded)
 
     try:
         yield run
     except BaseException as exc:
-        finish("failed", str(exc) or exc.__class__.__name__, None)
+        _RECORDED.pop(db, None)
+        finish("failed", str(exc) or exc.__class__.__name__, None, {})
         raise
-    finish(run.outcome, run.message, run.edition)
+    finish(run.outcome, run.message, run.edition, _RECORDED.pop(db, {}))
 
 
 def replace_reference(db: sqlite_utils.Database, mapping: list[dict], iso_codes: list[dict]) -> None:
@@ -104,8 +122,17 @@ def add_version(db: sqlite_utils.Database, version: dict, entries: list[dict]) -
     table.insert(version)
     version_id = _pk(table)
     db.table("list_entries").insert_all([e | {"version_id": version_id} for e in entries], batch_size=2000)
-    db.execute("INSERT INTO version_checks VALUES (?, ?)", [version_id, reads.entries_check(entries)])
+    _prove(db, version_id)
+    _note(db, "versions", version_id)
     return version_id
+
+
+def _prove(db: sqlite_utils.Database, version_id: int) -> None:
+    """The version's keyed digest, from what was just written."""
+    version = reads.version(db, version_id)
+    assert version is not None
+    db.execute("INSERT INTO version_checks VALUES (?, ?) ON CONFLICT(version_id) DO UPDATE SET digest = excluded.digest",
+               [version_id, reads.version_digest(db, version)])
 
 
 def mark_published(db: sqlite_utils.Database, version_id: int, approved_by: str, effective_from: str,
@@ -121,8 +148,7 @@ def mark_published(db: sqlite_utils.Database, version_id: int, approved_by: str,
     for entity, no_new, divest in staging:
         db.execute("UPDATE list_entries SET no_new_buys_from = ?, divest_by = ? WHERE version_id = ? AND entity = ?",
                    [no_new, divest, version_id, entity])
-    db.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?",
-               [reads.entries_check(reads.entries(db, version_id)), version_id])
+    _prove(db, version_id)
     return True
 
 
@@ -130,6 +156,7 @@ def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str) -
     """A version taken out of force, as a record beside it; the version itself is never edited."""
     db.table("withdrawals").insert({"version_id": version_id, "recorded_at": now(), "withdrawn_by": by,
                                     "reason": reason})
+    _note(db, "withdrawn", version_id)
 
 
 def remember_validator(db: sqlite_utils.Database, url: str, etag: str | None, last_modified: str | None,
@@ -168,10 +195,12 @@ def put_issuer(db: sqlite_utils.Database, issuer: dict, isins: list[str], source
         issuer_id = _pk(table)
     else:
         table.update(issuer_id, row)
+    key = keys.of_cached(db)
+    db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [keys.issuer_mac(key, row | {"id": issuer_id}), issuer_id])
     for isin in isins:
-        db.execute("INSERT INTO securities (isin, issuer_id, source_id) VALUES (?, ?, ?) "
-                   "ON CONFLICT(isin) DO UPDATE SET issuer_id = excluded.issuer_id, source_id = excluded.source_id",
-                   [isin, issuer_id, source_id])
+        db.execute("INSERT INTO securities (isin, issuer_id, source_id, mac) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT(isin) DO UPDATE SET issuer_id = excluded.issuer_id, source_id = excluded.source_id, "
+                   "mac = excluded.mac", [isin, issuer_id, source_id, keys.security_mac(key, isin, issuer_id)])
     return issuer_id
 
 
@@ -181,26 +210,127 @@ def remove_issuer(db: sqlite_utils.Database, issuer_id: int) -> None:
 
 
 def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | None = None,
-          effective_from: str | None = None, reason: str | None = None, details: dict | None = None) -> None:
-    """One decision in the audit trail, inside the caller's transaction, chained to the previous row."""
-    from sovereign.audit import GENESIS, chain_hash
+          effective_from: str | None = None, reason: str | None = None, details: dict | None = None) -> str:
+    """One decision in the audit trail, inside the caller's transaction, chained (keyed) to the previous row.
+    Returns the new head of the chain."""
+    from sovereign.audit import row_hash
 
-    prev = reads.last_audit_hash(db) or GENESIS
+    last = reads.last_audit(db)
+    prev, row_id = (last["hash"], last["id"] + 1) if last else (keys.GENESIS, 1)
     row = {"recorded_at": now(), "actor": actor, "action": action, "subject": subject,
            "effective_from": effective_from, "reason": reason,
            "details": json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)}
-    db.table("audit").insert(row | {"prev_hash": prev, "hash": chain_hash(prev, row)})
+    head = row_hash(keys.of(db), prev, row_id, row)
+    db.table("audit").insert(row | {"id": row_id, "prev_hash": prev, "hash": head})
     log.info("%s by %s%s%s%s %s", action, actor, f": {subject}" if subject else "",
              f", effective {effective_from}" if effective_from else "", f" ({reason})" if reason else "", row["details"])
+    db.committed_lines = [*getattr(db, "committed_lines", []),  # type: ignore[attr-defined]
+                          f"audit row {row_id} ({action}{': ' + subject if subject else ''}): "
+                          f"audit trail head {head}"]
+    return head
+
+
+def record_restore(db: sqlite_utils.Database, actor: str, command: str, message: str, details: dict) -> None:
+    """A restore's own record in the database it put in place: a finished run and its audit row, in one
+    transaction."""
+    with db.atomic():
+        table = db.table("runs")
+        at = now()
+        table.insert({"trigger": "restore", "command": command, "started_at": at, "finished_at": at, "outcome": "ok",
+                      "message": message[:4000], "pid": os.getpid()})
+        audit(db, actor, "restore", command, None, message[:4000], {"run": _pk(table), "outcome": "ok"} | details)
+
+
+def key_database(db: sqlite_utils.Database, rekey_found: bool = False) -> None:
+    """The key the database's digests are made with. A keyed database needs its key file (never a new one);
+    a database not yet keyed gets one on first use and, when it holds records (written by an older
+    sovereign), they are re-keyed as found, in the audit trail. An existing key file is not used to re-key
+    records as found: that would let anyone who can write the file alone have forged records keyed."""
+    ring = reads.keyring(db)
+    path = keys.file_for(db)
+    if ring is not None:
+        keys.of(db)
+        return
+    records = reads.has_records(db)
+    if records and path.exists() and not rekey_found:
+        raise UserError(f"{path_of(db)} holds records whose digests are not keyed (written by an older "
+                        f"sovereign, or its key record was removed), and key file {path} already exists. Records "
+                        "are re-keyed as found only with a key made for them: give this database a key file of its "
+                        "own (SOVEREIGN_KEY_FILE naming a file that does not exist yet), or restore a backup")
+    key = keys.load(path, create=True)
+    with db.atomic():
+        if reads.keyring(db) is None:  # another writer may have keyed it meanwhile
+            rekey_as_found(db, key, getpass_user(), "a backup restored by an operator" if rekey_found and not key.created
+                           else "first use of the key")
+
+
+def rekey_as_found(db: sqlite_utils.Database, key: keys.Key, actor: str, why: str = "first use of the key") -> dict:
+    """Every version whose unkeyed digest still matches its entries is re-keyed, the older chain is sealed as it
+    stands, and one audit row says what was taken as found and what was not."""
+    from sovereign.audit import chain_hash
+
+    trusted, refused = [], []
+    for version in reads.versions(db):
+        recorded = reads.version_check(db, version["id"])
+        if recorded is None or recorded == reads.entries_check(reads.entries(db, version["id"])):
+            trusted.append(version["id"])
+        else:
+            refused.append(version["id"])
+    trail = reads.audit(db)
+    broken = [r["id"] for prev, r in zip([{"hash": keys.GENESIS}, *trail], trail, strict=False)
+              if r["prev_hash"] != prev["hash"] or chain_hash(r["prev_hash"], r) != r["hash"]]
+    last = trail[-1] if trail else None
+    sealed, head, keyed_at = (last["id"] if last else 0), (last["hash"] if last else keys.GENESIS), now()
+    db.execute("INSERT INTO keyring VALUES (1, ?, ?, ?, ?, ?)",
+               [key.id, keyed_at, sealed, head, keys.keyring_seal(key, key.id, keyed_at, sealed, head)])
+    for version_id in trusted:
+        _prove(db, version_id)
+    for issuer in reads.rows(db, "SELECT id, name, short_name, lei, iso2, type FROM issuers"):
+        db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [keys.issuer_mac(key, issuer), issuer["id"]])
+    for isin, issuer_id in db.execute("SELECT isin, issuer_id FROM securities").fetchall():
+        db.execute("UPDATE securities SET mac = ? WHERE isin = ?", [keys.security_mac(key, isin, issuer_id), isin])
+    _seal_tokens(db, "1")
+    as_found: dict[str, list[int]] = {}
+    for d in reads.decisions(db):  # the decisions stand as recorded; whether a list still matches is `verify`'s
+        as_found.setdefault(d["kind"], []).append(d["id"])
+    details = {"key_id": key.id, "key_file": str(key.path), "key_created": key.created,
+               "versions_rekeyed": trusted, "versions_refused": refused, "audit_rows_sealed": sealed,
+               "audit_head_before": head, "audit_rows_broken": broken, "as_found": as_found}
+    if trail or trusted or refused:
+        audit(db, actor, "rekey", f"key {key.id}", None,
+              f"{why}: the records were re-keyed as found"
+              + (f"; list versions {', '.join(map(str, refused))} did not match their digest and were not" if refused
+                 else ""), details)
+    else:
+        audit(db, actor, "key", f"key {key.id}", None, "a new database: its digests are keyed from the start",
+              {"key_id": key.id, "key_file": str(key.path), "key_created": key.created})
+    return details
+
+
+def getpass_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 def add_token(db: sqlite_utils.Database, person: str, token_hash: str) -> None:
-    db.table("tokens").insert({"person": person, "hash": token_hash, "created_at": now()})
+    table = db.table("tokens")
+    table.insert({"person": person, "hash": token_hash, "created_at": now()})
+    _seal_tokens(db, f"id = {_pk(table)}")
 
 
 def revoke_tokens(db: sqlite_utils.Database, person: str) -> int:
-    return db.execute("UPDATE tokens SET revoked_at = ? WHERE person = ? AND revoked_at IS NULL",
-                      [now(), person]).rowcount
+    revoked = db.execute("UPDATE tokens SET revoked_at = ? WHERE person = ? AND revoked_at IS NULL",
+                         [now(), person]).rowcount
+    _seal_tokens(db, "person = ?", [person])
+    return revoked
+
+
+def _seal_tokens(db: sqlite_utils.Database, where: str, args: list | None = None) -> None:
+    key = keys.of_cached(db)
+    for token in reads.rows(db, f"SELECT id, person, hash, created_at, revoked_at FROM tokens WHERE {where}", args or []):
+        db.execute("UPDATE tokens SET mac = ? WHERE id = ?", [keys.token_mac(key, token), token["id"]])
 
 
 def add_approval(db: sqlite_utils.Database, version_id: int, approved_by: str, person_key: str, effective_from: str,

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=ADMIN_ERROR
 
 def recorded(settings: Settings, actor: str, action: str, payload: dict, work: Callable[[Any], Any]) -> Any:
     """Run `work` on a write connection and record the action: ok, refused (a user error) or failed."""
-    with store.writer(settings.db, create=False) as db:
+    with store.writer(settings.db, create=False, key_file=settings.key_file) as db:
         outcome, message = "failed", ""
         try:
             result = work(db)

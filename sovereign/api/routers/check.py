@@ -22,7 +22,7 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
                     as_known_on: date | None = None) -> Response:
         desk: Desk = request.app.state.desk
         def compute() -> dict:
-            with store.reader(desk.settings.db, snapshot=True) as conn:
+            with store.reader(desk.settings.db, snapshot=True, key_file=desk.settings.key_file) as conn:
                 target = Resolver(conn).resolve(identifier)
                 return lookup.answers(conn, [target], None, as_of, mandate_of(desk.settings.policy, mandate), version,
                                       as_known_on)[0]

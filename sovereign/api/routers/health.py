@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fiw import words
 from fiw.methodology import MECHANICAL_FROM, STATUS_WORDS
+from sovereign import lookup
 from sovereign.api.deps import ConnDep, PolicyDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
@@ -41,6 +42,8 @@ def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONRespo
     if newest and newest >= MECHANICAL_FROM and (unscored := reads.not_recomputed(conn, newest)):
         problems.append(f"{words.title(newest)} is stored without PR and CL for {unscored} entities: their status "
                         "is FH's as printed, not recomputed (refresh --with-details, or import FH's workbook)")
+    if version is not None and (unproved := lookup.unproved(conn, version)):
+        problems.append(unproved)
     if age is not None and age > STALE_AFTER_DAYS:
         problems.append(f"the list in force took effect {age} days ago: a Freedom in the World release was missed")
     answer: dict = {"status": "not ok" if problems else "ok", "since": since}
