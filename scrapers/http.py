@@ -26,6 +26,10 @@ class FetchError(UserError):
     """A page could not be fetched; says which URL and why, in one line."""
 
 
+class Unreachable(FetchError):
+    """The host could not be reached at all (refused, no route, no name): another page on it will fail alike."""
+
+
 class CappedRetry(Retry):
     """urllib3's Retry, with Retry-After capped so a server cannot park the annual job for hours."""
 
@@ -164,7 +168,9 @@ class PoliteClient:
         except requests.exceptions.ChunkedEncodingError as exc:
             raise FetchError(f"{url}: the body was cut off before its declared length ({_short(exc)})") from None
         except requests.exceptions.ConnectionError as exc:
-            raise FetchError(f"{url}: {_connection_words(exc, self.timeout, self.retries)}") from None
+            words = _connection_words(exc, self.timeout, self.retries)
+            unreachable = words.startswith(("connection refused", "could not connect"))
+            raise (Unreachable if unreachable else FetchError)(f"{url}: {words}") from None
         except requests.exceptions.ReadTimeout as exc:
             raise FetchError(f"{url}: connected, but no answer within {self.timeout[1]:.0f} s (read timeout) after "
                              f"{self.retries} retries ({_short(exc)})") from None

@@ -172,7 +172,7 @@ def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
     """The first scores page that answers with a scores table. A page that fails is said in one line (and kept
     in `info` for the run's record) before the next is tried; both failing is one error naming both."""
     from scrapers.freedomhouse.scores_page import read_table
-    from scrapers.http import FetchError
+    from scrapers.http import FetchError, Unreachable
 
     base = settings.base_url.rstrip("/")
     failures: list[str] = []
@@ -185,6 +185,8 @@ def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
         except (FetchError, SourceError) as exc:
             line = _one_line(exc)
             failures.append(line if line.startswith(url) else f"{url}: {line}")
+            if isinstance(exc, Unreachable):  # the other page is on the same host: said once, not tried
+                raise UserError(f"FH's site could not be reached: {failures[-1]}") from None
             if say and n + 1 < len(paths):
                 say(f"{failures[-1]}; trying {base + paths[n + 1]} instead")
             continue
