@@ -220,9 +220,8 @@ def _table_layout(table: Tag) -> dict[str, int] | None:
             if column and column not in index:
                 index[column] = position
                 break
-    if "pr" in index and "cl" not in index or "cl" in index and "pr" not in index:
-        index.pop("pr", None)
-        index.pop("cl", None)
+    if ("pr" in index) != ("cl" in index):  # half the pair is a changed layout, never a page read without both
+        return None
     return index if _complete(index) else None
 
 
