@@ -98,19 +98,26 @@ def desk(fresh_db) -> Cli:
     return cli
 
 
-@pytest.fixture
-def fresh_db(tmp_path, loaded_db) -> Path:
-    """A private copy of the loaded database, for tests that write."""
-    target = tmp_path / "sovereign.db"
+def copy_db(source: Path, target: Path) -> Path:
+    """A consistent copy of a database (SQLite's online backup) with its key file beside it, as an operator
+    moves one: the key travels with its copy."""
     import sqlite3
 
-    src = sqlite3.connect(loaded_db)
-    dst = sqlite3.connect(target)
+    target.unlink(missing_ok=True)
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
     src.backup(dst)
     src.close()
     dst.close()
-    shutil.copy2(loaded_db.parent / "sovereign.key", tmp_path / "sovereign.key")  # the key travels with its copy
+    key = target.parent / "sovereign.key"
+    if not key.exists():
+        shutil.copy2(source.parent / "sovereign.key", key)
     return target
+
+
+@pytest.fixture
+def fresh_db(tmp_path, loaded_db) -> Path:
+    """A private copy of the loaded database, for tests that write."""
+    return copy_db(loaded_db, tmp_path / "sovereign.db")
 
 
 def reseal(db: Path) -> None:

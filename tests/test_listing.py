@@ -3,9 +3,7 @@ every entity, whatever overrides the committee recorded, for any mandate and any
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +13,7 @@ from hypothesis import strategies as st
 from sovereign import exclusion_list, listing, report, store
 from sovereign.api import create_app
 from sovereign.settings import Settings
-from tests.conftest import Cli, india_not_free_2027
+from tests.conftest import Cli, copy_db, india_not_free_2027
 
 TODAY = date.today()
 COUNTRIES = ["IN", "FR", "TR", "HU", "NL", "US", "RU", "BR"]  # rated Free, Partly Free and Not Free alike
@@ -24,15 +22,6 @@ MANDATES = [None, "strict_pf", "min_score_60"]
 
 def day(offset: int) -> str:
     return (TODAY + timedelta(days=offset)).isoformat()
-
-
-def copy_of(source: Path, target: Path) -> Path:
-    target.unlink(missing_ok=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    return target
 
 
 override = st.fixed_dictionaries({
@@ -59,7 +48,7 @@ def record(cli: Cli, overrides: list[dict]) -> None:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(overrides=st.lists(override, max_size=4), mandate=st.sampled_from(MANDATES), offset=st.integers(-400, 400))
 def test_every_view_agrees_with_check_entity_by_entity(loaded_db, tmp_path_factory, overrides, mandate, offset):
-    db = copy_of(loaded_db, tmp_path_factory.mktemp("listing") / "sovereign.db")
+    db = copy_db(loaded_db, tmp_path_factory.mktemp("listing") / "sovereign.db")
     cli = Cli(db)
     record(cli, overrides)
     as_of = TODAY + timedelta(days=offset)
@@ -172,7 +161,7 @@ def test_import_and_refresh_end_with_who_moves_and_the_publish_command(loaded_db
     from tests.fhsite import FHSite, edition_2027
     from tests.test_live_site import FAST
 
-    cli = Cli(copy_of(loaded_db, tmp_path / "import.db"))
+    cli = Cli(copy_db(loaded_db, tmp_path / "import.db"))
     code, out, err = cli("import", str(india_not_free_2027(tmp_path)))
     assert code == 0, err
     assert "If published: 1 newly excluded (India (IN)); 0 re-admitted (none)." in out
@@ -181,9 +170,9 @@ def test_import_and_refresh_end_with_who_moves_and_the_publish_command(loaded_db
     monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s" * 40)
     with FHSite() as site:
         site.publish_live(edition_2027(read_workbook(ALL_DATA)), 2027, details=False)
-        code, out, err = Cli(copy_of(loaded_db, tmp_path / "cli.db"))("refresh", "--source", "web", "--base-url",
+        code, out, err = Cli(copy_db(loaded_db, tmp_path / "cli.db"))("refresh", "--source", "web", "--base-url",
                                                                          site.url, *FAST)
-        api_db = copy_of(loaded_db, tmp_path / "api.db")
+        api_db = copy_db(loaded_db, tmp_path / "api.db")
         with TestClient(create_app(Settings.load(db=api_db, base_url=site.url, min_interval=0, timeout=1))) as c:
             r = c.post("/api/v1/admin/refresh", json={"source": "web"}, headers={"Authorization": "Bearer " + "s" * 40})
     assert code == 0 and r.status_code == 200, err + r.text

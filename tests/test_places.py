@@ -208,7 +208,7 @@ def test_every_surface_that_takes_a_country_answers_as_check(resolver, tmp_path,
                       encoding="utf-8")
     from sovereign.policy import load_policy
 
-    mandate = next(m for m in load_policy(policy).mandates if m.name == "names")
+    mandate = next(m for m in load_policy(policy, country_code).mandates if m.name == "names")
     assert mandate.exclude_countries == ("KR", "NG", "GQ", "CS")
     code, out, err = cli("override", "add", "Korea, Rep.", "--reason", "test", "--by", "RI")
     assert code == 0 and "(KR)" in out
