@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import Cli
+from tests.conftest import Cli, copy_db
 from tests.test_report_browser import ARTIFACTS, CHROMIUM, FLAGS
 
 TODAY = date.today()
@@ -25,14 +25,8 @@ def dutch(d: date) -> str:
 def pages(tmp_path_factory, loaded_db):
     """A database with a committee exclusion of France (rated Free) and Bosnia and Herzegovina (a long name), the
     pack and the Dutch list written from it."""
-    import sqlite3
-
     where = tmp_path_factory.mktemp("committee")
-    db = where / "sovereign.db"
-    src, dst = sqlite3.connect(loaded_db), sqlite3.connect(db)
-    src.backup(dst)
-    src.close()
-    dst.close()
+    db = copy_db(loaded_db, where / "sovereign.db")
     cli = Cli(db)
     assert cli("people", "add", "Anna de Vries", "--role", "committee")[0] == 0
     assert cli("override", "add", "FR", "--reason", "internal note", "--by", "Anna de Vries",
