@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fiw.errors import NotFound, Unavailable, UserError
@@ -94,6 +97,17 @@ def install(app: FastAPI, settings: Settings) -> None:
         errors: list[dict[str, Any]] = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")}
                                         for e in exc.errors()[:20]]
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Starlette's own answer, except that a 405 names every method the path answers, not just those of
+        the first route that matched it (GET and POST on one path are two routes)."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            methods = {m.upper() for path, item in app.openapi().get("paths", {}).items()
+                       if compile_path(path)[0].match(request.url.path) for m in item}
+            headers["Allow"] = ", ".join(sorted(methods)) or headers.get("Allow", "")
+        return await http_exception_handler(request, StarletteHTTPException(exc.status_code, exc.detail, headers))
 
     app.state.request_counts = {}
     app.add_middleware(Guard, max_body=settings.max_body, counts=app.state.request_counts)
