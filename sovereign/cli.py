@@ -1109,7 +1109,8 @@ def serve(ctx, host: str, port: int) -> None:
         from sovereign.logs import configure
 
         configure(None, "text")
-    uvicorn.run(create_app(conf), host=host, port=port, log_level="info", access_log=False)
+    # proxy_headers off: the console decides itself which peers may speak for a user (SOVEREIGN_TRUSTED_PROXIES)
+    uvicorn.run(create_app(conf), host=host, port=port, log_level="info", access_log=False, proxy_headers=False)
 
 
 @main.command()
