@@ -219,7 +219,7 @@ def chart(rows: list[dict], lang: str) -> str:
 
     t = TEXT[lang]
     points = [r for r in rows if r.get("total") is not None or r.get("pr") is not None]
-    width, height, left, right, top, bottom = 640, 340, 44, 16, 40, 44
+    width, height, left, right, top, bottom = 640, 360, 48, 24, 44, 48
     if not points:
         return ""
     editions = [r["edition"] for r in points]
@@ -233,7 +233,7 @@ def chart(rows: list[dict], lang: str) -> str:
         return top + (100 - value) / 100 * (height - top - bottom)
 
     parts = [f'<svg id="chart" role="img" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
-             f'aria-label="{escape(t["chart_title"])}" font-size="17">']
+             f'aria-label="{escape(t["chart_title"])}" font-size="21">']
     for value in (0, 20, 40, 60, 80, 100):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
                      f'<text x="{left - 6}" y="{y(value) + 5:.1f}" text-anchor="end" fill="#555">{value}</text>')
@@ -247,8 +247,8 @@ def chart(rows: list[dict], lang: str) -> str:
         if line:
             parts.append(f'<polyline class="series-{column}" fill="none" stroke="{colour}" stroke-width="2.5" '
                          f'points="{line}"/>')
-        parts.append(f'<rect x="{left + i * 120}" y="8" width="14" height="14" fill="{colour}"/>'
-                     f'<text x="{left + i * 120 + 20}" y="21">{escape(label)}</text>')
+        parts.append(f'<rect x="{left + i * 130}" y="10" width="16" height="16" fill="{colour}"/>'
+                     f'<text x="{left + i * 130 + 22}" y="25">{escape(label)}</text>')
     colours = {"F": "#2e7d32", "PF": "#b26a00", "NF": "#c62828"}
     for r in points:
         if r.get("total") is not None:
