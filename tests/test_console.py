@@ -1,0 +1,121 @@
+"""The console's sign-in rules without a browser: people get an e-mail and a role, a session cookie cannot be forged
+or outlive its token, a redirect never leaves the console, the language follows Accept-Language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sovereign.api.routers.console_session import Sessions, language, safe_next
+from sovereign.settings import Settings
+from tests.conftest import Cli
+
+
+def test_people_add_gives_a_token_holder_the_email_and_role_they_lack(fresh_db):
+    cli = Cli(fresh_db)
+    code, token, err = cli("tokens", "add", "Carla Smit")
+    assert code == 0, err
+    code, out, err = cli("people", "add", "carla smit ", "--email", "carla@example.org", "--role", "committee")
+    assert code == 0, err
+    assert out.strip() == "Gave Carla Smit their email carla@example.org and role committee."
+    code, people = cli.json("people", "list", "--format", "json")
+    assert [(p["name"], p["email"], p["role"], p["tokens"]) for p in people] == [
+        ("Carla Smit", "carla@example.org", "committee", 1)]
+    code, trail = cli.json("audit", "--format", "json")
+    assert trail[-1]["action"] == "person update" and trail[-1]["subject"] == "Carla Smit"
+    # nothing left to fill in, or another role: the register is not rewritten
+    code, _, err = cli("people", "add", "Carla Smit", "--role", "desk")
+    assert code == 2 and "already in the register" in err and "--role 'committee'" in err
+    code, _, err = cli("people", "add", "Carla Smit")
+    assert code == 2 and "already in the register" in err
+    # an e-mail names one person: the console signs people in by it
+    code, _, err = cli("people", "add", "Someone Else", "--email", "CARLA@example.org")
+    assert code == 2 and "already Carla Smit's" in err
+
+
+@pytest.fixture
+def client(fresh_db):
+    from sovereign.api import create_app
+
+    cli = Cli(fresh_db)
+    assert cli("people", "add", "Anna de Vries", "--email", "anna@example.org", "--role", "committee")[0] == 0
+    code, token, _ = cli("tokens", "add", "Anna de Vries")
+    app = create_app(Settings.load(db=fresh_db, trusted_proxies="10.0.0.5", session_secret="s" * 32))
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c, token.strip(), cli
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
+
+
+def test_a_token_session_is_signed_and_ends_with_its_token(client):
+    c, token, cli = client
+    page = c.get("/console/sign-in")
+    assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+    cookie = page.cookies.get("sovereign_session")
+    assert cookie and "httponly" in page.headers["set-cookie"].lower()
+    assert "samesite=strict" in page.headers["set-cookie"].lower()
+    signed = c.post("/console/sign-in", data={"token": token, "csrf": csrf_of(page.text), "next": "//evil.example/x"},
+                    follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == "/console"
+    assert c.get("/console/versions").status_code == 200
+    # a tampered cookie is nobody
+    value = c.cookies.get("sovereign_session")
+    c.cookies.set("sovereign_session", value[:-2] + ("00" if not value.endswith("00") else "11"))
+    assert c.get("/console/versions", follow_redirects=False).status_code == 303
+    c.cookies.set("sovereign_session", value)
+    assert c.get("/console/versions", follow_redirects=False).status_code == 200
+    assert cli("tokens", "revoke", "Anna de Vries")[0] == 0
+    assert c.get("/console/versions", follow_redirects=False).status_code == 303
+
+
+def test_the_shared_admin_token_signs_no_one_in(client, monkeypatch):
+    c, _, _ = client
+    monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "shared-secret-token")
+    page = c.get("/console/sign-in")
+    refused = c.post("/console/sign-in", data={"token": "shared-secret-token", "csrf": csrf_of(page.text)})
+    assert refused.status_code == 401 and 'data-problem="bad_token"' in refused.text
+
+
+def test_the_proxy_header_is_ignored_from_an_untrusted_peer(client):
+    c, _, _ = client  # the test client's peer is "testclient", not 10.0.0.5
+    page = c.get("/console/proposals", headers={"X-Forwarded-Email": "anna@example.org"})
+    assert page.url.path == "/console/sign-in" and 'data-problem="untrusted_proxy"' in page.text
+
+
+def test_sessions_refuse_forged_and_expired_cookies():
+    sessions = Sessions(Settings(session_secret="k" * 32, trusted_proxies="10.0.0.0/8, ::1"))
+    _, value = sessions.new_session("hash")
+    assert sessions.unsign(value)["t"] == "hash"
+    other = Sessions(Settings(session_secret="x" * 32))
+    assert other.unsign(value) is None
+    expired = sessions.sign({"n": "n", "t": "hash", "e": 1})
+    assert sessions.unsign(expired) is None
+    assert sessions.trusted("10.1.2.3") and sessions.trusted("::1") and not sessions.trusted("11.0.0.1")
+    assert not sessions.trusted("testclient")
+    from fiw.errors import UserError
+
+    with pytest.raises(UserError, match="SOVEREIGN_TRUSTED_PROXIES"):
+        Sessions(Settings(trusted_proxies="10.0.0.300"))
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/console/audit?from=2026-01-01", "/console/audit?from=2026-01-01"), ("//evil.example", "/console"),
+    ("https://evil.example/console", "/console"), ("/console\\@evil", "/console"), (None, "/console"),
+    ("/api/v1/admin/publish", "/console")])
+def test_a_redirect_stays_in_the_console(target, expected):
+    assert safe_next(target) == expected
+
+
+@pytest.mark.parametrize(("header", "cookie", "expected"), [
+    ("nl-NL,nl;q=0.9,en;q=0.8", None, "nl"), ("en-GB,en;q=0.9,nl;q=0.8", None, "en"), ("de-DE,nl;q=0.5", None, "nl"),
+    ("fr-FR", None, "en"), ("nl;q=bad, en", None, "en"), ("nl-BE", "en", "en"), ("", "nl", "nl")])
+def test_the_language_is_the_remembered_choice_else_the_browsers(header, cookie, expected):
+    class Fake:
+        headers = {"accept-language": header}
+        cookies = {"sovereign_lang": cookie} if cookie else {}
+
+    assert language(Fake()) == expected  # type: ignore[arg-type]
