@@ -158,6 +158,7 @@ def viewer(request: Request) -> Viewer:
             v.via = "token" if row is not None else None
     if row is not None:
         v.name, v.key, v.email, v.role = row["name"], row["key"], row["email"], row["role"]
+        request.state.person = v.name  # for the access log: who asked
     return v
 
 
@@ -224,6 +225,6 @@ def render(request: Request, v: Viewer, template: str, status: int = 200, **cont
     t = TEXT[v.lang]
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = environment().get_template(template).render(
-        v=v, t=t, lang=v.lang, d=lambda value: long_date(value, v.lang), here=quote(here[:1000], safe="/?=&-_.~%"),
+        v=v, t=t, lang=v.lang, d=lambda value: long_date(value, v.lang), here=quote(here[:1000], safe="/"),
         attribution=words.attribution(), **context)
     return set_cookies(HTMLResponse(html, status_code=status), v)
