@@ -119,3 +119,23 @@ def test_the_language_is_the_remembered_choice_else_the_browsers(header, cookie,
         cookies = {"sovereign_lang": cookie} if cookie else {}
 
     assert language(Fake()) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "lang", "expected"), [
+    ("active, revoked from 2027-03-01", "nl", "actief, ingetrokken vanaf 1 maart 2027"),
+    ("revoked from its first day", "nl", "ingetrokken vanaf de eerste dag"),
+    ("coming: from 2026-12-15", "en", "coming: from 15 December 2026"),
+    ("ended 2026-01-31", "nl", "beëindigd 31 januari 2026"), ("would re-admit", "nl", "zou weer toelaten"),
+    ("held", "nl", "aangehouden")])
+def test_the_products_state_words_in_the_pages_language(text, lang, expected):
+    from sovereign.api.routers.console_text import said
+
+    assert said(text, lang) == expected
+
+
+def test_every_word_is_in_both_languages():
+    from sovereign.api.routers.console_text import TEXT
+
+    assert TEXT["nl"].keys() == TEXT["en"].keys()
+    for key, english in TEXT["en"].items():
+        assert re.findall(r"{\w*}", english) == re.findall(r"{\w*}", TEXT["nl"][key]), key

@@ -17,7 +17,7 @@ from fiw.errors import UserError
 from sovereign import store
 from sovereign.api.routers.console import Refused, optional_date, person, settings_of
 from sovereign.api.routers.console_session import Viewer, check_csrf, long_date, render, set_cookies
-from sovereign.api.routers.console_text import TEXT
+from sovereign.api.routers.console_text import TEXT, said
 from sovereign.store import reads
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -71,8 +71,8 @@ def pending_text(a: dict, lang: str) -> str:
     p = a.get("pending")
     if not p:
         return "–"
-    return f"{p['state']} {TEXT[lang]['version'].lower()} {p['list_version']} (Freedom in the World {p['edition']}): " \
-           f"{p.get('change') or p['verdict']}"
+    return said(f"{p['state']} ", lang) + f"{TEXT[lang]['version'].lower()} {p['list_version']} (Freedom in the World " \
+        f"{p['edition']}): " + said(p.get("change") or TEXT[lang].get(p["verdict"], p["verdict"]), lang)
 
 
 def status_text(a: dict, lang: str) -> str:

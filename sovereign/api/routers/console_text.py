@@ -148,3 +148,27 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 VERDICT_KEYS = {"eligible": "eligible", "excluded": "excluded", "unknown": "unknown"}
+
+# The product's own words for states and changes (`overrides.state`, `lookup.pending_change`, a version's state),
+# longest first so that "revoked from its first day" is not read as "revoked".
+WORDS_NL = (
+    ("revoked from its first day", "ingetrokken vanaf de eerste dag"), ("revoked from", "ingetrokken vanaf"),
+    ("revoked", "ingetrokken"), ("coming: from", "komt: vanaf"), ("active", "actief"), ("ended", "beëindigd"),
+    ("would re-admit", "zou weer toelaten"), ("would exclude", "zou uitsluiten"), ("no change", "geen wijziging"),
+    ("cannot place it", "niet te plaatsen"), ("proposed", "voorgesteld"), ("held", "aangehouden"),
+    ("published", "gepubliceerd"),
+)
+ISO_DATE = r"\b(\d{4}-\d{2}-\d{2})\b"
+
+
+def said(text: str | None, lang: str) -> str:
+    """One of the product's state or change phrases in the page's language, its dates written out."""
+    import re
+
+    from sovereign.exclusion_list import long_date
+
+    out = text or ""
+    if lang == "nl":
+        pattern = "|".join(re.escape(en) for en, _ in WORDS_NL)
+        out = re.sub(pattern, lambda m: dict(WORDS_NL)[m.group(0)], out)
+    return re.sub(ISO_DATE, lambda m: long_date(m.group(1), lang), out)
