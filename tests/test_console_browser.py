@@ -194,6 +194,7 @@ def test_sign_in_with_a_token_once_for_a_session_cookie(shared, browser, width):
     anna.close()
 
 
+@pytest.mark.slow
 def test_two_committee_members_approve_in_turn_and_the_list_is_in_force(writable, browser):
     server, cli, _ = writable
     day = EFFECTIVE.isoformat()
@@ -237,6 +238,7 @@ def test_two_committee_members_approve_in_turn_and_the_list_is_in_force(writable
     assert f"is in force from {english(EFFECTIVE)}" in message and "Anna de Vries & Bert Jansen" in message
     assert bert.page.locator(f"#proposal-{version}").count() == 0
     assert bert.page.inner_text(f'#recent tr[data-version="{version}"] td.approved-by') == "Anna de Vries and Bert Jansen"
+    assert bert.fits()
     bert.shot("approved")
     code, answers = cli.json("check", "IN", "--json", "--as-of", day)
     assert code == 1 and answers[0]["list_version"] == int(version) and answers[0]["verdict"] == "excluded"
@@ -319,6 +321,8 @@ def test_an_override_added_and_revoked_through_the_page_is_in_the_audit_trail(wr
     bert.page.fill("input[name=on]", (date.today() + timedelta(days=4)).isoformat())
     bert.page.click("form.row button")
     assert bert.page.locator('#overrides tr[data-iso2="FR"] td.state').inner_text() == "revoked"
+    assert bert.fits()
+    bert.shot("overrides")
     bert.page.goto(server.url + f"/console/overrides?on={(date.today() - timedelta(days=1)).isoformat()}")
     assert bert.page.locator('#overrides tr[data-iso2="FR"] td.state').inner_text().startswith("coming")
     code, trail = cli.json("audit", "--format", "json")

@@ -72,6 +72,7 @@ TEXT: dict[str, dict[str, str]] = {
         "statuses": "Statuses are Freedom House's: Free, Partly Free, Not Free.",
         "not_found": "Not found", "error": "Cannot do that",
         "home_title": "The committee's and the desk's console", "language": "Language",
+        "recent": "Recent decisions",
     },
     "nl": {
         "console": "Console", "desk": "Controleren", "batch": "Veel codes", "upload": "Portefeuille screenen",
@@ -144,6 +145,7 @@ TEXT: dict[str, dict[str, str]] = {
         "statuses": "De statussen zijn die van Freedom House: Free, Partly Free, Not Free.",
         "not_found": "Niet gevonden", "error": "Dat kan niet",
         "home_title": "De console van de commissie en de desk", "language": "Taal",
+        "recent": "Recente besluiten",
     },
 }
 
