@@ -215,8 +215,9 @@ def test_two_committee_members_approve_in_turn_and_the_list_is_in_force(writable
     anna.page.locator(f"#proposal-{version} form.approve button").click()
     assert "already approved" in anna.page.inner_text("#error")
     assert anna.page.locator(f"#proposal-{version} td.approver").count() == 1
-    # the pack is the report's HTML
-    pack = anna.context.request.get(server.url + f"/console/pack/{version}")
+    # the pack is the report's HTML, staged from the date approved
+    assert anna.page.get_attribute(f"#proposal-{version} a.pack", "href") == f"/console/pack/{version}?effective_from={day}"
+    pack = anna.context.request.get(server.url + f"/console/pack/{version}?effective_from={day}")
     assert pack.status == 200 and 'id="sign-off"' in pack.text() and "Anna de Vries" in pack.text()
 
     # a desk user sees no form, and a posted approval is refused
@@ -254,6 +255,8 @@ def test_two_committee_members_approve_in_turn_and_the_list_is_in_force(writable
     colour = dirk.page.eval_on_selector("#card", "e => getComputedStyle(e).borderLeftColor")
     assert colour == "rgb(230, 81, 0)"
     dirk.shot("desk-card")
+    dirk.page.goto(server.url + "/console/desk?q=Narnia")
+    assert dirk.page.inner_text("#headline") == "Cannot answer" and "Narnia" in dirk.page.inner_text("#error")
     for who in (anna, dirk, bert):
         who.close()
     code, trail = cli.json("audit", "--format", "json")

@@ -110,7 +110,8 @@ def desk(request: Request, q: str = Query("", max_length=MAX_ID_LENGTH), mandate
                         "pending": pending_text(a, v.lang), "status": status_text(a, v.lang)}
         except UserError as exc:
             error = str(exc)
-    return render(request, v, "console_desk.html.j2", status=400 if error else 200, q=q, mandate=mandate,
+    # an identifier that names nothing is an answer on this page ("cannot answer", with why), not a failed page
+    return render(request, v, "console_desk.html.j2", q=q, mandate=mandate,
                   as_of=as_of, card=card, error=error, mandates=settings_of(request).policy.mandates)
 
 
