@@ -139,3 +139,39 @@ def test_every_word_is_in_both_languages():
     assert TEXT["nl"].keys() == TEXT["en"].keys()
     for key, english in TEXT["en"].items():
         assert re.findall(r"{\w*}", english) == re.findall(r"{\w*}", TEXT["nl"][key]), key
+
+
+def test_the_console_is_not_part_of_the_api_contract(client):
+    c, _, _ = client
+    paths = c.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith(("/console", "/static"))]
+
+
+def test_a_held_list_is_approved_only_after_its_review_is_ticked(fresh_db, tmp_path):
+    from sovereign import paths
+    from sovereign.api import create_app
+    from tests.conftest import india_not_free_2027
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(paths.POLICY.read_text().replace("max_status_change_share = 0.10", "max_status_change_share = 0.001"))
+    cli = Cli(fresh_db)
+    assert cli("people", "add", "Anna de Vries", "--email", "anna@example.org", "--role", "committee")[0] == 0
+    token = cli("tokens", "add", "Anna de Vries")[1].strip()
+    code, _, err = cli("--policy", str(policy), "import", str(india_not_free_2027(tmp_path)))
+    assert code == 4, err  # held by the anomaly gate
+    app = create_app(Settings.load(db=fresh_db, policy_path=policy, session_secret="s" * 32))
+    with TestClient(app) as c:
+        page = c.get("/console/sign-in")
+        c.post("/console/sign-in", data={"token": token, "csrf": csrf_of(page.text), "next": "/console/proposals"})
+        page = c.get("/console/proposals")
+        assert 'class="state held"' in page.text and 'name="accept_held"' in page.text
+        version = re.search(r'data-version="(\d+)"', page.text).group(1)
+        day = "2099-01-01"
+        refused = c.post(f"/console/proposals/{version}/approve", data={"csrf": csrf_of(page.text), "effective_from": day})
+        assert refused.status_code == 400 and f"List version {version} was held (" in refused.text
+        done = c.post(f"/console/proposals/{version}/approve",
+                      data={"csrf": csrf_of(page.text), "effective_from": day, "accept_held": "1"})
+        assert done.status_code == 200 and f"List version {version} is in force from 1 January 2099" in done.text
+    code, versions = cli.json("versions", "--format", "json")
+    row = next(v for v in versions if str(v["version"]) == version)
+    assert row["state"] == "published" and row["effective_from"] == day

@@ -214,6 +214,8 @@ def approve(request: Request, version_id: int = PathParam(ge=1, le=2**62), csrf:
         row = reads.version(db, version_id)
         if row is None or row["state"] not in ("proposed", "held"):
             raise UserError(t["newer_proposed"].format(v=version_id))
+        if row["state"] == "held" and not accept_held:
+            raise UserError(t["held_review"].format(v=version_id, reason=row["reason"] or ""))
         newest = reads.newest_version(db, row["edition"], ("proposed", "held") if accept_held else ("proposed",))
         if newest is None or newest["id"] != version_id:
             raise UserError(t["newer_proposed"].format(v=version_id))

@@ -73,6 +73,7 @@ TEXT: dict[str, dict[str, str]] = {
         "not_found": "Not found", "error": "Cannot do that",
         "home_title": "The committee's and the desk's console", "language": "Language",
         "recent": "Recent decisions",
+        "held_review": "List version {v} was held ({reason}): review why, then tick that you have and approve again.",
     },
     "nl": {
         "console": "Console", "desk": "Controleren", "batch": "Veel codes", "upload": "Portefeuille screenen",
@@ -146,6 +147,8 @@ TEXT: dict[str, dict[str, str]] = {
         "not_found": "Niet gevonden", "error": "Dat kan niet",
         "home_title": "De console van de commissie en de desk", "language": "Taal",
         "recent": "Recente besluiten",
+        "held_review": "Lijstversie {v} is aangehouden ({reason}): bekijk waarom, vink aan dat u dat deed en keur "
+                       "opnieuw goed.",
     },
 }
 
