@@ -257,7 +257,7 @@ def pack(request: Request, version_id: int = PathParam(ge=1, le=2**62),
 
 # --- overrides --------------------------------------------------------------------------------------------------
 
-def overrides_context(request: Request, on: date) -> dict:
+def overrides_context(request: Request, on: date, lang: str) -> dict:
     from sovereign import overrides as o
     from sovereign.exclusion_list import country_names
 
@@ -267,7 +267,7 @@ def overrides_context(request: Request, on: date) -> dict:
             pending = [dict(a) for a in reads.loosenings(conn, r["id"])] if not r["revoked_at"] else []
             rows.append(dict(r) | {"state": o.state(r, on), "pending": pending})
     return {"overrides": sorted(rows, key=lambda r: r["id"], reverse=True), "on": on.isoformat(),
-            "names": country_names("nl" if viewer(request).lang == "nl" else "en"),
+            "names": country_names(lang),
             "required": settings_of(request).policy.approvals_required, "today": date.today().isoformat()}
 
 
@@ -278,7 +278,7 @@ def overrides_page(request: Request, on: str | None = Query(None, max_length=10)
         day = optional_date(on, TEXT[v.lang]["state_on"]) or date.today()
     except UserError as exc:
         raise Refused(400, str(exc)) from None
-    return render(request, v, "console_overrides.html.j2", **overrides_context(request, day), message=None, error=None)
+    return render(request, v, "console_overrides.html.j2", **overrides_context(request, day, v.lang), message=None, error=None)
 
 
 @router.post("/overrides")
@@ -304,7 +304,7 @@ def add_override(request: Request, csrf: str | None = Form(None), country: str =
         message = t["done_override"].format(id=done["id"], country=done["name"], date=long_date(done["valid_from"], v.lang))
     except UserError as exc:
         status, error = 400, str(exc)
-    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today()),
+    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today(), v.lang),
                   message=message, error=error)
 
 
@@ -333,7 +333,7 @@ def revoke_override(request: Request, override_id: int = PathParam(ge=1, le=2**6
                                 n=done["required"] - len(done["approvals"]))
     except UserError as exc:
         status, error = 400, str(exc)
-    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today()),
+    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today(), v.lang),
                   message=message, error=error)
 
 
