@@ -175,3 +175,33 @@ def test_a_held_list_is_approved_only_after_its_review_is_ticked(fresh_db, tmp_p
     code, versions = cli.json("versions", "--format", "json")
     row = next(v for v in versions if str(v["version"]) == version)
     assert row["state"] == "published" and row["effective_from"] == day
+
+
+PAGES = ["/console", "/console/proposals", "/console/overrides", "/console/overrides?on=2026-01-01", "/console/versions",
+         "/console/versions?format=csv", "/console/runs", "/console/audit?who=anna&from=2026-01-01", "/console/public",
+         "/console/desk", "/console/desk?q=TR", "/console/desk?q=XS0000000000", "/console/batch", "/console/upload",
+         "/console/country/TR", "/console/country/Serbia", "/console/pack/53", "/console/public/nl", "/console/public/en"]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_page_in_both_languages_with_the_security_headers(client, lang):
+    c, token, cli = client
+    assert cli("override", "add", "FR", "--reason", "internal", "--by", "Anna de Vries",
+               "--public-reason-nl", "Kernwapenbeleid", "--public-reason-en", "Nuclear weapons policy")[0] == 0
+    page = c.get("/console/sign-in")
+    c.post("/console/sign-in", data={"token": token, "csrf": csrf_of(page.text)})
+    c.cookies.set("sovereign_lang", lang)
+    for path in PAGES:
+        r = c.get(path, follow_redirects=False)
+        assert r.status_code == 200, (path, r.text[:300])
+        assert "script-src 'self'" in r.headers["content-security-policy"], path
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store", path
+        if r.headers["content-type"].startswith("text/html") and not path.startswith(("/console/pack", "/console/public/")):
+            assert f'<html lang="{lang}">' in r.text, path
+            assert "<script>" not in r.text and "onclick" not in r.text.lower(), path
+    dutch = c.get("/console/overrides").text
+    if lang == "nl":
+        assert "Uitsluitingen door de commissie" in dutch and "actief" in dutch
+        assert "Bron: Freedom House" in dutch and "Source:" not in dutch
+    else:
+        assert "Overrides" in dutch and "active" in dutch

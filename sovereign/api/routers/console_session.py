@@ -205,6 +205,11 @@ def long_date(value: Any, lang: str) -> str:
     return written(value.isoformat() if isinstance(value, date) else str(value), lang)
 
 
+def credit(attribution: str, lang: str) -> str:
+    """FH's credit in the page's language: "Bron: Freedom House, …" on a Dutch page."""
+    return "Bron:" + attribution.removeprefix("Source:") if lang == "nl" and attribution.startswith("Source:") else attribution
+
+
 _ENV: Any = None
 
 
@@ -227,5 +232,5 @@ def render(request: Request, v: Viewer, template: str, status: int = 200, **cont
     html = environment().get_template(template).render(
         v=v, t=t, lang=v.lang, d=lambda value: long_date(value, v.lang), said=lambda text: said(text, v.lang),
         here=quote(here[:1000], safe="/"),
-        attribution=words.attribution(), **context)
+        attribution=credit(words.attribution(), v.lang), **context)
     return set_cookies(HTMLResponse(html, status_code=status), v)
