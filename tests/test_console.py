@@ -100,6 +100,8 @@ def test_sessions_refuse_forged_and_expired_cookies():
 
     with pytest.raises(UserError, match="SOVEREIGN_TRUSTED_PROXIES"):
         Sessions(Settings(trusted_proxies="10.0.0.300"))
+    with pytest.raises(UserError, match="SOVEREIGN_SESSION_SECRET: at least 16"):
+        Sessions(Settings(session_secret="secret"))
 
 
 @pytest.mark.parametrize(("target", "expected"), [

@@ -61,6 +61,9 @@ class Sessions:
     """The console's secret, trusted proxies and user header, fixed when the service starts."""
 
     def __init__(self, settings: Settings):
+        if settings.session_secret is not None and len(settings.session_secret.strip()) < 16:
+            raise UserError("SOVEREIGN_SESSION_SECRET: at least 16 characters (a long random string, such as the "
+                            "output of `openssl rand -hex 32`); anyone who guesses it can sign in as anyone")
         self.secret = (settings.session_secret or secrets.token_hex(32)).encode()
         self.header = settings.user_header.strip().lower()
         self.secure_default = (settings.public_url or "").lower().startswith("https://")
