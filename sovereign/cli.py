@@ -1138,7 +1138,8 @@ def serve(ctx, host: str, port: int) -> None:
         from sovereign.logs import configure
 
         configure(None, "text")
-    uvicorn.run(create_app(conf), host=host, port=port, log_level="info", access_log=False)
+    # proxy_headers off: the console decides itself which peers may speak for a user (SOVEREIGN_TRUSTED_PROXIES)
+    uvicorn.run(create_app(conf), host=host, port=port, log_level="info", access_log=False, proxy_headers=False)
 
 
 @main.command()
@@ -1354,14 +1355,19 @@ def people_cmd() -> None:
 
 @people_cmd.command(name="add")
 @click.argument("name")
-@click.option("--email", help="Their e-mail address.")
-@click.option("--role", type=click.Choice(["committee", "desk", "ops"]), help="What they do.")
+@click.option("--email", help="Their e-mail address: how the console knows them behind a single-sign-on proxy.")
+@click.option("--role", type=click.Choice(["committee", "desk", "ops"]),
+              help="What they do: only committee members approve and decide in the console.")
 @click.pass_context
 def people_add(ctx: click.Context, name: str, email: str | None, role: str | None) -> None:
-    """Add NAME; another spelling of someone already there (case, spaces, look-alike letters) is refused."""
+    """Add NAME; another spelling of someone already there (case, spaces, look-alike letters) is refused, except to
+    give someone already there (a token holder) the e-mail or role they lack."""
     from sovereign import people
 
     row = people.add(writer(ctx), name, email, role, settings(ctx).actor)
+    if row.get("updated"):
+        click.echo(f"Gave {row['name']} their " + " and ".join(f"{k} {row[k]}" for k in row["updated"]) + ".")
+        return
     click.echo(f"Added {row['name']}" + (f" ({row['role']})" if row["role"] else "") + " to the register of people.")
 
 

@@ -62,9 +62,24 @@ def add(db: sqlite_utils.Database, name: str, email: str | None = None, role: st
         raise UserError(f"--role {role!r}: expected one of {', '.join(ROLES)}")
     email = readable(email, "--email") if email else None
     known = reads.person(db, key(name))
+    if email:
+        clash = next((p for p in reads.people(db) if (p["email"] or "").strip().casefold() == email.casefold()
+                      and p["key"] != key(name)), None)
+        if clash is not None:
+            raise UserError(f"--email {email!r} is already {clash['name']}'s: the console signs a person in by their "
+                            "e-mail, so no two people share one")
     if known is not None:
-        raise UserError(f"{name!r} is already in the register as {known['name']!r} (the same person once case, "
-                        "spaces and look-alike letters are set aside)")
+        given = {"email": email, "role": role}
+        missing = {k: v for k, v in given.items() if v and not known[k]}
+        differing = [f"--{k} {known[k]!r}" for k, v in given.items() if v and known[k] and known[k].casefold() != v.casefold()]
+        if differing or not missing:
+            raise UserError(f"{name!r} is already in the register as {known['name']!r} (the same person once case, "
+                            "spaces and look-alike letters are set aside)"
+                            + (f", with {' and '.join(differing)}" if differing else ""))
+        with db.atomic():  # a token holder added by `tokens add` gets the e-mail and role they lacked
+            writes.update_person(db, known["id"], missing)
+            writes.audit(db, actor or known["name"], "person update", known["name"], None, None, missing)
+        return dict(known) | missing | {"updated": sorted(missing)}
     row = {"name": name, "key": key(name), "email": email, "role": role, "recorded_by": actor or None}
     with db.atomic():
         person_id = writes.add_person(db, row)

@@ -27,7 +27,8 @@ ENVIRONMENT = {
     "notify_command": "SOVEREIGN_NOTIFY_COMMAND", "max_body": "SOVEREIGN_MAX_BODY", "api_docs": "SOVEREIGN_API_DOCS",
     "public_url": "SOVEREIGN_PUBLIC_URL", "smtp": "SOVEREIGN_SMTP", "mail_to": "SOVEREIGN_MAIL_TO",
     "mail_from": "SOVEREIGN_MAIL_FROM", "scores_path": "SOVEREIGN_SCORES_PATH",
-    "access_log": "SOVEREIGN_ACCESS_LOG", "key_file": "SOVEREIGN_KEY_FILE",
+    "access_log": "SOVEREIGN_ACCESS_LOG", "key_file": "SOVEREIGN_KEY_FILE", "trusted_proxies": "SOVEREIGN_TRUSTED_PROXIES",
+    "user_header": "SOVEREIGN_USER_HEADER", "session_secret": "SOVEREIGN_SESSION_SECRET",
 }
 
 
@@ -51,6 +52,9 @@ class Settings:
     max_body: int = 5_000_000          # bytes an API request may carry; more is refused (413) before it is read
     api_docs: bool = False             # /docs loads Swagger UI from a CDN: off unless asked for
     access_log: bool = True            # `serve` logs who asked what (sovereign.access, INFO); off: SOVEREIGN_ACCESS_LOG=off
+    trusted_proxies: str = ""          # the console trusts `user_header` only from these addresses (comma-separated, CIDR)
+    user_header: str = "X-Forwarded-Email"  # the signed-in user's e-mail, as oauth2-proxy sets it
+    session_secret: str | None = None  # signs console session cookies; unset: a new secret each start (all sign out)
 
     @classmethod
     def load(cls, **options: Any) -> Settings:

@@ -27,4 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (health.router, check.router(mandate), screen.router(mandate), lists.router(mandate),
                    countries.router, reports.router, admin.router):
         app.include_router(router)
+    from sovereign.api.routers import console
+
+    console.install(app, settings)
     return app

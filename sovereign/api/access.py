@@ -1,6 +1,6 @@
 """The service's access log: who asked what, one INFO line a request on the `sovereign.access` logger (to
-standard error and `--log-file`). Who is the holder of the bearer token (never the token itself), else
-"anonymous". Off with SOVEREIGN_ACCESS_LOG=off.
+standard error and `--log-file`). Who is the holder of the bearer token (never the token itself), or the
+person signed in to the console, else "anonymous". Off with SOVEREIGN_ACCESS_LOG=off.
 
 A request never waits for the log: lines go through a bounded queue to a thread that writes them, so a
 slow or blocked log sink (a full pipe, a stalled disk) costs log lines, counted and said, never answers."""
@@ -90,4 +90,4 @@ def install(app: FastAPI, settings: Settings) -> None:
             query = f"?{request.url.query}" if request.url.query else ""
             log.info("%s %s %s%s %d %.0fms by %s", request.client.host if request.client else "-", request.method,
                      request.url.path, query[:500], status, (time.perf_counter() - started) * 1000,
-                     who(settings, request.headers.get("authorization")))
+                     getattr(request.state, "person", None) or who(settings, request.headers.get("authorization")))

@@ -531,3 +531,9 @@ def quick_check(conn: Connection) -> str:
 
 def last_scheduled_start(conn: Connection) -> str | None:
     return scalar(conn, "SELECT MAX(started_at) FROM runs WHERE trigger IN ('schedule', 'catch-up')")
+
+
+def runs(conn: Connection, limit: int = 5000) -> list[Row]:
+    """The newest runs first (refreshes, imports, polls), for the console's runs table."""
+    return rows(conn, "SELECT id, trigger, command, started_at, finished_at, outcome, message, edition_found "
+                      "FROM runs ORDER BY id DESC LIMIT ?", [limit])

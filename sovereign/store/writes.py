@@ -356,6 +356,12 @@ def add_person(db: sqlite_utils.Database, row: dict) -> int:
     return _pk(table)
 
 
+def update_person(db: sqlite_utils.Database, person_id: int, values: dict) -> None:
+    """Fill in a person's e-mail or role (only those columns)."""
+    fields = {k: v for k, v in values.items() if k in ("email", "role")}
+    db.execute(f"UPDATE people SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?", [*fields.values(), person_id])
+
+
 def remove_person(db: sqlite_utils.Database, person_id: int, by: str) -> bool:
     return db.execute("UPDATE people SET removed_at = ?, removed_by = ? WHERE id = ? AND removed_at IS NULL",
                       [now(), by, person_id]).rowcount == 1
