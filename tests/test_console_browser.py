@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import Cli, india_not_free_2027
+from tests.conftest import Cli, copy_db, india_not_free_2027
 from tests.test_report_browser import ARTIFACTS, CHROMIUM, FLAGS
 from tests.test_service import Server
 
@@ -39,11 +39,7 @@ def english(d: date) -> str:
 def console_db(where: Path, loaded_db: Path) -> tuple[Path, Path, str]:
     """A database with a proposed 2027 list (India Not Free), three people with e-mails and roles, a token for
     Anna, and a policy that asks for two different approvers."""
-    db = where / "sovereign.db"
-    src, dst = sqlite3.connect(loaded_db), sqlite3.connect(db)
-    src.backup(dst)
-    src.close()
-    dst.close()
+    db = copy_db(loaded_db, where / "sovereign.db")
     cli = Cli(db)
     for name, email, role in (("Anna de Vries", ANNA, "committee"), ("Bert Jansen", "bert.jansen@example.org",
                                                                       "committee"), ("Dirk Desk", DIRK, "desk")):
