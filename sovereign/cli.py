@@ -1231,6 +1231,61 @@ def restore_cmd(ctx: click.Context, src: Path, yes: bool) -> None:
     click.echo(f"Restored {src} (made {done['made_at']}) to {target}; a running service answers from it at once.")
 
 
+@main.group(name="export")
+def export_group() -> None:
+    """The answers as data for other engines: a warehouse table, the issuer register, restricted lists."""
+
+
+@export_group.command(name="answers")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder: answers.parquet (or .csv) and manifest.json go there.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--mandate", "mandates", multiple=True, help="Also this mandate's rows (repeatable; default: every mandate).")
+@click.pass_context
+def export_answers_cmd(ctx: click.Context, out: Path, fmt: str, mandates: tuple[str, ...]) -> None:
+    """One row per entity (and mandate) per interval of validity: an as-of join gives what `check --as-of` gives."""
+    from sovereign.export import export_answers
+
+    conf = settings(ctx)
+    done = export_answers(conf.db, out, fmt, conf.policy, mandates)
+    click.echo(f"Wrote {done['path']} ({done['rows']:,} rows, {done['bytes']:,} bytes) and {done['manifest']}.")
+
+
+@export_group.command(name="register")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder: register.parquet (or .csv) and manifest.json go there.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.pass_context
+def export_register_cmd(ctx: click.Context, out: Path, fmt: str) -> None:
+    """Every ISIN and LEI in the issuer register -> issuer -> country -> type."""
+    from sovereign.export import export_register
+
+    done = export_register(settings(ctx).db, out, fmt)
+    click.echo(f"Wrote {done['path']} ({done['rows']:,} identifiers) and {done['manifest']}.")
+
+
+@export_group.command(name="restricted")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.csv or FILE.xlsx (FILE-<mandate>.csv for each of several mandates).")
+@click.option("--mandate", "mandates", multiple=True, help="This mandate's restricted list (repeatable: one file each).")
+@click.option("--level", type=click.Choice(["isin", "country"]), default="isin", show_default=True,
+              help="Every ISIN and LEI of the register, or one row per country.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from the file's suffix.")
+@click.option("--all-dates", is_flag=True, help="Also restrictions that ended before today (the whole history).")
+@click.pass_context
+def export_restricted_cmd(ctx: click.Context, out: Path, mandates: tuple[str, ...], level: str, fmt: str | None,
+                          all_dates: bool) -> None:
+    """The restricted list a pre-trade compliance tool imports: in force today and already published for later."""
+    from sovereign.export import export_restricted
+
+    if fmt is not None and out.suffix.lower() != f".{fmt}":
+        out = out.with_suffix(f".{fmt}")
+    conf = settings(ctx)
+    for done in export_restricted(conf.db, out, conf.policy, mandates, level, None if all_dates else date.today()):
+        click.echo(f"Wrote {done['path']} ({done['rows']:,} restrictions"
+                   + (f", mandate {done['mandate']}" if done["mandate"] else ", base list") + ").")
+
+
 @main.command(name="exclusion-list")
 @click.option("--edition", type=EDITION, help="The published list of this edition (default: the one in force).")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
