@@ -1092,10 +1092,16 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, e
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--read-only", is_flag=True, help="Answer from a replica (--db replica.db) and refuse every write "
+                                                 "(also SOVEREIGN_READ_ONLY=1).")
 @click.pass_context
-def serve(ctx, host: str, port: int) -> None:
+def serve(ctx, host: str, port: int, read_only: bool) -> None:
     """The HTTP API (/api/v1, OpenAPI at /docs) and the desk's lookup page at /."""
     import logging
+    import os
+
+    if read_only:
+        os.environ["SOVEREIGN_READ_ONLY"] = "1"  # the API refuses writes and the store opens no write connection
 
     import uvicorn
 
@@ -1214,6 +1220,26 @@ def backup_cmd(ctx: click.Context, dest: Path) -> None:
     done = backup(settings(ctx).db, dest)
     click.echo(f"Backed up {settings(ctx).db} to {dest} ({done['bytes']:,} bytes, schema {done['schema']}, "
                f"{done['archived_payloads']} archived payloads); sha256 {done['sha256']}.")
+
+
+@main.command(name="replicate")
+@click.option("--to", "to", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A replica path (repeatable; default: SOVEREIGN_REPLICAS).")
+@click.pass_context
+def replicate_cmd(ctx: click.Context, to: tuple[Path, ...]) -> None:
+    """Push a consistent copy of the database to the read replicas now (every write does so by itself)."""
+    from sovereign import replicas
+
+    db = settings(ctx).db
+    chosen = list(to) or replicas.targets(db)
+    if not chosen:
+        raise UserError("no replicas: give --to PATH or set SOVEREIGN_REPLICAS (paths separated by ':')")
+    failed = [(path, why) for path, why in replicas.push(db, chosen) if why]
+    for path, why in failed:
+        click.echo(f"error: replica {path} not updated: {why}", err=True)
+    if failed:
+        ctx.exit(2)
+    click.echo(f"Pushed {db} to {len(chosen)} replica(s): " + ", ".join(str(p) for p in chosen) + ".")
 
 
 @main.command(name="restore")
