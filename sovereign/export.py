@@ -387,6 +387,9 @@ def export_restricted(db: Path, out: Path, policy: Policy, mandate_names: tuple[
     done = []
     with snapshot(db) as snap:
         register = register_frame(snap.conn) if level == "isin" else None
+        if register is not None and register.is_empty():
+            raise UserError("the issuer register is empty, so no ISIN can be listed: import one with `sovereign "
+                            "issuers import`, or give --level country")
         for m in chosen:
             path = out if len(chosen) == 1 else out.with_name(f"{out.stem}-{m.name if m else 'base'}{out.suffix}")
             countries = country_restrictions(answers_frame(snap.conn, [m]), since)

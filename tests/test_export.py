@@ -170,6 +170,13 @@ def test_every_isin_of_an_excluded_country_is_restricted_with_the_right_dates(hi
     assert dutch == [("no new buys", _iso(TODAY + timedelta(days=10)), _iso(TODAY + timedelta(days=39)))]
 
 
+def test_an_isin_list_from_an_empty_register_is_refused(fresh_db, tmp_path):
+    from tests.conftest import Cli
+
+    code, _, err = Cli(fresh_db)("export", "restricted", "-o", str(tmp_path / "r.csv"))
+    assert code == 2 and "the issuer register is empty" in err and not (tmp_path / "r.csv").exists()
+
+
 @pytest.mark.slow
 def test_country_level_and_per_mandate_lists_and_text_cells_neutralised(history, tmp_path):
     bad = stdnum_isin.validate("RU000000000" + stdnum_isin.calc_check_digit("RU000000000"))

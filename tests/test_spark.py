@@ -16,9 +16,6 @@ from sovereign.export import export_answers, export_register
 from sovereign.settings import Settings
 from tests.conftest import india_not_free_2027
 
-if shutil.which("java") is None:  # scripts/test installs Debian's openjdk-17-jre-headless; never skipped
-    raise RuntimeError("Spark needs Java: apt-get install openjdk-17-jre-headless (scripts/test does)")
-
 QUARTER_ENDS = [date(2023, 12, 31), date(2024, 3, 31), date(2024, 6, 30), date(2024, 9, 30), date(2024, 12, 31),
                 date(2025, 3, 31), date(2025, 6, 30), date(2025, 9, 30), date(2025, 12, 31), date(2026, 3, 31),
                 date(2026, 6, 30), date(2026, 9, 30)]
@@ -32,6 +29,8 @@ UNKNOWN_COLUMNS = ("verdict", "eligible", "iso2", "country", "issuer", "list_ver
 def spark():
     from pyspark.sql import SparkSession
 
+    if shutil.which("java") is None:  # scripts/test installs Debian's openjdk-17-jre-headless; never skipped
+        raise RuntimeError("Spark needs Java: apt-get install openjdk-17-jre-headless (scripts/test does)")
     session = (SparkSession.builder.master("local[2]").appName("sovereign-test")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
                .config("spark.driver.memory", "1g").config("spark.sql.session.timeZone", "UTC").getOrCreate())
@@ -89,6 +88,17 @@ def test_spark_screen_equals_sovereign_screen_on_every_quarter_end(spark, desk, 
     known = pl.col("verdict") != "unknown"
     assert got.filter(known).select(ALL_COLUMNS).equals(expected.filter(known).select(ALL_COLUMNS))
     assert got.select(UNKNOWN_COLUMNS).equals(expected.select(UNKNOWN_COLUMNS))
+    # the command itself, on one quarter-end's rows as the desk exports them
+    day = QUARTER_ENDS[-1]
+    book.filter(pl.col("As of") == day).write_csv(tmp_path / "q.csv")
+    code, _, err = desk("screen", str(tmp_path / "q.csv"), "--column", "ISIN", "--as-of", day.isoformat(),
+                        "-o", str(tmp_path / "q.parquet"))
+    assert code == 1, err
+    by_command = pl.read_parquet(tmp_path / "q.parquet").sort("position")
+    mine = expected.filter(pl.col("As of") == day).select("position", *ALL_COLUMNS)
+    theirs = by_command.select("position", *ALL_COLUMNS).cast(dict(mine.schema))  # CSV in, Parquet out: types as read
+    assert theirs.height == mine.height
+    assert theirs.join(mine, how="anti", on=["position", *ALL_COLUMNS], nulls_equal=True).is_empty()
     counts = dict(expected.group_by("verdict").len().iter_rows())
     assert counts.get("excluded", 0) > 10_000 and counts.get("unknown", 0) > 500
     staged = expected.filter(pl.col("eligible") & pl.col("no_new_buys_from").is_not_null())
