@@ -9,6 +9,8 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from stdnum import isin as stdnum_isin
 
 from sovereign import export, lookup, store
@@ -197,3 +199,27 @@ def test_country_level_and_per_mandate_lists_and_text_cells_neutralised(history,
     assert not path.exists()
     code, _, err = history("export", "restricted", "-o", str(tmp_path / "r.txt"))
     assert code == 2 and "give a .csv or .xlsx file" in err
+
+
+@pytest.mark.pure
+@given(st.lists(st.tuples(st.integers(1, 40), st.booleans(), st.integers(0, 50)), min_size=1, max_size=8),
+       st.booleans())
+def test_restrictions_cover_exactly_the_excluded_days_with_the_right_kind(spans, open_end):
+    """Any run of intervals: each day of an exclusion has one restriction, "no new buys" before divest-by and
+    "sell" from it; an eligible day has none."""
+    start, rows, expected = date(2026, 1, 1), [], {}
+    for i, (length, eligible, divest_after) in enumerate(spans):
+        end = None if open_end and i == len(spans) - 1 else start + timedelta(days=length)
+        divest = None if eligible or divest_after == 0 else start + timedelta(days=divest_after)
+        rows.append({"iso2": "XX", "name": "X", "eligible": eligible, "valid_from": start, "valid_to": end,
+                     "no_new_buys_from": start if divest else None, "divest_by": divest, "reason": f"list {i}",
+                     "list_version": i + 1, "edition": 2000 + i, "mandate": None})
+        for n in range(length + 5 if end is None else length):
+            day = start + timedelta(days=n)
+            expected[day] = None if eligible else "no new buys" if divest and day < divest else "sell"
+        start = end or start
+    frame = pl.DataFrame(rows, schema_overrides={k: export.ANSWER_SCHEMA[k] for k in rows[0]})
+    listed = export.country_restrictions(frame, None)
+    for day, kind in expected.items():
+        covering = listed.filter((pl.col("from") <= day) & (pl.col("until").is_null() | (pl.col("until") >= day)))
+        assert covering["restriction"].to_list() == ([] if kind is None else [kind]), day
