@@ -1121,10 +1121,16 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, e
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--read-only", is_flag=True, help="Answer from a replica (--db replica.db) and refuse every write "
+                                                 "(also SOVEREIGN_READ_ONLY=1).")
 @click.pass_context
-def serve(ctx, host: str, port: int) -> None:
+def serve(ctx, host: str, port: int, read_only: bool) -> None:
     """The HTTP API (/api/v1, OpenAPI at /docs) and the desk's lookup page at /."""
     import logging
+    import os
+
+    if read_only:
+        os.environ["SOVEREIGN_READ_ONLY"] = "1"  # the API refuses writes and the store opens no write connection
 
     import uvicorn
 
@@ -1246,6 +1252,26 @@ def backup_cmd(ctx: click.Context, dest: Path) -> None:
                f"{done['archived_payloads']} archived payloads); sha256 {done['sha256']}.")
 
 
+@main.command(name="replicate")
+@click.option("--to", "to", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A replica path (repeatable; default: SOVEREIGN_REPLICAS).")
+@click.pass_context
+def replicate_cmd(ctx: click.Context, to: tuple[Path, ...]) -> None:
+    """Push a consistent copy of the database to the read replicas now (every write does so by itself)."""
+    from sovereign import replicas
+
+    db = settings(ctx).db
+    chosen = list(to) or replicas.targets(db)
+    if not chosen:
+        raise UserError("no replicas: give --to PATH or set SOVEREIGN_REPLICAS (paths separated by ':')")
+    failed = [(path, why) for path, why in replicas.push(db, chosen) if why]
+    for path, why in failed:
+        click.echo(f"error: replica {path} not updated: {why}", err=True)
+    if failed:
+        ctx.exit(2)
+    click.echo(f"Pushed {db} to {len(chosen)} replica(s): " + ", ".join(str(p) for p in chosen) + ".")
+
+
 @main.command(name="restore")
 @click.argument("src", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the current database without asking.")
@@ -1265,6 +1291,61 @@ def restore_cmd(ctx: click.Context, src: Path, yes: bool, as_found: bool) -> Non
                + (f"rolled back: {rolled}; " if rolled else "")
                + (f"the replaced database is kept as {done['kept_as']}; " if done["kept_as"] else "")
                + "a running service answers from it at once. Recorded in `sovereign runs` and the audit trail.")
+
+
+@main.group(name="export")
+def export_group() -> None:
+    """The answers as data for other engines: a warehouse table, the issuer register, restricted lists."""
+
+
+@export_group.command(name="answers")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder: answers.parquet (or .csv) and manifest.json go there.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--mandate", "mandates", multiple=True, help="Also this mandate's rows (repeatable; default: every mandate).")
+@click.pass_context
+def export_answers_cmd(ctx: click.Context, out: Path, fmt: str, mandates: tuple[str, ...]) -> None:
+    """One row per entity (and mandate) per interval of validity: an as-of join gives what `check --as-of` gives."""
+    from sovereign.export import export_answers
+
+    conf = settings(ctx)
+    done = export_answers(conf.db, out, fmt, conf.policy, mandates)
+    click.echo(f"Wrote {done['path']} ({done['rows']:,} rows, {done['bytes']:,} bytes) and {done['manifest']}.")
+
+
+@export_group.command(name="register")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder: register.parquet (or .csv) and manifest.json go there.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.pass_context
+def export_register_cmd(ctx: click.Context, out: Path, fmt: str) -> None:
+    """Every ISIN and LEI in the issuer register -> issuer -> country -> type."""
+    from sovereign.export import export_register
+
+    done = export_register(settings(ctx).db, out, fmt)
+    click.echo(f"Wrote {done['path']} ({done['rows']:,} identifiers) and {done['manifest']}.")
+
+
+@export_group.command(name="restricted")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.csv or FILE.xlsx (FILE-<mandate>.csv for each of several mandates).")
+@click.option("--mandate", "mandates", multiple=True, help="This mandate's restricted list (repeatable: one file each).")
+@click.option("--level", type=click.Choice(["isin", "country"]), default="isin", show_default=True,
+              help="Every ISIN and LEI of the register, or one row per country.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from the file's suffix.")
+@click.option("--all-dates", is_flag=True, help="Also restrictions that ended before today (the whole history).")
+@click.pass_context
+def export_restricted_cmd(ctx: click.Context, out: Path, mandates: tuple[str, ...], level: str, fmt: str | None,
+                          all_dates: bool) -> None:
+    """The restricted list a pre-trade compliance tool imports: in force today and already published for later."""
+    from sovereign.export import export_restricted
+
+    if fmt is not None and out.suffix.lower() != f".{fmt}":
+        out = out.with_suffix(f".{fmt}")
+    conf = settings(ctx)
+    for done in export_restricted(conf.db, out, conf.policy, mandates, level, None if all_dates else date.today()):
+        click.echo(f"Wrote {done['path']} ({done['rows']:,} restrictions"
+                   + (f", mandate {done['mandate']}" if done["mandate"] else ", base list") + ").")
 
 
 @main.command(name="exclusion-list")

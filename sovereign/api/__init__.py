@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from fiw import words
-from sovereign import __version__, store
+from sovereign import __version__, replicas, store
 from sovereign.api import access, guards
 from sovereign.api.deps import AnswerCache, Desk, mandate_enum
 from sovereign.api.routers import admin, check, countries, health, lists, reports, screen
@@ -20,6 +20,8 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/docs" if settings.api_docs else None, redoc_url=None)
     app.state.settings = settings
     app.state.desk = Desk(settings, AnswerCache(store.Watcher(settings.db, settings.key_file)))
+    if replicas.read_only():  # inside the guards: a refusal carries the security headers too
+        app.add_middleware(replicas.ReadOnly)
     guards.install(app, settings)
     access.install(app, settings)
 

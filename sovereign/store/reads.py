@@ -109,6 +109,14 @@ def register(conn: Connection) -> list[Row]:
                       "GROUP BY i.id ORDER BY i.name")
 
 
+def register_identifiers(conn: Connection) -> list[Row]:
+    """Every ISIN and every LEI in the register with its issuer, for `export register` and the restricted list."""
+    return rows(conn, "SELECT s.isin AS identifier, 'ISIN' AS identifier_type, i.name, i.short_name, i.lei, i.iso2, "
+                      "i.type FROM securities s JOIN issuers i ON i.id = s.issuer_id "
+                      "UNION ALL SELECT i.lei, 'LEI', i.name, i.short_name, i.lei, i.iso2, i.type FROM issuers i "
+                      "WHERE i.lei IS NOT NULL ORDER BY 2, 1")
+
+
 # ---- list versions and their entries ----
 # A version counts as published, as known at a moment, when it was published before then and not
 # withdrawn before then. `known` is an exclusive upper bound on recorded times (ISO text); None: now.

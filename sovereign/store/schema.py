@@ -397,11 +397,20 @@ class Watcher:
 def writer(path: Path, create: bool = True, key_file: Path | None = None,
            rekey_found: bool = False) -> Iterator[sqlite_utils.Database]:
     """A migrated write connection for the length of a block; each write inside is its own transaction."""
+    from sovereign import replicas  # the read-only switch and the replicas' paths
+
+    if replicas.read_only():
+        raise UserError(f"{path}: this process serves a read-only replica and never writes; "
+                        "write on the primary (its changes reach the replicas)")
     db = open_db(path, create, key_file, rekey_found)
+    before = db.conn.total_changes
     try:
         yield db
     finally:
+        changed = db.conn.total_changes != before
         db.close()
+        if changed:  # what was committed reaches the replicas, even when the block failed after it
+            replicas.after_write(Path(path))
 
 
 def path_of(db: sqlite_utils.Database) -> Path:

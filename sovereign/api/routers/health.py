@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from fiw import words
 from fiw.methodology import MECHANICAL_FROM, STATUS_WORDS
-from sovereign import lookup
+from sovereign import lookup, replicas
 from sovereign.api.deps import ConnDep, PolicyDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
@@ -90,6 +90,9 @@ def metrics(conn: ConnDep, request: Request) -> Response:
         "sovereign_last_run_ok": ("1 if the last refresh or import neither failed nor held FH's table",
                                   0 if run and run["outcome"] in ("failed", "held") else 1),
         "sovereign_pending_versions": ("list versions awaiting a decision", 1 if review else 0),
+        "sovereign_read_only": ("1 on a read-only replica (serve --read-only)", 1 if replicas.read_only() else 0),
+        "sovereign_copy_age_seconds": ("seconds since the database file was last written (on a replica: the copy's age)",
+                                       replicas.copy_age_seconds(request.app.state.settings.db)),
     }
     for name, (text, value) in gauges.items():
         Gauge(name, text, registry=registry).set(value)
