@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from fiw.errors import NotFound, UserError
-from sovereign import __version__, listing, lookup, store
+from sovereign import __version__, keys, listing, lookup, store
 from sovereign.cells import atomic_write, neutral_frame
-from sovereign.resolve import Resolver, Target
+from sovereign.resolve import Resolver, Target, ceased_states
 from sovereign.store import reads
 from sovereign.store.files import copy_to
 from sovereign.store.reads import Connection, Row
@@ -73,8 +73,9 @@ def snapshot(db: Path) -> Iterator[Snapshot]:
         copy = Path(folder) / "snapshot.db"
         with store.reader(db) as source:
             copy_to(source, copy)
+            key_file = keys.file_for(source)  # the copy's digests are the database's: checked with its key
         digest = hashlib.sha256(copy.read_bytes()).hexdigest()
-        with store.reader(copy) as conn:
+        with store.reader(copy, key_file=key_file) as conn:
             yield Snapshot(conn, digest, db)
 
 
@@ -82,7 +83,8 @@ def snapshot(db: Path) -> Iterator[Snapshot]:
 
 def change_days(conn: Connection) -> list[str]:
     """Every day an answer can change, as now known: each published list's first day, each committee override's
-    first day and the day after its last, each revocation's first day. Before the first list nothing answers."""
+    first day and the day after its last, each revocation's first day, each day a state ceased to exist. Before
+    the first list nothing answers."""
     published = [v for v in reads.versions(conn) if v["state"] == "published" and not v["withdrawn"]
                  and v["effective_from"]]
     if not published:
@@ -94,6 +96,7 @@ def change_days(conn: Connection) -> list[str]:
             days.add((date.fromisoformat(o["valid_to"]) + timedelta(days=1)).isoformat())
         if o["revoked_at"] and o["revoked_from"]:
             days.add(o["revoked_from"])
+    days |= {end.on.isoformat() for end in ceased_states().values()}  # a state that ended answers so from that day
     first = min(v["effective_from"] for v in published)
     return sorted(d for d in days if d >= first)
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from fiw import words
 from fiw.errors import UserError
 from sovereign import lookup
+from sovereign.resolve import ceased_answer, ceased_by
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -86,6 +87,7 @@ def entries_on(conn: Connection, version: Row, on: date, mandate: Mandate | None
              "pr_rating": r["pr_rating"], "cl_rating": r["cl_rating"], "reasons": [r["reasons"]],
              "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"], "mandate": None}
             for r in reads.entries(conn, version["id"])]
+    rows = [ceased_answer(r, ceased_by(r["name"], on)) for r in rows]  # as `check` answers a state that ended
     listed = [r["eligible"] for r in rows]
     overrides = reads.active_overrides(conn, on.isoformat(), lookup.known_bound(as_known_on))
     out = lookup.tighten(rows, overrides, mandate, version, lookup.mandate_history(conn, version, mandate))

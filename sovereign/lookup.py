@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fiw import words
 from fiw.errors import NotFound, Unavailable, UserError
-from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
+from sovereign.resolve import Resolver, Target, after_ceasing, ceased_answer, ceased_by, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -104,7 +104,8 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
     if target.issuer:
         i = target.issuer
         prefix = [f"{i.isin or i.lei or i.name}: issued by {i.name} ({i.type}, {i.country})"]
-    rated = sorted((entries[e] for e in target.entities if e in entries), key=lambda r: r["kind"])
+    # a code two rated states carried in one list (North and South Vietnam): the stricter answers, never the other
+    rated = sorted((entries[e] for e in target.entities if e in entries), key=lambda r: (r["kind"], bool(r["eligible"])))
     within = target.within
     if not rated and within and version["edition"] >= within.from_edition:
         parent = next((entries[e] for e in within.parent_entities if e in entries), None)
@@ -130,6 +131,9 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
         return base | {"kind": target.kind, "eligible": unrated == "eligible", "name": name,
                        "reasons": prefix + [words.not_rated(version["edition"])]}
     entry = rated[0]
+    if len(shared := [r for r in rated if r["kind"] == entry["kind"]]) > 1:
+        prefix = prefix + [f"{target.query} names {' and '.join(r['fh_name'] for r in shared)} in this list: "
+                           f"answered for the stricter, {entry['fh_name']}"]
     return base | {
         "iso2": entry["iso2"], "name": entry["fh_name"], "kind": words.kind_word(entry["kind"]),
         "eligible": bool(entry["eligible"]), "status": entry["status"], "reasons": prefix + [entry["reasons"]],
@@ -224,6 +228,7 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
     wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
     out = [after_ceasing(t, answer(t, version, entries), on) for t in targets]
+    out = [ceased_answer(a, ceased_by(a["name"], on)) if a["name"] else a for a in out]  # the state that answered
     return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version,
                    mandate_history(conn, version, mandate))
 

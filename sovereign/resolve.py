@@ -506,7 +506,17 @@ def ceased(target: Target, on: date) -> Ceased | None:
 
 def after_ceasing(target: Target, answer: dict, on: date) -> dict:
     """From the day a state ceased to exist it is never eligible, whatever its last rating or the policy says."""
-    end = ceased(target, on)
+    return ceased_answer(answer, ceased(target, on))
+
+
+def ceased_by(fh_name: str, on: date) -> Ceased | None:
+    """When the state FH names `fh_name` ceased to exist, if it had by `on` (a list's row, not a typed name)."""
+    end = ceased_states().get(fh_name)
+    return end if end is not None and end.on <= on else None
+
+
+def ceased_answer(answer: dict, end: Ceased | None) -> dict:
+    """An answer (a lookup's or a list's row) for a state that ceased to exist: not eligible, saying so."""
     if end is None:
         return answer
     return answer | {"eligible": False, "name": end.fh_name, "reasons": [*answer["reasons"][:-1], end.reason]}
