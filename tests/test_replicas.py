@@ -53,7 +53,8 @@ def test_a_publish_on_the_primary_reaches_the_replica_which_refuses_every_write(
     assert code == 0 and f"Pushed {fresh_db} to 1 replica(s)" in out, err
     code, out, err = Cli(fresh_db)("import", str(india_not_free_2027(tmp_path)), env=env)  # a write: pushed too
     assert code == 0, err
-    primary, copy = Serve(fresh_db, env=env), Serve(replica, "--read-only", env={"SOVEREIGN_ADMIN_TOKEN": TOKEN})
+    primary, copy = Serve(fresh_db, env=env), Serve(replica, "--read-only", env={
+        "SOVEREIGN_ADMIN_TOKEN": TOKEN, "SOVEREIGN_KEY_FILE": str(fresh_db.parent / "sovereign.key")})  # the key kept apart
     try:
         auth = {"Authorization": f"Bearer {TOKEN}"}
         before = httpx.get(copy.url + "/api/v1/check/IN").json()
