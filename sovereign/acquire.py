@@ -1,25 +1,25 @@
 """Acquiring an edition: the bundled snapshot, FH's site (or a mirror), or an operator's file.
 
-Each source yields `Payload`s (a tidy, validated frame and the raw bytes behind it) for
-`pipeline.refresh`. Web fetches are conditional and their bytes archived with their URL and hash;
-country pages are kept as they arrive, so an interrupted `--with-details` run resumes.
+Each source yields `Payload`s (a tidy, validated frame and the raw bytes behind it, `sovereign.payload`) for
+`pipeline.refresh`, and fills in an `Acquired` with what fetching saw. Web fetches are conditional and their
+bytes archived with their URL and hash; country pages are kept as they arrive, so an interrupted
+`--with-details` run resumes.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from fiw import methodology
 from fiw.errors import SourceError, UserError
 from sovereign.countries import read_errata
-from sovereign.pipeline import Payload, archive
-from sovereign.store import reads, writes
+from sovereign.payload import Acquired, Payload, read_bundled, remember
+from sovereign.store import reads
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -39,7 +39,7 @@ def check_source(source: str) -> None:
         raise UserError(f"--source {source!r}: expected bundled, web, workbooks or an existing file")
 
 
-def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: dict[str, Any], *,
+def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: Acquired, *,
              edition: int | None = None, with_details: bool = False,
              progress: Callable | None = None, say: Callable[[str], None] | None = None) -> Iterator[Payload]:
     """What `source` holds, parsed and validated; `info` collects what fetching saw."""
@@ -47,7 +47,7 @@ def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: d
     if source in ("web", "workbooks") and PLACEHOLDER_CONTACT in settings.user_agent:
         warning = (f"warning: the User-Agent still names the placeholder contact ({settings.user_agent}): set "
                    "SOVEREIGN_USER_AGENT (or --user-agent) to name who runs this and how FH can reach them")
-        info.setdefault("warnings", []).append(warning)
+        info.warnings.append(warning)
         if say:
             say(warning)
     if source == "bundled":
@@ -57,20 +57,19 @@ def payloads(db: sqlite_utils.Database, settings: Settings, source: str, info: d
         try:
             yield from web(db, settings, client, info, with_details, progress, say)
         finally:
-            info["requests"] = client.requests_made
+            info.requests = client.requests_made
     elif source == "workbooks":
         client = settings.client()
         try:
             yield from workbooks(db, settings, client, info)
         finally:
-            info["requests"] = client.requests_made
+            info.requests = client.requests_made
     else:
         yield operator_file(Path(source), edition)
 
 
 def bundled() -> Payload:
     from sovereign import paths
-    from sovereign.pipeline import read_bundled
 
     tidy, raw, manifest, conflicts = read_bundled()
     return Payload(tidy, raw, "bundled", f"data/{paths.SCORES.name}", ".csv",
@@ -129,18 +128,6 @@ def scores_page_file(path: Path, raw: bytes, edition: int | None) -> Payload:
     return Payload(page.frame, raw, "file", path.name, ".html")
 
 
-def remember(db: sqlite_utils.Database, db_path: Path, fetched: Fetched, kind: str, suffix: str,
-             asked: str | None = None) -> int:
-    """Archive a fetched payload (bytes, sha256, URL, time) and its validators; returns the source id. The
-    validators are kept under the URL asked for (`asked`), the one the next run looks up, even when a redirect
-    served the page from elsewhere; the source records where the bytes came from."""
-    sha = hashlib.sha256(fetched.content).hexdigest()
-    path = archive(db_path, fetched.content, sha, suffix)
-    source_id, _ = writes.add_source(db, kind, fetched.url, sha, len(fetched.content), path,
-                                     {"content_type": fetched.content_type})
-    writes.remember_validator(db, asked or fetched.url, fetched.etag, fetched.last_modified, sha, path)
-    return source_id
-
 
 def fetch_page(db: sqlite_utils.Database, client: PoliteClient, url: str, expect: str = "text/html",
                reuse_since: str | None = None) -> Fetched:
@@ -167,7 +154,7 @@ def _one_line(exc: Exception) -> str:
     return lines[0] + (f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else "")
 
 
-def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
+def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: Acquired,
                  say: Callable[[str], None] | None = None) -> tuple[Fetched, ScoresTable]:
     """The first scores page that answers with a scores table. A page that fails is said in one line (and kept
     in `info` for the run's record) before the next is tried; both failing is one error naming both."""
@@ -190,15 +177,15 @@ def scores_table(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
             if say and n + 1 < len(paths):
                 say(f"{failures[-1]}; trying {base + paths[n + 1]} instead")
             continue
-        info |= {"url": fetched.url, "status": fetched.status, "asked": url}
+        info.url, info.status, info.asked = fetched.url, fetched.status, url
         if failures:
-            info["first_page_failure"] = failures[0]
+            info.first_page_failure = failures[0]
         return fetched, table
     raise UserError("neither of FH's scores pages could be read:\n  " + "\n  ".join(dict.fromkeys(failures)))
 
 
 def hub_editions(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, hubs: dict[str, str],
-                 info: dict[str, Any], wanted: int = 3) -> dict[str, int]:
+                 info: Acquired, wanted: int = 3) -> dict[str, int]:
     """Names link to the country hub, which links to the current report: ask a few hubs, politely."""
     from scrapers.freedomhouse.scores_page import hub_edition
     from scrapers.http import FetchError
@@ -220,14 +207,14 @@ def hub_editions(db: sqlite_utils.Database, settings: Settings, client: PoliteCl
         edition = hub_edition(got.content, hubs[name])
         if edition is not None:
             found[name] = edition
-    info["hub_pages"] = len(found)
+    info.hub_pages = len(found)
     if not found and failed:
         raise UserError("the scores table links names to country hub pages, and none answered: "
                         + "; ".join(failed[:3]))
     return found
 
 
-def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: dict[str, Any],
+def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, info: Acquired,
         with_details: bool, progress: Callable | None, say: Callable[[str], None] | None = None) -> Iterator[Payload]:
     """FH's scores table (and, with details, every country page); nothing when the table is unchanged.
 
@@ -238,11 +225,10 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
     from scrapers.http import FetchError
 
     base = settings.base_url.rstrip("/")
-    info |= {"pages": 0, "disagreements": [], "skipped_pages": [], "not_covered": []}
     fetched, table = scores_table(db, settings, client, info, say)
     url = fetched.url
-    if info.get("first_page_failure") and not table.has_pr_cl and not with_details:
-        raise UserError(f"{info['first_page_failure']}; the other scores page, {url}, prints no PR and CL: storing it "
+    if info.first_page_failure and not table.has_pr_cl and not with_details:
+        raise UserError(f"{info.first_page_failure}; the other scores page, {url}, prints no PR and CL: storing it "
                         "would keep less than the scores page gives (no ratings, no recomputed status), so nothing "
                         "was stored. Run again with --with-details (PR and CL from the country pages), or import "
                         "FH's workbook (sovereign import FILE)")
@@ -250,7 +236,7 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
         return
     hubs = hub_editions(db, settings, client, table.hubs, info) if table.hubs and not table.link_editions else None
     page = parse_scores_page(fetched.content, url, read_errata(), hub_editions=hubs, table=table)
-    info |= {"edition": page.edition, "signals": page.signals, "not_covered": page.not_covered}
+    info.edition, info.signals, info.not_covered = page.edition, page.signals, page.not_covered
     tidy, conflicts = page.frame, list[dict]()
     if with_details:
         since = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
@@ -264,13 +250,12 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
                     remember(db, settings.db, got, "web", ".html", page_url)
                 details[name] = parse_country_page(got.content, page_url)
             except (FetchError, SourceError) as exc:
-                info["skipped_pages"].append(f"{name}: {str(exc).splitlines()[0]}")
+                info.skipped_pages.append(f"{name}: {str(exc).splitlines()[0]}")
                 continue
-            info["pages"] += 1
+            info.pages += 1
         tidy, conflicts = merge_details(tidy, details, page.edition)
-        info["disagreements"] = conflicts
-    yield Payload(tidy, fetched.content, "web", url, ".html", conflicts=conflicts,
-                  on_commit=lambda db_: remember(db_, settings.db, fetched, "web", ".html", info.get("asked")))
+        info.disagreements = conflicts
+    yield Payload(tidy, fetched.content, "web", url, ".html", conflicts=conflicts, fetched=fetched, asked=info.asked)
 
 
 def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) -> tuple[pl.DataFrame, list[dict]]:
@@ -307,7 +292,7 @@ def merge_details(tidy: pl.DataFrame, details: dict[str, dict], edition: int) ->
 
 
 def workbooks(db: sqlite_utils.Database, settings: Settings, client: PoliteClient,
-              info: dict[str, Any]) -> Iterator[Payload]:
+              info: Acquired) -> Iterator[Payload]:
     """The workbooks linked from FH's data page, each read by its sheets. A link that answers a web page (FH's
     request form: "data on request") or a workbook that holds no scores (the list of electoral democracies) is
     noted and skipped; no score workbook at all is an error that says to import FH's e-mailed file by hand."""
@@ -318,7 +303,7 @@ def workbooks(db: sqlite_utils.Database, settings: Settings, client: PoliteClien
 
     page_url = settings.base_url.rstrip("/") + DATA_PAGE_PATH
     links = workbook_links(fetch_page(db, client, page_url).content, page_url)
-    notes: list[str] = info.setdefault("skipped_files", [])
+    notes = info.skipped_files
     found = 0
     for link in links:
         try:

@@ -27,7 +27,7 @@ def parsed(kind: str, uri: str, path: Path, raw: bytes) -> pl.DataFrame:
     from sovereign.countries import read_errata
 
     if kind == "bundled":
-        from sovereign.pipeline import read_bundled
+        from sovereign.payload import read_bundled
 
         return read_bundled(raw)[0]
     if raw[:4] == b"PK\x03\x04":

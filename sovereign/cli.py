@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
     import sqlite_utils
 
-    from sovereign.pipeline import Outcome
     from sovereign.policy import Mandate
 
 EDITION = click.IntRange(1900, 2200)
@@ -182,7 +181,8 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
                  with_details: bool = False, after: bool = True) -> None:
     """The one refresh flow, recorded in `runs`, then what the desk now sees."""
     from sovereign import pipeline
-    from sovereign.store import reads, writes
+    from sovereign import refresh as refreshing
+    from sovereign.store import reads
 
     conf = settings(ctx)
     conf.check()
@@ -192,11 +192,11 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
         with click.progressbar(items, label=label, file=sys.stderr) as it:
             yield from it
 
-    with writes.recorded_run(db, "manual", command, conf.actor) as run:
-        outcome = pipeline.refresh(db, conf, source, edition=edition, with_details=with_details, progress=bar,
-                                   say=lambda line: click.echo(line, err=True))
-        _summary(db, conf, source, outcome)
-        outcome.record(run)
+    outcome = refreshing.run(db, conf, source, trigger="manual", command=command, actor=conf.actor,
+                             edition=edition, with_details=with_details, progress=bar,
+                             say=lambda line: click.echo(line, err=True))
+    for line in refreshing.summary(db, conf.db, source, outcome):
+        click.echo(line)
     if after:
         _print_in_force(db)
         _print_gaps(db)
@@ -204,112 +204,13 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
     if outcome.held:
         for held in outcome.held:
             click.echo(f"Held, not stored: {held['reason']}.", err=True)
-        click.echo(f"After review, store it anyway with: sovereign refresh --accept-held {run.id} [--edition N]",
-                   err=True)
+        click.echo(f"After review, store it anyway with: sovereign refresh --accept-held {outcome.run_id} "
+                   "[--edition N]", err=True)
         click.echo("The list in force stays in force (exit 4).", err=True)
         ctx.exit(4)
     if any((reads.version(db, v) or {}).get("state") == "held" for v in outcome.versions):
         click.echo("The anomaly gate held the new edition: the list in force stays in force (exit 4).", err=True)
         ctx.exit(4)
-
-
-def _summary(db: sqlite_utils.Database, conf: Settings, source: str, outcome: Outcome) -> None:
-    info = outcome.info
-    if source == "bundled":
-        return _bundled_summary(conf.db, outcome)
-    if "status" in info:
-        if info.get("first_page_failure"):
-            click.echo(f"First scores page failed: {info['first_page_failure']}")
-        click.echo(f"Fetched {info['url']}: HTTP {info['status']}, {info.get('requests', 0)} request(s)"
-                   + (f", {info['pages']} country pages" if info["pages"] else "") + ".")
-        if info["status"] == 304 and not outcome.editions:
-            click.echo("Not modified since the last refresh: nothing changed.")
-            return
-        if info.get("signals"):
-            click.echo(f"Edition {info['edition']}, named by: " + ", ".join(info["signals"]) + ".")
-        if info.get("not_covered"):
-            click.echo(f"  {len(info['not_covered'])} row(s) say FH's Freedom in the World does not cover them, "
-                       f"skipped: {', '.join(info['not_covered'])}")
-        for c in info["disagreements"]:
-            click.echo(f"  country page disagrees with the table: {c['fh_name']} {c['field']}: {c['values']}")
-        if info.get("skipped_pages"):
-            click.echo(f"  {len(info['skipped_pages'])} country page(s) skipped (their details stay missing; the "
-                       "table is stored):")
-            for line in info["skipped_pages"]:
-                click.echo(f"    {line}")
-    elif "requests" in info:
-        click.echo(f"{info['requests']} request(s).")
-        for note in info.get("skipped_files") or []:
-            click.echo(f"  skipped {note}")
-    _import_summary(db, outcome)
-
-
-def _bundled_summary(path: Path, outcome: Outcome) -> None:
-    counts = {k: sum(1 for v in outcome.editions.values() if v == k) for k in ("new", "revised", "unchanged")}
-    editions = sorted(outcome.editions)
-    click.echo(f"Database: {path}")
-    click.echo(f"Loaded the bundled snapshot: {len(editions)} editions ({editions[0]}-{editions[-1]}), "
-               f"{outcome.entities} edition-entity rows.")
-    if outcome.changed:
-        click.echo(f"Editions: {counts['new']} new, {counts['revised']} revised, {counts['unchanged']} unchanged; "
-                   f"{len(outcome.versions)} list version(s) published.")
-    else:
-        click.echo(f"Nothing changed: all {counts['unchanged']} editions and their lists are already stored.")
-
-
-def _import_summary(db: sqlite_utils.Database, outcome: Outcome) -> None:
-    from sovereign.store import reads
-
-    for part in outcome.parts:
-        by: dict[str, list[int]] = {}
-        for e, what in sorted(part.editions.items()):
-            by.setdefault(what, []).append(e)
-        click.echo(f"Imported {Path(part.source).name}: {part.entities} edition-entity rows.")
-        for what in ("new", "revised", "unchanged", "compared"):
-            if by.get(what):
-                label = {"compared": "compared only (stored data is more detailed; differences recorded as "
-                                     "conflicts)"}.get(what, what)
-                click.echo(f"  {label}: {_span(by[what])}")
-        for held in part.held:
-            click.echo(f"  HELD, not stored: {held['reason']}")
-        for note in part.notes:
-            click.echo(f"  Note: {note}")
-        for v in part.versions:
-            row = reads.version(db, v) or {}
-            click.echo(f"List version {v} for edition {row['edition']}: {row['state']}."
-                       + (f" {'Held because' if row['state'] == 'held' else 'Why'}: {row['reason']}"
-                          if row["reason"] else ""))
-        for v in part.versions:
-            _next_step(db, reads.version(db, v) or {})
-        for r in part.revisions:
-            click.echo(f"  It replaces version {r['replaces']} ({r['replaced_state']}"
-                       + (", which stays as recorded until the new one is published)" if r["replaced_state"] ==
-                          "published" else ", now withdrawn)")
-                       + (f"; eligibility changes: {', '.join(r['eligibility_changes'])}" if r["eligibility_changes"]
-                          else "") + ".")
-
-
-def _next_step(db: sqlite_utils.Database, row: dict) -> None:
-    """Who moves if a list awaiting a decision is published, and the commands that come next."""
-    from sovereign import listing
-
-    if row.get("state") not in ("proposed", "held"):
-        return
-    m = listing.moves(db, row)
-    click.echo(f"  If published: {len(m['newly_excluded'])} newly excluded ({', '.join(m['newly_excluded']) or 'none'}); "
-               f"{len(m['re_admitted'])} re-admitted ({', '.join(m['re_admitted']) or 'none'}).")
-    click.echo(f"  Next: read the pack (`{m['report']}`), then `{m['publish']}`.")
-
-
-def _span(editions: list[int]) -> str:
-    """[2003, 2004, 2005, 2013] -> '2003-2005, 2013' (FH has no 2002 edition, so 2001-2003 is a run)."""
-    runs: list[list[int]] = []
-    for e in editions:
-        if runs and e - runs[-1][-1] <= (2 if runs[-1][-1] == 2001 else 1):
-            runs[-1].append(e)
-        else:
-            runs.append([e])
-    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _print_in_force(conn: Any) -> None:

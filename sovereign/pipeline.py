@@ -22,10 +22,12 @@ import polars as pl
 
 from fiw import methodology, words
 from fiw.errors import UnknownNames, UserError
-from sovereign import gate, store
+from sovereign import acquire, gate, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
 from sovereign.decisions import check_backdate, one_line
 from sovereign.eligibility import evaluate, stage
+from sovereign.payload import Acquired, Payload, archive, remember
+from sovereign.payload import read_bundled as read_bundled  # where the bundled snapshot was read before
 from sovereign.policy import Policy, policy_text
 from sovereign.releases import published
 from sovereign.store import reads, writes
@@ -43,26 +45,6 @@ FH_FIELDS = ("status_pub", "pr_rating_pub", "cl_rating_pub", *methodology.INDICA
              *methodology.SUBCATEGORY_MAX, "pr", "cl", "total")
 
 
-@dataclass
-class Payload:
-    """One acquired source: the tidy frame parsed (and validated) from it, and the raw bytes behind it."""
-    frame: pl.DataFrame
-    raw: bytes
-    kind: str                      # bundled | web | file
-    uri: str
-    suffix: str
-    conflicts: list[dict] = field(default_factory=list)
-    manifest: dict | None = None
-    on_commit: Callable[[sqlite_utils.Database], object] | None = None
-
-    @property
-    def bundled(self) -> bool:
-        return self.kind == "bundled"
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
-
 
 @dataclass
 class Outcome:
@@ -72,11 +54,12 @@ class Outcome:
     versions: list[int] = field(default_factory=list)
     entities: int = 0
     parts: list[Outcome] = field(default_factory=list)      # one per payload (a refresh may read several files)
-    info: dict[str, Any] = field(default_factory=dict)      # what acquiring saw: HTTP status, requests, pages
+    info: Acquired = field(default_factory=Acquired)        # what acquiring saw: HTTP status, requests, pages
     held: list[dict] = field(default_factory=list)          # editions not stored: {"edition", "reason"}
     revisions: list[dict] = field(default_factory=list)     # list versions rebuilt because FH revised an edition
     notes: list[str] = field(default_factory=list)          # doubts about what was stored anyway
     gate_held: list[str] = field(default_factory=list)      # list versions the anomaly gate held, and why
+    run_id: int | None = None                               # the `runs` row that recorded it
 
     def add(self, part: Outcome) -> None:
         self.parts.append(part)
@@ -103,10 +86,10 @@ class Outcome:
             message["gate_held"] = self.gate_held
         if self.notes:
             message["notes"] = self.notes
-        if self.info.get("warnings"):
-            message["warnings"] = self.info["warnings"]
-        if self.info.get("first_page_failure"):
-            message["first_page_failure"] = self.info["first_page_failure"]
+        if self.info.warnings:
+            message["warnings"] = self.info.warnings
+        if self.info.first_page_failure:
+            message["first_page_failure"] = self.info.first_page_failure
         run.message = json.dumps(_trimmed(message))
         run.edition = changed[-1] if changed else self.held[-1]["edition"] if self.held else None
 
@@ -127,8 +110,6 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
             say: Callable[[str], None] | None = None) -> Outcome:
     """The flow, for every source; each payload is one transaction. `say` hears what the run should tell its
     operator as it happens (a scores page that failed before the other is tried)."""
-    from sovereign import acquire
-
     outcome = Outcome(source=source)
     payloads = acquire.payloads(db, settings, source, outcome.info, edition=edition, with_details=with_details,
                                 progress=progress, say=say)                                   # acquire, parse, validate
@@ -151,8 +132,8 @@ def refresh(db: sqlite_utils.Database, settings: Settings, source: str, *, editi
                     rebuild_revised(db, scored, settings.policy, part)               # corrections reach the list
             for held in part.held:  # what `refresh --accept-held RUN` reads back after review
                 held |= {"source": payload.uri, "sha256": payload.sha256}
-            if payload.on_commit and not part.held:  # a held page is fetched again next time, and held again
-                payload.on_commit(db)
+            if payload.fetched and not part.held:  # a held page is fetched again next time, and held again
+                remember(db, settings.db, payload.fetched, payload.kind, payload.suffix, payload.asked)
         part.entities = scored.height
         outcome.add(part)
     return outcome
@@ -244,41 +225,12 @@ def page_changed(exc: UnknownNames, source: str) -> UserError | None:
     return None
 
 
-def read_bundled(raw: bytes | None = None) -> tuple[pl.DataFrame, bytes, dict, pl.DataFrame]:
-    """The bundled snapshot (or an archived copy of it), checked again on the way in (a hand-edited data/ file
-    is caught here)."""
-    from fiw.tidy import TIDY_SCHEMA, validate
-    from sovereign import paths
-
-    raw = paths.SCORES.read_bytes() if raw is None else raw
-    schema = {k: v for k, v in TIDY_SCHEMA.items() if k != "row"} | {"source": pl.String}
-    frame = pl.read_csv(io.BytesIO(raw), schema=schema).with_row_index("row", offset=2).with_columns(
-        pl.col("row").cast(pl.Int32))
-    validate(frame, paths.SCORES.name, None, read_errata())
-    manifest = json.loads(paths.MANIFEST.read_text(encoding="utf-8"))
-    conflicts = pl.read_csv(paths.CONFLICTS, schema_overrides={"edition": pl.Int16})
-    return frame.drop("row"), raw, manifest, conflicts
-
 
 def digest(frame: pl.DataFrame) -> str:
     buf = io.BytesIO()
     frame.write_csv(buf)
     return hashlib.sha256(buf.getvalue()).hexdigest()
 
-
-def archive(db_path: Path, raw: bytes, sha: str, suffix: str) -> str:
-    """Raw bytes kept beside the database, named by their hash, so every source can be re-read."""
-    folder = Path(db_path).parent / "archive"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{sha}{suffix}"
-        if not target.exists():
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(raw)
-            tmp.replace(target)
-    except OSError as exc:
-        raise UserError(f"cannot keep the raw payload in {folder}: {exc.strerror or exc}") from None
-    return str(target)
 
 
 def store_source(db: sqlite_utils.Database, db_path: Path, payload: Payload) -> int:

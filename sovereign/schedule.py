@@ -9,13 +9,12 @@ reports folder, and a notification: a log line always, a webhook or a command wh
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -23,7 +22,9 @@ from fiw import words
 from fiw.errors import UserError
 from sovereign import store
 from sovereign.settings import Settings
-from sovereign.store import writes
+
+if TYPE_CHECKING:
+    from sovereign.pipeline import Outcome
 
 log = logging.getLogger("sovereign.schedule")
 UTC = UTC
@@ -83,34 +84,37 @@ class Lock:
 
 def poll(settings: Settings, trigger: str = "schedule") -> dict:
     """One scheduled refresh from the web through the one refresh flow; every run is recorded in `runs`."""
-    from sovereign import pipeline
+    from sovereign import refresh
 
+    def report(outcome: Outcome) -> dict:
+        """The committee's report and the notices, inside the run: what the run keeps is this result."""
+        done = refresh.report(db, outcome)
+        new, revised = done["new"], done["revised"]
+        result = {"outcome": "new edition" if new else ("revised" if outcome.changed else "unchanged"),
+                  "editions": done["editions"], "versions": done["versions"], "http_status": done["http_status"]}
+        if outcome.versions:
+            result |= committee_report(settings, outcome.versions[-1])
+        if new or revised:
+            kind = "held" if result.get("state") == "held" else "new edition" if new else "revision"
+            notify(settings, result | {"notice": kind, "edition": result.get("edition", (new or revised)[-1])})
+        for held in outcome.held:  # a table whose label and numbers disagree: nothing stored, a person looks
+            result["outcome"] = "held"
+            notify(settings, {"notice": "held", "edition": held["edition"], "reason": held["reason"]})
+        kept.update(result)
+        return result
+
+    kept: dict = {}
     try:
-        with store.writer(settings.db, key_file=settings.key_file) as db, \
-                writes.recorded_run(db, trigger, f"refresh --source web --base-url {settings.base_url}",
-                                    settings.actor) as run:
-            outcome = pipeline.refresh(db, settings, "web")
-            outcome.record(run)
-            new = sorted(e for e, v in outcome.editions.items() if v == "new")
-            revised = sorted(e for e, v in outcome.editions.items() if v == "revised")
-            result = {"outcome": "new edition" if new else ("revised" if outcome.changed else "unchanged"),
-                      "editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
-                      "http_status": outcome.info.get("status")}
-            if outcome.versions:
-                result |= committee_report(settings, outcome.versions[-1])
-            if new or revised:
-                kind = "held" if result.get("state") == "held" else "new edition" if new else "revision"
-                notify(settings, result | {"notice": kind, "edition": result.get("edition", (new or revised)[-1])})
-            for held in outcome.held:  # a table whose label and numbers disagree: nothing stored, a person looks
-                result["outcome"] = "held"
-                notify(settings, {"notice": "held", "edition": held["edition"], "reason": held["reason"]})
-            run.message = json.dumps(result, default=str)
+        with store.writer(settings.db, key_file=settings.key_file) as db:
+            refresh.run(db, settings, "web", trigger=trigger,
+                        command=f"refresh --source web --base-url {settings.base_url}", actor=settings.actor,
+                        then=report)
     except Exception as exc:  # recorded in `runs`; the daemon retries within hours and goes on
         log.error("scheduled refresh failed: %s", exc)
         notify(settings, {"notice": "failure", "message": str(exc)})
         return {"outcome": "failed", "message": str(exc)}
-    log.info("scheduled refresh: %s", result["outcome"])
-    return result
+    log.info("scheduled refresh: %s", kept["outcome"])
+    return kept
 
 
 def committee_report(settings: Settings, version_id: int) -> dict:

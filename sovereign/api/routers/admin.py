@@ -45,23 +45,16 @@ def recorded(settings: Settings, actor: str, action: str, payload: dict, work: C
 
 @router.post("/refresh")
 def refresh(body: RefreshRequest, settings: SettingsDep, person: AdminDep) -> dict:
-    from sovereign import pipeline
+    from sovereign import refresh as refreshing
 
     def work(db: Any) -> dict:
         if body.base_url is not None and body.base_url.rstrip("/") != settings.base_url.rstrip("/"):
             raise UserError(f"base_url: this service fetches only from its configured site ({settings.base_url}); "
                             "an operator changes that with SOVEREIGN_BASE_URL")
-        with writes.recorded_run(db, "api", f"refresh --source {body.source}", person) as run:
-            outcome = pipeline.refresh(db, settings, body.source)
-            outcome.record(run)
-        from sovereign import listing
-        from sovereign.store import reads
-
-        waiting = [row for row in (reads.version(db, v) for v in outcome.versions)
-                   if row is not None and row["state"] in ("proposed", "held")]
-        return {"editions": {str(k): v for k, v in outcome.editions.items()}, "versions": outcome.versions,
-                "held": outcome.held, "revisions": outcome.revisions,
-                "next": [listing.moves(db, row) for row in waiting]}
+        outcome = refreshing.run(db, settings, body.source, trigger="api", command=f"refresh --source {body.source}",
+                                 actor=person)
+        report = refreshing.report(db, outcome)
+        return {k: report[k] for k in ("editions", "versions", "held", "revisions", "next")}
 
     return recorded(settings, person, "refresh", body.model_dump(), work)
 
