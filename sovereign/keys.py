@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import stat
 import weakref
 from dataclasses import dataclass
@@ -128,6 +127,8 @@ def load(path: Path, create: bool = False) -> Key:
 
 
 def _create(path: Path) -> Key:
+    import secrets  # only when a key is made: a lookup reads one
+
     secret = secrets.token_bytes(32)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ so `check` starts fast); writers get a sqlite-utils Database that migrates the f
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
@@ -264,8 +263,11 @@ def _database_class() -> type[sqlite_utils.Database]:
                 raise
             else:
                 self.conn.commit()
-                for line in self.committed_lines:  # the chain's head, logged only once it is on disk
-                    logging.getLogger("sovereign.audit").info("%s", line)
+                if self.committed_lines:  # the chain's head, logged only once it is on disk
+                    import logging  # here, not at the top: a lookup never writes, and logging costs its start-up
+
+                    for line in self.committed_lines:
+                        logging.getLogger("sovereign.audit").info("%s", line)
                 self.committed_lines = []
 
     return Database
