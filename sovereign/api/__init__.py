@@ -9,7 +9,7 @@ from fiw import words
 from sovereign import __version__, replicas, store
 from sovereign.api import access, guards
 from sovereign.api.deps import AnswerCache, Desk, mandate_enum
-from sovereign.api.routers import admin, check, countries, health, lists, reports, screen
+from sovereign.api.routers import admin, check, countries, health, lists, page, reports, screen
 from sovereign.settings import Settings
 
 
@@ -26,7 +26,7 @@ def create_app(settings: Settings) -> FastAPI:
     access.install(app, settings)
 
     mandate = mandate_enum(settings.policy)
-    for router in (health.router, check.router(mandate), screen.router(mandate), lists.router(mandate),
+    for router in (health.router, page.router, check.router(mandate), screen.router(mandate), lists.router(mandate),
                    countries.router, reports.router, admin.router):
         app.include_router(router)
     from sovereign.api.routers import console

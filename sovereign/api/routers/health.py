@@ -1,16 +1,16 @@
-"""GET /health: the list in force, the data's age, the last refresh; and the lookup page at /."""
+"""GET /health: the list in force, the data's age, the last refresh; /metrics for Prometheus; a ping."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from fiw import words
-from fiw.methodology import MECHANICAL_FROM, STATUS_WORDS
+from fiw.methodology import MECHANICAL_FROM
 from sovereign import lookup, replicas
-from sovereign.api.deps import ConnDep, PolicyDep, is_admin
+from sovereign.api.deps import ConnDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
 
@@ -105,20 +105,3 @@ def metrics(conn: ConnDep, request: Request) -> Response:
 @router.get("/api/v1/ping", include_in_schema=False)
 async def ping() -> dict:
     return {"ok": True}
-
-
-@router.get("/static/lookup.js", include_in_schema=False)
-def lookup_script() -> Response:
-    from importlib.resources import files
-
-    return Response(files("sovereign").joinpath("templates/lookup.js").read_text(encoding="utf-8"),
-                    media_type="application/javascript", headers={"Cache-Control": "no-cache"})
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def page(policy: PolicyDep) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template("lookup.html.j2").render(mandates=policy.mandates, today=date.today().isoformat(),
-                                                     attribution=words.attribution(), status_words=STATUS_WORDS)

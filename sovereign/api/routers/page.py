@@ -1,0 +1,31 @@
+"""The desk's lookup page at / and its script: one form that asks GET /api/v1/check, for people without the CLI."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from fiw import words
+from fiw.methodology import STATUS_WORDS
+from sovereign.api.deps import PolicyDep
+
+router = APIRouter(tags=["page"])
+
+
+@router.get("/static/lookup.js", include_in_schema=False)
+def lookup_script() -> Response:
+    from importlib.resources import files
+
+    return Response(files("sovereign").joinpath("templates/lookup.js").read_text(encoding="utf-8"),
+                    media_type="application/javascript", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page(policy: PolicyDep) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    return env.get_template("lookup.html.j2").render(mandates=policy.mandates, today=date.today().isoformat(),
+                                                     attribution=words.attribution(), status_words=STATUS_WORDS)
