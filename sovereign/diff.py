@@ -69,36 +69,45 @@ def _points(n: int) -> str:
 
 def watch(row: dict) -> dict | None:
     """Where an entity stands against the Not Free line: one step away, or one step back."""
-    prr, clr, pr, cl = row["pr_rating_after"], row["cl_rating_after"], row["pr_after"], row["cl_after"]
+    prr, clr = row["pr_rating_after"], row["cl_rating_after"]
     if prr is None or clr is None or row["iso2_after"] is None:
         return None
-    steps = []
     if prr + clr == 10 and row["eligible_after"]:
-        for label, score, rating, bands in (("PR", pr, prr, m.PR_BANDS), ("CL", cl, clr, m.CL_BANDS)):
-            floor = _band_floor(rating, bands)
-            if score is not None and floor is not None:
-                n = score - floor + 1
-                steps.append((n, f"{label} {score}: {_points(n)} lower gives {label} rating {rating + 1} -> Not Free"))
-        text = ("; ".join(t for _, t in sorted(steps))
-                or f"ratings {prr}/{clr} (Freedom Rating 5.0): one rating step from Not Free")
-        return {"category": "one step from exclusion", "text": text, "distance": min((n for n, _ in steps), default=None)}
+        return {"category": "one step from exclusion"} | _one_step(row, "Not Free")
     if prr + clr == 11 and not row["eligible_after"] and row["status_after"] == "NF":
-        for label, score, rating, bands in (("PR", pr, prr, m.PR_BANDS), ("CL", cl, clr, m.CL_BANDS)):
-            floor = _band_floor(rating - 1, bands) if rating > 1 else None
-            if score is not None and floor is not None:
-                n = floor - score
-                steps.append((n, f"{label} {score}: {_points(n)} higher gives {label} rating {rating - 1} -> Partly Free"))
-        text = ("; ".join(t for _, t in sorted(steps))
-                or f"ratings {prr}/{clr} (Freedom Rating 5.5): one rating step from Partly Free")
-        return {"category": "close to re-entry", "text": text, "distance": min((n for n, _ in steps), default=None)}
+        return {"category": "close to re-entry"} | _one_step(row, "Partly Free")
+    return _toward_threshold(row)
+
+
+def _one_step(row: dict, toward: str) -> dict:
+    """The fewest points of PR or CL that move a rating one step across the Not Free line: down into it (a lower
+    score, a higher rating) or back out of it. Without scores, the ratings say it."""
+    prr, clr = row["pr_rating_after"], row["cl_rating_after"]
+    into = toward == "Not Free"
+    steps = []
+    for label, score, rating, bands in (("PR", row["pr_after"], prr, m.PR_BANDS), ("CL", row["cl_after"], clr, m.CL_BANDS)):
+        to = rating + 1 if into else rating - 1
+        floor = _band_floor(rating, bands) if into else _band_floor(to, bands) if rating > 1 else None
+        if score is not None and floor is not None:
+            n = score - floor + 1 if into else floor - score
+            steps.append((n, f"{label} {score}: {_points(n)} {'lower' if into else 'higher'} gives {label} rating "
+                             f"{to} -> {toward}"))
+    text = ("; ".join(t for _, t in sorted(steps))
+            or f"ratings {prr}/{clr} (Freedom Rating {(prr + clr) / 2}): one rating step from {toward}")
+    return {"text": text, "distance": min((n for n, _ in steps), default=None)}
+
+
+def _toward_threshold(row: dict) -> dict | None:
+    """Partly Free and eligible on both sides, but with worse ratings or a total down 3 or more."""
+    prr, clr = row["pr_rating_after"], row["cl_rating_after"]
     worse = (row["pr_rating_before"] is not None and prr + clr > row["pr_rating_before"] + row["cl_rating_before"])
     fell = (row["total_before"] is not None and row["total_after"] is not None
             and row["total_after"] <= row["total_before"] - 3)
-    if row["status_after"] == "PF" and row["eligible_after"] and row["eligible_before"] and (worse or fell):
-        text = (f"Freedom Rating {(row['pr_rating_before'] + row['cl_rating_before']) / 2} -> {(prr + clr) / 2}" if worse
-                else f"Total {row['total_before']} -> {row['total_after']}")
-        return {"category": "moving toward the threshold", "text": text, "distance": None}
-    return None
+    if not (row["status_after"] == "PF" and row["eligible_after"] and row["eligible_before"] and (worse or fell)):
+        return None
+    text = (f"Freedom Rating {(row['pr_rating_before'] + row['cl_rating_before']) / 2} -> {(prr + clr) / 2}" if worse
+            else f"Total {row['total_before']} -> {row['total_after']}")
+    return {"category": "moving toward the threshold", "text": text, "distance": None}
 
 
 def _no_effect(row: dict, side: str) -> str:
@@ -130,18 +139,6 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
     dropped = [_record(r) | {"note": _no_effect(r, "before")} for r in rows if r["fh_name_after"] is None]
     renamed = [{"iso2": r["iso2_after"], "entity": r["entity"], "name_before": r["fh_name_before"],
                 "name_after": r["fh_name_after"]} for r in both if r["fh_name_before"] != r["fh_name_after"]]
-    watchlist = []
-    for r in both + [r for r in rows if r["fh_name_before"] is None]:
-        w = watch(r)
-        if w:
-            watchlist.append(_record(r) | w)
-    order = {"one step from exclusion": 0, "moving toward the threshold": 1, "close to re-entry": 2}
-    watchlist.sort(key=lambda w: (order[w["category"]], w["distance"] if w["distance"] is not None else 99, w["name"]))
-
-    def counts(frame: pl.DataFrame) -> dict:
-        countries = frame.filter(pl.col("kind") == "c")  # words.COUNTS: the one definition of the counts
-        return {"eligible": int(countries["eligible"].sum()), "excluded": int((~countries["eligible"]).sum())}
-
     unrated = [r["fh_name_after"] for r in rows if r["fh_name_after"] is not None
                and (r["pr_rating_after"] is None or r["cl_rating_after"] is None)]
     return {
@@ -151,7 +148,7 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
                            if unrated else None),
         "attribution": words.attribution(after["edition"]),
         "counts_definition": words.COUNTS,
-        "summary": {"before": counts(before_entries), "after": counts(after_entries),
+        "summary": {"before": _counts(before_entries), "after": _counts(after_entries),
                     "newly_excluded": len(newly_excluded), "newly_eligible": len(newly_eligible)},
         "newly_excluded": newly_excluded, "newly_eligible": newly_eligible, "status_changes": status_changes,
         "territory_status_changes": territory_changes,
@@ -162,8 +159,23 @@ def compute(before: dict, before_entries: pl.DataFrame, after: dict, after_entri
         "mandates": {mandate.name: per_mandate(before_entries, after_entries, mandate, before["edition"], after["edition"],
                                                *(histories or {}).get(mandate.name, (None, None)))
                      for mandate in mandates},
-        "watchlist": watchlist,
+        "watchlist": watchlist(both + [r for r in rows if r["fh_name_before"] is None]),
     }
+
+
+WATCH_ORDER = {"one step from exclusion": 0, "moving toward the threshold": 1, "close to re-entry": 2}
+
+
+def watchlist(rows: list[dict]) -> list[dict]:
+    """Every entity `watch` flags, the nearest to the line first."""
+    flagged = [_record(r) | w for r in rows if (w := watch(r))]
+    return sorted(flagged, key=lambda w: (WATCH_ORDER[w["category"]], 99 if w["distance"] is None else w["distance"],
+                                          w["name"]))
+
+
+def _counts(frame: pl.DataFrame) -> dict:
+    countries = frame.filter(pl.col("kind") == "c")  # words.COUNTS: the one definition of the counts
+    return {"eligible": int(countries["eligible"].sum()), "excluded": int((~countries["eligible"]).sum())}
 
 
 def _meta(v: dict) -> dict:
