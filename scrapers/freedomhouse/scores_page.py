@@ -312,6 +312,25 @@ def _headings(soup: BeautifulSoup, tables: list[Tag]) -> list[Tag]:
 def read_table(html: bytes | str, url: str) -> ScoresTable:
     """Every scores table on the page (countries and, where FH splits them, territories)."""
     soup = BeautifulSoup(html, "html.parser")
+    tables = _scores_tables(soup, url)
+    named = {int(y) for node in _headings(soup, [t for t, _ in tables]) for y in NAMED_EDITION.findall(_visible(node))}
+    rows = _Rows()
+    for number, (table, layout) in enumerate(tables, start=1):
+        all_territories = _territory_table(table, layout)
+        where = f"table {number}, row" if len(tables) > 1 else "table row"
+        for n, tr in enumerate((table.find("tbody") or table).find_all("tr"), start=1):
+            if tr.find("td", recursive=False):
+                rows.read(tr, layout, all_territories, f"{where} {n}")
+    if rows.problems:
+        raise SourceError(url, rows.problems)
+    if not rows.records:
+        raise SourceError(url, ["the scores table has no rows"])
+    return ScoresTable(rows.records, rows.slugs, rows.editions, named, rows.hubs, rows.not_covered,
+                       tuple(tables[0][1]))
+
+
+def _scores_tables(soup: BeautifulSoup, url: str) -> list[tuple[Tag, dict[str, int]]]:
+    """The page's Freedom in the World scores tables, each with its column layout; none is the layout changed."""
     tables = [(t, found) for t in soup.find_all("table") if (found := _table_layout(t))]
     if len(tables) > 1:  # tabs of FH's other products beside Freedom in the World are not read
         tables = [(t, found) for t, found in tables if not _other_product(t)] or tables
@@ -320,56 +339,54 @@ def read_table(html: bytes | str, url: str) -> ScoresTable:
                 for t in soup.find_all("table")] or "no tables at all"
         raise SourceError(url, [f"the page's layout changed: expected a table with the headers Country and Total "
                                 f"Score and Status (or Global Freedom); found {seen}"])
-    named = {int(y) for node in _headings(soup, [t for t, _ in tables]) for y in NAMED_EDITION.findall(_visible(node))}
-    records: list[dict] = []
-    problems: list[str] = []
-    editions: Counter[int] = Counter()
-    slugs: dict[str, str] = {}
-    hubs: dict[str, str] = {}
-    not_covered: list[str] = []
-    for number, (table, layout) in enumerate(tables, start=1):
-        all_territories = _territory_table(table, layout)
-        body = table.find("tbody") or table
-        where = f"table {number}, row" if len(tables) > 1 else "table row"
-        for n, tr in enumerate(body.find_all("tr"), start=1):
-            if not tr.find("td", recursive=False):
-                continue
-            cells = _positions(tr.find_all(["td", "th"], recursive=False))
-            index = layout
-            width = max(index.values()) + 1
-            if len(cells) < width:
-                problems.append(f"{where} {n}: expected at least {width} cells, found {len(cells)}")
-                continue
-            name_cell = cells[index["country"]]
-            territory = all_territories or _take_territory_label(name_cell) or _is_territory_row(tr)
-            name = _visible(name_cell)
-            territory = territory or bool(TERRITORY_MARK.search(name))
-            clean = clean_name(name) or ""
-            link = name_cell.find("a", href=True) or cells[index["total"]].find("a", href=True)
-            href = str(link["href"]) if link else ""
-            if match := LINK.search(href):
-                slugs[clean] = match.group(1)
-                editions[int(match.group(2))] += 1
-            elif match := HUB.search(href.split("?")[0].split("#")[0]):
-                hubs[clean] = match.group(1)
-            total_text = _visible(cells[index["total"]])
-            if NOT_COVERED.match(total_text):
-                not_covered.append(clean)
-                continue
-            total = _total(cells[index["total"]], cells[index["status"]] if "status" in index else None)
-            if not total:
-                problems.append(f"{where} {n} ({clean}), column 'Total Score and Status': expected a score and a "
-                                f"status such as '9 Not Free', found {total_text!r}")
-                continue
-            records.append({"row": len(records) + 1, "fh_name": clean, "kind": "t" if territory else "c",
-                            "total": total[0], "status_pub": STATUS_CODES[total[1]],
-                            "pr": _visible(cells[index["pr"]]) if "pr" in index else None,
-                            "cl": _visible(cells[index["cl"]]) if "cl" in index else None})
-    if problems:
-        raise SourceError(url, problems)
-    if not records:
-        raise SourceError(url, ["the scores table has no rows"])
-    return ScoresTable(records, slugs, editions, named, hubs, not_covered, tuple(tables[0][1]))
+    return tables
+
+
+@dataclass
+class _Rows:
+    """What the tables' rows say, gathered as they are read: the score records, where each name links (a country
+    report, whose URL names the edition, or a country hub), the rows FH does not cover, and every row that could
+    not be read (all are said at once)."""
+    records: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    editions: Counter[int] = field(default_factory=Counter)
+    slugs: dict[str, str] = field(default_factory=dict)
+    hubs: dict[str, str] = field(default_factory=dict)
+    not_covered: list[str] = field(default_factory=list)
+
+    def read(self, tr: Tag, index: dict[str, int], all_territories: bool, at: str) -> None:
+        cells = _positions(tr.find_all(["td", "th"], recursive=False))
+        width = max(index.values()) + 1
+        if len(cells) < width:
+            self.problems.append(f"{at}: expected at least {width} cells, found {len(cells)}")
+            return
+        name_cell = cells[index["country"]]
+        territory = all_territories or _take_territory_label(name_cell) or _is_territory_row(tr)
+        name = _visible(name_cell)
+        territory = territory or bool(TERRITORY_MARK.search(name))
+        clean = clean_name(name) or ""
+        link = name_cell.find("a", href=True) or cells[index["total"]].find("a", href=True)
+        self.linked(clean, str(link["href"]) if link else "")
+        total_text = _visible(cells[index["total"]])
+        if NOT_COVERED.match(total_text):
+            self.not_covered.append(clean)
+            return
+        total = _total(cells[index["total"]], cells[index["status"]] if "status" in index else None)
+        if not total:
+            self.problems.append(f"{at} ({clean}), column 'Total Score and Status': expected a score and a "
+                                 f"status such as '9 Not Free', found {total_text!r}")
+            return
+        self.records.append({"row": len(self.records) + 1, "fh_name": clean, "kind": "t" if territory else "c",
+                             "total": total[0], "status_pub": STATUS_CODES[total[1]],
+                             "pr": _visible(cells[index["pr"]]) if "pr" in index else None,
+                             "cl": _visible(cells[index["cl"]]) if "cl" in index else None})
+
+    def linked(self, name: str, href: str) -> None:
+        if match := LINK.search(href):
+            self.slugs[name] = match.group(1)
+            self.editions[int(match.group(2))] += 1
+        elif match := HUB.search(href.split("?")[0].split("#")[0]):
+            self.hubs[name] = match.group(1)
 
 
 def edition_of(table: ScoresTable, url: str, hub_editions: dict[str, int] | None = None) -> tuple[int, dict[str, int]]:
