@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from sovereign.holdings import Book
 
 MAX_IDS = 10_000
-MAX_UPLOAD_ROWS = 200_000
-MAX_UPLOAD_UNPACKED = 50_000_000
 
 
 def router(Mandate: type[enum.Enum]) -> APIRouter:
@@ -41,10 +39,10 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
     @api.post("/screen/file", response_model=list[dict[str, Any]], responses=ERRORS)
     def screen_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = File(...), column: str | None = None,
                     mandate: Mandate | None = None, as_of: date | None = None) -> list[dict]:  # type: ignore[valid-type]
-        from sovereign.screen import screen
+        from sovereign.screen import screen_book
 
         book = uploaded_book(file, column, "sovereign screen")
-        return screen(conn, book.frame.collect(), book.id_columns, as_of, None, mandate_of(policy, mandate)).to_dicts()
+        return screen_book(conn, book, as_of, None, mandate_of(policy, mandate)).rows.collect().to_dicts()
 
     @api.post("/impact/file", response_model=dict[str, Any], responses=ERRORS)
     def impact_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = File(...), value_column: str = "",
@@ -62,19 +60,19 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
 
 
 def uploaded_book(file: UploadFile, column: str | None, command: str) -> "Book":
-    """An uploaded book, read whole into memory within the upload's bounds (rows, unpacked size)."""
+    """An uploaded book, read whole into memory within the upload's bounds (sovereign.bounds.UPLOAD: rows,
+    columns, cells, unpacked size, cell length), each checked before the reader allocates."""
+    from sovereign.bounds import UPLOAD, check_rows
     from sovereign.holdings import read_book
 
     suffix = Path(file.filename or "holdings.csv").suffix.lower() or ".csv"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"holdings{suffix}"
         path.write_bytes(file.file.read())
-        book = read_book(path, (column,) if column else (), max_uncompressed=MAX_UPLOAD_UNPACKED)
+        book = read_book(path, (column,) if column else (), limits=UPLOAD)
         frame = book.frame.collect()
     if frame.is_empty():
         raise UserError(f"{file.filename or 'the file'}: the file has no holdings rows")
-    if frame.height > MAX_UPLOAD_ROWS:
-        raise UserError(f"the file has {frame.height:,} rows, more than the {MAX_UPLOAD_ROWS:,} one upload may "
-                        f"hold; use `{command}` instead")
+    check_rows(frame.height, "the file", UPLOAD, command)
     book.frame, book.streamed = frame.lazy(), False
     return book

@@ -1,0 +1,164 @@
+"""How much a file handed in may ask of the reader, checked before the reader allocates.
+
+Every reader of a user's table (a holdings book, an issuer register; CLI and API alike) goes through here:
+an XLSX is measured by inflating its zip and counting the bytes that actually come out (declared sizes are
+not trusted), and its sheets' dimension and every far cell address are checked against the row and column
+caps before calamine sizes its grid; a CSV's header may name at most `columns` fields and no cell may be
+longer than `cell_chars`; a Parquet file's metadata (rows, columns) is read and checked before any data,
+and a damaged one is a one-line error."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fiw.errors import UserError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@dataclass(frozen=True)
+class Limits:
+    rows: int = 100_000_000
+    columns: int = 1_000
+    cells: int = 20_000_000          # an XLSX sheet's rows x columns: what calamine's grid holds
+    unpacked: int = 500_000_000      # bytes an XLSX may inflate to
+    cell_chars: int = 1_000
+    identifier_chars: int = 200
+
+
+COMMAND = Limits()
+UPLOAD = Limits(rows=200_000, cells=5_000_000, unpacked=50_000_000)
+
+CHUNK = 1 << 20
+DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([^\"]+)\"")
+# Cell addresses that may pass a cap: a column of three letters, or a row number of many digits.
+FAR_CELL = re.compile(rb"\br=\"([A-Z]{3,})(\d+)\"|\br=\"([A-Z]{1,2})(\d{6,})\"")
+ADDRESS = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _address(ref: str) -> tuple[int, int] | None:
+    found = ADDRESS.match(ref.strip())
+    return (int(found.group(2)), column_index(found.group(1))) if found else None
+
+
+def _refuse_sheet(file: str, sheet: str, rows: int, columns: int, limits: Limits) -> None:
+    if columns > limits.columns or rows > limits.rows or rows * columns > limits.cells:
+        raise UserError(f"{file}: {sheet} reaches row {rows:,}, column {columns:,}; at most {limits.rows:,} rows, "
+                        f"{limits.columns:,} columns and {limits.cells:,} cells are read: export the holdings as "
+                        "CSV or Parquet, or clear the far cells")
+
+
+def check_xlsx(path: Path, limits: Limits) -> None:
+    """Inflate every member once, counting real bytes and stopping at the cap; in each worksheet, the
+    dimension and every far cell address checked against the caps. Nothing is kept."""
+    name = path.name
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise UserError(f"{name}: not an XLSX workbook (not a zip archive)") from None
+    total = 0
+    with archive:
+        for info in archive.infolist():
+            sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            label = f"sheet {Path(info.filename).stem}"
+            tail = b""
+            try:
+                with archive.open(info) as member:
+                    while chunk := member.read(CHUNK):
+                        total += len(chunk)
+                        if total > limits.unpacked:
+                            raise UserError(f"{name}: the workbook unpacks to more than {limits.unpacked:,} bytes "
+                                            "(counted while inflating); export the holdings as CSV or Parquet")
+                        if sheet:
+                            _scan_sheet(tail + chunk, name, label, limits)
+                            tail = chunk[-64:]
+            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+                raise UserError(f"{name}: the workbook is damaged ({info.filename}: {exc})") from None
+
+
+def _scan_sheet(chunk: bytes, file: str, sheet: str, limits: Limits) -> None:
+    for ref in DIMENSION.findall(chunk):
+        corners = [_address(part) for part in ref.decode("ascii", "replace").split(":")]
+        if any(c is None for c in corners):
+            raise UserError(f"{file}: {sheet}: dimension {ref.decode('ascii', 'replace')!r} is not a cell range")
+        _refuse_sheet(file, sheet, max(c[0] for c in corners if c), max(c[1] for c in corners if c), limits)
+    for match in FAR_CELL.finditer(chunk):
+        letters = (match.group(1) or match.group(3)).decode()
+        row = int(match.group(2) or match.group(4))
+        _refuse_sheet(file, sheet, row, column_index(letters), limits)
+
+
+def check_header(fields: int, file: str, limits: Limits) -> None:
+    if fields > limits.columns:
+        raise UserError(f"{file}: the header has {fields:,} columns, more than the {limits.columns:,} read")
+
+
+def check_cells(frame: pl.DataFrame, file: str, limits: Limits, first_row: int = 2) -> None:
+    """No text cell longer than the cap; the first one over it is named by row and column."""
+    import polars as pl
+
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text:
+        return
+    longest = frame.select(pl.col(text).str.len_bytes().max()).row(0, named=True)
+    for column in text:
+        if (longest[column] or 0) <= limits.cell_chars:
+            continue  # bytes bound characters: most books stop here
+        chars = frame[column].str.len_chars()
+        over = (chars > limits.cell_chars).arg_true()
+        if over.len():
+            index = int(over[0])
+            raise UserError(f"{file}: row {index + first_row}, column {column!r}: {int(chars[index]):,} characters, "
+                            f"more than the {limits.cell_chars:,} a cell may hold")
+
+
+def check_rows(rows: int, file: str, limits: Limits, command: str | None = None) -> None:
+    if rows > limits.rows:
+        hint = f"; use `{command}` instead" if command else ""
+        raise UserError(f"{file}: the file has {rows:,} rows, more than the {limits.rows:,} read{hint}")
+
+
+def check_parquet(path: Path, limits: Limits) -> pl.LazyFrame:
+    """The file's metadata (schema, row count) read and checked before any data; a damaged file in one line."""
+    import polars as pl
+
+    try:
+        frame = pl.scan_parquet(path)
+        schema = frame.collect_schema()
+        check_header(len(schema), path.name, limits)
+        rows = frame.select(pl.len()).collect().item()
+    except UserError:
+        raise
+    except BaseException as exc:  # polars' errors, and a panic in its reader, which is no Exception
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        raise UserError(f"{path.name}: not a readable Parquet file ({damage(exc)})") from None
+    check_rows(rows, path.name, limits)
+    nested = [c for c, t in schema.items() if t.is_nested()]
+    if nested:
+        raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
+    return frame
+
+
+def damage(exc: BaseException) -> str:
+    first = (str(exc).splitlines() or [""])[0][:200]
+    return f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
+
+
+def check_identifier(value: str, limits: Limits = COMMAND) -> str | None:
+    """Why an identifier is refused before any lookup (too long to be one), or None."""
+    if len(value) > limits.identifier_chars:
+        return f"an identifier of {len(value):,} characters (at most {limits.identifier_chars})"
+    return None
