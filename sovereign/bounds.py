@@ -10,10 +10,13 @@ and a damaged one is a one-line error."""
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from fiw.errors import UserError
 
@@ -61,31 +64,57 @@ def _refuse_sheet(file: str, sheet: str, rows: int, columns: int, limits: Limits
 
 
 def check_xlsx(path: Path, limits: Limits) -> None:
-    """Inflate every member once, counting real bytes and stopping at the cap; in each worksheet, the
-    dimension and every far cell address checked against the caps. Nothing is kept."""
+    """Inflate every member once from its raw bytes, counting what comes out and stopping at the cap (the
+    sizes the zip declares are not trusted: a reader that trusts them can be made to inflate gigabytes); in
+    each worksheet, the dimension and every far cell address checked against the caps. Nothing is kept."""
     name = path.name
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError):
         raise UserError(f"{name}: not an XLSX workbook (not a zip archive)") from None
     total = 0
-    with archive:
+    with archive, path.open("rb") as raw:
         for info in archive.infolist():
             sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             label = f"sheet {Path(info.filename).stem}"
             tail = b""
             try:
-                with archive.open(info) as member:
-                    while chunk := member.read(CHUNK):
-                        total += len(chunk)
-                        if total > limits.unpacked:
-                            raise UserError(f"{name}: the workbook unpacks to more than {limits.unpacked:,} bytes "
-                                            "(counted while inflating); export the holdings as CSV or Parquet")
-                        if sheet:
-                            _scan_sheet(tail + chunk, name, label, limits)
-                            tail = chunk[-64:]
-            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+                for chunk in _inflate(raw, info):
+                    total += len(chunk)
+                    if total > limits.unpacked:
+                        raise UserError(f"{name}: the workbook unpacks to more than {limits.unpacked:,} bytes "
+                                        "(counted while inflating); export the holdings as CSV or Parquet")
+                    if sheet:
+                        _scan_sheet(tail + chunk, name, label, limits)
+                        tail = chunk[-64:]
+            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, zlib.error, ValueError) as exc:
                 raise UserError(f"{name}: the workbook is damaged ({info.filename}: {exc})") from None
+
+
+def _inflate(raw: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A member's bytes as they inflate, read from its local header on: as many as the stream really holds."""
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local header")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    raw.seek(name_len + extra_len, 1)
+    if info.compress_type == zipfile.ZIP_STORED:
+        left = info.compress_size
+        while left > 0 and (chunk := raw.read(min(CHUNK, left))):
+            left -= len(chunk)
+            yield chunk
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise NotImplementedError(f"compression method {info.compress_type}")
+    inflater = zlib.decompressobj(-15)
+    while not inflater.eof:
+        data = inflater.unconsumed_tail or raw.read(CHUNK)
+        if not data:
+            raise EOFError("the member ends before its data does")
+        out = inflater.decompress(data, CHUNK)
+        if out:
+            yield out
 
 
 def _scan_sheet(chunk: bytes, file: str, sheet: str, limits: Limits) -> None:

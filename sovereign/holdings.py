@@ -196,7 +196,12 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
 def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, limits: Limits,
                header_names: set[str]) -> Book:
     bounds.check_xlsx(path, limits)
+    import logging
+
     import fastexcel
+
+    # calamine says when an empty column is read as text; that is the right reading, and no line for the desk
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
     reader = fastexcel.read_excel(path)
     sheets = reader.sheet_names

@@ -97,15 +97,14 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
     rest = found.filter(~labelled & ~blank & found["_value"].is_not_null())
     sums: list[float] = []
     if value and not rest.is_empty():  # the data rows' value between one candidate and the next
-        breaks = [r - 0.5 for r in found["_row"].to_list()]
+        starts = pl.Series(found["_row"].to_list(), dtype=pl.UInt32)
         sums_frame = (book.frame.with_row_index("_row").filter(~candidate)
-                      .group_by(pl.col("_row").cut(breaks, labels=[str(i) for i in range(len(breaks) + 1)])
-                                .cast(pl.String).cast(pl.Int64).alias("_bucket"))
+                      .group_by(pl.lit(starts).search_sorted(pl.col("_row")).alias("_bucket"))
                       .agg(amount.sum().alias("_sum"), pl.len().alias("_n")).collect(engine=engine))
         by_bucket = {b: (v or 0.0, n) for b, v, n in sums_frame.iter_rows()}
-        sums = [0.0] * len(breaks)
-        counts = [0] * len(breaks)
-        for i in range(len(breaks)):
+        sums = [0.0] * len(starts)
+        counts = [0] * len(starts)
+        for i in range(len(starts)):
             sums[i], counts[i] = by_bucket.get(i, (0.0, 0))
     rows, whys = [], []
     above = seg = 0.0
@@ -354,7 +353,7 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) 
     elif suffix == ".xlsx":
         import fastexcel
 
-        sheet = fastexcel.read_excel(path).load_sheet(0)
+        sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
     else:
         found = pl.scan_csv(path, separator=book.separator, infer_schema=False, encoding="utf8-lossy",
