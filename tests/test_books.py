@@ -323,3 +323,59 @@ def test_uploads_go_through_the_same_bounds(loaded_db, tmp_path):
         assert len(rows) == len(ROWS) and all(len({k.lower() for k in r}) == len(r) for r in rows)
         # no value column here: the labelled subtotal, the blank row and the total are known by sight alone
         assert [r["verdict"] for r in rows].count("summary") == 3
+
+
+# ---- a property over random books ----
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OTHER_NAMES = ["Country", "COUNTRY", "country", "Verdict", "verdict", "ELIGIBLE", "iso2", "Iso2", "Reason", "Status",
+               "STATUS", "Issuer", "issuer", "Sovereign_Country", "SOVEREIGN_VERDICT", "Edition", "LIST_VERSION",
+               "divest_by", "No_New_Buys_From", "Notes"]
+POOL = ["NL0011223342", "XS2100000012", "IN0020230010", "NL0011223359", "XS0000000000", "NL", "Turkey"]
+piece = st.one_of(
+    st.tuples(st.just("row"), st.sampled_from(POOL), st.integers(-10**9, 10**11)),
+    st.tuples(st.just("total"), st.sampled_from(["Total", "TOTAAL", "Subtotal", "Grand total", ""]), st.just(0)),
+    st.tuples(st.just("blank"), st.just(""), st.just(0)))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(others=st.lists(st.sampled_from(OTHER_NAMES), max_size=6, unique_by=str.lower),
+       pieces=st.lists(piece, min_size=1, max_size=25), sep=st.sampled_from([",", ";"]))
+def test_every_output_holds_every_row_and_the_totals_of_the_data_rows(desk, others, pieces, sep):
+    import tempfile
+
+    from sovereign import store
+    from sovereign.holdings import read_book
+    from sovereign.screen import screen_book, write_book
+
+    header = ["ISIN", *others, "MV"]
+    lines, data, segment, counted = [header], [], 0, 0
+    for kind, text, cents in pieces:
+        if kind == "row":
+            lines.append([text, *["x"] * len(others), f"{cents / 100:.2f}"])
+            data.append(cents)
+            segment, counted = segment + cents, counted + 1
+        elif kind == "total":  # labelled, or only its value (the sum of the rows since the last total) says so
+            lines.append([text or ("" if counted else "Total"), *[""] * len(others), f"{segment / 100:.2f}"])
+            segment, counted = 0, 0
+        else:
+            lines.append(["", *[""] * len(others), ""])
+    if not data:
+        return
+    conn = store.connect_readonly(desk.db)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "book.csv"
+        src.write_text("\n".join(sep.join(line) for line in lines) + "\n")
+        for suffix in (".xlsx", ".csv", ".parquet"):
+            book = read_book(src, ("ISIN",), separator=sep, decimal_comma=False)
+            screened = screen_book(conn, book, value="MV")
+            out = Path(tmp) / f"out{suffix}"
+            write_book(screened, book, out)
+            names, rows = read_back(out)
+            assert len(rows) == len(lines) - 1
+            assert len({n.lower() for n in names}) == len(names) == len(header) + len(OUT_COLUMNS)
+            overall = screened.summary()["overall"]
+            assert overall["positions"] == len(data)
+            assert overall["value"] == pytest.approx(sum(data) / 100, abs=0.01)
