@@ -219,13 +219,22 @@ def test_pai_names_not_free_countries_behind_unknown_identifiers(desk, tmp_path)
     assert "33.3% of the sovereign book could not be judged" in out and "Not Free Venezuela" in out
 
 
-def test_report_holdings_takes_the_book_options(desk, tmp_path):
-    src = write_csv(tmp_path / "boek.csv", ";", comma=True, encoding="cp1252", newline="\r\n")
-    code, _, err = desk("report", "-o", str(tmp_path / "pack.html"), "--holdings", str(src), "--value-column",
-                        "Market Value", "--sep", ";", "--decimal-comma", "--column", "ISIN")
+def test_report_holdings_takes_the_book_options_and_stages_from_the_banners_date(desk, tmp_path):
+    from tests.conftest import india_not_free_2027
+
+    code, _, err = desk("import", str(india_not_free_2027(tmp_path)))
     assert code == 0, err
-    assert "3,250,005.75" not in (tmp_path / "pack.html").read_text() or True
-    code, _, err = desk("report", "-o", str(tmp_path / "pack.html"), "--sep", ";")
+    src = write_csv(tmp_path / "boek.csv", ";", comma=True, encoding="cp1252", newline="\r\n")
+    pack = tmp_path / "pack.html"
+    code, _, err = desk("report", "-o", str(pack), "--holdings", str(src), "--value-column", "Market Value",
+                        "--sep", ";", "--decimal-comma", "--column", "ISIN", "--effective-from", "2027-03-01")
+    assert code == 0, err
+    summary = pl.read_excel(pack.with_suffix(".xlsx"), sheet_name="Book Summary")
+    whole = summary.filter(pl.col("What") == "The whole book")
+    assert whole["Value"].item() == pytest.approx(3_250_005.75)  # the totals are not positions
+    moving = pl.read_excel(pack.with_suffix(".xlsx"), sheet_name="Book Countries moving")
+    assert moving["Country"].to_list() == ["India"] and moving["No new buys from"].to_list() == ["2027-03-01"]
+    code, _, err = desk("report", "-o", str(pack), "--sep", ";")
     assert code == 2 and "give --holdings FILE" in err
 
 
@@ -379,3 +388,33 @@ def test_every_output_holds_every_row_and_the_totals_of_the_data_rows(desk, othe
             overall = screened.summary()["overall"]
             assert overall["positions"] == len(data)
             assert overall["value"] == pytest.approx(sum(data) / 100, abs=0.01)
+
+
+def test_screen_counts_eligible_positions_a_published_later_list_excludes(desk, tmp_path):
+    from tests.conftest import india_not_free_2027
+
+    assert desk("import", str(india_not_free_2027(tmp_path)))[0] == 0
+    code, _, err = desk("publish", "--approved-by", "RI committee", "--effective-from", "2099-03-01")
+    assert code == 0, err
+    src, summary = write_csv(tmp_path / "book.csv"), tmp_path / "s.json"
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"), "--value-column", "Market Value",
+                        "--summary-json", str(summary))
+    assert "1 eligible position(s) are excluded by a list already published for a later date" in err
+    later = json.loads(summary.read_text())["overall"]["eligible_excluded_later"]
+    assert later == {"positions": 1, "value": pytest.approx(2_000_000.0)}
+
+
+@pytest.mark.parametrize("text", [
+    "Portefeuille;Uitgevende instelling;Land;Marktwaarde\nA;Staat der Nederlanden;Nederland;1.000,00\n"
+    "A;Republiek Turkije;Turkije;250,00\nTotaal;;;1.250,00\n",
+    "Portfolio;Emittent;Land des Emittenten;Marktwert\nA;Bund;Niederlande;1.000,00\nA;Türkei;Türkei;250,00\n"
+    "Gesamtsumme;;;1.250,00\n",
+    "Portefeuille;Émetteur;Pays;Valeur\nA;État néerlandais;Pays-Bas;1 000,00\nA;Turquie;Turquie;250,00\n"
+    "Total;;;1 250,00\n"])
+def test_dutch_german_and_french_headers(desk, tmp_path, text):
+    src = tmp_path / "book.csv"
+    src.write_text(text, encoding="utf-8")
+    value = text.split("\n")[0].split(";")[-1]
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"), "--value-column", value)
+    assert code == 1 and "1 eligible, 1 excluded, 0 unknown" in err and "1 summary row(s)" in err, err
+    assert "eligible 1,000.00, excluded 250.00, unknown 0.00 of 1,250.00" in err
