@@ -32,10 +32,11 @@ class Limits:
     unpacked: int = 500_000_000      # bytes an XLSX may inflate to
     cell_chars: int = 1_000
     identifier_chars: int = 200
+    decoded: int = 50_000_000_000    # bytes a Parquet file's data decodes to, by its own metadata (streamed here)
 
 
 COMMAND = Limits()
-UPLOAD = Limits(rows=200_000, cells=5_000_000, unpacked=50_000_000)
+UPLOAD = Limits(rows=200_000, cells=5_000_000, unpacked=50_000_000, decoded=200_000_000)
 
 CHUNK = 1 << 20
 DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([^\"]+)\"")
@@ -175,6 +176,10 @@ def check_parquet(path: Path, limits: Limits) -> pl.LazyFrame:
             raise
         raise UserError(f"{path.name}: not a readable Parquet file ({damage(exc)})") from None
     check_rows(rows, path.name, limits)
+    size = parquet_decoded_size(path)
+    if size > limits.decoded:
+        raise UserError(f"{path.name}: the file's data decodes to {size:,} bytes by its own metadata, more than the "
+                        f"{limits.decoded:,} read")
     nested = [c for c, t in schema.items() if t.is_nested()]
     if nested:
         raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
@@ -191,3 +196,105 @@ def check_identifier(value: str, limits: Limits = COMMAND) -> str | None:
     if len(value) > limits.identifier_chars:
         return f"an identifier of {len(value):,} characters (at most {limits.identifier_chars})"
     return None
+
+
+def parquet_decoded_size(path: Path) -> int:
+    """The sum of the row groups' `total_byte_size` (their uncompressed size), read from the footer alone:
+    the Thrift compact encoding of FileMetaData, walked without a Thrift library."""
+    with path.open("rb") as f:
+        f.seek(0, 2)
+        end = f.tell()
+        if end < 12:
+            raise UserError(f"{path.name}: not a readable Parquet file (too short)")
+        f.seek(end - 8)
+        length, magic = struct.unpack("<I4s", f.read(8))
+        if magic != b"PAR1" or length > end - 12:
+            raise UserError(f"{path.name}: not a readable Parquet file (no footer)")
+        f.seek(end - 8 - length)
+        footer = f.read(length)
+    try:
+        groups = _Compact(footer).struct().get(4)
+        sizes = [g.get(2) for g in groups if isinstance(g, dict)] if isinstance(groups, list) else []
+        return sum(s for s in sizes if isinstance(s, int))
+    except (IndexError, ValueError, RecursionError):
+        raise UserError(f"{path.name}: not a readable Parquet file (its footer is damaged)") from None
+
+
+class _Compact:
+    """Just enough of Thrift's compact protocol to read a Parquet footer: structs as {field id: value}."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at, self.depth = data, 0, 0
+
+    def byte(self) -> int:
+        b = self.data[self.at]
+        self.at += 1
+        return b
+
+    def varint(self) -> int:
+        shift = result = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
+            if shift > 70:
+                raise ValueError("varint too long")
+
+    def zigzag(self) -> int:
+        n = self.varint()
+        return (n >> 1) ^ -(n & 1)
+
+    def value(self, kind: int) -> object:
+        if kind in (1, 2):
+            return kind == 1
+        if kind == 3:
+            return self.byte()
+        if kind in (4, 5, 6):
+            return self.zigzag()
+        if kind == 7:
+            self.at += 8
+            return None
+        if kind == 8:
+            n = self.varint()
+            if self.at + n > len(self.data):
+                raise ValueError("binary past the end")
+            self.at += n
+            return None
+        if kind in (9, 10):
+            head = self.byte()
+            size, element = head >> 4, head & 0x0F
+            if size == 15:
+                size = self.varint()
+            if size > len(self.data):
+                raise ValueError("list longer than the footer")
+            return [self.byte() == 1 if element in (1, 2) else self.value(element) for _ in range(size)]
+        if kind == 11:
+            size = self.varint()
+            if size > len(self.data):
+                raise ValueError("map larger than the footer")
+            types = self.byte() if size else 0
+            for _ in range(size):
+                self.value(types >> 4)
+                self.value(types & 0x0F)
+            return None
+        if kind == 12:
+            return self.struct()
+        raise ValueError(f"unknown Thrift type {kind}")
+
+    def struct(self) -> dict[int, object]:
+        self.depth += 1
+        if self.depth > 64:
+            raise ValueError("nested too deep")
+        fields: dict[int, object] = {}
+        last = 0
+        while True:
+            head = self.byte()
+            if head == 0:
+                break
+            delta, kind = head >> 4, head & 0x0F
+            last = last + delta if delta else self.zigzag()
+            fields[last] = self.value(kind)
+        self.depth -= 1
+        return fields

@@ -418,3 +418,19 @@ def test_dutch_german_and_french_headers(desk, tmp_path, text):
     code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"), "--value-column", value)
     assert code == 1 and "1 eligible, 1 excluded, 0 unknown" in err and "1 summary row(s)" in err, err
     assert "eligible 1,000.00, excluded 250.00, unknown 0.00 of 1,250.00" in err
+
+
+def test_parquet_decoded_size_is_read_from_the_footer_as_pyarrow_reads_it(tmp_path):
+    from fiw.errors import UserError
+    from sovereign.bounds import Limits, check_parquet, parquet_decoded_size
+
+    src = tmp_path / "plain.parquet"
+    pq.write_table(pl.DataFrame({"ISIN": [f"NL{i:010d}" + "x" * 300 for i in range(30_000)]}).to_arrow(), src,
+                   use_dictionary=False, row_group_size=7_000)
+    meta = pq.ParquetFile(src).metadata
+    assert parquet_decoded_size(src) == sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    with pytest.raises(UserError, match="decodes to 9,"):
+        check_parquet(src, Limits(decoded=1_000_000))
+    src.write_bytes(src.read_bytes()[:-40] + b"\xff" * 32 + src.read_bytes()[-8:])
+    with pytest.raises(UserError, match="not a readable Parquet file"):
+        check_parquet(src, Limits())
