@@ -2,6 +2,8 @@
 
 import enum
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
-from fiw.errors import UserError
+from fiw.errors import NotFound, UserError
 from sovereign.api.deps import ConnDep, PolicyDep, mandate_of
 from sovereign.api.models import ERRORS, ScreenRow
 
@@ -41,8 +43,9 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
                     mandate: Mandate | None = None, as_of: date | None = None) -> list[dict]:  # type: ignore[valid-type]
         from sovereign.screen import screen_book
 
-        book = uploaded_book(file, column, "sovereign screen")
-        return screen_book(conn, book, as_of, None, mandate_of(policy, mandate)).rows.collect().to_dicts()
+        with api_words():
+            book = uploaded_book(file, column, "sovereign screen")
+            return screen_book(conn, book, as_of, None, mandate_of(policy, mandate)).rows.collect().to_dicts()
 
     @api.post("/impact/file", response_model=dict[str, Any], responses=ERRORS)
     def impact_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = File(...), value_column: str = "",
@@ -53,10 +56,26 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
 
         if not value_column.strip():
             raise UserError("value_column: name the market-value column")
-        book = uploaded_book(file, column, "sovereign impact")
-        return impact(conn, book, policy, value_column, portfolio_column, version, edition, from_version)
+        with api_words():
+            book = uploaded_book(file, column, "sovereign impact")
+            return impact(conn, book, policy, value_column, portfolio_column, version, edition, from_version)
 
     return api
+
+
+OPTION_WORDS = {"--value-column": "value_column", "--portfolio-column": "portfolio_column", "--column": "column"}
+
+
+@contextmanager
+def api_words() -> Iterator[None]:
+    """The readers' errors name the CLI's options; here they name the request's parameters."""
+    try:
+        yield
+    except UserError as exc:
+        message = str(exc)
+        for option, parameter in OPTION_WORDS.items():
+            message = message.replace(option, f"the `{parameter}` parameter")
+        raise (NotFound if isinstance(exc, NotFound) else UserError)(message) from None
 
 
 def uploaded_book(file: UploadFile, column: str | None, command: str) -> "Book":
