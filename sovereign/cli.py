@@ -779,7 +779,8 @@ def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None
     if fmt == "xlsx":
         if output is None:
             raise UserError("--format xlsx needs -o FILE.xlsx")
-        atomic_write(output, lambda tmp: write_sheets(module.to_sheets(result), tmp))
+        sheets = module.to_sheets(result)
+        atomic_write(output, lambda tmp: write_sheets(sheets, tmp), lambda tmp: _sheets_back(tmp, sheets))
         return
     if fmt == "json":
         text = json.dumps(result, indent=2, default=str)
@@ -791,7 +792,26 @@ def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None
     if output is None:
         click.echo(text)
     else:
-        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"), lambda tmp: _text_back(tmp, text))
+
+
+def _text_back(path: Path, text: str) -> None:
+    if path.read_text(encoding="utf-8") != text:
+        raise UserError(f"{path.name}: the file read back differs from what was written")
+
+
+def _sheets_back(path: Path, sheets: dict) -> None:
+    """Every sheet written holds its rows and columns when read again."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    for name, frame in sheets.items():
+        if frame.width == 0 or (frame.is_empty() and len(sheets) > 1):
+            continue
+        sheet = reader.load_sheet(name[:31], dtypes="string")
+        if (sheet.height, sheet.width) != (frame.height, frame.width):
+            raise UserError(f"{path.name}: sheet {name!r} read back with {sheet.height} rows and {sheet.width} "
+                            f"columns, expected {frame.height} and {frame.width}")
 
 
 @main.command()

@@ -154,7 +154,7 @@ def to_markdown(r: dict) -> str:
     lines = [f"# {title(r)}", "", *lead(r)[:1], ""]
     for key, heading in (("newly_excluded", "Newly excluded"), ("newly_eligible", "Newly eligible")):
         b = r[key]
-        lines += [f"## {heading}: {b['positions']} position(s), value {b['value']:,.2f}", ""]
+        lines += [f"## {heading}: {b['positions']} position(s), value {b['value']:,.2f}{_shares(b)}", ""]
         if b["countries"]:
             dated = key == "newly_excluded"
             lines += ["| Country | Positions | Value | Issuers |" + (" No new buys from | Divest by |" if dated else ""),
@@ -165,7 +165,8 @@ def to_markdown(r: dict) -> str:
                              + (f" {c['no_new_buys_from']} | {c['divest_by']} |" if dated else ""))
             lines.append("")
     u = r["unknown"]
-    lines += [f"## Unknown (not eligible under either list): {u['positions']} position(s), value {u['value']:,.2f}", "",
+    lines += [f"## Unknown (not eligible under either list): {u['positions']} position(s), value {u['value']:,.2f}"
+              f"{_shares(u)}", "",
               "## Per portfolio", "",
               "| Portfolio | Newly excluded | Value | Newly eligible | Value | Unknown | Value |",
               "|---|---:|---:|---:|---:|---:|---:|"]
@@ -173,6 +174,9 @@ def to_markdown(r: dict) -> str:
         lines.append(f"| {p['portfolio'] or '(none)'} | {p['newly_excluded_positions']} | {p['newly_excluded_value']:,.2f} | "
                      f"{p['newly_eligible_positions']} | {p['newly_eligible_value']:,.2f} | {p['unknown_positions']} | "
                      f"{p['unknown_value']:,.2f} |")
+    if r.get("summary_rows"):
+        lines += ["", f"{r['summary_rows']} summary row(s) of the book (totals, subtotals, blank) are not positions "
+                  "and are left out of every figure."]
     lines += ["", f"{r['attribution']}."]
     return "\n".join(lines) + "\n"
 

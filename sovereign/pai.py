@@ -227,11 +227,15 @@ def to_sheets(r: dict) -> dict[str, pl.DataFrame]:
              "Sovereign value": s["value"], "FH total (weighted)": s["fh_total_weighted"],
              "FH total coverage": s["fh_total_coverage"], "Freedom of expression (weighted)":
              s["freedom_of_expression_weighted"], "Freedom of expression coverage": s["freedom_of_expression_coverage"],
-             "Supranational value": s["supranational"]["value"], "Unknown value": s["unknown"]["value"]}
+             "Supranational value": s["supranational"]["value"], "Unknown value": s["unknown"]["value"],
+             "Unknown share of the sovereign book": s["unknown_share"],
+             "Not Free behind unknown identifiers": ", ".join(c["country"] for c in s["unknown_not_free"]),
+             "Summary rows left out": s.get("summary_rows", 0)}
             for s in r["snapshots"]]
     summary = pl.DataFrame([{"Indicator": "PAI 16 count (average)", "Value": r["pai16_count"]},
                             {"Indicator": "PAI 16 share (average)", "Value": r["pai16_share"]},
                             {"Indicator": "Investee countries (average)", "Value": r["investee_countries"]},
+                            {"Indicator": "Unknown share of the sovereign book (average)", "Value": r["unknown_share"]},
                             {"Indicator": "FH total, value-weighted", "Value": r["fh_total_weighted"]},
                             {"Indicator": "Freedom of expression, value-weighted",
                              "Value": r["freedom_of_expression_weighted"]}])
