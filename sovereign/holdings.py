@@ -177,14 +177,13 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     if streamed:
         frame = pl.scan_csv(path, **options)  # two parses, flat memory
     else:  # read once, in memory: parsed once, not once per pass
-        raw = path.read_bytes()[3 if bom else 0:]
-        try:
-            frame = pl.read_csv(raw, **options).lazy()
+        try:  # the file itself, not a copy of its bytes, unless a byte-order mark is to be passed over
+            frame = pl.read_csv(path.read_bytes()[3:] if bom else path, **options).lazy()
         except pl.exceptions.ComputeError as exc:
             if "utf" not in str(exc).lower():
                 raise
             encoding = "cp1252"  # as Excel writes it on Dutch and other Western machines
-            frame = pl.read_csv(raw.decode("cp1252", errors="replace").encode("utf-8"), **options).lazy()
+            frame = pl.read_csv(path.read_bytes().decode("cp1252", errors="replace").encode("utf-8"), **options).lazy()
     if decimal_comma is None:
         cells = [v for row in top[skip + 1:] for v in row if NUMBER_TEXT.match(v) and ("," in v)]
         decimal_comma = sep != "," and bool(cells)

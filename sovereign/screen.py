@@ -356,14 +356,32 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) 
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
     else:
-        found = pl.scan_csv(path, separator=book.separator, infer_schema=False, encoding="utf8-lossy",
-                            truncate_ragged_lines=True)
-        got_names, got = found.collect_schema().names(), found.select(pl.len()).collect().item()
-        if book.bom and got_names:
-            got_names[0] = got_names[0].removeprefix("\ufeff")
+        got_names, got = _csv_shape(path, book)
     if got != rows or got_names != names:
         raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
                         f"{len(names)}; nothing was written")
+
+
+def _csv_shape(path: Path, book: Book) -> tuple[list[str], int]:
+    """A written CSV's header and its number of records, counted in chunks as the file streams past (line
+    breaks inside quoted cells are not records), never held whole."""
+    import csv
+    import io
+
+    records, quoted, first = 0, False, b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            if len(first) < 65536:
+                first += chunk[:65536]
+            parts = chunk.split(b'"')
+            for i, part in enumerate(parts):
+                if not quoted:
+                    records += part.count(b"\n")
+                if i < len(parts) - 1:
+                    quoted = not quoted
+    text = first.decode(book.encoding, errors="replace").removeprefix("\ufeff")
+    header = next(csv.reader(io.StringIO(text), delimiter=book.separator), [])
+    return header, records - 1
 
 
 DATE_TEXT = (("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"), ("%d-%m-%Y", r"^\d{2}-\d{2}-\d{4}$"),

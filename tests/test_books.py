@@ -438,3 +438,19 @@ def test_parquet_decoded_size_is_read_from_the_footer_as_pyarrow_reads_it(tmp_pa
     src.write_bytes(src.read_bytes()[:-40] + b"\xff" * 32 + src.read_bytes()[-8:])
     with pytest.raises(UserError, match="not a readable Parquet file"):
         check_parquet(src, Limits())
+
+
+def test_an_output_that_does_not_read_back_is_not_put_in_place(desk, tmp_path, monkeypatch):
+    from fiw.errors import UserError
+    from sovereign import screen as screen_module
+    from sovereign import store
+    from sovereign.holdings import read_book
+
+    src, out = write_csv(tmp_path / "book.csv"), tmp_path / "out.csv"
+    real = screen_module._write_csv
+    monkeypatch.setattr(screen_module, "_write_csv", lambda frame, path, book: real(frame.head(-1), path, book))
+    book = read_book(src)
+    screened = screen_module.screen_book(store.connect_readonly(desk.db), book, value="Market Value")
+    with pytest.raises(UserError, match="read back 7 rows and 18 columns, expected 8"):
+        screen_module.write_book(screened, book, out)
+    assert not out.exists() and not list(tmp_path.glob(".*partial"))
