@@ -84,7 +84,8 @@ def uploaded_book(file: UploadFile, column: str | None, command: str) -> "Book":
     from sovereign.bounds import UPLOAD, check_rows
     from sovereign.holdings import read_book
 
-    suffix = Path(file.filename or "holdings.csv").suffix.lower() or ".csv"
+    suffix = Path(file.filename or "holdings.csv").suffix.lower()
+    suffix = suffix if suffix in (".xlsx", ".xlsm", ".parquet", ".csv", ".tsv", ".txt") else ".csv"  # read as text
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"holdings{suffix}"
         path.write_bytes(file.file.read())
