@@ -367,18 +367,20 @@ def _csv_shape(path: Path, book: Book) -> tuple[list[str], int]:
     breaks inside quoted cells are not records), never held whole."""
     import csv
     import io
+    import re
 
-    records, quoted, first = 0, False, b""
+    quoted = re.compile(rb'"[^"]*"')
+    records, carry, first = 0, b"", b""
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
-            if len(first) < 65536:
-                first += chunk[:65536]
-            parts = chunk.split(b'"')
-            for i, part in enumerate(parts):
-                if not quoted:
-                    records += part.count(b"\n")
-                if i < len(parts) - 1:
-                    quoted = not quoted
+            first = first or chunk[:65536]
+            data = carry + chunk
+            carry = b""
+            if data.count(b'"') % 2:  # ends inside a quoted cell: that cell waits for the next chunk
+                cut = data.rindex(b'"')
+                data, carry = data[:cut], data[cut:]
+            records += quoted.sub(b"", data).count(b"\n")
+    records += carry.count(b"\n") if carry.count(b'"') % 2 == 0 else 0
     text = first.decode(book.encoding, errors="replace").removeprefix("\ufeff")
     header = next(csv.reader(io.StringIO(text), delimiter=book.separator), [])
     return header, records - 1
