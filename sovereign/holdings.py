@@ -32,6 +32,7 @@ ID_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei", "
 EMBEDDED = ("security", "wertpapier", "titre")  # text around the identifier: the ISIN is taken out of it
 ISIN_IN_TEXT = r"\b([A-Z]{2}[A-Z0-9]{9}[0-9])\b"
 HEADER_SEARCH = 20
+ROW = "__sovereign_row"
 STREAM_CSV_FROM = 1_000_000_000  # bytes: a text file larger than this is streamed (two parses, flat memory)
 NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d{1,3}([ .\u00a0']\d{3})+|\d+)(,\d+)?\s*$")
 
@@ -54,6 +55,12 @@ class Book:
     bom: bool = False
     newline: str = "\n"
     summaries: dict[str | None, pl.DataFrame] = field(default_factory=dict)  # value column -> summary rows
+    scanned: pl.LazyFrame | None = None  # the same scan with the row number made by the reader (see `numbered`)
+
+    def numbered(self) -> pl.LazyFrame:
+        """The rows with their 0-based number in ROW. A scan numbers them itself, so a filter on it still
+        reaches the reader (only the matching rows of the other columns are decoded)."""
+        return self.scanned if self.scanned is not None else self.frame.with_row_index(ROW)
 
     @property
     def columns(self) -> list[str]:
@@ -116,7 +123,8 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
         if xlsx:
             book = _read_xlsx(path, sheet, header_row, limits, header_names)
         elif parquet:
-            book = Book(bounds.check_parquet(path, limits), path, [], streamed=True)
+            book = Book(bounds.check_parquet(path, limits), path, [], streamed=True,
+                        scanned=pl.scan_parquet(path, row_index_name=ROW))
         else:
             book = _read_csv(path, header_row, separator, decimal_comma, header_names, limits)
         names = book.columns
@@ -174,8 +182,10 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     options: dict = {"separator": sep, "skip_rows": skip, "infer_schema": False, "truncate_ragged_lines": True}
     encoding = "utf-8"
     streamed = size > STREAM_CSV_FROM and not bom
+    scanned = None
     if streamed:
         frame = pl.scan_csv(path, **options)  # two parses, flat memory
+        scanned = pl.scan_csv(path, row_index_name=ROW, **options)
     else:  # read once, in memory: parsed once, not once per pass
         try:  # the file itself, not a copy of its bytes, unless a byte-order mark is to be passed over
             frame = pl.read_csv(path.read_bytes()[3:] if bom else path, **options).lazy()
@@ -189,7 +199,7 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
         decimal_comma = sep != "," and bool(cells)
     notes = [f"header on row {skip + 1}"] if skip else []
     return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes, streamed=streamed, typed=False,
-                encoding=encoding, bom=bom, newline=newline)
+                encoding=encoding, bom=bom, newline=newline, scanned=scanned)
 
 
 def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, limits: Limits,

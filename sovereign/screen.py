@@ -19,7 +19,7 @@ import polars as pl
 from fiw.errors import UserError
 from sovereign.bounds import check_identifier
 from sovereign.cells import atomic_write, neutral_frame, neutral_lazy
-from sovereign.holdings import ISIN_IN_TEXT, Book, column_named
+from sovereign.holdings import ISIN_IN_TEXT, ROW, Book, column_named
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
 from sovereign.resolve import Resolver
@@ -87,8 +87,8 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
                                                                                                          pl.Float64)
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"
     try:
-        found = (book.frame.with_row_index("_row").filter(candidate)
-                 .select("_row", first.alias("_first"), amount.alias("_value")).collect(engine=engine))
+        found = (book.numbered().filter(candidate)
+                 .select(pl.col(ROW).alias("_row"), first.alias("_first"), amount.alias("_value")).collect(engine=engine))
     except pl.exceptions.PolarsError as exc:
         raise UserError(f"{book.path.name}: cannot be read ({exc.__class__.__name__}: "
                         f"{(str(exc).splitlines() or [''])[0][:300]})") from None
@@ -98,8 +98,8 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
     sums: list[float] = []
     if value and not rest.is_empty():  # the data rows' value between one candidate and the next
         starts = pl.Series(found["_row"].to_list(), dtype=pl.UInt32)
-        sums_frame = (book.frame.with_row_index("_row").filter(~candidate)
-                      .group_by(pl.lit(starts).search_sorted(pl.col("_row")).alias("_bucket"))
+        sums_frame = (book.numbered().filter(~candidate)
+                      .group_by(pl.lit(starts).search_sorted(pl.col(ROW)).alias("_bucket"))
                       .agg(amount.sum().alias("_sum"), pl.len().alias("_n")).collect(engine=engine))
         by_bucket = {b: (v or 0.0, n) for b, v, n in sums_frame.iter_rows()}
         sums = [0.0] * len(starts)
@@ -198,7 +198,7 @@ def tally(book: Book, value: str | None = None, portfolio: str | None = None, wh
     """One streamed pass: positions (and value) per identifier, portfolio and date; summary rows left out."""
     skipped = summary_rows(book, value)["_row"]
     frame = book.frame if skipped.is_empty() else (
-        book.frame.with_row_index("_row").filter(~pl.col("_row").is_in(skipped.implode())).drop("_row"))
+        book.numbered().filter(~pl.col(ROW).is_in(skipped.implode())).drop(ROW))
     keys = [book.key().alias("_id")]
     names = book.columns
     if portfolio:
