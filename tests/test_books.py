@@ -456,3 +456,19 @@ def test_an_output_that_does_not_read_back_is_not_put_in_place(desk, tmp_path, m
     with pytest.raises(UserError, match="read back 7 rows and 18 columns, expected 8"):
         screen_module.write_book(screened, book, out)
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
+
+
+def test_a_streamed_csv_book_keeps_and_marks_its_totals_too(desk, tmp_path, monkeypatch):
+    from sovereign import holdings, store
+    from sovereign.screen import screen_book, write_book
+
+    monkeypatch.setattr(holdings, "STREAM_CSV_FROM", 0)  # as a file over 1 GB is read: scanned twice, never held
+    src, out = write_csv(tmp_path / "book.csv"), tmp_path / "out.csv"
+    book = holdings.read_book(src)
+    assert book.streamed
+    screened = screen_book(store.connect_readonly(desk.db), book, value="Market Value", portfolio="Portfolio")
+    write_book(screened, book, out)
+    summary = screened.summary()
+    assert summary["summary_rows"] == 4 and summary["overall"]["value"] == pytest.approx(3_250_005.75)
+    names, rows = read_back(out)
+    assert [r["verdict"] for r in rows].count("summary") == 4 and len(rows) == len(ROWS)
