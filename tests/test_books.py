@@ -472,3 +472,19 @@ def test_a_streamed_csv_book_keeps_and_marks_its_totals_too(desk, tmp_path, monk
     assert summary["summary_rows"] == 4 and summary["overall"]["value"] == pytest.approx(3_250_005.75)
     names, rows = read_back(out)
     assert [r["verdict"] for r in rows].count("summary") == 4 and len(rows) == len(ROWS)
+
+
+def test_the_issuer_register_goes_through_the_same_bounds(desk, tmp_path):
+    import xlsxwriter
+
+    src = tmp_path / "register.xlsx"
+    with xlsxwriter.Workbook(str(src)) as wb:
+        ws = wb.add_worksheet()
+        ws.write_row(0, 0, ["issuer", "country", "type", "isins"])
+        ws.write(1_048_575, 16_383, "x")
+    code, _, err = desk("issuers", "import", str(src))
+    assert code == 2 and "reaches row 1,048,576, column 16,384" in err
+    wide = tmp_path / "register.csv"
+    wide.write_text("issuer,country,type,isins" + "," * 2_000 + "\n")
+    code, _, err = desk("issuers", "import", str(wide))
+    assert code == 2 and "more than the 1,000 read" in err
