@@ -318,9 +318,14 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
             neutral_lazy(rows, screened.added).sink_csv(tmp, separator=book.separator, include_bom=book.bom,
                                                         line_terminator=book.newline)
         else:  # in memory already: one cheap pass finds the few columns that need neutralising
-            _write_csv(neutral_frame(rows.collect(engine=engine), screened.added), tmp, book)
+            frame = neutral_frame(rows.collect(engine=engine), screened.added)
+            text = [c for c, t in frame.schema.items() if t == pl.String]
+            plain["lines"] = not text or not frame.select(pl.any_horizontal(
+                pl.col(text).str.contains("[\r\n]").any())).item()  # no line break in a cell: a line is a record
+            _write_csv(frame, tmp, book)
 
-    atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected))
+    plain: dict[str, bool] = {}
+    atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected, plain.get("lines", False)))
 
 
 def _case_clash(names: list[str]) -> tuple[str, str] | None:
@@ -345,7 +350,7 @@ def _write_csv(frame: pl.DataFrame, path: Path, book: Book) -> None:
                         "book's own encoding; write .xlsx or .parquet") from None
 
 
-def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) -> None:
+def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int, lines: bool = False) -> None:
     """The written file, read again: every row and every column there, or the write failed."""
     if suffix == ".parquet":
         found = pl.scan_parquet(path)
@@ -356,15 +361,16 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) 
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
     else:
-        got_names, got = _csv_shape(path, book)
+        got_names, got = _csv_shape(path, book, lines)
     if got != rows or got_names != names:
         raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
                         f"{len(names)}; nothing was written")
 
 
-def _csv_shape(path: Path, book: Book) -> tuple[list[str], int]:
+def _csv_shape(path: Path, book: Book, lines: bool = False) -> tuple[list[str], int]:
     """A written CSV's header and its number of records, counted in chunks as the file streams past (line
-    breaks inside quoted cells are not records), never held whole."""
+    breaks inside quoted cells are not records), never held whole. `lines`: no cell holds a line break, so
+    every line is a record and counting line ends is exact."""
     import csv
     import io
     import re
@@ -379,7 +385,7 @@ def _csv_shape(path: Path, book: Book) -> tuple[list[str], int]:
             if data.count(b'"') % 2:  # ends inside a quoted cell: that cell waits for the next chunk
                 cut = data.rindex(b'"')
                 data, carry = data[:cut], data[cut:]
-            records += quoted.sub(b"", data).count(b"\n")
+            records += (data if lines else quoted.sub(b"", data)).count(b"\n")
     records += carry.count(b"\n") if carry.count(b'"') % 2 == 0 else 0
     text = first.decode(book.encoding, errors="replace").removeprefix("\ufeff")
     header = next(csv.reader(io.StringIO(text), delimiter=book.separator), [])

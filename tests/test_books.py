@@ -488,3 +488,12 @@ def test_the_issuer_register_goes_through_the_same_bounds(desk, tmp_path):
     wide.write_text("issuer,country,type,isins" + "," * 2_000 + "\n")
     code, _, err = desk("issuers", "import", str(wide))
     assert code == 2 and "more than the 1,000 read" in err
+
+
+def test_a_cell_with_a_line_break_is_one_record_when_read_back(desk, tmp_path):
+    src, out = tmp_path / "book.csv", tmp_path / "out.csv"
+    src.write_text('ISIN,Note,MV\nNL0011223342,"two\nlines",1\nXS2100000012,"a ""quoted""\r\nnote",2\n')
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 1, err
+    names, rows = read_back(out)
+    assert [r["Note"] for r in rows] == ["two\nlines", 'a "quoted"\r\nnote'] and len(rows) == 2
