@@ -88,11 +88,13 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"
     try:
         found = (book.numbered().filter(candidate)
-                 .select(pl.col(ROW).alias("_row"), first.alias("_first"), amount.alias("_value")).collect(engine=engine))
+                 .select(pl.col(ROW).alias("_row"), first.alias("_first"), ident.alias("_ident"),
+                         amount.alias("_value")).collect(engine=engine))
     except pl.exceptions.PolarsError as exc:
         raise UserError(f"{book.path.name}: cannot be read ({exc.__class__.__name__}: "
                         f"{(str(exc).splitlines() or [''])[0][:300]})") from None
-    labelled = found["_first"].str.contains(SUMMARY_LABEL).fill_null(False)
+    labelled = (found["_first"].str.contains(SUMMARY_LABEL).fill_null(False)
+                | found["_ident"].str.contains(SUMMARY_LABEL).fill_null(False))  # "Total" in the country column
     blank = found["_first"].is_null()
     rest = found.filter(~labelled & ~blank & found["_value"].is_not_null())
     sums: list[float] = []
@@ -109,8 +111,8 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
     rows, whys = [], []
     above = seg = 0.0
     rows_above = rows_seg = 0
-    for i, (row, text, amount_, is_label, is_blank) in enumerate(zip(
-            found["_row"], found["_first"], found["_value"], labelled, blank, strict=True)):
+    for i, (row, text, label, amount_, is_label, is_blank) in enumerate(zip(
+            found["_row"], found["_first"], found["_ident"], found["_value"], labelled, blank, strict=True)):
         if sums:
             above, seg = above + sums[i], seg + sums[i]
             rows_above, rows_seg = rows_above + counts[i], rows_seg + counts[i]
@@ -118,7 +120,7 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
             n and abs(amount_ - s) <= 0.005 + 1e-9 * abs(s) for s, n in ((seg, rows_seg), (above, rows_above))))
         if is_blank or total:
             rows.append(row)
-            whys.append("blank row" if is_blank else f"summary row ({text})" if is_label else
+            whys.append("blank row" if is_blank else f"summary row ({label or text})" if is_label else
                         f"summary row (value {amount_:,.2f} = the sum of the rows above)")
             if total:
                 seg, rows_seg = 0.0, 0

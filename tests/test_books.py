@@ -497,3 +497,13 @@ def test_a_cell_with_a_line_break_is_one_record_when_read_back(desk, tmp_path):
     assert code == 1, err
     names, rows = read_back(out)
     assert [r["Note"] for r in rows] == ["two\nlines", 'a "quoted"\r\nnote'] and len(rows) == 2
+
+
+def test_a_total_in_the_country_column_is_a_summary_row(desk, tmp_path):
+    src, summary = tmp_path / "book.csv", tmp_path / "s.json"
+    src.write_text("Portfolio,Country,MV\nA,Netherlands,100\nA,Turkey,50\nA,Total,150\nB,India,7\n")
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "o.csv"), "--value-column", "MV",
+                        "--summary-json", str(summary))
+    assert code == 1 and "1 summary row(s)" in err, err
+    assert json.loads(summary.read_text())["overall"]["value"] == pytest.approx(157.0)
+    assert "summary row (Total)" in (tmp_path / "o.csv").read_text()
