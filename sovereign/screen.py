@@ -321,13 +321,9 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
                                                         line_terminator=book.newline)
         else:  # in memory already: one cheap pass finds the few columns that need neutralising
             frame = neutral_frame(rows.collect(engine=engine), screened.added)
-            text = [c for c, t in frame.schema.items() if t == pl.String]
-            plain["lines"] = not text or not frame.select(pl.any_horizontal(
-                pl.col(text).str.contains("[\r\n]").any())).item()  # no line break in a cell: a line is a record
             _write_csv(frame, tmp, book)
 
-    plain: dict[str, bool] = {}
-    atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected, plain.get("lines", False)))
+    atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected))
 
 
 def _case_clash(names: list[str]) -> tuple[str, str] | None:
@@ -352,7 +348,7 @@ def _write_csv(frame: pl.DataFrame, path: Path, book: Book) -> None:
                         "book's own encoding; write .xlsx or .parquet") from None
 
 
-def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int, lines: bool = False) -> None:
+def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) -> None:
     """The written file, read again: every row and every column there, or the write failed."""
     if suffix == ".parquet":
         found = pl.scan_parquet(path)
@@ -363,35 +359,44 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int, 
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
     else:
-        got_names, got = _csv_shape(path, book, lines)
+        got_names, got = _csv_shape(path, book, rows)
     if got != rows or got_names != names:
         raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
                         f"{len(names)}; nothing was written")
 
 
-def _csv_shape(path: Path, book: Book, lines: bool = False) -> tuple[list[str], int]:
-    """A written CSV's header and its number of records, counted in chunks as the file streams past (line
-    breaks inside quoted cells are not records), never held whole. `lines`: no cell holds a line break, so
-    every line is a record and counting line ends is exact."""
+def _csv_shape(path: Path, book: Book, expected: int) -> tuple[list[str], int]:
+    """A written CSV's header and its number of records, counted in chunks as the file streams past, never
+    held whole. Line ends first: a file that ends with one and has a line per expected record is whole;
+    otherwise the records are counted again with quoted spans taken out (a line break inside a cell is not a
+    record)."""
     import csv
     import io
     import re
 
-    quoted = re.compile(rb'"[^"]*"')
-    records, carry, first = 0, b"", b""
+    first, lines, last = b"", 0, b""
     with path.open("rb") as f:
         while chunk := f.read(1 << 20):
             first = first or chunk[:65536]
-            data = carry + chunk
-            carry = b""
-            if data.count(b'"') % 2:  # ends inside a quoted cell: that cell waits for the next chunk
-                cut = data.rindex(b'"')
-                data, carry = data[:cut], data[cut:]
-            records += (data if lines else quoted.sub(b"", data)).count(b"\n")
-    records += carry.count(b"\n") if carry.count(b'"') % 2 == 0 else 0
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    records = lines - 1
+    if records != expected or last != b"\n":
+        quoted = re.compile(rb'"[^"]*"')
+        records, carry = 0, b""
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                data = carry + chunk
+                carry = b""
+                if data.count(b'"') % 2:  # ends inside a quoted cell: that cell waits for the next chunk
+                    cut = data.rindex(b'"')
+                    data, carry = data[:cut], data[cut:]
+                records += quoted.sub(b"", data).count(b"\n")
+        records += carry.count(b"\n") if carry.count(b'"') % 2 == 0 else 0
+        records -= 1
     text = first.decode(book.encoding, errors="replace").removeprefix("\ufeff")
     header = next(csv.reader(io.StringIO(text), delimiter=book.separator), [])
-    return header, records - 1
+    return header, records
 
 
 DATE_TEXT = (("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"), ("%d-%m-%Y", r"^\d{2}-\d{2}-\d{4}$"),
