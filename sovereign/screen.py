@@ -36,8 +36,10 @@ SUMMARY = "summary"  # the verdict column of a totals, subtotal or blank row: no
 DATES = ("no_new_buys_from", "divest_by")
 # A label in the first cell of a row that carries no identifier: Total, Totaal, Subtotal, Grand total, Sum,
 # Summe, Gesamt, Zwischensumme, Somme, Sous-total, Totale, Eindtotaal.
-SUMMARY_LABEL = (r"(?i)^\s*(grand[\s-]*|sub[\s-]*|eind|zwischen|sous[\s-]*|end)?"
-                 r"(totaal|totale|totaux|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
+LABEL_WORDS = (r"(grand[\s-]*|sub[\s-]*|eind|zwischen|sous[\s-]*|end)?"
+               r"(totaal|totale|totaux|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
+SUMMARY_LABEL = r"(?i)^\s*" + LABEL_WORDS
+EMPTY_OR_LABEL = r"(?i)^\s*($|" + LABEL_WORDS + ")"  # one pass over a text identifier column
 
 
 def isin_inside(text: str) -> str | None:
@@ -81,7 +83,9 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
         return cached
     names = book.columns
     ident = book.identifier()
-    candidate = ident.is_null() | ident.str.contains(SUMMARY_LABEL)
+    key = pl.col(book.key_column) if book.key_column else None
+    candidate = (key.is_null() | key.str.contains(EMPTY_OR_LABEL) if key is not None
+                 else ident.is_null() | ident.str.contains(SUMMARY_LABEL))
     first = pl.coalesce([pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in names])
     amount = book.number(column_named(names, value, book.path.name, "--value-column")) if value else pl.lit(None,
                                                                                                          pl.Float64)
