@@ -882,7 +882,13 @@ def screen(ctx, file: Path, mandate: str | None, as_of: str | None, version_id: 
                f"{' then '.join(repr(c) for c in book.id_columns)}{version}"
                + (f" for mandate {mandate}" if mandate else "")
                + f": {overall['eligible']['positions']} eligible, {overall['excluded']['positions']} excluded, "
-               f"{overall['unknown']['positions']} unknown (not eligible).", err=True)
+               f"{overall['unknown']['positions']} unknown (not eligible)"
+               + (f"; {summary['summary_rows']} summary row(s) (totals, subtotals, blank) kept, marked and left "
+                  "out of the tallies" if summary["summary_rows"] else "") + ".", err=True)
+    later = overall["eligible_excluded_later"]["positions"]
+    if later:
+        click.echo(f"{later} eligible position(s) are excluded by a list already published for a later date: see "
+                   "no_new_buys_from and divest_by.", err=True)
     if kw["value_column"]:
         click.echo("Value: " + ", ".join(f"{v} {overall[v]['value']:,.2f}" for v in ("eligible", "excluded", "unknown"))
                    + f" of {overall['value']:,.2f}"
@@ -899,7 +905,8 @@ def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None
     if fmt == "xlsx":
         if output is None:
             raise UserError("--format xlsx needs -o FILE.xlsx")
-        atomic_write(output, lambda tmp: write_sheets(module.to_sheets(result), tmp))
+        sheets = module.to_sheets(result)
+        atomic_write(output, lambda tmp: write_sheets(sheets, tmp), lambda tmp: _sheets_back(tmp, sheets))
         return
     if fmt == "json":
         text = json.dumps(result, indent=2, default=str)
@@ -911,7 +918,26 @@ def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None
     if output is None:
         click.echo(text)
     else:
-        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"), lambda tmp: _text_back(tmp, text))
+
+
+def _text_back(path: Path, text: str) -> None:
+    if path.read_text(encoding="utf-8") != text:
+        raise UserError(f"{path.name}: the file read back differs from what was written")
+
+
+def _sheets_back(path: Path, sheets: dict) -> None:
+    """Every sheet written holds its rows and columns when read again."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    for name, frame in sheets.items():
+        if frame.width == 0 or (frame.is_empty() and len(sheets) > 1):
+            continue
+        sheet = reader.load_sheet(name[:31], dtypes="string")
+        if (sheet.height, sheet.width) != (frame.height, frame.width):
+            raise UserError(f"{path.name}: sheet {name!r} read back with {sheet.height} rows and {sheet.width} "
+                            f"columns, expected {frame.height} and {frame.width}")
 
 
 @main.command()
@@ -1086,29 +1112,31 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
                                        "(default: today).")
 @click.option("--holdings", type=click.Path(dir_okay=False, path_type=Path),
               help="A holdings book: adds \"What it means for our book\" (needs --value-column).")
-@click.option("--value-column", help="The book's market-value column.")
-@click.option("--portfolio-column", help="The book's portfolio column.")
+@book_options
 @click.pass_context
 def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, effective_from: str | None,
-               holdings: Path | None, value_column: str | None, portfolio_column: str | None) -> None:
+               holdings: Path | None, **kw) -> None:
     """The committee's approval pack: one self-contained HTML page, an XLSX beside it, and a PDF when asked."""
     from sovereign import report
 
     if edition is not None and version_id is not None:
         raise UserError("give --edition or --version, not both")
+    value_column = kw["value_column"]
     if holdings is not None and not value_column:
         raise UserError("--holdings needs --value-column (the book's market-value column)")
+    if holdings is None and any(kw[k] not in (None, ()) for k in kw):
+        raise UserError("--column, --sheet, --header-row, --sep, --decimal-comma, --value-column and "
+                        "--portfolio-column describe the --holdings book: give --holdings FILE")
     conn = reader(ctx)
     to = f"v{version_id}" if version_id else str(edition) if edition else None
-    result = report.build(conn, settings(ctx).policy, None, to,
-                          _any_date(effective_from, "--effective-from") if effective_from else None)
+    staged_from = _any_date(effective_from, "--effective-from") if effective_from else None
+    result = report.build(conn, settings(ctx).policy, None, to, staged_from)
     if holdings is not None and value_column:
-        from sovereign.holdings import read_book
         from sovereign.impact import impact
 
-        result["book"] = impact(conn, read_book(holdings), settings(ctx).policy, value_column, portfolio_column,
-                                result["to"]["list_version"], None, result["from"]["list_version"]) | {
-                                    "file": holdings.name}
+        result["book"] = impact(conn, _book(holdings, kw), settings(ctx).policy, value_column, kw["portfolio_column"],
+                                result["to"]["list_version"], None, result["from"]["list_version"],
+                                effective_from=staged_from) | {"file": holdings.name}
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
     if output.suffix.lower() == ".pdf":

@@ -8,6 +8,7 @@ has been checked.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections.abc import Iterator
@@ -19,7 +20,8 @@ import polars as pl
 
 from fiw.errors import NotFound, SourceError, UserError
 from fiw.names import fold
-from sovereign import identifiers
+from sovereign import bounds, identifiers
+from sovereign.bounds import COMMAND, Limits
 from sovereign.store import reads, writes
 
 if TYPE_CHECKING:
@@ -39,24 +41,6 @@ COLUMNS = {
 REQUIRED = ("name", "iso2")
 
 
-MAX_UNCOMPRESSED = 500_000_000
-
-
-def check_workbook(path: Path, limit: int) -> None:
-    """A workbook is a zip: refuse one that would unpack past `limit` bytes (one huge cell, a zip bomb)
-    before any parser holds it in memory."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            unpacked = sum(i.file_size for i in z.infolist())
-    except zipfile.BadZipFile:
-        raise UserError(f"{path.name}: not an XLSX workbook (not a zip archive)") from None
-    if unpacked > limit:
-        raise UserError(f"{path.name}: the workbook unpacks to {unpacked:,} bytes, more than the {limit:,} allowed; "
-                        "export the holdings as CSV or Parquet")
-
-
 @contextmanager
 def readable(path: Path) -> Iterator[None]:
     """The readers' own errors (a missing file, a folder, a file that is not what its name says) as one line
@@ -72,31 +56,30 @@ def readable(path: Path) -> Iterator[None]:
         raise UserError(f"{path.name}: the file is empty: no header and no rows") from None
     except UserError:
         raise
-    except Exception as exc:
-        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({exc.__class__.__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    except BaseException as exc:  # a panic in a reader is no Exception, and still one line
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+            raise
+        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({bounds.damage(exc)})") from None
 
 
-def read_table(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> pl.DataFrame:
-    """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1)."""
+def read_table(path: Path, limits: Limits = COMMAND) -> pl.DataFrame:
+    """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1). The file is
+    measured first (sovereign.bounds), as every table a user hands in is."""
     path = Path(path)
     suffix = path.suffix.lower()
     with readable(path):
         if suffix in (".xlsx", ".xlsm"):
-            check_workbook(path, max_uncompressed)
+            bounds.check_xlsx(path, limits)
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
         elif suffix == ".parquet":
-            frame = pl.read_parquet(path)
-            nested = [c for c, t in frame.schema.items() if t.is_nested()]
-            if nested:
-                raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
+            frame = bounds.check_parquet(path, limits).collect()
         else:
-            try:
-                frame = pl.read_csv(path, infer_schema_length=0)
-            except pl.exceptions.ComputeError as exc:  # not UTF-8: Windows-1252, as Excel writes it
-                if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-                    raise
-                frame = pl.read_csv(utf8(path), infer_schema_length=0)
+            data = utf8(path)
+            head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+            bounds.check_header(len(next(csv.reader(head), [])), path.name, limits)
+            frame = pl.read_csv(data, infer_schema_length=0, truncate_ragged_lines=True)
+        bounds.check_rows(frame.height, path.name, limits)
+        bounds.check_cells(frame, path.name, limits)
     return frame
 
 
