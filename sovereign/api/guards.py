@@ -13,6 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fiw.errors import NotFound, Unavailable, UserError
 from sovereign.settings import Settings
 
+RETRY_AFTER = 30  # seconds a client is asked to wait after a 503
+
 HEADERS = [
     (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                                  b"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -85,8 +87,14 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(_: Request, exc: UserError) -> JSONResponse:
-        status = 503 if isinstance(exc, Unavailable) else 404 if isinstance(exc, NotFound) else 400
-        return JSONResponse({"detail": scrub(str(exc))}, status_code=status)
+        """One line: 413 for an upload too heavy to read, 503 (try again later) when the service is busy or the
+        database cannot be read or written now, 404 for nothing of that name, 400 otherwise."""
+        from sovereign.sandbox import TooHeavy
+
+        status = (413 if isinstance(exc, TooHeavy) else 503 if isinstance(exc, Unavailable)
+                  else 404 if isinstance(exc, NotFound) else 400)
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+        return JSONResponse({"detail": scrub(str(exc))}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,10 +1,12 @@
-"""GET /api/v1/check/{identifier}: the desk's question, the same answer as `sovereign check --json`."""
+"""GET /api/v1/check/{identifier}: the desk's question, the same answer as `sovereign check --json`. A cached
+answer is sent from the event loop; a lookup runs in a worker thread, so a slow one never holds up other requests."""
 
 import enum
 from datetime import date
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from sovereign import lookup, store
 from sovereign.api.deps import Desk, mandate_of
@@ -27,6 +29,8 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
                 return lookup.answers(conn, [target], None, as_of, mandate_of(desk.settings.policy, mandate), version,
                                       as_known_on)[0]
 
-        return desk.cache.response((identifier, as_of, getattr(mandate, "value", None), version, as_known_on), compute)
+        key = (identifier, as_of, getattr(mandate, "value", None), version, as_known_on)
+        hit = desk.cache.cached(key)
+        return hit if hit is not None else await run_in_threadpool(desk.cache.response, key, compute)
 
     return api

@@ -1,9 +1,7 @@
 """POST /api/v1/screen, /api/v1/screen/file and /api/v1/impact/file: many identifiers, or a holdings book, in one call."""
 
 import enum
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, File, UploadFile
@@ -17,8 +15,6 @@ if TYPE_CHECKING:
     from sovereign.holdings import Book
 
 MAX_IDS = 10_000
-MAX_UPLOAD_ROWS = 200_000
-MAX_UPLOAD_UNPACKED = 50_000_000
 
 
 def router(Mandate: type[enum.Enum]) -> APIRouter:
@@ -62,19 +58,7 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
 
 
 def uploaded_book(file: UploadFile, column: str | None, command: str) -> "Book":
-    """An uploaded book, read whole into memory within the upload's bounds (rows, unpacked size)."""
-    from sovereign.holdings import read_book
+    """An uploaded book, read in a child process within the upload's bounds (memory, time, rows, unpacked size)."""
+    from sovereign.sandbox import read_upload
 
-    suffix = Path(file.filename or "holdings.csv").suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"holdings{suffix}"
-        path.write_bytes(file.file.read())
-        book = read_book(path, (column,) if column else (), max_uncompressed=MAX_UPLOAD_UNPACKED)
-        frame = book.frame.collect()
-    if frame.is_empty():
-        raise UserError(f"{file.filename or 'the file'}: the file has no holdings rows")
-    if frame.height > MAX_UPLOAD_ROWS:
-        raise UserError(f"the file has {frame.height:,} rows, more than the {MAX_UPLOAD_ROWS:,} one upload may "
-                        f"hold; use `{command}` instead")
-    book.frame, book.streamed = frame.lazy(), False
-    return book
+    return read_upload(file.file, file.filename, column, command)
