@@ -314,8 +314,13 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool) -> None:
     """Recompute every stored rating and status and compare with FH's published ones; check every list
     version against its digest. The verdict first; mismatches always; the expected differences with -v."""
     from sovereign.pipeline import verify_stored
+    from sovereign.store import reads
 
-    report = verify_stored(reader(ctx))
+    conn = reader(ctx)
+    if not reads.latest_edition(conn):
+        raise UserError(f"{settings(ctx).db}: no scores are stored, so there is nothing to verify (a first refresh "
+                        "that did not finish leaves the database so; see `sovereign runs`, then `sovereign refresh`)")
+    report = verify_stored(conn)
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
@@ -976,7 +981,7 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
     run_daemon(conf, once)
 
 
-def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
+def _table_out(rows: list[dict], columns: list[str], fmt: str, empty: str = "None.") -> None:
     """The operator's listings: an aligned table, CSV (text that would run in a spreadsheet neutralised) or JSON."""
     from sovereign.cells import neutral
 
@@ -988,8 +993,10 @@ def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
         out.writeheader()
         out.writerows([{k: neutral(v) for k, v in r.items()} for r in rows])
         click.echo(buf.getvalue(), nl=False)
+    elif not rows:
+        click.echo(empty)
     else:
-        widths = {c: max(len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)) for c in columns}
+        widths = {c: max([len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)]) for c in columns}
         widths = {c: min(w, 60) for c, w in widths.items()}
         click.echo("  ".join(c.ljust(widths[c]) for c in columns))
         for r in rows:
@@ -1014,7 +1021,8 @@ def versions(ctx: click.Context, fmt: str) -> None:
              "excluded": counts.get(v["id"], (0, 0))[1], "reason": v["reason"] or v["withdrawn_reason"]
              or v["backdate_reason"]} for v in reads.versions(conn)]
     _table_out(rows, ["version", "edition", "state", "effective_from", "recorded", "published", "approved_by",
-                      "eligible", "excluded", "reason"], fmt)
+                      "eligible", "excluded", "reason"], fmt,
+               "No list versions yet: no refresh or import has finished (see `sovereign runs`); run `sovereign refresh`.")
 
 
 @main.command()
@@ -1030,7 +1038,7 @@ def runs(ctx: click.Context, fmt: str) -> None:
         rows.append({"when": r["recorded_at"], "who": r["actor"], "what": r["action"], "subject": r["subject"],
                      "outcome": details.get("outcome", "ok"),
                      "message": details.get("message") or r["reason"] or ""})
-    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt)
+    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt, "No runs recorded yet.")
 
 
 @main.command(name="backup")
@@ -1135,7 +1143,7 @@ def tokens_revoke(ctx: click.Context, person: str) -> None:
 def tokens_list(ctx: click.Context, fmt: str) -> None:
     from sovereign.store import reads
 
-    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt)
+    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt, "No tokens.")
 
 
 AUDIT_COLUMNS = ["id", "recorded_at", "actor", "action", "subject", "effective_from", "reason", "details", "hash"]

@@ -1,0 +1,60 @@
+"""Issue 26's smaller cases, each refused or answered in one line: an edition out of range, a database whose
+first refresh never finished, dates no record can be known on, and the service's own refusals."""
+
+from __future__ import annotations
+
+from tests.conftest import FIW, Cli
+
+
+def no_traceback(out: str, err: str) -> None:
+    assert "Traceback" not in out + err and "polars" not in err.lower()
+
+
+def test_an_edition_out_of_range_is_named_not_a_traceback(fresh_db, tmp_path):
+    """FH's own aggregate CSV with the 2024 rows relabelled 9999: the range check names the rows."""
+    lines = (FIW / "Aggregate_Scores_FIW06-24.csv").read_text().splitlines()
+    book = tmp_path / "scores.csv"
+    book.write_text("\n".join([lines[0], *(line.replace(",2024,", ",9999,") for line in lines[1:] if ",2024," in line)]))
+    code, out, err = Cli(fresh_db)("import", str(book))
+    no_traceback(out, err)
+    assert code == 2 and "column 'edition': expected an edition year, found 9999" in err
+    code, out, err = Cli(fresh_db)("check", "NL", "--edition", "9999")
+    assert code == 2 and "9999 is not in the range" in err
+
+
+def test_a_database_whose_first_refresh_never_finished_says_so(tmp_path):
+    """What a first refresh killed after creating the schema leaves: tables, no scores, no versions."""
+    from sovereign import store
+
+    db = tmp_path / "half.db"
+    with store.writer(db):
+        pass
+    cli = Cli(db)
+    code, out, err = cli("verify")
+    no_traceback(out, err)
+    assert code == 2 and "no scores are stored" in err and len(err.strip().splitlines()) == 1
+    code, out, err = cli("versions")
+    assert code == 0 and out.strip() == ("No list versions yet: no refresh or import has finished (see `sovereign "
+                                         "runs`); run `sovereign refresh`.")
+    code, out, err = cli("runs")
+    assert code == 0 and out.strip() == "No runs recorded yet."
+    code, out, err = cli("versions", "--format", "json")
+    assert code == 0 and out.strip() == "[]"
+    code, out, err = cli("check", "NL")
+    no_traceback(out, err)
+    assert code == 2 and "nothing was published yet" in err
+
+
+def test_as_known_on_a_day_that_has_not_come_is_refused(fresh_db):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        r = c.get("/api/v1/check/NL", params={"as_known_on": "9999-12-31"})
+        assert r.status_code == 400 and r.json()["detail"] == ("as known on 9999-12-31: that day has not come; give "
+                                                             "today or an earlier date")
+        assert c.get("/api/v1/check/NL", params={"as_of": "9999-12-31"}).status_code == 200
+    code, out, err = Cli(fresh_db)("check", "NL", "--as-known-on", "9999-12-31")
+    assert code == 2 and "that day has not come" in err
