@@ -58,3 +58,44 @@ def test_as_known_on_a_day_that_has_not_come_is_refused(fresh_db):
         assert c.get("/api/v1/check/NL", params={"as_of": "9999-12-31"}).status_code == 200
     code, out, err = Cli(fresh_db)("check", "NL", "--as-known-on", "9999-12-31")
     assert code == 2 and "that day has not come" in err
+
+
+def test_an_admin_write_that_meets_a_long_lock_is_a_503_and_recorded(fresh_db, monkeypatch):
+    """Another process holds the write lock past the busy timeout: 503 with Retry-After, one line, and the
+    failure in admin_actions and the audit trail once the lock is free."""
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.api.routers import admin
+    from sovereign.settings import Settings
+    from sovereign.store import schema
+
+    monkeypatch.setattr(schema, "BUSY_TIMEOUT_MS", 1000)
+    monkeypatch.setattr(admin, "RECORD_PAUSE", 0.2)
+    monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(fresh_db)!r}, isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(3); c.execute('COMMIT')\n")],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with TestClient(create_app(Settings.load(db=fresh_db)), raise_server_exceptions=False) as c:
+        r = c.post("/api/v1/admin/overrides", json={"country": "FR", "reason": "locked out"},
+                   headers={"Authorization": "Bearer s3cret"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "30"
+    assert r.json() == {"detail": "another process kept the database busy for longer than 1 s; try again"}
+    holder.wait(10)
+    for _ in range(50):
+        with sqlite3.connect(fresh_db) as conn:
+            actions = conn.execute("SELECT action, outcome FROM admin_actions").fetchall()
+            trail = [str(row) for row in conn.execute("SELECT * FROM audit WHERE action = 'api override add'")]
+        if actions:
+            break
+        time.sleep(0.1)
+    assert actions == [("override add", "failed")] and len(trail) == 1 and "locked out" in trail[0] and "failed" in trail[0]
+    assert "FR" not in {row[0] for row in sqlite3.connect(fresh_db).execute("SELECT iso2 FROM overrides")}

@@ -243,7 +243,7 @@ def open_db(path: Path, create: bool = True) -> sqlite_utils.Database:
         migrate(db, path)
         settle(db)
     except sqlite3.OperationalError as exc:
-        raise UserError(f"{path}: {busy_or(exc)}") from None
+        raise (Unavailable if "locked" in str(exc) or "busy" in str(exc) else UserError)(f"{path}: {busy_or(exc)}") from None
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path}: not a sovereign database, or not writable ({exc})") from None
     return db
