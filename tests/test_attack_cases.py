@@ -99,3 +99,28 @@ def test_an_admin_write_that_meets_a_long_lock_is_a_503_and_recorded(fresh_db, m
         time.sleep(0.1)
     assert actions == [("override add", "failed")] and len(trail) == 1 and "locked out" in trail[0] and "failed" in trail[0]
     assert "FR" not in {row[0] for row in sqlite3.connect(fresh_db).execute("SELECT iso2 FROM overrides")}
+
+
+def test_a_register_row_with_a_sovereigns_name_never_frees_its_bonds(desk, tmp_path):
+    """Rows that reuse Turkey's names as a supranational, an agency elsewhere, or with no country, and rows
+    that move Turkey's ISINs to another issuer: refused, and the ISINs stay Turkey's (not eligible)."""
+    header = "issuer,short name,lei,country,type,isins\n"
+    rows = ["Republic of Turkiye,,,,supranational,US900123AB18", "Turkey,,,,supranational,XS2100000012",
+            "Republic of Turkiye,,,NL,agency,US900123AB18", "Turkey,,,TR,agency,",
+            "Turkiye Wealth Fund,,,TR,agency,US900123AB18", "Eurofima,,,,supranational,XS2100000012"]
+    for row in rows:
+        book = tmp_path / "register.csv"
+        book.write_text(header + row + "\n")
+        code, out, err = desk("issuers", "import", str(book))
+        assert code == 2 and ("is the name of the sovereign of TR" in err or "is registered to Republic of Turkiye"
+                              in err), (row, err)
+    book.write_text(header + "Republic of Turkiye,,TRHAZINESMPL00000012,TR,sovereign,US900123AB18\n"
+                    "Republic of Turkiye,,529900T8BM49AURSDO55,,supranational,\n")
+    code, out, err = desk("issuers", "import", str(book), "--replace")
+    assert code == 2 and "is the name of the sovereign of TR" in err
+    code, out, err = desk("issuers", "add", "Turkey", "--type", "supranational", "--isin", "US900123AB18")
+    assert code == 2 and "is the name of the sovereign of TR" in err
+    code, answers = desk.json("check", "US900123AB18", "XS2100000012", "--json")
+    assert [(a["verdict"], a["iso2"]) for a in answers] == [("excluded", "TR"), ("excluded", "TR")]
+    book.write_text(header + "Eurofima,,,,supranational,XS2200000003\n")  # a supranational of its own is fine
+    assert desk("issuers", "import", str(book))[0] == 0
