@@ -537,9 +537,10 @@ def publish(ctx: click.Context, edition: int | None, approved_by: str | None, ef
     from sovereign.store import reads
 
     if withdraw_id is not None:
-        pipeline.withdraw(writer(ctx), withdraw_id, withdrawn_by or "", reason or "", settings(ctx).actor)
+        again = pipeline.withdraw(writer(ctx), withdraw_id, withdrawn_by or "", reason or "", settings(ctx).actor)
         click.echo(f"Withdrew list version {withdraw_id}: {(reason or '').strip()}. The list in force before it "
-                   "stays in force.")
+                   "stays in force." + (f" Its list is proposed again as version {again}: publish it with the right "
+                                        "date." if again else ""))
         return
     if not approved_by or not effective_from:
         raise UserError("publish needs --approved-by and --effective-from (or --withdraw N)")

@@ -124,3 +124,20 @@ def test_a_register_row_with_a_sovereigns_name_never_frees_its_bonds(desk, tmp_p
     assert [(a["verdict"], a["iso2"]) for a in answers] == [("excluded", "TR"), ("excluded", "TR")]
     book.write_text(header + "Eurofima,,,,supranational,XS2200000003\n")  # a supranational of its own is fine
     assert desk("issuers", "import", str(book))[0] == 0
+
+
+def test_a_withdrawn_mistyped_publish_leaves_the_edition_publishable(fresh_db, tmp_path):
+    from tests.conftest import india_not_free_2027
+
+    cli = Cli(fresh_db)
+    assert cli("import", str(india_not_free_2027(tmp_path)))[0] == 0
+    assert cli("publish", "--approved-by", "RI A", "--effective-from", "2207-03-01")[0] == 0  # 2027 mistyped
+    code, out, err = cli("publish", "--withdraw", "54", "--by", "RI A", "--reason", "2207 was a typo for 2027")
+    assert code == 0 and "proposed again as version 55" in out
+    code, out, err = cli("publish", "--approved-by", "RI A", "--effective-from", "2027-03-01")
+    assert code == 0 and "Published list version 55 (Freedom in the World 2027), in force from 2027-03-01" in out
+    code, [india] = cli.json("check", "IN", "--json")
+    assert india["upcoming"]["list_version"] == 55 and india["upcoming"]["effective_from"] == "2027-03-01"
+    assert india["upcoming"]["verdict"] == "excluded" and india["upcoming"]["no_new_buys_from"] == "2027-03-01"
+    code, out, err = cli("verify")
+    assert code == 0, out
