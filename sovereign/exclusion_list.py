@@ -82,9 +82,9 @@ def to_csv(result: dict) -> str:
 
 
 def to_html(result: dict) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from sovereign.templating import environment
 
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = environment()
     return env.get_template("exclusion_list.html.j2").render(r=result, t=result["text"])
 
 

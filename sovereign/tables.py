@@ -27,9 +27,9 @@ def write_sheets(sheets: dict[str, pl.DataFrame], path: Path) -> None:
 
 
 def html_page(title: str, lead: list[str], sheets: dict[str, pl.DataFrame], notes: list[str]) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from sovereign.templating import environment
 
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape())
+    env = environment()
     tables = [(name, frame.columns, [[_cell(v) for v in row] for row in frame.rows()])
               for name, frame in sheets.items() if not frame.is_empty()]
     return env.get_template("tables.html.j2").render(title=title, lead=lead, tables=tables, notes=notes)

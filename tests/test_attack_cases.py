@@ -141,3 +141,48 @@ def test_a_withdrawn_mistyped_publish_leaves_the_edition_publishable(fresh_db, t
     assert india["upcoming"]["verdict"] == "excluded" and india["upcoming"]["no_new_buys_from"] == "2027-03-01"
     code, out, err = cli("verify")
     assert code == 0, out
+
+
+def elements(html: str) -> tuple[list[str], list[str]]:
+    """The start tags and the CSP meta contents of an HTML page, as a browser's parser sees them."""
+    from html.parser import HTMLParser
+
+    tags: list[str] = []
+    csp: list[str] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append(tag)
+            found = dict(attrs)
+            if tag == "meta" and (found.get("http-equiv") or "").lower() == "content-security-policy":
+                csp.append(found.get("content") or "")
+
+    Parser().feed(html)
+    return tags, csp
+
+
+def test_html_we_write_escapes_user_text_and_carries_a_csp(fresh_db, tmp_path):
+    from tests.conftest import india_not_free_2027
+
+    cli = Cli(fresh_db)
+    assert cli("import", str(india_not_free_2027(tmp_path)))[0] == 0
+    book = tmp_path / "book.csv"
+    book.write_text('ISIN,Portfolio,Market value\nNL0011223342,"<img src=x onerror=alert(1)>",100\n'
+                    'IN0020230010,"<script>alert(2)</script>",50\n')
+    out = tmp_path / "impact.html"
+    code, _, err = cli("impact", str(book), "--value-column", "Market value", "--portfolio-column", "Portfolio",
+                       "--format", "html", "-o", str(out))
+    assert code == 0, err
+    report = tmp_path / "pack.html"
+    code, _, err = cli("report", "-o", str(report), "--holdings", str(book), "--value-column", "Market value",
+                       "--portfolio-column", "Portfolio")
+    assert code == 0, err
+    public = tmp_path / "public.html"
+    assert cli("exclusion-list", "-o", str(public))[0] == 0
+    for page in (out, report, public):
+        text = page.read_text()
+        tags, csp = elements(text)
+        assert "img" not in tags and "script" not in tags, page.name
+        assert csp == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+                       "form-action 'none'"], page.name
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out.read_text()
