@@ -26,6 +26,9 @@ from sovereign.store.reads import Connection
 
 OUT_COLUMNS = ("verdict", "eligible", "iso2", "country", "issuer", "status", "reason", "no_new_buys_from",
                "divest_by", "list_version", "edition")
+# Answer columns of our own fixed words, codes and dates; country, issuer (from the register) and reason (which
+# quotes what was typed) are text from elsewhere and are neutralised like the book's own columns.
+OUR_WORDS = ("verdict", "eligible", "iso2", "status", "no_new_buys_from", "divest_by", "list_version", "edition")
 OUT_SCHEMA = {"_id": pl.String, "verdict": pl.String, "eligible": pl.Boolean, "iso2": pl.String,
               "country": pl.String, "issuer": pl.String, "status": pl.String, "reason": pl.String,
               "no_new_buys_from": pl.String, "divest_by": pl.String, "list_version": pl.Int64, "edition": pl.Int64,
@@ -161,10 +164,11 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
     sheet's name, with the header frozen, a filter and widths. Text a spreadsheet would run is neutralised."""
     rows = screened.rows
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"  # fastest where it is
+    ours = tuple(name for column, name in zip(OUT_COLUMNS, screened.added, strict=True) if column in OUR_WORDS)
     if out is None:
         import sys
 
-        neutral_frame(rows.collect(engine=engine), screened.added).write_csv(sys.stdout)
+        neutral_frame(rows.collect(engine=engine), ours).write_csv(sys.stdout)
         return
     suffix = out.suffix.lower()
 
@@ -172,11 +176,11 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
         if suffix == ".parquet":
             rows.sink_parquet(tmp)
         elif suffix == ".xlsx":
-            write_xlsx(neutral_frame(rows.collect(engine=engine), screened.added), tmp, book.sheet or "screened")
+            write_xlsx(neutral_frame(rows.collect(engine=engine), ours), tmp, book.sheet or "screened")
         elif book.streamed:
-            neutral_lazy(rows, screened.added).sink_csv(tmp, separator=book.separator)
+            neutral_lazy(rows, ours).sink_csv(tmp, separator=book.separator)
         else:  # in memory already: one cheap pass finds the few columns that need neutralising
-            neutral_frame(rows.collect(engine="in-memory"), screened.added).write_csv(tmp, separator=book.separator)
+            neutral_frame(rows.collect(engine="in-memory"), ours).write_csv(tmp, separator=book.separator)
 
     atomic_write(out, write)
 

@@ -15,13 +15,17 @@ def widths(frame: pl.DataFrame) -> dict[Any, int]:
 
 
 def write_sheets(sheets: dict[str, pl.DataFrame], path: Path) -> None:
-    """Each frame a sheet (empty ones left out), numbers as numbers, header frozen and filtered."""
+    """Each frame a sheet (empty ones left out), numbers as numbers, header frozen and filtered, and text a
+    spreadsheet would run neutralised, whichever source it came from (a portfolio's name, an issuer's)."""
     import xlsxwriter
+
+    from sovereign.cells import neutral_frame
 
     with xlsxwriter.Workbook(str(path)) as workbook:
         for name, frame in sheets.items():
             if frame.width == 0 or (frame.is_empty() and len(sheets) > 1):
                 continue
+            frame = neutral_frame(frame)
             frame.write_excel(workbook, worksheet=name[:31], autofilter=True, freeze_panes=(1, 0),
                               column_widths=widths(frame), header_format={"bold": True})
 

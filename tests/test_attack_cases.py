@@ -186,3 +186,31 @@ def test_html_we_write_escapes_user_text_and_carries_a_csp(fresh_db, tmp_path):
         assert csp == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
                        "form-action 'none'"], page.name
     assert "&lt;img src=x onerror=alert(1)&gt;" in out.read_text()
+
+
+def test_formulas_are_neutralised_from_every_source(desk, tmp_path):
+    """A formula in the register's issuer name reaches the screened book through the issuer and reason columns;
+    one in a portfolio's name reaches the impact workbook. Both carry the apostrophe, as the book's own do."""
+    import polars as pl
+
+    from tests.conftest import india_not_free_2027
+
+    assert desk("import", str(india_not_free_2027(tmp_path)))[0] == 0
+    register = tmp_path / "register.csv"
+    register.write_text('issuer,lei,country,type,isins\n"=HYPERLINK(""http://x"",""y"")",,NL,agency,XS2200000003\n')
+    assert desk("issuers", "import", str(register))[0] == 0
+    book = tmp_path / "book.csv"
+    book.write_text('ISIN,Portfolio,MV\nXS2200000003,"=1+2",100\nIN0020230010,"@SUM(A1)",50\n')
+    for suffix in (".csv", ".xlsx"):
+        out = tmp_path / f"screened{suffix}"
+        code, _, err = desk("screen", str(book), "-o", str(out))
+        assert code == 0, err
+        rows = (pl.read_csv(out, infer_schema_length=0) if suffix == ".csv" else pl.read_excel(out)).row(0, named=True)
+        assert rows["issuer"] == "'=HYPERLINK(\"http://x\",\"y\")" and rows["Portfolio"] == "'=1+2", rows
+    out = tmp_path / "impact.xlsx"
+    code, _, err = desk("impact", str(book), "--value-column", "MV", "--portfolio-column", "Portfolio",
+                        "--format", "xlsx", "-o", str(out))
+    assert code == 0, err
+    cells = [v for frame in pl.read_excel(out, sheet_id=0).values() for row in frame.rows() for v in row]
+    assert "'=1+2" in cells and "'@SUM(A1)" in cells
+    assert not [v for v in cells if isinstance(v, str) and v.startswith(("=", "@", "+"))]
