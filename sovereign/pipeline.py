@@ -405,9 +405,7 @@ def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effecti
     """Put the newest proposed version (of `edition`) in force from `effective_from`, or, when the policy
     asks for two approvers, record this approval and put it in force when a second, different person
     approves the same date. One transaction."""
-    approved_by = approved_by.strip()
-    if not approved_by:
-        raise UserError("--approved-by: name who approved the list")
+    approved_by = one_line(approved_by, "--approved-by: name who approved the list, on one line")
     reason = check_backdate("--effective-from", effective_from, backdate_reason)
     row = reads.newest_version(db, edition, ("proposed", "held") if accept_held else ("proposed",))
     if row is None:

@@ -15,12 +15,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from fiw.errors import Unavailable, UserError
+from sovereign.decisions import unprintable
 
 if TYPE_CHECKING:
     from sovereign.holdings import Book
@@ -61,8 +61,8 @@ def upload_name(filename: str | None) -> str:
     name = re.split(r"[\\/]", filename or "")[-1].strip() or "holdings.csv"
     if len(name) > MAX_NAME:
         raise UserError(f"the file name is {len(name):,} characters long; at most {MAX_NAME} are accepted")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
-        raise UserError("the file name carries control or formatting characters; rename the file")
+    if unprintable(name):
+        raise UserError(f"the file name carries {unprintable(name)}, a control or formatting character; rename the file")
     return name
 
 

@@ -214,3 +214,31 @@ def test_formulas_are_neutralised_from_every_source(desk, tmp_path):
     cells = [v for frame in pl.read_excel(out, sheet_id=0).values() for row in frame.rows() for v in row]
     assert "'=1+2" in cells and "'@SUM(A1)" in cells
     assert not [v for v in cells if isinstance(v, str) and v.startswith(("=", "@", "+"))]
+
+
+def test_text_a_person_reads_refuses_control_characters(fresh_db, monkeypatch):
+    """ANSI escapes, U+2028 and bidi overrides in reasons, names and token holders: refused, nothing recorded;
+    the joiners that scripts need still pass."""
+    import sqlite3
+
+    cli = Cli(fresh_db)
+    for text in ("\x1b[2J\x1b[Hall clear", "one\u2028two", "Anna \u202eanna", "tab\there", "nul\x00"):
+        for args in (("override", "add", "FR", "--reason", text, "--by", "RI"),
+                     ("override", "add", "FR", "--reason", "sanctions", "--by", text),
+                     ("tokens", "add", text)):
+            code, out, err = cli(*args)
+            assert code == 2 and "which a reader would not see" in err and "Traceback" not in err, (args, err)
+            assert "\x1b" not in err and "\u202e" not in err
+    assert sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM overrides").fetchone() == (0,)
+    code, out, err = cli("override", "add", "FR", "--reason", "مراجعه\u200cی کمیته", "--by", "RI")  # ZWNJ: Persian
+    assert code == 0, err
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret")
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        r = c.post("/api/v1/admin/overrides", json={"country": "DE", "reason": "ok\u202e"},
+                   headers={"Authorization": "Bearer s3cret"})
+        assert r.status_code == 400 and "U+202E" in r.json()["detail"]
