@@ -242,3 +242,43 @@ def test_text_a_person_reads_refuses_control_characters(fresh_db, monkeypatch):
         r = c.post("/api/v1/admin/overrides", json={"country": "DE", "reason": "ok\u202e"},
                    headers={"Authorization": "Bearer s3cret"})
         assert r.status_code == 400 and "U+202E" in r.json()["detail"]
+
+
+def test_a_webhook_url_is_never_logged_whole(tmp_path, caplog):
+    """The hook answers 500, then is gone (connection refused): the log names host and port, never the path
+    or the credentials that make it a secret."""
+    import logging
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sovereign.schedule import notify
+    from sovereign.settings import Settings
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    secret = "services/T000/B000/XXXXsecretXXXX"
+    try:
+        with caplog.at_level(logging.INFO):
+            for url in (f"http://user:pa55@127.0.0.1:{port}/{secret}?token=abc", f"http://127.0.0.1:{port}/{secret}"):
+                notify(Settings(db=tmp_path / "x.db", webhook=url), {"notice": "failure", "message": "boom"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    with caplog.at_level(logging.INFO):
+        notify(Settings(db=tmp_path / "x.db", webhook=f"http://127.0.0.1:{port}/{secret}"),
+               {"notice": "failure", "message": "boom"})
+    logged = caplog.text
+    assert f"webhook http://127.0.0.1:{port}/... failed: HTTP 500" in logged
+    assert f"webhook http://127.0.0.1:{port}/... failed: ConnectionError" in logged
+    assert "secret" not in logged and "pa55" not in logged and "token=abc" not in logged
