@@ -927,9 +927,11 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, e
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
     if output.suffix.lower() == ".pdf":
+        from sovereign.cells import atomic_write
         from sovereign.exclusion_list import to_pdf
 
-        to_pdf(output.with_suffix(".html").read_text(encoding="utf-8"), output)
+        page = output.with_suffix(".html").read_text(encoding="utf-8")
+        atomic_write(output, lambda tmp: to_pdf(page, tmp))
         click.echo(f"Wrote {output}", err=True)
 
 

@@ -3,6 +3,8 @@ first refresh never finished, dates no record can be known on, and the service's
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import FIW, Cli
 
 
@@ -282,3 +284,36 @@ def test_a_webhook_url_is_never_logged_whole(tmp_path, caplog):
     assert f"webhook http://127.0.0.1:{port}/... failed: HTTP 500" in logged
     assert f"webhook http://127.0.0.1:{port}/... failed: ConnectionError" in logged
     assert "secret" not in logged and "pa55" not in logged and "token=abc" not in logged
+
+
+def test_a_full_disk_is_a_failure_never_wrote(fresh_db, tmp_path):
+    """Files cannot grow past 64 KB (RLIMIT_FSIZE, as a full disk would stop them): the backup names its
+    destination and leaves nothing half-written; a PDF cut short (Chromium says nothing) is read back and refused."""
+    import resource
+    import subprocess
+    import sys
+
+    from fiw.errors import UserError
+    from sovereign.exclusion_list import whole_pdf
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    dest = tmp_path / "backups" / "today"
+    done = subprocess.run([sys.executable, "-m", "sovereign", "--db", str(fresh_db), "backup", str(dest)],
+                          capture_output=True, text=True, preexec_fn=small_disk, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"cannot write the backup to {dest}" in done.stderr and "the partial copy was removed" in done.stderr
+    assert not [p for p in dest.rglob("*") if p.is_file()]
+    out = tmp_path / "report.html"
+    done = subprocess.run([sys.executable, "-m", "sovereign", "--db", str(fresh_db), "report", "-o", str(out)],
+                          capture_output=True, text=True, preexec_fn=small_disk, timeout=120)
+    assert done.returncode == 2 and "Wrote" not in done.stderr and f"cannot write {out}" in done.stderr
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.partial"))
+    pdf = tmp_path / "list.pdf"
+    code, _, err = Cli(fresh_db)("exclusion-list", "-o", str(pdf))
+    assert code == 0, err
+    whole_pdf(pdf)
+    pdf.write_bytes(pdf.read_bytes()[:65536])  # what a full disk left of Chromium's file
+    with pytest.raises(UserError, match="incomplete .*65,536 bytes.* the disk may be full"):
+        whole_pdf(pdf)
