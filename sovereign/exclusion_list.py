@@ -11,6 +11,7 @@ from pathlib import Path
 from fiw import words
 from fiw.errors import UserError
 from sovereign import lookup, paths
+from sovereign.store import reads
 from sovereign.store.reads import Connection
 
 TEXT = {
@@ -51,6 +52,8 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
     version = lookup.pick_version(conn, edition, None)
     on = date.fromisoformat(version["effective_from"]) if edition else date.today()
     names = country_names(language)
+    listed = max(on, date.fromisoformat(version["effective_from"]))
+    override_from = {o["iso2"]: o["valid_from"] for o in reads.active_overrides(conn, listed.isoformat())}
     rows = []
     for entry in lookup.list_entries(conn, version, max(on, date.fromisoformat(version["effective_from"])),
                                      excluded_only=True):
@@ -61,7 +64,11 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
         if entry["status"] in ("NF",) or not committee:
             basis.append(f"{TEXT[language]['fh']} ({words.title(version['edition'])})")
         basis += [f"{TEXT[language]['committee']}: {r.split('): ', 1)[-1]}" for r in committee]
-        rows.append({"iso2": entry["iso2"], "country": names.get(entry["iso2"], entry["name"]), "basis": basis})
+        by_fh = entry["status"] == "NF" or not committee  # in force with the list; an override from its own date
+        since = version["effective_from"] if by_fh else max(version["effective_from"],
+                                                             override_from.get(entry["iso2"], ""))
+        rows.append({"iso2": entry["iso2"], "country": names.get(entry["iso2"], entry["name"]), "basis": basis,
+                     "effective_from": since})
     rows.sort(key=lambda r: r["country"].casefold())
     return {"text": TEXT[language], "version": version["id"], "edition": version["edition"],
             "effective_from": version["effective_from"], "approved": (version["published_at"] or "")[:10],
@@ -74,7 +81,7 @@ def to_csv(result: dict) -> str:
     t = result["text"]
     out.writerow(["iso2", t["country"], t["basis"], t["effective"], t["edition"]])
     for r in result["rows"]:
-        out.writerow([r["iso2"], r["country"], "; ".join(r["basis"]), result["effective_from"],
+        out.writerow([r["iso2"], r["country"], "; ".join(r["basis"]), r["effective_from"],
                       words.title(result["edition"])])
     out.writerow([])
     out.writerow([result["attribution"]])

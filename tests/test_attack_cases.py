@@ -317,3 +317,22 @@ def test_a_full_disk_is_a_failure_never_wrote(fresh_db, tmp_path):
     pdf.write_bytes(pdf.read_bytes()[:65536])  # what a full disk left of Chromium's file
     with pytest.raises(UserError, match="incomplete .*65,536 bytes.* the disk may be full"):
         whole_pdf(pdf)
+
+
+def test_an_override_names_the_country_in_force_and_its_own_date(fresh_db, tmp_path):
+    """DE was FH's "Germany, W." until 1990: an override today names Germany; the public list shows the
+    override's own date, not the list's."""
+    from datetime import date
+
+    cli = Cli(fresh_db)
+    code, out, err = cli("override", "add", "DE", "--reason", "sanctions review", "--by", "RI")
+    today = date.today().isoformat()
+    assert code == 0 and out.startswith(f"Override 1: Germany (DE) excluded from {today}"), out
+    csv_out = tmp_path / "list.csv"
+    assert cli("exclusion-list", "-o", str(csv_out), "--lang", "en")[0] == 0
+    rows = {line.split(",")[0]: line.split(",") for line in csv_out.read_text().splitlines() if line}
+    assert rows["DE"][1] == "Germany" and rows["DE"][3] == today
+    assert rows["AF"][3] == "2026-03-01"  # Not Free: in force with the list
+    html = tmp_path / "list.html"
+    assert cli("exclusion-list", "-o", str(html), "--lang", "en")[0] == 0
+    assert f'(in force from <span class="since">{today}</span>)' in html.read_text()
