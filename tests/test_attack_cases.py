@@ -336,3 +336,21 @@ def test_an_override_names_the_country_in_force_and_its_own_date(fresh_db, tmp_p
     html = tmp_path / "list.html"
     assert cli("exclusion-list", "-o", str(html), "--lang", "en")[0] == 0
     assert f'(in force from <span class="since">{today}</span>)' in html.read_text()
+
+
+def test_a_fault_of_ours_is_a_500_with_the_security_headers(fresh_db, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.api.routers import health
+    from sovereign.settings import Settings
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/secret/path went away")
+
+    monkeypatch.setattr(health.reads, "version_in_force", broken)
+    with TestClient(create_app(Settings.load(db=fresh_db)), raise_server_exceptions=False) as c:
+        r = c.get("/health")
+    assert r.status_code == 500 and r.json() == {"detail": "internal error; the server's log has the details"}
+    assert "script-src 'self'" in r.headers["content-security-policy"] and r.headers["x-content-type-options"] == "nosniff"
+    assert "secret" not in r.text
