@@ -126,6 +126,7 @@ def _child(source: str, frame_out: str, column: str | None) -> int:
     import resource
 
     limits = Limits(**json.loads(os.environ.get("SOVEREIGN_SANDBOX", "{}")))
+    os.nice(10)  # the service's own answers come first on a busy machine
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory, limits.memory))
     cpu = int(limits.seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))

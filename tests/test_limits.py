@@ -157,3 +157,18 @@ def test_a_slow_lookup_never_holds_up_other_requests(fresh_db, monkeypatch):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_an_identifier_too_long_to_be_one_is_refused_before_any_lookup(fresh_db):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        started = time.perf_counter()
+        r = c.get("/api/v1/check/" + "Q" * 20_000)
+        assert r.status_code == 400 and time.perf_counter() - started < 0.5
+        assert one_line(r) == ("the identifier is 20,000 characters long; an ISIN, LEI, code or country name is far "
+                               "shorter (at most 256)")
+        assert c.get("/api/v1/check/" + "Republic of the Netherlands").status_code in (200, 404)

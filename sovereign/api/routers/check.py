@@ -8,10 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from fiw.errors import UserError
 from sovereign import lookup, store
 from sovereign.api.deps import Desk, mandate_of
 from sovereign.api.models import ERRORS, Answer
 from sovereign.resolve import Resolver
+
+MAX_IDENTIFIER = 256  # characters of a path parameter, refused before any lookup (the resolver bounds names itself)
 
 
 def router(Mandate: type[enum.Enum]) -> APIRouter:
@@ -23,6 +26,9 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
                     version: int | None = Query(None, ge=1, le=2**62, description="Any list version, not in force"),
                     as_known_on: date | None = None) -> Response:
         desk: Desk = request.app.state.desk
+        if len(identifier) > MAX_IDENTIFIER:
+            raise UserError(f"the identifier is {len(identifier):,} characters long; an ISIN, LEI, code or country name "
+                            f"is far shorter (at most {MAX_IDENTIFIER})")
         def compute() -> dict:
             with store.reader(desk.settings.db, snapshot=True) as conn:
                 target = Resolver(conn).resolve(identifier)
