@@ -393,10 +393,6 @@ def cases_26(db: Path, tmp: Path, server: Server, figures: dict) -> list[tuple[s
                  upload("damaged.parquet", b"PAR1" + b"\x00" * 64 + b"PAR1"), upload("broken.xlsx", b"PK\x03\x04junk")]
         return all(status == 400 and "\n" not in detail for status, detail in cases)
 
-    def busy() -> bool:
-        """A third and fourth upload while two children read: 503 with Retry-After, never a queue without end."""
-        return True  # covered by the test suite (tests/test_limits.py); two slots, BUSY_WAIT 10 s
-
     def slow_identifier() -> bool:
         """A 20,000-character identifier must not hold up other requests (the name lookup's bound is issue 21's)."""
         result: dict = {}
@@ -613,7 +609,6 @@ def cases_26(db: Path, tmp: Path, server: Server, figures: dict) -> list[tuple[s
     return [("uploads built to exhaust memory or CPU: 413/400 in one line, server < 500 MB, check p99 < 100 ms",
              heavy_uploads),
             ("a 300-character or bidi file name, a damaged Parquet or XLSX: 400 in one line", names_and_damage),
-            ("uploads beyond the two reading slots: 503 with Retry-After", busy),
             ("a 20,000-character identifier does not hold up other requests", slow_identifier),
             ("as_known_on=9999-12-31: 400", as_known_on_far),
             ("/metrics follows the admin rule of /health", metrics_auth),

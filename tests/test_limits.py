@@ -172,3 +172,24 @@ def test_an_identifier_too_long_to_be_one_is_refused_before_any_lookup(fresh_db)
         assert one_line(r) == ("the identifier is 20,000 characters long; an ISIN, LEI, code or country name is far "
                                "shorter (at most 256)")
         assert c.get("/api/v1/check/" + "Republic of the Netherlands").status_code in (200, 404)
+
+
+def test_uploads_beyond_the_reading_slots_wait_then_503(fresh_db, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from sovereign import sandbox
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    monkeypatch.setattr(sandbox, "BUSY_WAIT", 0.2)
+    taken = [sandbox._slots.acquire(timeout=1) for _ in range(sandbox.CONCURRENT)]  # two books being read
+    try:
+        with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+            r = c.post("/api/v1/screen/file", files={"file": ("book.csv", b"ISIN\nNL0011223342\n")})
+            assert r.status_code == 503 and r.headers["retry-after"] == "30"
+            assert one_line(r) == "2 uploads are being read; try again in a minute"
+    finally:
+        for _ in filter(None, taken):
+            sandbox._slots.release()
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        assert c.post("/api/v1/screen/file", files={"file": ("book.csv", b"ISIN\nNL0011223342\n")}).status_code == 200
