@@ -96,7 +96,8 @@ def read_upload(stream: IO[bytes], filename: str | None, column: str | None, com
 
 
 def _run_child(source: Path, frame_out: Path, column: str | None, name: str, limits: Limits, command: str) -> dict:
-    env = {**os.environ, "SOVEREIGN_SANDBOX": json.dumps(limits.__dict__), "POLARS_MAX_THREADS": "2"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOVEREIGN_")}  # no token reaches the child
+    env |= {"SOVEREIGN_SANDBOX": json.dumps(limits.__dict__), "POLARS_MAX_THREADS": "2"}
     args = [sys.executable, "-m", "sovereign.sandbox", str(source), str(frame_out), *([column] if column else [])]
     try:
         done = subprocess.run(args, capture_output=True, timeout=limits.seconds, env=env, stdin=subprocess.DEVNULL)
