@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
@@ -61,6 +65,63 @@ def challenge(response: requests.Response) -> str | None:
     return None
 
 
+_in_use: dict[int, Any] = {}  # thread -> the connection its request attempt is using
+_watchdogs: dict[int, Watchdog] = {}
+
+
+class _WatchedPool(HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _attempt(super()._get_conn(timeout))
+
+
+class _WatchedTLSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _attempt(super()._get_conn(timeout))
+
+
+def _attempt(conn: Any) -> Any:
+    """A request attempt begins on `conn`: its thread's watchdog watches it, with a deadline of its own."""
+    _in_use[threading.get_ident()] = conn
+    dog = _watchdogs.get(threading.get_ident())
+    if dog is not None:
+        dog.arm()
+    return conn
+
+
+class Watchdog:
+    """Cuts the connection of a request attempt still receiving when its deadline passes: a server that
+    trickles its status line or headers, where no read of ours comes back to check the clock, is stopped on
+    time too. Each attempt (urllib3 retries) has the deadline in full; a read timeout stays a read timeout."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.thread, self.expired = seconds, threading.get_ident(), False
+        self.until = time.monotonic() + seconds
+        self.done = threading.Event()
+        _watchdogs[self.thread] = self
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def arm(self) -> None:
+        self.until = time.monotonic() + self.seconds
+
+    def _run(self) -> None:
+        while not self.done.wait(0.1):
+            if time.monotonic() < self.until:
+                continue
+            sock = getattr(_in_use.get(self.thread), "sock", None)
+            if sock is not None:
+                self.expired = True
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.until = float("inf")  # until the next attempt arms it again
+
+    def stop(self) -> None:
+        self.done.set()
+        _in_use.pop(self.thread, None)
+        _watchdogs.pop(self.thread, None)
+
+
 @dataclass
 class Fetched:
     url: str                # where the content came from, after redirects
@@ -100,6 +161,7 @@ class PoliteClient:
         self.session.headers["User-Agent"] = self.user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"  # what _body decodes, and counts
         adapter = HTTPAdapter(max_retries=retry)
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTLSPool}
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -159,6 +221,7 @@ class PoliteClient:
         self._wait(host)
         self.requests_made += 1
         started = time.monotonic()
+        watchdog = Watchdog(self.deadline)
         try:
             response = self.session.get(url, headers=headers or {}, timeout=self.timeout, stream=True,
                                         allow_redirects=False)
@@ -167,18 +230,27 @@ class PoliteClient:
             finally:
                 response.close()
             return response
-        except (ProtocolError, http.client.IncompleteRead, requests.exceptions.ChunkedEncodingError) as exc:
-            raise FetchError(f"{url}: the body was cut off before its declared length ({_short(exc)})") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise FetchError(f"{url}: {_connection_words(exc, self.timeout, self.retries)}") from None
-        except (requests.exceptions.ReadTimeout, ReadTimeoutError) as exc:
-            raise FetchError(f"{url}: connected, but no answer within {self.timeout[1]:.0f} s (read timeout) after "
-                             f"{self.retries} retries ({_short(exc)})") from None
-        except requests.exceptions.Timeout as exc:
-            raise FetchError(f"{url}: could not connect within {self.timeout[0]:.0f} s (connect timeout) after "
-                             f"{self.retries} retries ({_short(exc)})") from None
-        except requests.exceptions.RequestException as exc:
-            raise FetchError(f"{url}: {_short(exc)}") from None
+        except (requests.exceptions.RequestException, ProtocolError, http.client.HTTPException, OSError) as exc:
+            if watchdog.expired:
+                raise FetchError(f"{url}: still receiving after {self.deadline:.0f} s: the server sends too slowly "
+                                 "(its headers, or its body); cut off") from None
+            raise self._failure(url, exc) from None
+        finally:
+            watchdog.stop()
+
+    def _failure(self, url: str, exc: Exception) -> FetchError:
+        """What went wrong with a request, in the words of the case."""
+        if isinstance(exc, ProtocolError | http.client.IncompleteRead | requests.exceptions.ChunkedEncodingError):
+            return FetchError(f"{url}: the body was cut off before its declared length ({_short(exc)})")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return FetchError(f"{url}: {_connection_words(exc, self.timeout, self.retries)}")
+        if isinstance(exc, requests.exceptions.ReadTimeout | ReadTimeoutError):
+            return FetchError(f"{url}: connected, but no answer within {self.timeout[1]:.0f} s (read timeout) after "
+                              f"{self.retries} retries ({_short(exc)})")
+        if isinstance(exc, requests.exceptions.Timeout):
+            return FetchError(f"{url}: could not connect within {self.timeout[0]:.0f} s (connect timeout) after "
+                              f"{self.retries} retries ({_short(exc)})")
+        return FetchError(f"{url}: {_short(exc)}")
 
     def allowed(self, url: str) -> bool:
         """robots.txt of the URL's host; unreachable (5xx) means everything is off limits (RFC 9309)."""

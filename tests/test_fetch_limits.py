@@ -85,6 +85,15 @@ class Faults(BaseHTTPRequestHandler):
                     time.sleep(0.5)
             except OSError:
                 pass
+        elif path == "/trickled-headers":  # the status line and headers themselves, a byte at a time
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"x" * 1000:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
+            self.close_connection = True
         elif path == "/brotli":
             self.send(b"\x1b\x00", Content_Encoding="br")
         elif path == "/cut.gz":
@@ -146,6 +155,14 @@ def test_a_trickling_server_is_cut_at_four_times_the_timeout(site):
     elapsed = time.monotonic() - started
     assert 4.0 <= elapsed < 5.5
     assert "still receiving after 4 s" in str(caught.value) and "cut off" in str(caught.value)
+
+
+def test_a_server_trickling_its_headers_is_cut_at_four_times_the_timeout(site):
+    """No read of the body ever starts: the watchdog cuts the connection at the deadline."""
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"/trickled-headers: still receiving after 4 s: .* cut off"):
+        client(timeout=1.0).get(site + "/trickled-headers", expect="text/html")
+    assert 4.0 <= time.monotonic() - started < 6.0
 
 
 def test_encodings_not_asked_for_and_damaged_bodies_are_one_line(site):
