@@ -399,9 +399,14 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool, digests: tuple[str,
     version against its digest. The verdict first; mismatches always; the expected differences with -v."""
     from sovereign.anchors import digest_problem
     from sovereign.pipeline import verify_stored
+    from sovereign.store import reads
 
-    report = verify_stored(reader(ctx))
-    report["anchors"] = [p for p in (digest_problem(reader(ctx), spec) for spec in digests) if p]
+    conn = reader(ctx)
+    if not reads.latest_edition(conn):
+        raise UserError(f"{settings(ctx).db}: no scores are stored, so there is nothing to verify (a first refresh "
+                        "that did not finish leaves the database so; see `sovereign runs`, then `sovereign refresh`)")
+    report = verify_stored(conn)
+    report["anchors"] = [p for p in (digest_problem(conn, spec) for spec in digests) if p]
     report["ok"] = report["ok"] and not report["anchors"]
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
@@ -631,9 +636,10 @@ def publish(ctx: click.Context, edition: int | None, approved_by: str | None, ef
     from sovereign.store import reads
 
     if withdraw_id is not None:
-        pipeline.withdraw(writer(ctx), withdraw_id, withdrawn_by or "", reason or "", settings(ctx).actor)
+        again = pipeline.withdraw(writer(ctx), withdraw_id, withdrawn_by or "", reason or "", settings(ctx).actor)
         click.echo(f"Withdrew list version {withdraw_id}: {(reason or '').strip()}. The list in force before it "
-                   "stays in force.")
+                   "stays in force." + (f" Its list is proposed again as version {again}: publish it with the right "
+                                        "date." if again else ""))
         return
     if not approved_by or not effective_from:
         raise UserError("publish needs --approved-by and --effective-from (or --withdraw N)")
@@ -1140,9 +1146,11 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, e
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
     if output.suffix.lower() == ".pdf":
+        from sovereign.cells import atomic_write
         from sovereign.exclusion_list import to_pdf
 
-        to_pdf(output.with_suffix(".html").read_text(encoding="utf-8"), output)
+        page = output.with_suffix(".html").read_text(encoding="utf-8")
+        atomic_write(output, lambda tmp: to_pdf(page, tmp))
         click.echo(f"Wrote {output}", err=True)
 
 
@@ -1201,7 +1209,7 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
     run_daemon(conf, once)
 
 
-def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
+def _table_out(rows: list[dict], columns: list[str], fmt: str, empty: str = "None.") -> None:
     """The operator's listings: an aligned table, CSV (text that would run in a spreadsheet neutralised) or JSON."""
     from sovereign.cells import neutral
 
@@ -1216,8 +1224,10 @@ def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
         out.writeheader()
         out.writerows([{k: neutral(v) for k, v in r.items()} for r in rows])
         click.echo(buf.getvalue(), nl=False)
+    elif not rows:
+        click.echo(empty)
     else:
-        widths = {c: max(len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)) for c in columns}
+        widths = {c: max([len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)]) for c in columns}
         widths = {c: min(w, 60) for c, w in widths.items()}
         click.echo("  ".join(c.ljust(widths[c]) for c in columns))
         for r in rows:
@@ -1242,7 +1252,8 @@ def versions(ctx: click.Context, fmt: str) -> None:
              "excluded": counts.get(v["id"], (0, 0))[1], "reason": v["reason"] or v["withdrawn_reason"]
              or v["backdate_reason"]} for v in reads.versions(conn)]
     _table_out(rows, ["version", "edition", "state", "effective_from", "recorded", "published", "approved_by",
-                      "eligible", "excluded", "reason"], fmt)
+                      "eligible", "excluded", "reason"], fmt,
+               "No list versions yet: no refresh or import has finished (see `sovereign runs`); run `sovereign refresh`.")
 
 
 @main.command()
@@ -1258,7 +1269,7 @@ def runs(ctx: click.Context, fmt: str) -> None:
         rows.append({"when": r["recorded_at"], "who": r["actor"], "what": r["action"], "subject": r["subject"],
                      "outcome": details.get("outcome", "ok"),
                      "message": details.get("message") or r["reason"] or ""})
-    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt)
+    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt, "No runs recorded yet.")
 
 
 @main.command(name="backup")
@@ -1372,7 +1383,7 @@ def tokens_revoke(ctx: click.Context, person: str) -> None:
 def tokens_list(ctx: click.Context, fmt: str) -> None:
     from sovereign.store import reads
 
-    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt)
+    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt, "No tokens.")
 
 
 @main.group(name="people")

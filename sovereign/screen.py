@@ -26,6 +26,9 @@ from sovereign.store.reads import Connection
 
 OUT_COLUMNS = ("verdict", "eligible", "iso2", "country", "issuer", "status", "reason", "no_new_buys_from",
                "divest_by", "list_version", "edition")
+# Answer columns of our own fixed words, codes and dates; country, issuer (from the register) and reason (which
+# quotes what was typed) are text from elsewhere and are neutralised like the book's own columns.
+OUR_WORDS = ("verdict", "eligible", "iso2", "status", "no_new_buys_from", "divest_by", "list_version", "edition")
 OUT_SCHEMA = {"_id": pl.String, "verdict": pl.String, "eligible": pl.Boolean, "iso2": pl.String,
               "country": pl.String, "issuer": pl.String, "status": pl.String, "reason": pl.String,
               "no_new_buys_from": pl.String, "divest_by": pl.String, "list_version": pl.Int64, "edition": pl.Int64,
@@ -296,10 +299,11 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
     neutralised."""
     rows = screened.rows
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"  # fastest where it is
+    exempt = tuple(name for column, name in zip(OUT_COLUMNS, screened.added, strict=True) if column in OUR_WORDS)
     if out is None:
         import sys
 
-        neutral_frame(rows.collect(engine=engine), screened.added).write_csv(sys.stdout)
+        neutral_frame(rows.collect(engine=engine), exempt).write_csv(sys.stdout)
         return
     suffix = out.suffix.lower()
     names = rows.collect_schema().names()
@@ -319,12 +323,12 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
             frame = rows.collect(engine=engine)
             if not book.typed:
                 frame = typed(frame, [c for c in names if c not in screened.added], book.decimal_comma)
-            write_xlsx(neutral_frame(frame.with_columns(as_dates), screened.added), tmp, book.sheet or "screened")
+            write_xlsx(neutral_frame(frame.with_columns(as_dates), exempt), tmp, book.sheet or "screened")
         elif book.streamed and book.encoding == "utf-8":
-            neutral_lazy(rows, screened.added).sink_csv(tmp, separator=book.separator, include_bom=book.bom,
-                                                        line_terminator=book.newline)
+            neutral_lazy(rows, exempt).sink_csv(tmp, separator=book.separator, include_bom=book.bom,
+                                                line_terminator=book.newline)
         else:  # in memory already: one cheap pass finds the few columns that need neutralising
-            frame = neutral_frame(rows.collect(engine=engine), screened.added)
+            frame = neutral_frame(rows.collect(engine=engine), exempt)
             _write_csv(frame, tmp, book)
 
     atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected))

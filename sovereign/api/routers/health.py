@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fiw import words
 from fiw.methodology import MECHANICAL_FROM, STATUS_WORDS
 from sovereign import lookup
-from sovereign.api.deps import ConnDep, PolicyDep, is_admin
+from sovereign.api.deps import AdminDep, ConnDep, PolicyDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
 
@@ -72,8 +72,9 @@ def _held_why(message: str | None) -> str:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(conn: ConnDep, request: Request) -> Response:
-    """Prometheus: the list in force, the data's age, the last run, lists awaiting approval, requests."""
+def metrics(conn: ConnDep, request: Request, _: AdminDep) -> Response:
+    """Prometheus: the list in force, the data's age, the last run, lists awaiting approval, requests. The same
+    rule as the admin view of /health: a bearer token (the scraper's `authorization` setting), never anonymous."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
     registry = CollectorRegistry()
@@ -114,8 +115,8 @@ def lookup_script() -> Response:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def page(policy: PolicyDep) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from sovereign.templating import environment
 
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = environment()
     return env.get_template("lookup.html.j2").render(mandates=policy.mandates, today=date.today().isoformat(),
                                                      attribution=words.attribution(), status_words=STATUS_WORDS)

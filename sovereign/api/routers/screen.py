@@ -1,11 +1,9 @@
 """POST /api/v1/screen, /api/v1/screen/file and /api/v1/impact/file: many identifiers, or a holdings book, in one call."""
 
 import enum
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -80,24 +78,14 @@ def api_words() -> Iterator[None]:
         message = str(exc)
         for option, parameter in OPTION_WORDS.items():
             message = message.replace(option, f"the `{parameter}` parameter")
+        if message == str(exc):
+            raise  # its own class keeps its status: 413 for a book too heavy to read, 503 while every slot is taken
         raise (NotFound if isinstance(exc, NotFound) else UserError)(message) from None
 
 
 def uploaded_book(file: UploadFile, column: str | None, command: str) -> "Book":
-    """An uploaded book, read whole into memory within the upload's bounds (sovereign.bounds.UPLOAD: rows,
-    columns, cells, unpacked size, cell length), each checked before the reader allocates."""
-    from sovereign.bounds import UPLOAD, check_rows
-    from sovereign.holdings import read_book
+    """An uploaded book, read in a child process (memory, time) within the upload's bounds (sovereign.bounds.UPLOAD:
+    rows, columns, cells, unpacked and decoded size, cell length), each checked before the reader allocates."""
+    from sovereign.sandbox import read_upload
 
-    suffix = Path(file.filename or "holdings.csv").suffix.lower()
-    suffix = suffix if suffix in (".xlsx", ".xlsm", ".parquet", ".csv", ".tsv", ".txt") else ".csv"  # read as text
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"holdings{suffix}"
-        path.write_bytes(file.file.read())
-        book = read_book(path, (column,) if column else (), limits=UPLOAD)
-        frame = book.frame.collect()
-    if frame.is_empty():
-        raise UserError(f"{file.filename or 'the file'}: the file has no holdings rows")
-    check_rows(frame.height, "the file", UPLOAD, command)
-    book.frame, book.streamed = frame.lazy(), False
-    return book
+    return read_upload(file.file, file.filename, column, command)
