@@ -36,11 +36,14 @@ def wide_csv() -> bytes:
 
 
 def long_cell_parquet() -> bytes:
-    """20,000 rows of one 200 KB identifier: 1 KB on disk, within every bound its metadata states, 4 GB read."""
-    import polars as pl
+    """20,000 rows of one 200 KB identifier, dictionary-encoded as Parquet writers store a repeated value: 270
+    bytes on disk, within every bound its metadata states, 4 GB read. Built without holding the 4 GB here."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     buf = io.BytesIO()
-    pl.DataFrame({"isin": ["X" * 200_000] * 20_000}).write_parquet(buf, compression="zstd")
+    column = pa.DictionaryArray.from_arrays(pa.array([0] * 20_000, pa.int32()), pa.array(["X" * 200_000]))
+    pq.write_table(pa.table({"isin": column}), buf, compression="zstd", store_schema=False)
     return buf.getvalue()
 
 
@@ -68,15 +71,15 @@ def test_uploads_built_to_exhaust_memory_cost_a_child_not_the_server(fresh_db):
                 i += 1
                 time.sleep(0.02)
 
+        cases = [("screen/file", {}, "far.xlsx", far_corner_xlsx()),  # built before the desk's clock starts
+                 ("impact/file", {"value_column": "mv"}, "wide.csv", wide_csv()),
+                 ("screen/file", {}, "long.parquet", long_cell_parquet())]
         watcher = threading.Thread(target=desk)
         watcher.start()
         with ThreadPoolExecutor(2) as pool:
             uploads = [pool.submit(httpx.post, f"{server.url}/api/v1/{path}", timeout=120, params=params,
                                    files={"file": (name, body, "application/octet-stream")})
-                       for path, params, name, body in [
-                           ("screen/file", {}, "far.xlsx", far_corner_xlsx()),
-                           ("impact/file", {"value_column": "mv"}, "wide.csv", wide_csv()),
-                           ("screen/file", {}, "long.parquet", long_cell_parquet())]]
+                       for path, params, name, body in cases]
             answers = [u.result() for u in uploads]
         done.set()
         watcher.join()
