@@ -146,7 +146,8 @@ def validate(frame: pl.DataFrame, file: str, sheet: str | None = None, errata: E
         text = checks[col][int(i)][1]
         hits = flags.filter(pl.col(name)).get_column("row").to_list()
         for row in hits:
-            edition, name, value = frame.filter(pl.col("row") == row).select("edition", "fh_name", col).row(0)
+            edition, name, value = (frame.filter(pl.col("row") == row)
+                                    .select("edition", "fh_name", pl.col(col).alias("\x00value")).row(0))
             problem = f"{where(row)}, column {col!r}: {text}, found {value!r}"
             known = errata.get((edition, name, col))
             if known:

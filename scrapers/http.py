@@ -7,16 +7,22 @@ costs a 304. A CDN's bot challenge is named as such, never taken for a changed l
 
 from __future__ import annotations
 
+import http.client
 import re
+import socket
+import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from fiw.errors import UserError
@@ -50,6 +56,8 @@ CDN_SERVERS = re.compile(r"cloudflare|akamai|incapsula|imperva|sucuri|ddos-guard
 CF_1020 = re.compile(rb"error(?:\s+code)?:?\s*1020\b|error 1020|cf-error-code\">\s*1020", re.I)
 PAGE_TEXT = 1500  # visible characters beyond which a page is a page, whatever scripts it includes
 REDIRECTS = (301, 302, 303, 307, 308)
+MAX_PAGE = 5_000_000        # decoded bytes of a page (FH's scores page is well under 1 MB) or robots.txt
+MAX_FILE = 50_000_000       # decoded bytes of a workbook or another file (FH's are a few MB)
 MAX_REDIRECTS = 5
 
 
@@ -94,6 +102,63 @@ def challenge(response: requests.Response) -> str | None:
     return None
 
 
+_in_use: dict[int, Any] = {}  # thread -> the connection its request attempt is using
+_watchdogs: dict[int, Watchdog] = {}
+
+
+class _WatchedPool(HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _attempt(super()._get_conn(timeout))
+
+
+class _WatchedTLSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _attempt(super()._get_conn(timeout))
+
+
+def _attempt(conn: Any) -> Any:
+    """A request attempt begins on `conn`: its thread's watchdog watches it, with a deadline of its own."""
+    _in_use[threading.get_ident()] = conn
+    dog = _watchdogs.get(threading.get_ident())
+    if dog is not None:
+        dog.arm()
+    return conn
+
+
+class Watchdog:
+    """Cuts the connection of a request attempt still receiving when its deadline passes: a server that
+    trickles its status line or headers, where no read of ours comes back to check the clock, is stopped on
+    time too. Each attempt (urllib3 retries) has the deadline in full; a read timeout stays a read timeout."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.thread, self.expired = seconds, threading.get_ident(), False
+        self.until = time.monotonic() + seconds
+        self.done = threading.Event()
+        _watchdogs[self.thread] = self
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def arm(self) -> None:
+        self.until = time.monotonic() + self.seconds
+
+    def _run(self) -> None:
+        while not self.done.wait(0.1):
+            if time.monotonic() < self.until:
+                continue
+            sock = getattr(_in_use.get(self.thread), "sock", None)
+            if sock is not None:
+                self.expired = True
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.until = float("inf")  # until the next attempt arms it again
+
+    def stop(self) -> None:
+        self.done.set()
+        _in_use.pop(self.thread, None)
+        _watchdogs.pop(self.thread, None)
+
+
 @dataclass
 class Fetched:
     url: str                # where the content came from, after redirects
@@ -132,7 +197,9 @@ class PoliteClient:
         retry.max_retry_after = self.max_retry_after
         self.session = requests.Session()
         self.session.headers["User-Agent"] = self.user_agent
+        self.session.headers["Accept-Encoding"] = "gzip, deflate"  # what _body decodes, and counts
         adapter = HTTPAdapter(max_retries=retry)
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTLSPool}
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -148,37 +215,82 @@ class PoliteClient:
                 self.sleep(pause)
         self._last[host] = self.clock()
 
-    def _raw_get(self, url: str, headers: dict | None = None) -> requests.Response:
+    def _body(self, response: requests.Response, url: str, started: float, limit: int) -> bytes:
+        """The body, decoded here so that both what arrives and what it decodes to are counted: the deadline is
+        checked after every read from the socket (however few bytes it brought) and the decoded bytes stop at
+        `limit` (a 1 MB gzip body that decodes to 1,000 MiB is cut off at the limit, never held whole)."""
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            decoder = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, told apart by their headers
+        else:
+            raise FetchError(f"{url}: answered in the content encoding {encoding[:40]!r}, which was not asked for")
+        declared = response.headers.get("Content-Length", "")
+        if not decoder and declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"{url}: declares {int(declared):,} bytes, more than the {limit:,} such a file may have; "
+                             "not read")
+        body, received = bytearray(), 0
+        while True:
+            if time.monotonic() - started > self.deadline:
+                raise FetchError(f"{url}: still receiving after {self.deadline:.0f} s ({received:,} bytes so far): "
+                                 "the server sends too slowly; cut off")
+            data = response.raw.read1(65536, decode_content=False)
+            if not data:
+                break
+            received += len(data)
+            if decoder is None:
+                body += data
+            else:
+                try:
+                    body += decoder.decompress(data, limit + 1 - len(body))
+                except zlib.error as exc:
+                    raise FetchError(f"{url}: the {encoding} body is damaged ({exc})") from None
+            if len(body) > limit:
+                what = f"{received:,} bytes received decode" if decoder else f"{received:,} bytes received"
+                raise FetchError(f"{url}: larger than the {limit:,} bytes such a file may have ({what} to more); "
+                                 "cut off")
+        if decoder is not None and not decoder.eof and received:
+            raise FetchError(f"{url}: the {encoding} body ends before its end ({received:,} bytes received)")
+        return bytes(body)
+
+    def _raw_get(self, url: str, headers: dict | None = None, limit: int = MAX_PAGE) -> requests.Response:
         host = urlsplit(url).netloc
         self._wait(host)
         self.requests_made += 1
         started = time.monotonic()
+        watchdog = Watchdog(self.deadline)
         try:
             response = self.session.get(url, headers=headers or {}, timeout=self.timeout, stream=True,
                                         allow_redirects=False)
-            body = bytearray()
-            for chunk in response.iter_content(65536):
-                body += chunk
-                if time.monotonic() - started > self.deadline:
-                    response.close()
-                    raise FetchError(f"{url}: still receiving after {self.deadline:.0f} s ({len(body)} bytes so far): "
-                                     "the server sends too slowly; cut off")
-            response._content = bytes(body)  # read whole now, so a truncated body fails here
+            try:
+                response._content = self._body(response, url, started, limit)  # read whole now, bounded
+            finally:
+                response.close()
             return response
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise FetchError(f"{url}: the body was cut off before its declared length ({_short(exc)})") from None
-        except requests.exceptions.ConnectionError as exc:
+        except (requests.exceptions.RequestException, ProtocolError, http.client.HTTPException, OSError) as exc:
+            if watchdog.expired:
+                raise FetchError(f"{url}: still receiving after {self.deadline:.0f} s: the server sends too slowly "
+                                 "(its headers, or its body); cut off") from None
+            raise self._failure(url, exc) from None
+        finally:
+            watchdog.stop()
+
+    def _failure(self, url: str, exc: Exception) -> FetchError:
+        """What went wrong with a request, in the words of the case."""
+        if isinstance(exc, ProtocolError | http.client.IncompleteRead | requests.exceptions.ChunkedEncodingError):
+            return FetchError(f"{url}: the body was cut off before its declared length ({_short(exc)})")
+        if isinstance(exc, requests.exceptions.ConnectionError):
             words = _connection_words(exc, self.timeout, self.retries)
             unreachable = words.startswith(("connection refused", "could not connect"))
-            raise (Unreachable if unreachable else FetchError)(f"{url}: {words}") from None
-        except requests.exceptions.ReadTimeout as exc:
-            raise FetchError(f"{url}: connected, but no answer within {self.timeout[1]:.0f} s (read timeout) after "
-                             f"{self.retries} retries ({_short(exc)})") from None
-        except requests.exceptions.Timeout as exc:
-            raise FetchError(f"{url}: could not connect within {self.timeout[0]:.0f} s (connect timeout) after "
-                             f"{self.retries} retries ({_short(exc)})") from None
-        except requests.exceptions.RequestException as exc:
-            raise FetchError(f"{url}: {_short(exc)}") from None
+            return (Unreachable if unreachable else FetchError)(f"{url}: {words}")
+        if isinstance(exc, requests.exceptions.ReadTimeout | ReadTimeoutError):
+            return FetchError(f"{url}: connected, but no answer within {self.timeout[1]:.0f} s (read timeout) after "
+                              f"{self.retries} retries ({_short(exc)})")
+        if isinstance(exc, requests.exceptions.Timeout):
+            return FetchError(f"{url}: could not connect within {self.timeout[0]:.0f} s (connect timeout) after "
+                              f"{self.retries} retries ({_short(exc)})")
+        return FetchError(f"{url}: {_short(exc)}")
 
     def allowed(self, url: str) -> bool:
         """robots.txt of the URL's host; unreachable (5xx) means everything is off limits (RFC 9309)."""
@@ -209,9 +321,11 @@ class PoliteClient:
         return parser.can_fetch(self.user_agent, url)
 
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None,
-            stored: bytes | None = None, expect: str | None = None) -> Fetched:
+            stored: bytes | None = None, expect: str | None = None, max_bytes: int | None = None) -> Fetched:
         """GET with the stored validators; a 304 returns `stored`. `expect` is a content type prefix.
-        Redirects are followed here, each new host's robots.txt asked first."""
+        Redirects are followed here, each new host's robots.txt asked first. At most `max_bytes` decoded
+        (default: MAX_PAGE when a text type is expected, else MAX_FILE)."""
+        limit = max_bytes or (MAX_PAGE if (expect or "").startswith("text/") else MAX_FILE)
         headers = {}
         if stored is not None and etag:
             headers["If-None-Match"] = etag
@@ -222,7 +336,7 @@ class PoliteClient:
             if not self.allowed(current):
                 raise FetchError(f"{current}: robots.txt of {urlsplit(current).netloc} disallows it for our User-Agent"
                                  + (f" (redirected from {url})" if current != url else ""))
-            response = self._raw_get(current, headers)
+            response = self._raw_get(current, headers, limit)
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 current = urljoin(current, response.headers["Location"])
                 continue

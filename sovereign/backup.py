@@ -27,14 +27,23 @@ def backup(db: Path, dest: Path) -> dict:
     if target.exists():
         raise UserError(f"{target} exists: give an empty folder, so no backup is overwritten")
     tmp = dest / f".{DB_NAME}.partial"
+    had_archive = (dest / "archive").exists()
     with store.reader(db):  # a sovereign database of this schema, or a one-line error
         pass
-    store.schema.copy_consistent(db, tmp)
-    tmp.replace(target)
-    archived = _copy_archive(db.parent / "archive", dest / "archive")
-    manifest = {"made_at": now(), "database": DB_NAME, "schema": len(MIGRATIONS), "sha256": _sha(target),
-                "bytes": target.stat().st_size, "archived_payloads": archived, "from": str(db)}
-    (dest / "backup.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    try:
+        store.schema.copy_consistent(db, tmp)
+        tmp.replace(target)
+        archived = _copy_archive(db.parent / "archive", dest / "archive")
+        manifest = {"made_at": now(), "database": DB_NAME, "schema": len(MIGRATIONS), "sha256": _sha(target),
+                    "bytes": target.stat().st_size, "archived_payloads": archived, "from": str(db)}
+        (dest / "backup.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    except (DatabaseError, OSError) as exc:  # out of space, most often: nothing half-written stays behind
+        for leftover in (tmp, Path(f"{tmp}-journal"), target, dest / "backup.json"):
+            leftover.unlink(missing_ok=True)
+        if not had_archive:
+            shutil.rmtree(dest / "archive", ignore_errors=True)
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UserError(f"cannot write the backup to {dest}: {reason}; the partial copy was removed") from None
     return manifest
 
 

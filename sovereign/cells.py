@@ -61,12 +61,22 @@ def neutral_lazy(frame: pl.LazyFrame, ours: tuple[str, ...] = ()) -> pl.LazyFram
     return frame.with_columns([_neutralised(c) for c in _text_columns(frame.collect_schema(), ours)])
 
 
-def atomic_write(out: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file beside `out` and rename it: a failure leaves no partial file."""
+def atomic_write(out: Path, write: Callable[[Path], object], check: Callable[[Path], object] | None = None) -> None:
+    """Write through a temporary file beside `out`, read it back (`check`), and rename it: a failure leaves no
+    partial file, and a library's warning while writing is a failure, never a line on stderr."""
+    import warnings
+
     tmp = out.with_name(f".{out.name}.partial")
     try:
-        write(tmp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            write(tmp)
+        if check is not None:
+            check(tmp)
         tmp.replace(out)
+    except UserError:
+        tmp.unlink(missing_ok=True)
+        raise
     except Exception as exc:  # the writers' own errors (disk full, a folder that is missing): one line
         tmp.unlink(missing_ok=True)
         reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [exc.__class__.__name__])[0]

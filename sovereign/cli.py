@@ -300,9 +300,14 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool, digests: tuple[str,
     version against its digest. The verdict first; mismatches always; the expected differences with -v."""
     from sovereign.anchors import digest_problem
     from sovereign.pipeline import verify_stored
+    from sovereign.store import reads
 
-    report = verify_stored(reader(ctx))
-    report["anchors"] = [p for p in (digest_problem(reader(ctx), spec) for spec in digests) if p]
+    conn = reader(ctx)
+    if not reads.latest_edition(conn):
+        raise UserError(f"{settings(ctx).db}: no scores are stored, so there is nothing to verify (a first refresh "
+                        "that did not finish leaves the database so; see `sovereign runs`, then `sovereign refresh`)")
+    report = verify_stored(conn)
+    report["anchors"] = [p for p in (digest_problem(conn, spec) for spec in digests) if p]
     report["ok"] = report["ok"] and not report["anchors"]
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
@@ -532,9 +537,10 @@ def publish(ctx: click.Context, edition: int | None, approved_by: str | None, ef
     from sovereign.store import reads
 
     if withdraw_id is not None:
-        pipeline.withdraw(writer(ctx), withdraw_id, withdrawn_by or "", reason or "", settings(ctx).actor)
+        again = pipeline.withdraw(writer(ctx), withdraw_id, withdrawn_by or "", reason or "", settings(ctx).actor)
         click.echo(f"Withdrew list version {withdraw_id}: {(reason or '').strip()}. The list in force before it "
-                   "stays in force.")
+                   "stays in force." + (f" Its list is proposed again as version {again}: publish it with the right "
+                                        "date." if again else ""))
         return
     if not approved_by or not effective_from:
         raise UserError("publish needs --approved-by and --effective-from (or --withdraw N)")
@@ -783,7 +789,13 @@ def screen(ctx, file: Path, mandate: str | None, as_of: str | None, version_id: 
                f"{' then '.join(repr(c) for c in book.id_columns)}{version}"
                + (f" for mandate {mandate}" if mandate else "")
                + f": {overall['eligible']['positions']} eligible, {overall['excluded']['positions']} excluded, "
-               f"{overall['unknown']['positions']} unknown (not eligible).", err=True)
+               f"{overall['unknown']['positions']} unknown (not eligible)"
+               + (f"; {summary['summary_rows']} summary row(s) (totals, subtotals, blank) kept, marked and left "
+                  "out of the tallies" if summary["summary_rows"] else "") + ".", err=True)
+    later = overall["eligible_excluded_later"]["positions"]
+    if later:
+        click.echo(f"{later} eligible position(s) are excluded by a list already published for a later date: see "
+                   "no_new_buys_from and divest_by.", err=True)
     if kw["value_column"]:
         click.echo("Value: " + ", ".join(f"{v} {overall[v]['value']:,.2f}" for v in ("eligible", "excluded", "unknown"))
                    + f" of {overall['value']:,.2f}"
@@ -800,7 +812,8 @@ def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None
     if fmt == "xlsx":
         if output is None:
             raise UserError("--format xlsx needs -o FILE.xlsx")
-        atomic_write(output, lambda tmp: write_sheets(module.to_sheets(result), tmp))
+        sheets = module.to_sheets(result)
+        atomic_write(output, lambda tmp: write_sheets(sheets, tmp), lambda tmp: _sheets_back(tmp, sheets))
         return
     if fmt == "json":
         text = json.dumps(result, indent=2, default=str)
@@ -812,7 +825,26 @@ def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None
     if output is None:
         click.echo(text)
     else:
-        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"), lambda tmp: _text_back(tmp, text))
+
+
+def _text_back(path: Path, text: str) -> None:
+    if path.read_text(encoding="utf-8") != text:
+        raise UserError(f"{path.name}: the file read back differs from what was written")
+
+
+def _sheets_back(path: Path, sheets: dict) -> None:
+    """Every sheet written holds its rows and columns when read again."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(path)
+    for name, frame in sheets.items():
+        if frame.width == 0 or (frame.is_empty() and len(sheets) > 1):
+            continue
+        sheet = reader.load_sheet(name[:31], dtypes="string")
+        if (sheet.height, sheet.width) != (frame.height, frame.width):
+            raise UserError(f"{path.name}: sheet {name!r} read back with {sheet.height} rows and {sheet.width} "
+                            f"columns, expected {frame.height} and {frame.width}")
 
 
 @main.command()
@@ -987,35 +1019,39 @@ def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
                                        "(default: today).")
 @click.option("--holdings", type=click.Path(dir_okay=False, path_type=Path),
               help="A holdings book: adds \"What it means for our book\" (needs --value-column).")
-@click.option("--value-column", help="The book's market-value column.")
-@click.option("--portfolio-column", help="The book's portfolio column.")
+@book_options
 @click.pass_context
 def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, effective_from: str | None,
-               holdings: Path | None, value_column: str | None, portfolio_column: str | None) -> None:
+               holdings: Path | None, **kw) -> None:
     """The committee's approval pack: one self-contained HTML page, an XLSX beside it, and a PDF when asked."""
     from sovereign import report
 
     if edition is not None and version_id is not None:
         raise UserError("give --edition or --version, not both")
+    value_column = kw["value_column"]
     if holdings is not None and not value_column:
         raise UserError("--holdings needs --value-column (the book's market-value column)")
+    if holdings is None and any(kw[k] not in (None, ()) for k in kw):
+        raise UserError("--column, --sheet, --header-row, --sep, --decimal-comma, --value-column and "
+                        "--portfolio-column describe the --holdings book: give --holdings FILE")
     conn = reader(ctx)
     to = f"v{version_id}" if version_id else str(edition) if edition else None
-    result = report.build(conn, settings(ctx).policy, None, to,
-                          _any_date(effective_from, "--effective-from") if effective_from else None)
+    staged_from = _any_date(effective_from, "--effective-from") if effective_from else None
+    result = report.build(conn, settings(ctx).policy, None, to, staged_from)
     if holdings is not None and value_column:
-        from sovereign.holdings import read_book
         from sovereign.impact import impact
 
-        result["book"] = impact(conn, read_book(holdings), settings(ctx).policy, value_column, portfolio_column,
-                                result["to"]["list_version"], None, result["from"]["list_version"]) | {
-                                    "file": holdings.name}
+        result["book"] = impact(conn, _book(holdings, kw), settings(ctx).policy, value_column, kw["portfolio_column"],
+                                result["to"]["list_version"], None, result["from"]["list_version"],
+                                effective_from=staged_from) | {"file": holdings.name}
     _emit(conn, result, "html", output.with_suffix(".html"))
     _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
     if output.suffix.lower() == ".pdf":
+        from sovereign.cells import atomic_write
         from sovereign.exclusion_list import to_pdf
 
-        to_pdf(output.with_suffix(".html").read_text(encoding="utf-8"), output)
+        page = output.with_suffix(".html").read_text(encoding="utf-8")
+        atomic_write(output, lambda tmp: to_pdf(page, tmp))
         click.echo(f"Wrote {output}", err=True)
 
 
@@ -1081,7 +1117,7 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
     run_daemon(conf, once)
 
 
-def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
+def _table_out(rows: list[dict], columns: list[str], fmt: str, empty: str = "None.") -> None:
     """The operator's listings: an aligned table, CSV (text that would run in a spreadsheet neutralised) or JSON."""
     from sovereign.cells import neutral
 
@@ -1096,8 +1132,10 @@ def _table_out(rows: list[dict], columns: list[str], fmt: str) -> None:
         out.writeheader()
         out.writerows([{k: neutral(v) for k, v in r.items()} for r in rows])
         click.echo(buf.getvalue(), nl=False)
+    elif not rows:
+        click.echo(empty)
     else:
-        widths = {c: max(len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)) for c in columns}
+        widths = {c: max([len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)]) for c in columns}
         widths = {c: min(w, 60) for c, w in widths.items()}
         click.echo("  ".join(c.ljust(widths[c]) for c in columns))
         for r in rows:
@@ -1122,7 +1160,8 @@ def versions(ctx: click.Context, fmt: str) -> None:
              "excluded": counts.get(v["id"], (0, 0))[1], "reason": v["reason"] or v["withdrawn_reason"]
              or v["backdate_reason"]} for v in reads.versions(conn)]
     _table_out(rows, ["version", "edition", "state", "effective_from", "recorded", "published", "approved_by",
-                      "eligible", "excluded", "reason"], fmt)
+                      "eligible", "excluded", "reason"], fmt,
+               "No list versions yet: no refresh or import has finished (see `sovereign runs`); run `sovereign refresh`.")
 
 
 @main.command()
@@ -1138,7 +1177,7 @@ def runs(ctx: click.Context, fmt: str) -> None:
         rows.append({"when": r["recorded_at"], "who": r["actor"], "what": r["action"], "subject": r["subject"],
                      "outcome": details.get("outcome", "ok"),
                      "message": details.get("message") or r["reason"] or ""})
-    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt)
+    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt, "No runs recorded yet.")
 
 
 @main.command(name="backup")
@@ -1327,7 +1366,7 @@ def tokens_revoke(ctx: click.Context, person: str) -> None:
 def tokens_list(ctx: click.Context, fmt: str) -> None:
     from sovereign.store import reads
 
-    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt)
+    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt, "No tokens.")
 
 
 @main.group(name="people")

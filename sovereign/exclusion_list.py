@@ -139,9 +139,9 @@ def to_csv(result: dict) -> str:
 
 
 def to_html(result: dict) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from sovereign.templating import environment
 
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = environment()
     return env.get_template("exclusion_list.html.j2").render(r=result, t=result["text"])
 
 
@@ -164,3 +164,17 @@ def to_pdf(html: str, out: Path) -> None:
                                f"--print-to-pdf={out}", page.as_uri()], capture_output=True, text=True, timeout=120)
     if done.returncode != 0 or not out.exists():
         raise UserError(f"Chromium could not print {out}: {done.stderr.strip()[-300:]}")
+    whole_pdf(out)
+
+
+def whole_pdf(path: Path) -> None:
+    """Read back what Chromium wrote: a PDF begins with %PDF- and ends with %%EOF. Chromium reports success
+    for a file the disk had no room to finish, so a file cut short is named here, never announced as written."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(5)
+        f.seek(max(0, size - 2048))
+        tail = f.read()
+    if head != b"%PDF-" or b"%%EOF" not in tail:
+        raise UserError(f"the PDF Chromium printed is incomplete ({size:,} bytes, no end of file): the disk may be "
+                        "full; nothing was written")

@@ -17,11 +17,22 @@ from pathlib import Path
 import polars as pl
 
 from fiw.errors import UserError
-from sovereign.issuers import MAX_UNCOMPRESSED, check_workbook, readable, utf8
+from sovereign import bounds
+from sovereign.bounds import COMMAND, Limits
+from sovereign.issuers import readable
 
-ID_COLUMNS = ("isin", "lei", "identifier", "id", "security id", "iso2", "issuer country", "issuer_country",
-              "country of risk", "country_of_risk", "country of issuer", "country", "issuer")
+# The identifier columns a header may name, in the order they are tried: ISIN, LEI, a security string that
+# carries an ISIN (Bloomberg's `XS2100000012 Govt`), then the issuer's country and name; English, Dutch,
+# German and French as desks export them.
+ID_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei", "identifier", "id", "security id",
+              "security", "wertpapier", "titre", "iso2", "issuer country", "issuer_country", "country of risk",
+              "country_of_risk", "cntry of risk", "country of issuer", "land van risico", "land van uitgifte",
+              "risikoland", "land des emittenten", "pays de risque", "pays de l'émetteur", "country", "land", "pays",
+              "issuer", "uitgevende instelling", "emittent", "émetteur", "emetteur")
+EMBEDDED = ("security", "wertpapier", "titre")  # text around the identifier: the ISIN is taken out of it
+ISIN_IN_TEXT = r"\b([A-Z]{2}[A-Z0-9]{9}[0-9])\b"
 HEADER_SEARCH = 20
+ROW = "__sovereign_row"
 STREAM_CSV_FROM = 1_000_000_000  # bytes: a text file larger than this is streamed (two parses, flat memory)
 NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d{1,3}([ .\u00a0']\d{3})+|\d+)(,\d+)?\s*$")
 
@@ -39,6 +50,17 @@ class Book:
     header_row: int = 1
     notes: list[str] = field(default_factory=list)
     streamed: bool = False      # read as the rows pass (Parquet, a very large CSV), never held whole
+    typed: bool = True          # the cells carry their types (XLSX, Parquet); a CSV's are text
+    encoding: str = "utf-8"     # a CSV goes back as it came: encoding, byte-order mark, line ending
+    bom: bool = False
+    newline: str = "\n"
+    summaries: dict[str | None, pl.DataFrame] = field(default_factory=dict)  # value column -> summary rows
+    scanned: pl.LazyFrame | None = None  # the same scan with the row number made by the reader (see `numbered`)
+
+    def numbered(self) -> pl.LazyFrame:
+        """The rows with their 0-based number in ROW. A scan numbers them itself, so a filter on it still
+        reaches the reader (only the matching rows of the other columns are decoded)."""
+        return self.scanned if self.scanned is not None else self.frame.with_row_index(ROW)
 
     @property
     def columns(self) -> list[str]:
@@ -46,13 +68,17 @@ class Book:
 
     def identifier(self) -> pl.Expr:
         """The row's identifier: the first identifier column with a value."""
-        parts = [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in self.id_columns]
+        parts = []
+        for c in self.id_columns:
+            text = pl.col(c).cast(pl.String).str.strip_chars()
+            parts.append(text.str.extract(ISIN_IN_TEXT, 1) if c.strip().lower() in EMBEDDED else text.replace("", None))
         return pl.coalesce(parts)
 
     @property
     def key_column(self) -> str | None:
         """The one text identifier column, joined on as it is (no computed copy of it), or None."""
-        if len(self.id_columns) == 1 and self.frame.collect_schema()[self.id_columns[0]] == pl.String:
+        if (len(self.id_columns) == 1 and self.frame.collect_schema()[self.id_columns[0]] == pl.String
+                and self.id_columns[0].strip().lower() not in EMBEDDED):
             return self.id_columns[0]
         return None
 
@@ -83,8 +109,8 @@ def column_named(columns: list[str], name: str, file: str, what: str = "--column
 
 
 def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = None, header_row: int | None = None,
-              separator: str | None = None, decimal_comma: bool | None = None,
-              max_uncompressed: int = MAX_UNCOMPRESSED) -> Book:
+              separator: str | None = None, decimal_comma: bool | None = None, limits: Limits = COMMAND) -> Book:
+    """The book, measured before it is parsed (sovereign.bounds), its layout found or given."""
     path = Path(path)
     suffix = path.suffix.lower()
     xlsx, parquet = suffix in (".xlsx", ".xlsm"), suffix == ".parquet"
@@ -95,12 +121,18 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
     header_names = {n.strip().lower() for n in columns} | set(ID_COLUMNS)  # what a header row names
     with readable(path):
         if xlsx:
-            book = _read_xlsx(path, sheet, header_row, max_uncompressed, header_names)
+            book = _read_xlsx(path, sheet, header_row, limits, header_names)
         elif parquet:
-            book = _read_parquet(path)
+            book = Book(bounds.check_parquet(path, limits), path, [], streamed=True,
+                        scanned=pl.scan_parquet(path, row_index_name=ROW))
         else:
-            book = _read_csv(path, header_row, separator, decimal_comma, header_names)
+            book = _read_csv(path, header_row, separator, decimal_comma, header_names, limits)
         names = book.columns
+        if not book.streamed:
+            frame = book.frame.collect()
+            bounds.check_rows(frame.height, path.name, limits)
+            bounds.check_cells(frame, path.name, limits, book.header_row + 1)
+            book.frame = frame.lazy()
     if columns:
         book.id_columns = list(dict.fromkeys(column_named(names, c, path.name) for c in columns))
     else:
@@ -131,7 +163,7 @@ def _sniff(sample: str) -> str:
 
 
 def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal_comma: bool | None,
-              header_names: set[str]) -> Book:
+              header_names: set[str], limits: Limits) -> Book:
     import csv
     import io
 
@@ -139,44 +171,52 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     with path.open("rb") as f:
         head = f.read(65536)
     bom = head.startswith(b"\xef\xbb\xbf")
+    newline = "\r\n" if b"\r\n" in head else "\n"
     sample = head[3 if bom else 0:].decode("utf-8", errors="replace")
     sep = {"tab": "\t", "\\t": "\t"}.get(separator or "", separator) or _sniff(sample)
     if len(sep) != 1:
         raise UserError(f"{path.name}: --sep {separator!r}: expected one character (or 'tab')")
     top = list(csv.reader(io.StringIO("\n".join(sample.splitlines()[:HEADER_SEARCH])), delimiter=sep))
     skip = _header_index(top, path.name, header_row, header_names)
+    bounds.check_header(len(top[skip]) if skip < len(top) else 0, path.name, limits)
     options: dict = {"separator": sep, "skip_rows": skip, "infer_schema": False, "truncate_ragged_lines": True}
-    if size > STREAM_CSV_FROM and not bom:
+    encoding = "utf-8"
+    streamed = size > STREAM_CSV_FROM and not bom
+    scanned = None
+    if streamed:
         frame = pl.scan_csv(path, **options)  # two parses, flat memory
+        scanned = pl.scan_csv(path, row_index_name=ROW, **options)
     else:  # read once, in memory: parsed once, not once per pass
-        try:
+        try:  # the file itself, not a copy of its bytes, unless a byte-order mark is to be passed over
             frame = pl.read_csv(path.read_bytes()[3:] if bom else path, **options).lazy()
         except pl.exceptions.ComputeError as exc:
             if "utf" not in str(exc).lower():
                 raise
-            frame = pl.read_csv(utf8(path), **options).lazy()  # Windows-1252, as Excel writes it
+            encoding = "cp1252"  # as Excel writes it on Dutch and other Western machines
+            frame = pl.read_csv(path.read_bytes().decode("cp1252", errors="replace").encode("utf-8"), **options).lazy()
     if decimal_comma is None:
         cells = [v for row in top[skip + 1:] for v in row if NUMBER_TEXT.match(v) and ("," in v)]
         decimal_comma = sep != "," and bool(cells)
     notes = [f"header on row {skip + 1}"] if skip else []
-    return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes, streamed=size > STREAM_CSV_FROM and not bom)
+    return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes, streamed=streamed, typed=False,
+                encoding=encoding, bom=bom, newline=newline, scanned=scanned)
 
 
-def _read_parquet(path: Path) -> Book:
-    frame = pl.scan_parquet(path)
-    nested = [c for c, t in frame.collect_schema().items() if t.is_nested()]
-    if nested:
-        raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
-    return Book(frame, path, [], streamed=True)
-
-
-def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, max_uncompressed: int,
+def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, limits: Limits,
                header_names: set[str]) -> Book:
-    check_workbook(path, max_uncompressed)
+    bounds.check_xlsx(path, limits)
+    import logging
+
     import fastexcel
+
+    # calamine says when an empty column is read as text; that is the right reading, and no line for the desk
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
     reader = fastexcel.read_excel(path)
     sheets = reader.sheet_names
+    if sheet is None:  # a hidden sheet (a lookup table, a macro's scratch) is never taken for the book
+        shown = [s for s in sheets if reader.load_sheet(s, n_rows=0, header_row=None).visible == "visible"]
+        sheets = shown or sheets
     if sheet is not None:
         chosen = [s for s in sheets if s.strip().lower() == sheet.strip().lower()]
         if not chosen:

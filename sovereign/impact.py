@@ -17,8 +17,9 @@ from fiw import words
 from fiw.errors import NotFound, UserError
 from sovereign.eligibility import staging
 from sovereign.holdings import Book
+from sovereign.lookup import SUPRANATIONAL, UNRESOLVED
 from sovereign.policy import Mandate, Policy
-from sovereign.screen import answer_table, tally
+from sovereign.screen import answer_table, summary_rows, tally
 from sovereign.store import reads
 from sovereign.store.reads import Connection
 
@@ -63,6 +64,7 @@ def impact(conn: Connection, book: Book, policy: Policy, value: str, portfolio: 
     when = date.fromisoformat(target["effective_from"]) if target["effective_from"] else effective_from or date.today()
     no_new, divest = staging(when, policy)
     result = compare(counted, before, after, no_new, divest)
+    result["summary_rows"] = summary_rows(book, value).height
     staged = "as published" if target["state"] == "published" else f"if published with effect from {when}"
     return {"from_version": source["id"], "to_version": target["id"], "from": _describe(source), "to": _describe(target),
             "value_column": value,
@@ -72,7 +74,7 @@ def impact(conn: Connection, book: Book, policy: Policy, value: str, portfolio: 
 
 def compare(counted: pl.DataFrame, before: pl.DataFrame, after: pl.DataFrame, no_new: str, divest: str) -> dict:
     """Pure: the tally (positions, value per `_id` and `_portfolio`) and both lists' answers -> the movements."""
-    keep = ["_id", "verdict", "iso2", "country", "issuer"]
+    keep = ["_id", "verdict", "iso2", "country", "issuer", "_kind"]
     rows = counted.join(before.select("_id", pl.col("verdict").alias("was")), on="_id", how="left", nulls_equal=True).join(
         after.select(keep), on="_id", how="left", nulls_equal=True)
     if "_portfolio" not in rows.columns:
@@ -80,6 +82,13 @@ def compare(counted: pl.DataFrame, before: pl.DataFrame, after: pl.DataFrame, no
     out_ = (pl.col("verdict") == "excluded") & (pl.col("was") != "excluded")
     in_ = (pl.col("verdict") == "eligible") & (pl.col("was") == "excluded")
     unknown = pl.col("verdict") == "unknown"
+    book_value = float(rows["value"].sum() or 0)
+    sovereign_value = float(rows.filter(~pl.col("_kind").is_in([UNRESOLVED, SUPRANATIONAL]))["value"].sum() or 0)
+
+    def shares(amount: float) -> dict:
+        """A move as a share of the whole book and of its sovereign exposure (holdings with an issuer country)."""
+        return {"share_of_book": amount / book_value if book_value else None,
+                "share_of_sovereign": amount / sovereign_value if sovereign_value else None}
 
     def block(mask: pl.Expr, dated: bool) -> dict:
         part = rows.filter(mask)
@@ -93,12 +102,15 @@ def compare(counted: pl.DataFrame, before: pl.DataFrame, after: pl.DataFrame, no
             if dated:
                 entry |= {"no_new_buys_from": no_new, "divest_by": divest}
             listed.append(entry)
-        return {"positions": int(part["positions"].sum()), "value": float(part["value"].sum() or 0), "countries": listed}
+        amount = float(part["value"].sum() or 0)
+        return {"positions": int(part["positions"].sum()), "value": amount} | shares(amount) | {"countries": listed}
 
     result: dict[str, Any] = {"newly_excluded": block(out_, True), "newly_eligible": block(in_, False)}
     unknown_rows = rows.filter(unknown)
-    result["unknown"] = {"positions": int(unknown_rows["positions"].sum()), "value": float(unknown_rows["value"].sum() or 0)}
-    result["total"] = {"positions": int(rows["positions"].sum()), "value": float(rows["value"].sum() or 0)}
+    amount = float(unknown_rows["value"].sum() or 0)
+    result["unknown"] = {"positions": int(unknown_rows["positions"].sum()), "value": amount} | shares(amount)
+    result["total"] = {"positions": int(rows["positions"].sum()), "value": book_value,
+                       "sovereign_value": sovereign_value}
     by = []
     for name in sorted(rows["_portfolio"].unique().to_list(), key=lambda x: (x is None, x)):
         p = rows.filter(pl.col("_portfolio").eq_missing(name))
@@ -124,16 +136,25 @@ def lead(r: dict) -> list[str]:
     return [f"From list version {f['list_version']} ({f['fiw']}, {f['state']}) to list version {t['list_version']} "
             f"({t['fiw']}, {t['state']}); value from column \"{r['value_column']}\""
             + (f", mandate {r['mandate']}" if r["mandate"] else "") + f"; staging dates {r['staging']}.",
-            f"Newly excluded: {out['positions']} position(s), value {out['value']:,.2f}. Newly eligible: "
-            f"{in_['positions']} position(s), value {in_['value']:,.2f}. Unknown: {r['unknown']['positions']} "
-            f"position(s), value {r['unknown']['value']:,.2f}."]
+            f"Newly excluded: {out['positions']} position(s), value {out['value']:,.2f}{_shares(out)}. Newly "
+            f"eligible: {in_['positions']} position(s), value {in_['value']:,.2f}{_shares(in_)}. Unknown: "
+            f"{r['unknown']['positions']} position(s), value {r['unknown']['value']:,.2f}{_shares(r['unknown'])}."
+            + (f" {r['summary_rows']} summary row(s) (totals, subtotals, blank) left out." if r.get("summary_rows")
+               else "")]
+
+
+def _shares(block: dict) -> str:
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.1%}"
+
+    return f" ({pct(block.get('share_of_book'))} of the book, {pct(block.get('share_of_sovereign'))} of sovereign exposure)"
 
 
 def to_markdown(r: dict) -> str:
     lines = [f"# {title(r)}", "", *lead(r)[:1], ""]
     for key, heading in (("newly_excluded", "Newly excluded"), ("newly_eligible", "Newly eligible")):
         b = r[key]
-        lines += [f"## {heading}: {b['positions']} position(s), value {b['value']:,.2f}", ""]
+        lines += [f"## {heading}: {b['positions']} position(s), value {b['value']:,.2f}{_shares(b)}", ""]
         if b["countries"]:
             dated = key == "newly_excluded"
             lines += ["| Country | Positions | Value | Issuers |" + (" No new buys from | Divest by |" if dated else ""),
@@ -144,7 +165,8 @@ def to_markdown(r: dict) -> str:
                              + (f" {c['no_new_buys_from']} | {c['divest_by']} |" if dated else ""))
             lines.append("")
     u = r["unknown"]
-    lines += [f"## Unknown (not eligible under either list): {u['positions']} position(s), value {u['value']:,.2f}", "",
+    lines += [f"## Unknown (not eligible under either list): {u['positions']} position(s), value {u['value']:,.2f}"
+              f"{_shares(u)}", "",
               "## Per portfolio", "",
               "| Portfolio | Newly excluded | Value | Newly eligible | Value | Unknown | Value |",
               "|---|---:|---:|---:|---:|---:|---:|"]
@@ -152,6 +174,9 @@ def to_markdown(r: dict) -> str:
         lines.append(f"| {p['portfolio'] or '(none)'} | {p['newly_excluded_positions']} | {p['newly_excluded_value']:,.2f} | "
                      f"{p['newly_eligible_positions']} | {p['newly_eligible_value']:,.2f} | {p['unknown_positions']} | "
                      f"{p['unknown_value']:,.2f} |")
+    if r.get("summary_rows"):
+        lines += ["", f"{r['summary_rows']} summary row(s) of the book (totals, subtotals, blank) are not positions "
+                  "and are left out of every figure."]
     lines += ["", f"{r['attribution']}."]
     return "\n".join(lines) + "\n"
 
@@ -159,10 +184,14 @@ def to_markdown(r: dict) -> str:
 def to_sheets(r: dict) -> dict[str, pl.DataFrame]:
     """The impact as sheets: summary, countries moving, per portfolio."""
     summary = pl.DataFrame([
-        {"What": "Newly excluded", "Positions": r["newly_excluded"]["positions"], "Value": r["newly_excluded"]["value"]},
-        {"What": "Newly eligible", "Positions": r["newly_eligible"]["positions"], "Value": r["newly_eligible"]["value"]},
-        {"What": "Unknown", "Positions": r["unknown"]["positions"], "Value": r["unknown"]["value"]},
-        {"What": "The whole book", "Positions": r["total"]["positions"], "Value": r["total"]["value"]}])
+        {"What": what, "Positions": r[key]["positions"], "Value": r[key]["value"],
+         "Share of book": r[key].get("share_of_book"), "Share of sovereign exposure": r[key].get("share_of_sovereign")}
+        for key, what in (("newly_excluded", "Newly excluded"), ("newly_eligible", "Newly eligible"),
+                          ("unknown", "Unknown"))]
+        + [{"What": "The whole book", "Positions": r["total"]["positions"], "Value": r["total"]["value"],
+            "Share of book": 1.0, "Share of sovereign exposure": None}],
+        schema={"What": pl.String, "Positions": pl.Int64, "Value": pl.Float64, "Share of book": pl.Float64,
+                "Share of sovereign exposure": pl.Float64})
     moving = [{"Direction": d, "Country": c["country"], "ISO2": c["iso2"], "Positions": c["positions"],
                "Value": c["value"], "Issuers": ", ".join(c["issuers"]), "No new buys from": c.get("no_new_buys_from"),
                "Divest by": c.get("divest_by")}

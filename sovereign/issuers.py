@@ -8,18 +8,20 @@ has been checked.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from fiw.errors import NotFound, SourceError, UserError
 from fiw.names import fold
-from sovereign import identifiers
+from sovereign import bounds, identifiers
+from sovereign.bounds import COMMAND, Limits
 from sovereign.store import reads, writes
 
 if TYPE_CHECKING:
@@ -39,24 +41,6 @@ COLUMNS = {
 REQUIRED = ("name", "iso2")
 
 
-MAX_UNCOMPRESSED = 500_000_000
-
-
-def check_workbook(path: Path, limit: int) -> None:
-    """A workbook is a zip: refuse one that would unpack past `limit` bytes (one huge cell, a zip bomb)
-    before any parser holds it in memory."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            unpacked = sum(i.file_size for i in z.infolist())
-    except zipfile.BadZipFile:
-        raise UserError(f"{path.name}: not an XLSX workbook (not a zip archive)") from None
-    if unpacked > limit:
-        raise UserError(f"{path.name}: the workbook unpacks to {unpacked:,} bytes, more than the {limit:,} allowed; "
-                        "export the holdings as CSV or Parquet")
-
-
 @contextmanager
 def readable(path: Path) -> Iterator[None]:
     """The readers' own errors (a missing file, a folder, a file that is not what its name says) as one line
@@ -72,31 +56,30 @@ def readable(path: Path) -> Iterator[None]:
         raise UserError(f"{path.name}: the file is empty: no header and no rows") from None
     except UserError:
         raise
-    except Exception as exc:
-        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({exc.__class__.__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    except BaseException as exc:  # a panic in a reader is no Exception, and still one line
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+            raise
+        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({bounds.damage(exc)})") from None
 
 
-def read_table(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> pl.DataFrame:
-    """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1)."""
+def read_table(path: Path, limits: Limits = COMMAND) -> pl.DataFrame:
+    """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1). The file is
+    measured first (sovereign.bounds), as every table a user hands in is."""
     path = Path(path)
     suffix = path.suffix.lower()
     with readable(path):
         if suffix in (".xlsx", ".xlsm"):
-            check_workbook(path, max_uncompressed)
+            bounds.check_xlsx(path, limits)
             frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
         elif suffix == ".parquet":
-            frame = pl.read_parquet(path)
-            nested = [c for c, t in frame.schema.items() if t.is_nested()]
-            if nested:
-                raise UserError(f"{path.name}: column(s) {nested} hold lists or records; give a flat table")
+            frame = bounds.check_parquet(path, limits).collect()
         else:
-            try:
-                frame = pl.read_csv(path, infer_schema_length=0)
-            except pl.exceptions.ComputeError as exc:  # not UTF-8: Windows-1252, as Excel writes it
-                if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-                    raise
-                frame = pl.read_csv(utf8(path), infer_schema_length=0)
+            data = utf8(path)
+            head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+            bounds.check_header(len(next(csv.reader(head), [])), path.name, limits)
+            frame = pl.read_csv(data, infer_schema_length=0, truncate_ragged_lines=True)
+        bounds.check_rows(frame.height, path.name, limits)
+        bounds.check_cells(frame, path.name, limits)
     return frame
 
 
@@ -131,7 +114,7 @@ def parse_mapping(specs: tuple[str, ...]) -> dict[str, str]:
 
 
 def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | None = None,
-                   default_type: str | None = None) -> list[dict]:
+                   default_type: str | None = None, sovereigns: dict[str, str] | None = None) -> list[dict]:
     """Every row checked (LEI and ISIN checksums, type, country) before anything is written. Rows of one
     issuer (a vendor's export has one row per ISIN) are gathered; an issuer without an LEI is keyed by name."""
     frame = read_table(path)
@@ -171,6 +154,9 @@ def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | N
         if kind != "supranational" and iso2 is None:
             problems.append(f"{where}, column 'country': expected the issuer's country (ISO code or name), "
                             f"found {country!r}")
+        clash = name_clash(text["name"], kind, iso2 if kind != "supranational" else None, sovereigns or {})
+        if text["name"] and kind in TYPES and clash:
+            problems.append(f"{where}, column 'issuer': {clash}")
         key = lei or fold(text["name"])
         issuer: dict = {"name": text["name"], "short_name": text["short_name"] or None, "lei": lei,
                   "iso2": iso2 if kind != "supranational" else None, "type": kind, "isins": []}
@@ -185,9 +171,48 @@ def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | N
                 problems.append(f"{where}, column 'isins': {code} is already listed for another issuer")
             elif code not in known["isins"]:
                 known["isins"].append(code)
+    in_file = {fold(i["name"]): i["iso2"] for i in issuers.values() if i["type"] == "sovereign" and i["iso2"]}
+    problems += [f"issuer {clash}" for i in issuers.values()
+                 if (clash := name_clash(i["name"], i["type"], i["iso2"], in_file)) and fold(i["name"]) in in_file]
     if problems:
         raise SourceError(name, problems)
     return list(issuers.values())
+
+
+def sovereign_names(db: Any) -> dict[str, str]:
+    """The folded names the register's sovereigns carry, with their country."""
+    return {fold(i["name"]): i["iso2"] for i in reads.issuers(db) if i["type"] == "sovereign" and i["iso2"]}
+
+
+def name_clash(name: str, kind: str, iso2: str | None, sovereigns: dict[str, str]) -> str | None:
+    """Why a row may not carry this name: it is a sovereign's (a country's name, or a sovereign issuer's in the
+    register) while the row is of another type or country, so it could lend that sovereign's name, and with
+    its ISINs its bonds, to an issuer the country rule does not judge. None when it may. A territory's own
+    government ("Hong Kong SAR Government") is a sub-sovereign of that territory, and may carry its name so."""
+    from sovereign.resolve import Gazetteer, country_code
+
+    owner = sovereigns.get(fold(name)) or country_code(name)
+    if owner is None or (iso2 == owner and kind == "sovereign"):
+        return None
+    if iso2 == owner and kind == "sub-sovereign":
+        rows = [r for r in Gazetteer.bundled().mapping if r["iso2"] == owner]
+        if rows and all(r["kind"] == "t" for r in rows):
+            return None
+    found = f"type {kind or 'none'}, {f'country {iso2}' if iso2 else 'no country'}"
+    return (f"{name!r} is the name of the sovereign of {owner}: only a row of type sovereign with country {owner} "
+            f"may carry it (found {found}); give the issuer its own name or correct its type and country")
+
+
+def isin_taken(db: Any, isin: str, issuer: dict) -> str | None:
+    """Why an ISIN may not move to this issuer: the register has it under a sovereign, and the incoming issuer is
+    not that sovereign (same type and country). Moving it would take the bond out of its country's rule."""
+    owner = reads.security(db, isin)
+    if owner is None or owner["type"] != "sovereign" or (issuer["type"], issuer["iso2"]) == ("sovereign", owner["iso2"]):
+        return None
+    country = f", country {issuer['iso2']}" if issuer["iso2"] else ", no country"
+    return (f"{isin} is registered to {owner['name']} (sovereign, {owner['iso2']}); an issuer of type {issuer['type']}"
+            f"{country} cannot take it over: take it off there first (`sovereign issuers remove`) or import the "
+            "whole register with --replace")
 
 
 def issuer_country(country: str | None, known_iso2: set[str]) -> str | None:
@@ -213,7 +238,11 @@ def import_register(db: sqlite_utils.Database, path: Path, actor: str = "", repl
     known = reads.country_codes(db)
     if not known:
         raise UserError("the database has no country table yet: run `sovereign refresh --source bundled` first")
-    incoming = parse_register(path, known, mapping, default_type)
+    incoming = parse_register(path, known, mapping, default_type, {} if replace else sovereign_names(db))
+    if not replace:
+        taken = [why for issuer in incoming for isin in issuer["isins"] if (why := isin_taken(db, isin, issuer))]
+        if taken:
+            raise SourceError(Path(path).name, taken)
     raw = Path(path).read_bytes()
     with db.atomic():
         source_id, _ = writes.add_source(db, "issuers", Path(path).name, hashlib.sha256(raw).hexdigest(), len(raw),
@@ -253,6 +282,9 @@ def add_issuer(db: sqlite_utils.Database, name: str, country: str | None, kind: 
             problems.append(f"--country {country!r}: expected the issuer's country (ISO code or name)")
     codes = [identifiers.compact(i) for i in isins]
     problems += [f"--isin {c!r}: not a valid ISIN (check digit)" for c in codes if not identifiers.valid_isin(c)]
+    if name.strip() and kind in TYPES and (clash := name_clash(name.strip(), kind, iso2, sovereign_names(db))):
+        problems.append(clash)
+    problems += [why for c in codes if (why := isin_taken(db, c, {"type": kind, "iso2": iso2}))]
     if problems:
         raise UserError("; ".join(problems))
     issuer = {"name": name.strip(), "short_name": (short_name or "").strip() or None, "lei": lei, "iso2": iso2,

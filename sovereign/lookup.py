@@ -30,7 +30,10 @@ ELIGIBLE, EXCLUDED, UNKNOWN = "eligible", "excluded", "unknown"
 
 
 def known_bound(as_known_on: date | None) -> str | None:
-    """`--as-known-on D`: everything recorded before the end of D (an exclusive bound on recorded times)."""
+    """`--as-known-on D`: everything recorded before the end of D (an exclusive bound on recorded times). A day
+    after tomorrow is refused: nothing is known of it yet, and 9999-12-31 has no end to compute."""
+    if as_known_on and as_known_on > date.today() + timedelta(days=1):
+        raise UserError(f"as known on {as_known_on}: that day has not come; give today or an earlier date")
     return (as_known_on + timedelta(days=1)).isoformat() if as_known_on else None
 
 

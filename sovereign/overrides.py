@@ -41,7 +41,17 @@ def add(db: sqlite_utils.Database, country: str, reason: str, decided_by: str, v
         override_id = writes.add_override(db, row)
         writes.audit(db, actor or decided_by.strip(), "override add", f"override {override_id}: {target.iso2}",
                      row["valid_from"], backdated, row)
-    return row | {"id": override_id, "name": target.name}
+    return row | {"id": override_id, "name": name_on(db, target.iso2, target.entities, start) or target.name}
+
+
+def name_on(conn: reads.Connection, iso2: str, entities: tuple[str, ...], on: date) -> str | None:
+    """The name of the entity the list in force on `on` holds for a code (DE: "Germany", not the "Germany, W."
+    of 1990), or None when no list is in force."""
+    version = reads.version_in_force(conn, on.isoformat()) or reads.version_in_force(conn, date.today().isoformat())
+    if version is None:
+        return None
+    entries = [e for e in reads.entries(conn, version["id"], entities or None) if e["iso2"] == iso2]
+    return entries[-1]["fh_name"] if entries else None
 
 
 def row_date(value: date | None) -> str | None:

@@ -19,9 +19,10 @@ import polars as pl
 
 from fiw import words
 from fiw.errors import UserError
+from fiw.methodology import STATUS_WORDS
 from sovereign.holdings import Book
 from sovereign.lookup import SUPRANATIONAL, UNRESOLVED
-from sovereign.screen import answer_table, tally
+from sovereign.screen import answer_table, summary_rows, tally
 from sovereign.store import reads
 from sovereign.store.reads import Connection
 
@@ -75,17 +76,28 @@ def _dates(column: pl.Series, file: str) -> list[tuple[Any, date]]:
     return out
 
 
+COUNTRY_COLUMNS = ("country", "issuer country", "issuer_country", "country of risk", "country_of_risk",
+                   "cntry of risk", "country of issuer", "land", "land van risico", "risikoland", "pays")
+
+
+def country_column(book: Book) -> str | None:
+    """The book's own country column, if it has one: it can name the countries behind unknown identifiers."""
+    lower = {c.strip().lower(): c for c in book.columns}
+    return next((lower[n] for n in COUNTRY_COLUMNS if n in lower), None)
+
+
 def pai(conn: Connection, books: list[Book], value: str, date_column: str | None = None) -> dict[str, Any]:
     snapshots = []
     for book in books:
-        counted = tally(book, value, None, date_column)
+        counted = tally(book, value, country_column(book), date_column)  # `_portfolio`: the book's own country
+        skipped = summary_rows(book, value).height
         if date_column:
             parts = [(d, counted.filter(pl.col("_date").eq_missing(raw))) for raw, d in _dates(counted["_date"],
                                                                                                 book.path.name)]
         else:
             parts = [(snapshot_date(book), counted)]
         for when, part in parts:
-            snapshots.append(snapshot(conn, part, when, book.path.name))
+            snapshots.append(snapshot(conn, part, when, book.path.name) | {"summary_rows": skipped})
     if not snapshots:
         raise UserError("no holdings rows in the files given")
     dates = [s["date"] for s in snapshots]
@@ -100,6 +112,7 @@ def pai(conn: Connection, books: list[Book], value: str, date_column: str | None
         return sum(values) / len(values) if values else None
 
     return {"indicator": "PAI 16: investee countries subject to social violations",
+            "unknown_share": mean("unknown_share"),
             "pai16_count": mean("pai16_count"), "pai16_share": mean("pai16_share"),
             "investee_countries": mean("investee_countries"), "snapshots_averaged": n,
             "fh_total_weighted": mean("fh_total_weighted"), "fh_total_coverage": mean("fh_total_coverage"),
@@ -131,6 +144,8 @@ def snapshot(conn: Connection, counted: pl.DataFrame, when: date, file: str) -> 
             return None, 0.0 if value else None
         return float((scored[column] * scored["value"]).sum()) / covered, covered / value if value else None
 
+    unknown_value = float(unknown["value"].sum() or 0)
+    hidden = _hidden_not_free(conn, unknown, when)
     total_avg, total_cov = weighted("total")
     fe_avg, fe_cov = weighted("D")
     return {"date": when.isoformat(), "file": file, "list_version": int(version[0]) if version.len() else None,
@@ -142,7 +157,24 @@ def snapshot(conn: Connection, counted: pl.DataFrame, when: date, file: str) -> 
             "freedom_of_expression_weighted": fe_avg, "freedom_of_expression_coverage": fe_cov,
             "supranational": {"positions": int(supranational["positions"].sum()),
                               "value": float(supranational["value"].sum() or 0)},
-            "unknown": {"positions": int(unknown["positions"].sum()), "value": float(unknown["value"].sum() or 0)}}
+            "unknown": {"positions": int(unknown["positions"].sum()), "value": unknown_value},
+            "unknown_share": unknown_value / (value + unknown_value) if value + unknown_value else None,
+            "unknown_not_free": hidden}
+
+
+def _hidden_not_free(conn: Connection, unknown: pl.DataFrame, when: date) -> list[dict]:
+    """The Not Free countries the book's own country column names on rows whose identifier is unknown."""
+    if "_portfolio" not in unknown.columns or unknown.is_empty():
+        return []
+    named = unknown.filter(pl.col("_portfolio").is_not_null()).group_by("_portfolio").agg(pl.col("value").sum())
+    if named.is_empty():
+        return []
+    answers = answer_table(conn, named["_portfolio"].to_list(), as_of=when)
+    hits = named.join(answers.select("_id", "iso2", "country", "status"), left_on="_portfolio", right_on="_id").filter(
+        pl.col("status").is_in(["NF", STATUS_WORDS["NF"]]))
+    return [{"iso2": r["iso2"], "country": r["country"], "value": float(r["value"] or 0)}
+            for r in hits.group_by("iso2", "country").agg(pl.col("value").sum()).sort("value", descending=True)
+            .iter_rows(named=True)]
 
 
 def share_text(x: float | None) -> str:
@@ -159,9 +191,14 @@ def title(r: dict) -> str:
 
 def lead(r: dict) -> list[str]:
     """PAI 16 in one sentence, as every format states it."""
+    hidden = sorted({c["country"] for s in r["snapshots"] for c in s["unknown_not_free"]})
+    skipped = sum(s.get("summary_rows", 0) for s in r["snapshots"])
     return [f"PAI 16, investee countries subject to social violations: {number_text(r['pai16_count'])} of "
             f"{number_text(r['investee_countries'])} investee countries ({share_text(r['pai16_share'])}), averaged "
-            f"over {r['snapshots_averaged']} snapshot(s)."]
+            f"over {r['snapshots_averaged']} snapshot(s); {share_text(r['unknown_share'])} of the sovereign book "
+            "could not be judged (unknown identifiers)"
+            + (f", among them holdings the book itself places in Not Free {', '.join(hidden)}" if hidden else "")
+            + (f"; {skipped} summary row(s) left out" if skipped else "") + "."]
 
 
 def to_markdown(r: dict) -> str:
@@ -190,11 +227,15 @@ def to_sheets(r: dict) -> dict[str, pl.DataFrame]:
              "Sovereign value": s["value"], "FH total (weighted)": s["fh_total_weighted"],
              "FH total coverage": s["fh_total_coverage"], "Freedom of expression (weighted)":
              s["freedom_of_expression_weighted"], "Freedom of expression coverage": s["freedom_of_expression_coverage"],
-             "Supranational value": s["supranational"]["value"], "Unknown value": s["unknown"]["value"]}
+             "Supranational value": s["supranational"]["value"], "Unknown value": s["unknown"]["value"],
+             "Unknown share of the sovereign book": s["unknown_share"],
+             "Not Free behind unknown identifiers": ", ".join(c["country"] for c in s["unknown_not_free"]),
+             "Summary rows left out": s.get("summary_rows", 0)}
             for s in r["snapshots"]]
     summary = pl.DataFrame([{"Indicator": "PAI 16 count (average)", "Value": r["pai16_count"]},
                             {"Indicator": "PAI 16 share (average)", "Value": r["pai16_share"]},
                             {"Indicator": "Investee countries (average)", "Value": r["investee_countries"]},
+                            {"Indicator": "Unknown share of the sovereign book (average)", "Value": r["unknown_share"]},
                             {"Indicator": "FH total, value-weighted", "Value": r["fh_total_weighted"]},
                             {"Indicator": "Freedom of expression, value-weighted",
                              "Value": r["freedom_of_expression_weighted"]}])

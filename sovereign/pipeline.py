@@ -471,9 +471,7 @@ def publish(db: sqlite_utils.Database, policy: Policy, approved_by: str, effecti
     """Put the newest proposed version (of `edition`) in force from `effective_from`, or, when the policy
     asks for two approvers, record this approval and put it in force when a second, different person
     approves the same date. One transaction."""
-    approved_by = approved_by.strip()
-    if not approved_by:
-        raise UserError("--approved-by: name who approved the list")
+    approved_by = one_line(approved_by, "--approved-by: name who approved the list, on one line")
     reason = check_backdate("--effective-from", effective_from, backdate_reason)
     row = reads.newest_version(db, edition, ("proposed", "held") if accept_held else ("proposed",))
     if row is None:
@@ -523,7 +521,7 @@ class Published:
     moved_from: str | None = None
 
 
-def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, actor: str = "") -> None:
+def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, actor: str = "") -> int | None:
     """Take a published version out before it takes effect (a mistyped date, a wrong list): recorded beside it,
     never by editing it. A version already in force is replaced by publishing a new one, not withdrawn."""
     by = one_line(by, "a withdrawal needs --by and a one-line --reason")
@@ -539,8 +537,26 @@ def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, a
                         "successor instead of withdrawing what the desk was told")
     with db.atomic():
         writes.withdraw(db, version_id, by.strip(), reason.strip())
+        again = repropose(db, row)
         writes.audit(db, actor or by.strip(), "withdraw", f"list version {version_id} ({words.title(row['edition'])})",
-                     row["effective_from"], reason.strip(), {"withdrawn_by": by.strip()})
+                     row["effective_from"], reason.strip(), {"withdrawn_by": by.strip(), "proposed_again_as": again})
+    return again
+
+
+def repropose(db: sqlite_utils.Database, withdrawn: dict) -> int | None:
+    """A withdrawn version's list proposed again as a new version (its entries, its policy, no staging dates),
+    so the edition can be published on the right date; nothing when a newer version of the edition awaits."""
+    newest = reads.newest_version(db, withdrawn["edition"], ("proposed", "held"))
+    if newest and newest["id"] > withdrawn["id"]:
+        return None
+    entries = pl.DataFrame(reads.entries(db, withdrawn["id"]), infer_schema_length=None).with_columns(
+        no_new_buys_from=pl.lit(None, pl.String), divest_by=pl.lit(None, pl.String)).select(ENTRY_COLUMNS)
+    return writes.add_version(db, {
+        "edition": withdrawn["edition"], "policy_digest": withdrawn["policy_digest"], "policy": withdrawn["policy"],
+        "entries_digest": digest(entries), "state": "proposed", "effective_from": None, "approved_by": None,
+        "created_at": store.now(), "published_at": None,
+        "reason": f"proposed again after list version {withdrawn['id']} was withdrawn",
+    }, entries.with_columns(eligible=pl.col("eligible").cast(pl.Int8)).to_dicts())
 
 
 def verify_stored(conn: reads.Connection, editions: list[int] | None = None) -> dict:

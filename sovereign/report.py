@@ -231,9 +231,9 @@ def to_markdown(r: dict) -> str:
 
 
 def to_html(r: dict) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from sovereign.templating import environment
 
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = environment()
     return env.get_template("report.html.j2").render(r=r, charts=r.get("charts", {}), status_words=STATUS_WORDS)
 
 

@@ -157,6 +157,20 @@ def notice_text(settings: Settings, notice: dict) -> str:
     return text + "." + (f" {notice['anchor']}" if notice.get("anchor") else "")
 
 
+def redacted(url: str) -> str:
+    """A webhook's address as a log may show it: scheme, host and port. Its path and query often carry the
+    secret that lets anyone post to the channel, and its user part a password; neither is ever logged."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    hidden = "/..." if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.hostname or '?'}{port}{hidden}"
+
+
 def notify(settings: Settings, notice: dict) -> None:
     """Always a log line; a webhook POST, a command and an e-mail when configured. A failing notifier is
     logged, never fatal: what the refresh stored stays stored."""
@@ -166,9 +180,12 @@ def notify(settings: Settings, notice: dict) -> None:
         import requests
 
         try:
-            requests.post(settings.webhook, json=notice | {"text": text}, timeout=10).raise_for_status()
+            requests.post(settings.webhook, json=notice | {"text": text}, timeout=10,
+                          allow_redirects=False).raise_for_status()
         except requests.RequestException as exc:
-            log.error("webhook %s failed: %s", settings.webhook, exc)
+            status = getattr(exc.response, "status_code", None)
+            log.error("webhook %s failed: %s", redacted(settings.webhook),
+                      f"HTTP {status}" if status else exc.__class__.__name__)
     if settings.notify_command:
         env = os.environ | {"SOVEREIGN_NOTICE": notice["notice"], "SOVEREIGN_EDITION": str(notice.get("edition", "")),
                             "SOVEREIGN_REPORT": notice.get("report", ""), "SOVEREIGN_STATE": notice.get("state", ""),

@@ -9,7 +9,7 @@ their answers. Rows whose identifier cannot be read are not eligible and say why
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -18,19 +18,124 @@ import polars as pl
 
 from fiw.errors import UserError
 from sovereign.cells import atomic_write, neutral_frame, neutral_lazy
-from sovereign.holdings import Book, column_named
+from sovereign.holdings import ISIN_IN_TEXT, ROW, Book, column_named
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
-from sovereign.resolve import Resolver
+from sovereign.resolve import Resolver, bounded
 from sovereign.store.reads import Connection
 
 OUT_COLUMNS = ("verdict", "eligible", "iso2", "country", "issuer", "status", "reason", "no_new_buys_from",
                "divest_by", "list_version", "edition")
+# Answer columns of our own fixed words, codes and dates; country, issuer (from the register) and reason (which
+# quotes what was typed) are text from elsewhere and are neutralised like the book's own columns.
+OUR_WORDS = ("verdict", "eligible", "iso2", "status", "no_new_buys_from", "divest_by", "list_version", "edition")
 OUT_SCHEMA = {"_id": pl.String, "verdict": pl.String, "eligible": pl.Boolean, "iso2": pl.String,
               "country": pl.String, "issuer": pl.String, "status": pl.String, "reason": pl.String,
               "no_new_buys_from": pl.String, "divest_by": pl.String, "list_version": pl.Int64, "edition": pl.Int64,
               "total": pl.Int64, "_kind": pl.String}
 VERDICTS = ("eligible", "excluded", "unknown")
+SUMMARY = "summary"  # the verdict column of a totals, subtotal or blank row: not a position
+DATES = ("no_new_buys_from", "divest_by")
+# A label in the first cell of a row that carries no identifier: Total, Totaal, Subtotal, Grand total, Sum,
+# Summe, Gesamt, Zwischensumme, Somme, Sous-total, Totale, Eindtotaal.
+LABEL_WORDS = (r"(grand[\s-]*|sub[\s-]*|eind|zwischen|sous[\s-]*|end)?"
+               r"(totaal|totale|totaux|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
+SUMMARY_LABEL = r"(?i)^\s*" + LABEL_WORDS
+EMPTY_OR_LABEL = r"(?i)^\s*($|" + LABEL_WORDS + ")"  # one pass over a text identifier column
+
+
+def isin_inside(text: str) -> str | None:
+    """The one ISIN inside a longer security string (`XS2100000012 Govt`) that passes the check digit."""
+    import re
+
+    from sovereign.identifiers import valid_isin
+
+    found = {m for m in re.findall(ISIN_IN_TEXT, text.upper()) if valid_isin(m)}
+    return found.pop() if len(found) == 1 else None
+
+
+def added_names(columns: list[str], rescreened: bool = False) -> dict[str, str]:
+    """Our columns' names in the output: each unique ignoring case against the book's own names and each
+    other (`Country` in the book, so ours is `sovereign_country`; `sovereign_country` there too: `_2`)."""
+    taken = {c.strip().lower() for c in columns if not (rescreened and _ours(c))}
+    out = {}
+    for c in OUT_COLUMNS:
+        name, n = c, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"sovereign_{c}" if n == 2 else f"sovereign_{c}_{n - 1}"
+        taken.add(name.lower())
+        out[c] = name
+    return out
+
+
+def _ours(column: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"(sovereign_)?(" + "|".join(OUT_COLUMNS) + r")(_\d+)?", column))
+
+
+def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
+    """The rows that are not positions: blank rows, and rows without an identifier that a label (Total,
+    Totaal, Subtotal...) in their first cell or a value equal to the sum of the rows above (since the last
+    summary row, or since the top) marks as a total. `_row` (0-based), `why`. Kept in the output, marked;
+    left out of every tally. Rows without an identifier that are neither stay positions (unknown)."""
+    cached = book.summaries.get(value)
+    if cached is not None:
+        return cached
+    names = book.columns
+    ident = book.identifier()
+    key = pl.col(book.key_column) if book.key_column else None
+    candidate = (key.is_null() | key.str.contains(EMPTY_OR_LABEL) if key is not None
+                 else ident.is_null() | ident.str.contains(SUMMARY_LABEL))
+    first = pl.coalesce([pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in names])
+    amount = book.number(column_named(names, value, book.path.name, "--value-column")) if value else pl.lit(None,
+                                                                                                         pl.Float64)
+    engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"
+    try:
+        found = (book.numbered().filter(candidate)
+                 .select(pl.col(ROW).alias("_row"), first.alias("_first"), ident.alias("_ident"),
+                         amount.alias("_value")).collect(engine=engine))
+    except pl.exceptions.PolarsError as exc:
+        raise UserError(f"{book.path.name}: cannot be read ({exc.__class__.__name__}: "
+                        f"{(str(exc).splitlines() or [''])[0][:300]})") from None
+    labelled = (found["_first"].str.contains(SUMMARY_LABEL).fill_null(False)
+                | found["_ident"].str.contains(SUMMARY_LABEL).fill_null(False))  # "Total" in the country column
+    blank = found["_first"].is_null()
+    rest = found.filter(~labelled & ~blank & found["_value"].is_not_null())
+    sums: list[float] = []
+    if value and not rest.is_empty():  # the data rows' value between one candidate and the next
+        starts = pl.Series(found["_row"].to_list(), dtype=pl.UInt32)
+        sums_frame = (book.numbered().filter(~candidate)
+                      .group_by(pl.lit(starts).search_sorted(pl.col(ROW)).alias("_bucket"))
+                      .agg(amount.sum().alias("_sum"), pl.len().alias("_n")).collect(engine=engine))
+        by_bucket = {b: (v or 0.0, n) for b, v, n in sums_frame.iter_rows()}
+        sums = [0.0] * len(starts)
+        counts = [0] * len(starts)
+        for i in range(len(starts)):
+            sums[i], counts[i] = by_bucket.get(i, (0.0, 0))
+    rows, whys = [], []
+    above = seg = 0.0
+    rows_above = rows_seg = 0
+    for i, (row, text, label, amount_, is_label, is_blank) in enumerate(zip(
+            found["_row"], found["_first"], found["_ident"], found["_value"], labelled, blank, strict=True)):
+        if sums:
+            above, seg = above + sums[i], seg + sums[i]
+            rows_above, rows_seg = rows_above + counts[i], rows_seg + counts[i]
+        total = is_label or (amount_ is not None and value is not None and any(
+            n and abs(amount_ - s) <= 0.005 + 1e-9 * abs(s) for s, n in ((seg, rows_seg), (above, rows_above))))
+        if is_blank or total:
+            rows.append(row)
+            whys.append("blank row" if is_blank else f"summary row ({label or text})" if is_label else
+                        f"summary row (value {amount_:,.2f} = the sum of the rows above)")
+            if total:
+                seg, rows_seg = 0.0, 0
+        elif amount_ is not None:
+            above, seg = above + amount_, seg + amount_
+            rows_above, rows_seg = rows_above + 1, rows_seg + 1
+    result = pl.DataFrame({"_row": rows, "why": whys}, schema={"_row": pl.UInt32, "why": pl.String})
+    book.summaries[value] = result
+    return result
 
 
 def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = None, edition: int | None = None,
@@ -44,9 +149,18 @@ def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = N
             unreadable[value] = "no identifier in this row"
             continue
         try:
-            targets.append(resolver.resolve(value))
+            bounded(value)  # one identifier cap, the resolver's: a long text is refused before any ISIN is sought in it
         except UserError as exc:
             unreadable[value] = str(exc)
+            continue
+        try:
+            targets.append(resolver.resolve(value))
+        except UserError as exc:
+            inside = isin_inside(value)
+            if inside is None:
+                unreadable[value] = str(exc)
+                continue
+            targets.append(replace(resolver.resolve(inside), query=value))  # answered for the book's own text
     version = pick_version(conn, edition, as_of, version_id)  # no list at all is its own error
     rows = []
     for a in answers(conn, targets, edition, as_of, mandate, version_id):
@@ -80,14 +194,20 @@ class Screened:
     value_column: str | None
     portfolio_column: str | None
     added: tuple[str, ...] = OUT_COLUMNS   # the answer columns' names in `rows`
+    skipped: pl.DataFrame | None = None    # the summary rows: `_row`, `why`
 
     def summary(self) -> dict[str, Any]:
-        return summarise(self.tally.join(self.answers, on="_id", how="left", nulls_equal=True), self.value_column,
-                         self.portfolio_column)
+        result = summarise(self.tally.join(self.answers, on="_id", how="left", nulls_equal=True), self.value_column,
+                           self.portfolio_column)
+        result["summary_rows"] = 0 if self.skipped is None else self.skipped.height
+        return result
 
 
 def tally(book: Book, value: str | None = None, portfolio: str | None = None, when: str | None = None) -> pl.DataFrame:
-    """One streamed pass: positions (and value) per identifier, portfolio and date."""
+    """One streamed pass: positions (and value) per identifier, portfolio and date; summary rows left out."""
+    skipped = summary_rows(book, value)["_row"]
+    frame = book.frame if skipped.is_empty() else (
+        book.numbered().filter(~pl.col(ROW).is_in(skipped.implode())).drop(ROW))
     keys = [book.key().alias("_id")]
     names = book.columns
     if portfolio:
@@ -100,7 +220,7 @@ def tally(book: Book, value: str | None = None, portfolio: str | None = None, wh
         amount = book.number(column_named(names, value, book.path.name, "--value-column"))
         aggs += [amount.sum().alias("value"), amount.is_null().sum().alias("no_value")]
     try:
-        return book.frame.group_by(keys).agg(aggs).collect(engine="streaming" if book.streamed else "in-memory")
+        return frame.group_by(keys).agg(aggs).collect(engine="streaming" if book.streamed else "in-memory")
     except pl.exceptions.PolarsError as exc:  # a row the reader cannot take: the file, and the reader's words
         raise UserError(f"{book.path.name}: cannot be read ({exc.__class__.__name__}: "
                         f"{(str(exc).splitlines() or [''])[0][:300]})") from None
@@ -113,8 +233,8 @@ def screen_book(conn: Connection, book: Book, as_of: date | None = None, edition
     table = answer_table(conn, counted["_id"].unique().to_list(), as_of, edition, mandate, version_id)
     columns = book.columns
     rescreened = {"verdict", "list_version"} <= set(columns)  # our own output again: its answers are replaced
-    kept = [c for c in columns if not (rescreened and c in OUT_COLUMNS)]
-    added = {c: f"sovereign_{c}" if c in kept else c for c in OUT_COLUMNS}  # a book's own `country` stays its own
+    kept = [c for c in columns if not (rescreened and _ours(c))]
+    added = added_names(columns, rescreened)
     answers_ = table.select("_id", *OUT_COLUMNS).rename(added).lazy()
     key = book.key_column
     if key in kept:  # joined on the book's own column: nothing computed per row
@@ -123,7 +243,17 @@ def screen_book(conn: Connection, book: Book, as_of: date | None = None, edition
     else:
         rows = (book.frame.with_columns(book.identifier().alias("_id")).select(*kept, "_id")
                 .join(answers_, on="_id", how="left", maintain_order="left", nulls_equal=True).drop("_id"))
-    return Screened(rows, table, counted, value, portfolio, tuple(added.values()))
+    skipped = summary_rows(book, value)
+    if not skipped.is_empty():  # marked, not answered: a totals row is no position
+        marked = rows.with_row_index("_row").join(skipped.lazy(), on="_row", how="left", maintain_order="left")
+        is_summary = pl.col("why").is_not_null()
+        rows = marked.with_columns(
+            [pl.when(is_summary).then(None).otherwise(pl.col(added[c])).alias(added[c]) for c in OUT_COLUMNS
+             if c not in ("verdict", "reason")]
+            + [pl.when(is_summary).then(pl.lit(SUMMARY)).otherwise(pl.col(added["verdict"])).alias(added["verdict"]),
+               pl.when(is_summary).then(pl.col("why") + ": not a position, left out of every tally")
+               .otherwise(pl.col(added["reason"])).alias(added["reason"])]).drop("_row", "why")
+    return Screened(rows, table, counted, value, portfolio, tuple(added.values()), skipped)
 
 
 def screen(conn: Connection, holdings: pl.DataFrame, column: str | list[str], as_of: date | None = None,
@@ -131,6 +261,7 @@ def screen(conn: Connection, holdings: pl.DataFrame, column: str | list[str], as
     """An in-memory frame screened on one or more identifier columns (the API's path)."""
     columns = [column] if isinstance(column, str) else column
     book = Book(holdings.lazy(), Path("request"), columns)
+    book.summaries[None] = pl.DataFrame(schema={"_row": pl.UInt32, "why": pl.String})  # a list of IDs has no totals
     return screen_book(conn, book, as_of, edition, mandate, version_id).rows.collect(engine="in-memory")
 
 
@@ -143,6 +274,10 @@ def summarise(tallied: pl.DataFrame, value: str | None, portfolio: str | None) -
             out[verdict] = {"positions": int(part["positions"].sum())}
             if value:
                 out[verdict]["value"] = float(part["value"].sum())
+        staged = frame.filter((pl.col("verdict") == "eligible") & pl.col("no_new_buys_from").is_not_null())
+        out["eligible_excluded_later"] = {"positions": int(staged["positions"].sum())}
+        if value:
+            out["eligible_excluded_later"]["value"] = float(staged["value"].sum())
         out["positions"] = int(frame["positions"].sum())
         if value:
             out["value"] = float(frame["value"].sum())
@@ -157,28 +292,155 @@ def summarise(tallied: pl.DataFrame, value: str | None, portfolio: str | None) -
 
 
 def write_book(screened: Screened, book: Book, out: Path | None) -> None:
-    """CSV on standard output, or a file written whole or not at all. CSV and Parquet stream; XLSX keeps the
-    sheet's name, with the header frozen, a filter and widths. Text a spreadsheet would run is neutralised."""
+    """CSV on standard output, or a file written whole or not at all and read back (rows, columns) before it
+    is put in place. CSV goes back in the book's own encoding, byte-order mark and line ending, and streams;
+    XLSX keeps the sheet's name, with the header frozen, a filter and widths, and a CSV book's numbers and
+    dates as numbers and dates; our own dates are dates in XLSX and Parquet. Text a spreadsheet would run is
+    neutralised."""
     rows = screened.rows
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"  # fastest where it is
+    exempt = tuple(name for column, name in zip(OUT_COLUMNS, screened.added, strict=True) if column in OUR_WORDS)
     if out is None:
         import sys
 
-        neutral_frame(rows.collect(engine=engine), screened.added).write_csv(sys.stdout)
+        neutral_frame(rows.collect(engine=engine), exempt).write_csv(sys.stdout)
         return
     suffix = out.suffix.lower()
+    names = rows.collect_schema().names()
+    expected = int(screened.tally["positions"].sum()) + (0 if screened.skipped is None else screened.skipped.height)
+    ours = dict(zip(OUT_COLUMNS, screened.added, strict=True))
+    as_dates = [pl.col(ours[c]).str.to_date("%Y-%m-%d", strict=False) for c in DATES]
+    if suffix == ".xlsx":
+        clash = _case_clash(names)
+        if clash:
+            raise UserError(f"{book.path.name}: columns {clash[0]!r} and {clash[1]!r} differ only in case, which a "
+                            "spreadsheet table cannot hold; write .csv or .parquet, or rename one")
 
     def write(tmp: Path) -> None:
         if suffix == ".parquet":
-            rows.sink_parquet(tmp)
+            rows.with_columns(as_dates).sink_parquet(tmp)
         elif suffix == ".xlsx":
-            write_xlsx(neutral_frame(rows.collect(engine=engine), screened.added), tmp, book.sheet or "screened")
-        elif book.streamed:
-            neutral_lazy(rows, screened.added).sink_csv(tmp, separator=book.separator)
+            frame = rows.collect(engine=engine)
+            if not book.typed:
+                frame = typed(frame, [c for c in names if c not in screened.added], book.decimal_comma)
+            write_xlsx(neutral_frame(frame.with_columns(as_dates), exempt), tmp, book.sheet or "screened")
+        elif book.streamed and book.encoding == "utf-8":
+            neutral_lazy(rows, exempt).sink_csv(tmp, separator=book.separator, include_bom=book.bom,
+                                                line_terminator=book.newline)
         else:  # in memory already: one cheap pass finds the few columns that need neutralising
-            neutral_frame(rows.collect(engine="in-memory"), screened.added).write_csv(tmp, separator=book.separator)
+            frame = neutral_frame(rows.collect(engine=engine), exempt)
+            _write_csv(frame, tmp, book)
 
-    atomic_write(out, write)
+    atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected))
+
+
+def _case_clash(names: list[str]) -> tuple[str, str] | None:
+    seen: dict[str, str] = {}
+    for n in names:
+        if n.strip().lower() in seen:
+            return seen[n.strip().lower()], n
+        seen[n.strip().lower()] = n
+    return None
+
+
+def _write_csv(frame: pl.DataFrame, path: Path, book: Book) -> None:
+    """The book's own encoding: UTF-8 (with its BOM if it had one) as polars writes it, or Windows-1252."""
+    if book.encoding == "utf-8":
+        frame.write_csv(path, separator=book.separator, include_bom=book.bom, line_terminator=book.newline)
+        return
+    text = frame.write_csv(separator=book.separator, line_terminator=book.newline)
+    try:
+        path.write_bytes(text.encode(book.encoding))
+    except UnicodeEncodeError as exc:
+        raise UserError(f"{book.path.name}: {text[exc.start:exc.end]!r} cannot be written in {book.encoding}, the "
+                        "book's own encoding; write .xlsx or .parquet") from None
+
+
+def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) -> None:
+    """The written file, read again: every row and every column there, or the write failed."""
+    if suffix == ".parquet":
+        found = pl.scan_parquet(path)
+        got_names, got = found.collect_schema().names(), found.select(pl.len()).collect().item()
+    elif suffix == ".xlsx":
+        import fastexcel
+
+        sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
+        got_names, got = [c.name for c in sheet.available_columns()], sheet.height
+    else:
+        got_names, got = _csv_shape(path, book, rows)
+    if got != rows or got_names != names:
+        raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
+                        f"{len(names)}; nothing was written")
+
+
+def _csv_shape(path: Path, book: Book, expected: int) -> tuple[list[str], int]:
+    """A written CSV's header and its number of records, counted in chunks as the file streams past, never
+    held whole. Line ends first: a file that ends with one and has a line per expected record is whole;
+    otherwise the records are counted again with quoted spans taken out (a line break inside a cell is not a
+    record)."""
+    import csv
+    import io
+    import re
+
+    first, lines, last = b"", 0, b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            first = first or chunk[:65536]
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    records = lines - 1
+    if records != expected or last != b"\n":
+        quoted = re.compile(rb'"[^"]*"')
+        records, carry = 0, b""
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                data = carry + chunk
+                carry = b""
+                if data.count(b'"') % 2:  # ends inside a quoted cell: that cell waits for the next chunk
+                    cut = data.rindex(b'"')
+                    data, carry = data[:cut], data[cut:]
+                records += quoted.sub(b"", data).count(b"\n")
+        records += carry.count(b"\n") if carry.count(b'"') % 2 == 0 else 0
+        records -= 1
+    text = first.decode(book.encoding, errors="replace").removeprefix("\ufeff")
+    header = next(csv.reader(io.StringIO(text), delimiter=book.separator), [])
+    return header, records
+
+
+DATE_TEXT = (("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"), ("%d-%m-%Y", r"^\d{2}-\d{2}-\d{4}$"),
+             ("%d.%m.%Y", r"^\d{2}\.\d{2}\.\d{4}$"), ("%d/%m/%Y", r"^\d{2}/\d{2}/\d{4}$"),
+             ("%m/%d/%Y", r"^\d{2}/\d{2}/\d{4}$"))
+NUMBER_POINT = r"^[-+]?(\d{1,3}(,\d{3})+|0|[1-9]\d*)(\.\d+)?$"
+NUMBER_COMMA = r"^[-+]?(\d{1,3}(\.\d{3})+|0|[1-9]\d*)(,\d+)?$"
+
+
+def typed(frame: pl.DataFrame, columns: list[str], decimal_comma: bool) -> pl.DataFrame:
+    """A CSV book's text columns whose every value reads, in the book's locale, as a number (no leading zeros:
+    codes stay text) or as a date of one format, as numbers and dates; anything else stays text."""
+    changes = []
+    day_first = ("%d/%m/%Y",) if decimal_comma else ("%m/%d/%Y", "%d/%m/%Y")
+    for c in columns:
+        if frame.schema[c] != pl.String:
+            continue
+        text = frame[c].str.strip_chars().replace("", None).drop_nulls()
+        if text.is_empty():
+            continue
+        if text.str.contains(NUMBER_COMMA if decimal_comma else NUMBER_POINT).all():
+            plain = pl.col(c).str.strip_chars()
+            plain = (plain.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True) if decimal_comma
+                     else plain.str.replace_all(",", "", literal=True))
+            if (text.str.len_chars() > 18).any():  # an account or security number, not an amount
+                continue
+            whole = not text.str.contains(r",\d+$" if decimal_comma else r"\.\d+$").any()
+            changes.append(plain.replace("", None).cast(pl.Int64 if whole else pl.Float64, strict=False).alias(c))
+            continue
+        for fmt, shape in DATE_TEXT:
+            if fmt in ("%d/%m/%Y", "%m/%d/%Y") and fmt not in day_first:
+                continue
+            if text.str.contains(shape).all() and text.str.to_date(fmt, strict=False).null_count() == 0:
+                changes.append(pl.col(c).str.strip_chars().replace("", None).str.to_date(fmt).alias(c))
+                break
+    return frame.with_columns(changes) if changes else frame
 
 
 def write_xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> None:

@@ -15,21 +15,25 @@ def widths(frame: pl.DataFrame) -> dict[Any, int]:
 
 
 def write_sheets(sheets: dict[str, pl.DataFrame], path: Path) -> None:
-    """Each frame a sheet (empty ones left out), numbers as numbers, header frozen and filtered."""
+    """Each frame a sheet (empty ones left out), numbers as numbers, header frozen and filtered, and text a
+    spreadsheet would run neutralised, whichever source it came from (a portfolio's name, an issuer's)."""
     import xlsxwriter
+
+    from sovereign.cells import neutral_frame
 
     with xlsxwriter.Workbook(str(path)) as workbook:
         for name, frame in sheets.items():
             if frame.width == 0 or (frame.is_empty() and len(sheets) > 1):
                 continue
+            frame = neutral_frame(frame)
             frame.write_excel(workbook, worksheet=name[:31], autofilter=True, freeze_panes=(1, 0),
                               column_widths=widths(frame), header_format={"bold": True})
 
 
 def html_page(title: str, lead: list[str], sheets: dict[str, pl.DataFrame], notes: list[str]) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from sovereign.templating import environment
 
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape())
+    env = environment()
     tables = [(name, frame.columns, [[_cell(v) for v in row] for row in frame.rows()])
               for name, frame in sheets.items() if not frame.is_empty()]
     return env.get_template("tables.html.j2").render(title=title, lead=lead, tables=tables, notes=notes)

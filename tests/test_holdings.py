@@ -117,8 +117,11 @@ def test_impact_of_a_proposed_list_on_the_book(desk, proposed, tmp_path):
     assert out["positions"] == 2 and out["value"] == pytest.approx(150.5)
     assert [c["iso2"] for c in out["countries"]] == ["IN"] and out["countries"][0]["issuers"] == ["Republic of India"]
     assert out["countries"][0]["no_new_buys_from"] == date.today().isoformat()
-    assert result["newly_eligible"] == {"positions": 0, "value": 0.0, "countries": []}
-    assert result["unknown"] == {"positions": 1, "value": pytest.approx(3.0)}
+    assert result["newly_eligible"] == {"positions": 0, "value": 0.0, "countries": [], "share_of_book": 0.0,
+                                        "share_of_sovereign": 0.0}
+    assert out["share_of_book"] == pytest.approx(150.5 / 1160.5)  # the move as a share of the whole book
+    assert out["share_of_sovereign"] == pytest.approx(150.5 / 1157.5)  # and of what has an issuer country
+    assert (result["unknown"]["positions"], result["unknown"]["value"]) == (1, pytest.approx(3.0))
     by = {p["portfolio"]: p for p in result["by_portfolio"]}
     assert (by["A"]["newly_excluded_positions"], by["A"]["newly_excluded_value"]) == (1, pytest.approx(100.5))
     assert (by["B"]["newly_excluded_positions"], by["B"]["newly_excluded_value"]) == (1, pytest.approx(50.0))

@@ -375,7 +375,7 @@ def test_a_promotion_naming_an_older_report_is_not_an_edition_signal(rows_2027):
     assert page.frame.height == 208
 
 
-def test_health_is_not_ok_after_a_held_table(fresh_db, site, rows_2027):
+def test_health_is_not_ok_after_a_held_table(fresh_db, site, rows_2027, monkeypatch):
     from fastapi.testclient import TestClient
 
     from sovereign.api import create_app
@@ -386,7 +386,8 @@ def test_health_is_not_ok_after_a_held_table(fresh_db, site, rows_2027):
     with TestClient(create_app(Settings.load(db=fresh_db))) as client:
         answer = client.get("/health")
         assert answer.status_code == 503 and answer.json()["status"] == "not ok"
-        assert "sovereign_last_run_ok 0.0" in client.get("/metrics").text
+        monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret")
+        assert "sovereign_last_run_ok 0.0" in client.get("/metrics", headers={"Authorization": "Bearer s3cret"}).text
 
 
 @pytest.mark.parametrize("headers", [

@@ -179,7 +179,7 @@ def test_a_failed_poll_is_announced_and_retried_within_hours(fresh_db, tmp_path,
     assert timedelta(minutes=59) < run_date - datetime.now(UTC) <= timedelta(hours=1)
 
 
-def test_metrics_in_prometheus_format(fresh_db):
+def test_metrics_in_prometheus_format(fresh_db, monkeypatch):
     from fastapi.testclient import TestClient
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -187,9 +187,12 @@ def test_metrics_in_prometheus_format(fresh_db):
     from sovereign.settings import Settings
 
     with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        assert c.get("/metrics").status_code == 403  # no tokens: off, as the admin view of /health is
+        monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret")
+        assert c.get("/metrics").status_code == 401 and c.get("/health").json().keys() == {"status", "since"}
         c.get("/api/v1/check/NL")
         c.get("/api/v1/check/Narnia")
-        r = c.get("/metrics")
+        r = c.get("/metrics", headers={"Authorization": "Bearer s3cret"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(r.text) for s in family.samples}
@@ -197,6 +200,7 @@ def test_metrics_in_prometheus_format(fresh_db):
     assert samples[("sovereign_last_run_ok", ())] == 1 and samples[("sovereign_pending_versions", ())] == 0
     assert samples[("sovereign_http_requests_total", (("method", "GET"), ("status", "200")))] >= 1
     assert samples[("sovereign_http_requests_total", (("method", "GET"), ("status", "404")))] == 1
+    assert samples[("sovereign_http_requests_total", (("method", "GET"), ("status", "401")))] == 1
 
 
 def test_tokens_name_people_and_two_approvers_put_a_list_in_force(fresh_db, tmp_path):

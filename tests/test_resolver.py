@@ -80,7 +80,7 @@ def test_check_and_screen_agree_on_every_key_date_and_mandate(desk, tmp_path, on
             screened = (row["eligible"] == "true", row["iso2"] or None, row["status"] or None)
             if key in errors:
                 assert screened == (False, None, None), key
-                assert (errors[key] if key else "no identifier in this row") in row["reason"], key
+                assert (errors[key] if key else "blank row") in row["reason"], key
             else:
                 assert screened == by_check[key], (key, on, mandate)
 

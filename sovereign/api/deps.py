@@ -7,6 +7,7 @@ import enum
 import hmac
 import json
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -66,20 +67,32 @@ class AnswerCache:
         self.watcher = watcher
         self.generation: tuple | None = None
         self.bodies: OrderedDict[tuple, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def cached(self, key: tuple) -> Response | None:
+        """The stored answer, or None: cheap enough for the event loop."""
+        generation = (*self.watcher.generation(), date.today())
+        with self.lock:
+            if generation != self.generation:
+                self.bodies, self.generation = OrderedDict(), generation
+            body = self.bodies.get(key)
+            if body is not None:
+                self.bodies.move_to_end(key)
+        return None if body is None else Response(body, media_type="application/json")
 
     def response(self, key: tuple, compute: Callable[[], Any]) -> Response:
-        generation = (*self.watcher.generation(), date.today())
-        if generation != self.generation:
-            self.bodies, self.generation = OrderedDict(), generation
-        body = self.bodies.get(key)
-        if body is None:
-            body = self.bodies[key] = json.dumps(compute(), ensure_ascii=False, separators=(",", ":")).encode()
-            if len(self.bodies) > self.MAX:
-                self.bodies.popitem(last=False)
-        else:
-            self.bodies.move_to_end(key)
+        """The stored answer, else `compute`'s, stored. Runs in a worker thread when `compute` may be slow."""
+        hit = self.cached(key)
+        if hit is not None:
+            return hit
+        generation = self.generation
+        body = json.dumps(compute(), ensure_ascii=False, separators=(",", ":")).encode()
+        with self.lock:
+            if generation == self.generation:
+                self.bodies[key] = body
+                if len(self.bodies) > self.MAX:
+                    self.bodies.popitem(last=False)
         return Response(body, media_type="application/json")
-
 
 
 @dataclass(frozen=True)

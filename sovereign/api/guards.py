@@ -3,6 +3,7 @@ response, and errors that carry neither file paths nor the request they answer."
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fiw.errors import NotFound, Unavailable, UserError
 from sovereign.settings import Settings
+
+log = logging.getLogger("sovereign.api")
+RETRY_AFTER = 30  # seconds a client is asked to wait after a 503
 
 HEADERS = [
     (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -88,8 +92,14 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(_: Request, exc: UserError) -> JSONResponse:
-        status = 503 if isinstance(exc, Unavailable) else 404 if isinstance(exc, NotFound) else 400
-        return JSONResponse({"detail": scrub(str(exc))}, status_code=status)
+        """One line: 413 for an upload too heavy to read, 503 (try again later) when the service is busy or the
+        database cannot be read or written now, 404 for nothing of that name, 400 otherwise."""
+        from sovereign.sandbox import TooHeavy
+
+        status = (413 if isinstance(exc, TooHeavy) else 503 if isinstance(exc, Unavailable)
+                  else 404 if isinstance(exc, NotFound) else 400)
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+        return JSONResponse({"detail": scrub(str(exc))}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -108,6 +118,14 @@ def install(app: FastAPI, settings: Settings) -> None:
                        if compile_path(path)[0].match(request.url.path) for m in item}
             headers["Allow"] = ", ".join(sorted(methods)) or headers.get("Allow", "")
         return await http_exception_handler(request, StarletteHTTPException(exc.status_code, exc.detail, headers))
+
+    @app.exception_handler(Exception)
+    async def crashed(_: Request, exc: Exception) -> JSONResponse:
+        """A fault of ours: one line, no traceback, and the security headers, which the outermost error handler
+        (outside the Guard) would otherwise send without. The traceback goes to the server's log."""
+        log.error("unhandled %s", exc.__class__.__name__, exc_info=exc)
+        return JSONResponse({"detail": "internal error; the server's log has the details"}, status_code=500,
+                            headers={k.decode(): v.decode() for k, v in HEADERS})
 
     app.state.request_counts = {}
     app.add_middleware(Guard, max_body=settings.max_body, counts=app.state.request_counts)

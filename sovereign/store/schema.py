@@ -299,7 +299,7 @@ def open_db(path: Path, create: bool = True, key_file: Path | None = None,
         db.close()
         raise
     except sqlite3.OperationalError as exc:
-        raise UserError(f"{path}: {busy_or(exc)}") from None
+        raise (Unavailable if "locked" in str(exc) or "busy" in str(exc) else UserError)(f"{path}: {busy_or(exc)}") from None
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path}: not a sovereign database, or not writable ({exc})") from None
     return db
@@ -314,6 +314,7 @@ def busy_or(exc: Exception) -> str:
 
 
 DatabaseError = sqlite3.Error  # for the surfaces that catch SQLite's errors without importing sqlite3
+OperationalError = sqlite3.OperationalError  # a lock held past the busy timeout, among others
 
 
 def is_database_error(exc: BaseException) -> bool:

@@ -5,42 +5,78 @@ whatever its outcome, errors included."""
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 
-from fiw.errors import UserError
+from fiw.errors import Unavailable, UserError
 from sovereign import store
 from sovereign.api.deps import AdminDep, SettingsDep
 from sovereign.api.models import ADMIN_ERRORS, OverrideRequest, PublishRequest, RefreshRequest, RevokeRequest
 from sovereign.settings import Settings
 from sovereign.store import writes
+from sovereign.store.schema import OperationalError, busy_or
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=ADMIN_ERRORS)
+log = logging.getLogger("sovereign.api")
+RECORD_ATTEMPTS, RECORD_PAUSE = 300, 2.0  # a failure's record waits up to ten minutes for the lock
 
 
 def recorded(settings: Settings, actor: str, action: str, payload: dict, work: Callable[[Any], Any]) -> Any:
-    """Run `work` on a write connection and record the action: ok, refused (a user error) or failed."""
-    with store.writer(settings.db, create=False, key_file=settings.key_file) as db:
-        outcome, message = "failed", ""
-        try:
+    """Run `work` on a write connection and record the action: ok, refused (a user error) or failed. A database
+    another writer keeps locked past the busy timeout is a 503 with Retry-After, and recorded as failed too."""
+    outcome, message = "failed", ""
+    try:
+        with store.writer(settings.db, create=False, key_file=settings.key_file) as db:
             result = work(db)
-            outcome, message = "ok", json.dumps(result, default=str)[:2000]
-            return result
-        except UserError as exc:
-            outcome, message = "refused", str(exc)
-            raise
-        except Exception as exc:
-            message = f"{exc.__class__.__name__}: {exc}"
-            raise
-        finally:
-            with db.atomic():
+        outcome, message = "ok", json.dumps(result, default=str)[:2000]
+        return result
+    except OperationalError as exc:
+        message = busy_or(exc)
+        raise Unavailable(message) from None
+    except Unavailable as exc:
+        message = str(exc)
+        raise
+    except UserError as exc:
+        outcome, message = "refused", str(exc)
+        raise
+    except Exception as exc:
+        message = f"{exc.__class__.__name__}: {exc}"
+        raise
+    finally:
+        record_action(settings, actor, action, payload, outcome, message)
+
+
+def record_action(settings: Settings, actor: str, action: str, payload: dict, outcome: str, message: str,
+                  attempts: int = RECORD_ATTEMPTS) -> None:
+    """The action's row in `admin_actions` and, unless it succeeded (the action wrote its own), in the audit
+    trail. While another writer holds the lock the row is written by a thread that tries again, so a failure
+    for want of the lock is recorded once the lock is free."""
+    def write() -> bool:
+        try:
+            with store.writer(settings.db, create=False, key_file=settings.key_file) as db, db.atomic():
                 writes.record_admin_action(db, actor, action, payload, outcome, message)
                 if outcome != "ok":  # what succeeded is in the trail already, written by the action itself
                     writes.audit(db, actor, f"api {action}", None, None, None,
                                  {"outcome": outcome, "message": message, "request": payload})
+            return True
+        except (OperationalError, Unavailable):
+            return False
+
+    def retry() -> None:
+        for _ in range(attempts):
+            time.sleep(RECORD_PAUSE)
+            if write():
+                return
+        log.error("admin %s by %s (%s) could not be recorded: the database stayed locked", action, actor, outcome)
+
+    if not write():
+        threading.Thread(target=retry, name=f"record {action}", daemon=True).start()
 
 
 @router.post("/refresh")

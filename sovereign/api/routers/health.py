@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fiw import words
 from fiw.methodology import MECHANICAL_FROM
 from sovereign import lookup, replicas
-from sovereign.api.deps import ConnDep, is_admin
+from sovereign.api.deps import AdminDep, ConnDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
 
@@ -72,8 +72,9 @@ def _held_why(message: str | None) -> str:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(conn: ConnDep, request: Request) -> Response:
-    """Prometheus: the list in force, the data's age, the last run, lists awaiting approval, requests."""
+def metrics(conn: ConnDep, request: Request, _: AdminDep) -> Response:
+    """Prometheus: the list in force, the data's age, the last run, lists awaiting approval, requests. The same
+    rule as the admin view of /health: a bearer token (the scraper's `authorization` setting), never anonymous."""
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
     registry = CollectorRegistry()

@@ -24,8 +24,8 @@ def lookup_script() -> Response:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def page(policy: PolicyDep) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from sovereign.templating import environment
 
-    env = Environment(loader=PackageLoader("sovereign", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = environment()
     return env.get_template("lookup.html.j2").render(mandates=policy.mandates, today=date.today().isoformat(),
                                                      attribution=words.attribution(), status_words=STATUS_WORDS)

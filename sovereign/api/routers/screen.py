@@ -1,15 +1,15 @@
 """POST /api/v1/screen, /api/v1/screen/file and /api/v1/impact/file: many identifiers, or a holdings book, in one call."""
 
 import enum
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
-from fiw.errors import UserError
+from fiw.errors import NotFound, UserError
 from sovereign.api.deps import ConnDep, PolicyDep, mandate_of
 from sovereign.api.models import BODY_ERRORS, ScreenRow
 
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from sovereign.holdings import Book
 
 MAX_IDS = 10_000
-MAX_UPLOAD_ROWS = 200_000
-MAX_UPLOAD_UNPACKED = 50_000_000
 
 
 # A book is a non-empty CSV, XLSX or Parquet file. What the schema cannot say (that the bytes parse as one)
@@ -47,10 +45,11 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
     @api.post("/screen/file", response_model=list[dict[str, Any]], responses=BODY_ERRORS)
     def screen_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = BOOK, column: str | None = None,
                     mandate: Mandate | None = None, as_of: date | None = None) -> list[dict]:  # type: ignore[valid-type]
-        from sovereign.screen import screen
+        from sovereign.screen import screen_book
 
-        book = uploaded_book(file, column, "sovereign screen")
-        return screen(conn, book.frame.collect(), book.id_columns, as_of, None, mandate_of(policy, mandate)).to_dicts()
+        with api_words():
+            book = uploaded_book(file, column, "sovereign screen")
+            return screen_book(conn, book, as_of, None, mandate_of(policy, mandate)).rows.collect().to_dicts()
 
     @api.post("/impact/file", response_model=dict[str, Any], responses=BODY_ERRORS)
     def impact_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = BOOK,
@@ -60,26 +59,33 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
         """What a list (default: the newest proposed) would do to an uploaded book, as `sovereign impact` says."""
         from sovereign.impact import impact
 
-        book = uploaded_book(file, column, "sovereign impact")
-        return impact(conn, book, policy, value_column, portfolio_column, version, edition, from_version)
+        with api_words():
+            book = uploaded_book(file, column, "sovereign impact")
+            return impact(conn, book, policy, value_column, portfolio_column, version, edition, from_version)
 
     return api
 
 
-def uploaded_book(file: UploadFile, column: str | None, command: str) -> "Book":
-    """An uploaded book, read whole into memory within the upload's bounds (rows, unpacked size)."""
-    from sovereign.holdings import read_book
+OPTION_WORDS = {"--value-column": "value_column", "--portfolio-column": "portfolio_column", "--column": "column"}
 
-    suffix = Path(file.filename or "holdings.csv").suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"holdings{suffix}"
-        path.write_bytes(file.file.read())
-        book = read_book(path, (column,) if column else (), max_uncompressed=MAX_UPLOAD_UNPACKED)
-        frame = book.frame.collect()
-    if frame.is_empty():
-        raise UserError(f"{file.filename or 'the file'}: the file has no holdings rows")
-    if frame.height > MAX_UPLOAD_ROWS:
-        raise UserError(f"the file has {frame.height:,} rows, more than the {MAX_UPLOAD_ROWS:,} one upload may "
-                        f"hold; use `{command}` instead")
-    book.frame, book.streamed = frame.lazy(), False
-    return book
+
+@contextmanager
+def api_words() -> Iterator[None]:
+    """The readers' errors name the CLI's options; here they name the request's parameters."""
+    try:
+        yield
+    except UserError as exc:
+        message = str(exc)
+        for option, parameter in OPTION_WORDS.items():
+            message = message.replace(option, f"the `{parameter}` parameter")
+        if message == str(exc):
+            raise  # its own class keeps its status: 413 for a book too heavy to read, 503 while every slot is taken
+        raise (NotFound if isinstance(exc, NotFound) else UserError)(message) from None
+
+
+def uploaded_book(file: UploadFile, column: str | None, command: str) -> "Book":
+    """An uploaded book, read in a child process (memory, time) within the upload's bounds (sovereign.bounds.UPLOAD:
+    rows, columns, cells, unpacked and decoded size, cell length), each checked before the reader allocates."""
+    from sovereign.sandbox import read_upload
+
+    return read_upload(file.file, file.filename, column, command)

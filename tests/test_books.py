@@ -1,0 +1,509 @@
+"""Books as desks export them: the same book from an OMS (XLSX, CSV in three dialects), a data pipeline
+(Parquet) and Bloomberg screens the same way, with its totals rows kept and left out of the tallies; every
+output is read back with a reader of its own (openpyxl, the csv module, pyarrow)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from sovereign.screen import OUT_COLUMNS
+
+HEADER = ["Portfolio", "ISIN", "Country", "Issuer", "Status", "Market Value", "Maturity"]
+# Two portfolios, a labelled subtotal, an unlabelled one (its value is the sum of B's rows), a blank row and a
+# grand total: what an order-management export carries at the bottom of each block.
+ROWS: list[tuple] = [
+    ("A", "NL0011223342", "Netherlands", "Kingdom of the Netherlands", "Settled", 1_000_000.5, date(2031, 7, 15)),
+    ("A", "XS2100000012", "Turkey", "Republic of Turkey", "Settled", 250_000.25, date(2029, 1, 21)),
+    ("Subtotal A", None, None, None, None, 1_250_000.75, None),
+    ("B", "IN0020230010", "India", "Republic of India", "Pending", 2_000_000.0, date(2039, 1, 21)),
+    ("B", "XS0000000000", None, None, "Settled", 5.0, date(2030, 5, 5)),
+    ("B", None, None, None, None, 2_000_005.0, None),
+    (None, None, None, None, None, None, None),
+    ("Total", None, None, None, None, 3_250_005.75, None),
+]
+EXPECTED = {"eligible": (2, 3_000_000.5), "excluded": (1, 250_000.25), "unknown": (1, 5.0)}
+
+
+def _text(v, comma: bool = False, day_first: bool = False) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        text = f"{v:,.2f}"
+        return text.replace(",", "X").replace(".", ",").replace("X", ".") if comma else text.replace(",", "")
+    if isinstance(v, date):
+        return v.strftime("%d-%m-%Y") if day_first else v.isoformat()
+    return str(v)
+
+
+def write_csv(path: Path, sep: str = ",", comma: bool = False, encoding: str = "utf-8", newline: str = "\n",
+              bom: bool = False) -> Path:
+    lines = [sep.join(HEADER)] + [sep.join(_text(v, comma, comma) for v in row) for row in ROWS]
+    data = newline.join(lines) + newline
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data.replace("Turkey", "Türkiye").encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path) -> Path:
+    """As an OMS writes it: a hidden lookup sheet first, a merged title row, then the header; numbers and
+    dates typed."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as wb:
+        lookup = wb.add_worksheet("Lookup")
+        lookup.write_row(0, 0, ["Country", "ISIN"])
+        lookup.hide()
+        sheet = wb.add_worksheet("Positions")
+        sheet.activate()
+        sheet.merge_range(0, 0, 0, 6, "Sovereign positions as of 30 September 2026")
+        sheet.write_row(1, 0, HEADER)
+        when = wb.add_format({"num_format": "dd-mm-yyyy"})
+        for r, row in enumerate(ROWS, start=2):
+            for c, v in enumerate(row):
+                if isinstance(v, date):
+                    sheet.write_datetime(r, c, datetime(v.year, v.month, v.day), when)
+                elif v is not None:
+                    sheet.write(r, c, v)
+    return path
+
+
+def write_parquet(path: Path) -> Path:
+    pl.DataFrame(ROWS, schema=dict(zip(HEADER, [pl.String] * 5 + [pl.Float64, pl.Date], strict=True)),
+                 orient="row").write_parquet(path)
+    return path
+
+
+def write_bloomberg(path: Path) -> Path:
+    """A Bloomberg portfolio export: preamble lines, `ID_ISIN`, `Cntry of Risk`, and a `Security` that carries
+    the ISIN where ID_ISIN is empty."""
+    head = ["Portfolio", "Security", "ID_ISIN", "Cntry of Risk", "Market Value", "Maturity"]
+    body = []
+    for p, isin, country, _, _, mv, mat in ROWS:
+        iso = {"Netherlands": "NL", "Turkey": "TR", "India": "IN"}.get(country or "", "")
+        if isin == "NL0011223342":
+            security, isin = f"{isin} Govt", ""
+        else:
+            security = f"{isin} Corp" if isin else ""
+        body.append([p or "", security, isin or "", iso, _text(mv), _text(mat)])
+    out = io.StringIO()
+    out.write("Portfolio Holdings Report\nAs of Date: 09/30/2026\n\n")
+    csv.writer(out, lineterminator="\n").writerows([head, *body])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+FORMATS = {
+    "xlsx": lambda d: write_xlsx(d / "book.xlsx"),
+    "csv": lambda d: write_csv(d / "book.csv"),
+    "csv-semicolon": lambda d: write_csv(d / "boek.csv", ";", comma=True),
+    "csv-cp1252-crlf": lambda d: write_csv(d / "boek.csv", ";", comma=True, encoding="cp1252", newline="\r\n"),
+    "csv-bom": lambda d: write_csv(d / "book.csv", bom=True),
+    "parquet": lambda d: write_parquet(d / "book.parquet"),
+    "bloomberg": lambda d: write_bloomberg(d / "bloomberg.csv"),
+}
+
+
+def read_back(path: Path, encoding: str = "utf-8") -> tuple[list[str], list[dict]]:
+    """The output through a reader that is not ours."""
+    if path.suffix == ".xlsx":
+        wb = openpyxl.load_workbook(path)
+        ws = wb.worksheets[0]
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        return [str(h) for h in rows[0]], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        return table.column_names, table.to_pylist()
+    text = path.read_bytes().decode(encoding).lstrip("\ufeff")
+    sep = ";" if text.split("\n")[0].count(";") else ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    return rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+@pytest.mark.parametrize("kind", list(FORMATS))
+def test_the_same_book_in_every_format_screens_the_same(desk, tmp_path, kind):
+    src = FORMATS[kind](tmp_path)
+    out = tmp_path / f"screened{src.suffix}"
+    summary = tmp_path / "summary.json"
+    code, _, err = desk("screen", str(src), "-o", str(out), "--value-column", "market value",
+                        "--portfolio-column", "portfolio", "--summary-json", str(summary))
+    assert code == 1, err
+    assert "Warning" not in err and "warn" not in err.lower()
+    assert "4 summary row(s)" in err and "2 eligible, 1 excluded, 1 unknown" in err
+    s = json.loads(summary.read_text())
+    for verdict, (positions, value) in EXPECTED.items():
+        assert s["overall"][verdict]["positions"] == positions
+        assert s["overall"][verdict]["value"] == pytest.approx(value)
+    assert s["overall"]["value"] == pytest.approx(3_250_005.75)  # not doubled by the totals
+    assert s["summary_rows"] == 4
+    names, rows = read_back(out, "cp1252" if kind == "csv-cp1252-crlf" else "utf-8")
+    assert len({n.lower() for n in names}) == len(names)  # unique ignoring case
+    assert len(rows) == len(ROWS)  # every row, summary rows too
+    verdict = next(n for n in names if n == "verdict")
+    assert [r[verdict] for r in rows] == ["eligible", "excluded", "summary", "eligible", "unknown", "summary",
+                                         "summary", "summary"]
+    assert {"sovereign_country", "sovereign_issuer", "sovereign_status"} <= set(names) or kind == "bloomberg"
+    if out.suffix in (".xlsx", ".parquet"):  # numbers and dates typed, ours too
+        assert isinstance(rows[0]["Market Value"], float)
+        assert isinstance(rows[0]["Maturity"], (date, datetime))
+    if out.suffix == ".parquet":
+        assert str(pq.read_schema(out).field("no_new_buys_from").type) == "date32[day]"
+
+
+def test_csv_comes_back_in_its_own_encoding_line_ending_and_bom(desk, tmp_path):
+    src = write_csv(tmp_path / "boek.csv", ";", comma=True, encoding="cp1252", newline="\r\n")
+    out = tmp_path / "uit.csv"
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 1, err
+    raw = out.read_bytes()
+    assert "Türkiye".encode("cp1252") in raw and raw.count(b"\r\n") == len(ROWS) + 1
+    assert b"1.000.000,50" in raw  # the book's own text, exactly
+    src = write_csv(tmp_path / "book.csv", bom=True)
+    desk("screen", str(src), "-o", str(out))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfPortfolio,") and b"\r\n" not in out.read_bytes()
+
+
+def test_a_csv_book_is_typed_in_xlsx(desk, tmp_path):
+    src, out = tmp_path / "boek.csv", tmp_path / "uit.xlsx"
+    src.write_text("Portefeuille;ISIN;Nominaal;Marktwaarde;Vervaldatum;Rekening\n"
+                   "A;XS2100000012;10000000;9.952.800,07;21-01-2039;00123\nA;NL0011223342;500;1,5;01-02-2030;00124\n")
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 1, err
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    head = [c.value for c in ws[1]]
+    row = dict(zip(head, [c.value for c in ws[2]], strict=True))
+    assert row["Nominaal"] == 10_000_000 and row["Marktwaarde"] == pytest.approx(9_952_800.07)
+    assert row["Vervaldatum"] == datetime(2039, 1, 21) and row["Rekening"] == "00123"  # a code stays text
+    assert all(isinstance(c.value, datetime) for c in ws[f"{chr(65 + head.index('divest_by'))}"][1:] if c.value)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".parquet"])
+def test_book_columns_named_like_ours_in_another_case(desk, tmp_path, suffix):
+    src, out = tmp_path / "oms.csv", tmp_path / f"out{suffix}"
+    names = ["ISIN", "Country", "Status", "Issuer", "Verdict", "Eligible", "ISO2", "Reason", "Sovereign_Country"]
+    src.write_text(",".join(names) + "\nNL0011223342,Netherlands,Settled,NL govt,x,y,NL,r,s\n"
+                   "XS2100000012,Turkey,Settled,TR govt,x,y,TR,r,s\n")
+    code, _, err = desk("screen", str(src), "-o", str(out), "--column", "ISIN")
+    assert code == 1 and err.startswith("Screened 2 rows"), err
+    got, rows = read_back(out)
+    assert len({n.lower() for n in got}) == len(got) == len(names) + len(OUT_COLUMNS)
+    assert got[:len(names)] == names and len(rows) == 2
+    assert "sovereign_country_2" in got and rows[1]["sovereign_verdict"] == "excluded" and rows[1]["Verdict"] == "x"
+
+
+def test_totals_are_not_positions_in_impact_and_pai(desk, tmp_path):
+    src = write_csv(tmp_path / "holdings-2026-09-30.csv")
+    code, r = desk.json("impact", str(src), "--value-column", "Market Value", "--version",
+                        str(_in_force(desk)), "--format", "json")
+    assert code == 0 and r["total"]["value"] == pytest.approx(3_250_005.75) and r["summary_rows"] == 4
+    code, p = desk.json("pai", str(src), "--value-column", "Market Value", "--format", "json")
+    assert code == 0
+    snap = p["snapshots"][0]
+    assert snap["value"] == pytest.approx(3_250_000.75) and snap["unknown"]["value"] == pytest.approx(5.0)
+    assert snap["unknown_share"] == pytest.approx(5.0 / 3_250_005.75)
+
+
+def test_pai_names_not_free_countries_behind_unknown_identifiers(desk, tmp_path):
+    src = tmp_path / "holdings-2026-09-30.csv"
+    src.write_text("ISIN,Country,MV\nNL0011223342,Netherlands,100\nXS0000000000,Venezuela,50\n")
+    code, out, err = desk("pai", str(src), "--value-column", "MV", "--format", "md")
+    assert code == 0, err
+    assert "33.3% of the sovereign book could not be judged" in out and "Not Free Venezuela" in out
+
+
+def test_report_holdings_takes_the_book_options_and_stages_from_the_banners_date(desk, tmp_path):
+    from tests.conftest import india_not_free_2027
+
+    code, _, err = desk("import", str(india_not_free_2027(tmp_path)))
+    assert code == 0, err
+    src = write_csv(tmp_path / "boek.csv", ";", comma=True, encoding="cp1252", newline="\r\n")
+    pack = tmp_path / "pack.html"
+    code, _, err = desk("report", "-o", str(pack), "--holdings", str(src), "--value-column", "Market Value",
+                        "--sep", ";", "--decimal-comma", "--column", "ISIN", "--effective-from", "2027-03-01")
+    assert code == 0, err
+    summary = pl.read_excel(pack.with_suffix(".xlsx"), sheet_name="Book Summary")
+    whole = summary.filter(pl.col("What") == "The whole book")
+    assert whole["Value"].item() == pytest.approx(3_250_005.75)  # the totals are not positions
+    moving = pl.read_excel(pack.with_suffix(".xlsx"), sheet_name="Book Countries moving")
+    assert moving["Country"].to_list() == ["India"] and moving["No new buys from"].to_list() == ["2027-03-01"]
+    code, _, err = desk("report", "-o", str(pack), "--sep", ";")
+    assert code == 2 and "give --holdings FILE" in err
+
+
+def _in_force(desk) -> int:
+    import sqlite3
+
+    return sqlite3.connect(desk.db).execute(
+        "SELECT MAX(id) FROM list_versions WHERE state = 'published'").fetchone()[0]
+
+
+# ---- the readers' bounds ----
+
+def test_an_xlsx_reaching_the_last_cell_is_refused_before_it_is_read(cli, tmp_path):
+    import xlsxwriter
+
+    src = tmp_path / "far.xlsx"
+    with xlsxwriter.Workbook(str(src)) as wb:
+        ws = wb.add_worksheet()
+        ws.write(0, 0, "ISIN")
+        ws.write(1_048_575, 16_383, "x")
+    assert src.stat().st_size < 10_000
+    start = time.monotonic()
+    code, _, err = cli("screen", str(src))
+    assert code == 2 and "reaches row 1,048,576, column 16,384" in err and len(err.strip().splitlines()) == 1
+    assert time.monotonic() - start < 5
+
+
+def test_an_xlsx_whose_zip_understates_its_size_is_counted_as_it_inflates(tmp_path):
+    import struct
+    import zipfile
+
+    from fiw.errors import UserError
+    from sovereign.bounds import Limits, check_xlsx
+
+    src = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"<worksheet>" + b" " * 3_000_000 + b"</worksheet>")
+    raw = bytearray(src.read_bytes())
+    for sig, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # declared size: 100 bytes
+        at = raw.find(sig)
+        raw[at + offset:at + offset + 4] = struct.pack("<I", 100)
+    src.write_bytes(bytes(raw))
+    with pytest.raises(UserError, match="more than 1,000,000 bytes"):
+        check_xlsx(src, Limits(unpacked=1_000_000))
+
+
+def test_a_csv_of_a_million_columns_is_refused_at_its_header(cli, tmp_path):
+    src = tmp_path / "wide.csv"
+    src.write_text("ISIN" + "," * 1_000_000 + "\n")
+    start = time.monotonic()
+    code, _, err = cli("screen", str(src))
+    assert code == 2 and "columns, more than the 1,000 read" in err and time.monotonic() - start < 5
+
+
+def test_a_long_cell_is_named_by_row_and_column(cli, tmp_path):
+    src = tmp_path / "long.csv"
+    src.write_text("ISIN,Note\nNL0011223342,ok\nNL0011223342," + "x" * 5000 + "\n")
+    code, _, err = cli("screen", str(src))
+    assert code == 2 and "row 3, column 'Note': 5,000 characters" in err
+
+
+def test_a_damaged_parquet_file_is_one_line(cli, tmp_path):
+    src = write_parquet(tmp_path / "book.parquet")
+    src.write_bytes(src.read_bytes()[:200] + b"\0" * 50 + src.read_bytes()[-60:])
+    code, _, err = cli("screen", str(src))
+    assert code == 2 and "book.parquet" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_parquet_rows_are_counted_from_its_metadata(tmp_path):
+    from fiw.errors import UserError
+    from sovereign.bounds import UPLOAD
+    from sovereign.holdings import read_book
+
+    src = tmp_path / "many.parquet"
+    pl.DataFrame({"ISIN": ["NL0011223342"] * 250_000}).write_parquet(src)
+    with pytest.raises(UserError, match="250,000 rows, more than the 200,000"):
+        read_book(src, limits=UPLOAD)
+
+
+def test_uploads_go_through_the_same_bounds(loaded_db, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    src = write_parquet(tmp_path / "book.parquet")
+    damaged = src.read_bytes()[:100] + src.read_bytes()[-40:]
+    with TestClient(create_app(Settings.load(db=loaded_db))) as client:
+        bad = client.post("/api/v1/screen/file", files={"file": ("b.parquet", damaged, "application/octet-stream")})
+        assert bad.status_code == 400 and "Parquet" in bad.json()["detail"]
+        wide = client.post("/api/v1/screen/file", files={"file": ("w.csv", b"ISIN" + b"," * 5000 + b"\n", "text/csv")})
+        assert wide.status_code == 400 and "more than the 1,000" in wide.json()["detail"]
+        book = write_csv(tmp_path / "book.csv").read_bytes()
+        rows = client.post("/api/v1/screen/file", files={"file": ("book.csv", book, "text/csv")}).json()
+        assert len(rows) == len(ROWS) and all(len({k.lower() for k in r}) == len(r) for r in rows)
+        # no value column here: the labelled subtotal, the blank row and the total are known by sight alone
+        assert [r["verdict"] for r in rows].count("summary") == 3
+        long_name = client.post("/api/v1/screen/file", files={"file": ("b." + "x" * 250, book, "text/csv")})  # a suffix
+        assert long_name.status_code == 200 and len(long_name.json()) == len(ROWS)
+        files = {"file": ("book.csv", book, "text/csv")}
+        wrong = client.post("/api/v1/impact/file", files=files, params={"value_column": "Marktwaarde", "edition": 2026})
+        assert wrong.status_code == 400 and "the `value_column` parameter" in wrong.json()["detail"]
+        assert "--" not in wrong.json()["detail"]  # no option the API lacks
+
+
+# ---- a property over random books ----
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OTHER_NAMES = ["Country", "COUNTRY", "country", "Verdict", "verdict", "ELIGIBLE", "iso2", "Iso2", "Reason", "Status",
+               "STATUS", "Issuer", "issuer", "Sovereign_Country", "SOVEREIGN_VERDICT", "Edition", "LIST_VERSION",
+               "divest_by", "No_New_Buys_From", "Notes"]
+POOL = ["NL0011223342", "XS2100000012", "IN0020230010", "NL0011223359", "XS0000000000", "NL", "Turkey"]
+piece = st.one_of(
+    st.tuples(st.just("row"), st.sampled_from(POOL), st.integers(-10**9, 10**11)),
+    st.tuples(st.just("total"), st.sampled_from(["Total", "TOTAAL", "Subtotal", "Grand total", ""]), st.just(0)),
+    st.tuples(st.just("blank"), st.just(""), st.just(0)))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(others=st.lists(st.sampled_from(OTHER_NAMES), max_size=6, unique_by=str.lower),
+       pieces=st.lists(piece, min_size=1, max_size=25), sep=st.sampled_from([",", ";"]))
+def test_every_output_holds_every_row_and_the_totals_of_the_data_rows(desk, others, pieces, sep):
+    import tempfile
+
+    from sovereign import store
+    from sovereign.holdings import read_book
+    from sovereign.screen import screen_book, write_book
+
+    header = ["ISIN", *others, "MV"]
+    lines, data, segment, counted = [header], [], 0, 0
+    for kind, text, cents in pieces:
+        if kind == "row":
+            lines.append([text, *["x"] * len(others), f"{cents / 100:.2f}"])
+            data.append(cents)
+            segment, counted = segment + cents, counted + 1
+        elif kind == "total":  # labelled, or only its value (the sum of the rows since the last total) says so
+            lines.append([text or ("" if counted else "Total"), *[""] * len(others), f"{segment / 100:.2f}"])
+            segment, counted = 0, 0
+        else:
+            lines.append(["", *[""] * len(others), ""])
+    if not data:
+        return
+    conn = store.connect_readonly(desk.db)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "book.csv"
+        src.write_text("\n".join(sep.join(line) for line in lines) + "\n")
+        for suffix in (".xlsx", ".csv", ".parquet"):
+            book = read_book(src, ("ISIN",), separator=sep, decimal_comma=False)
+            screened = screen_book(conn, book, value="MV")
+            out = Path(tmp) / f"out{suffix}"
+            write_book(screened, book, out)
+            names, rows = read_back(out)
+            assert len(rows) == len(lines) - 1
+            assert len({n.lower() for n in names}) == len(names) == len(header) + len(OUT_COLUMNS)
+            overall = screened.summary()["overall"]
+            assert overall["positions"] == len(data)
+            assert overall["value"] == pytest.approx(sum(data) / 100, abs=0.01)
+
+
+def test_screen_counts_eligible_positions_a_published_later_list_excludes(desk, tmp_path):
+    from tests.conftest import india_not_free_2027
+
+    assert desk("import", str(india_not_free_2027(tmp_path)))[0] == 0
+    code, _, err = desk("publish", "--approved-by", "RI committee", "--effective-from", "2099-03-01")
+    assert code == 0, err
+    src, summary = write_csv(tmp_path / "book.csv"), tmp_path / "s.json"
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"), "--value-column", "Market Value",
+                        "--summary-json", str(summary))
+    assert "1 eligible position(s) are excluded by a list already published for a later date" in err
+    later = json.loads(summary.read_text())["overall"]["eligible_excluded_later"]
+    assert later == {"positions": 1, "value": pytest.approx(2_000_000.0)}
+
+
+@pytest.mark.parametrize("text", [
+    "Portefeuille;Uitgevende instelling;Land;Marktwaarde\nA;Staat der Nederlanden;Nederland;1.000,00\n"
+    "A;Republiek Turkije;Turkije;250,00\nTotaal;;;1.250,00\n",
+    "Portfolio;Emittent;Land des Emittenten;Marktwert\nA;Bund;Niederlande;1.000,00\nA;Türkei;Türkei;250,00\n"
+    "Gesamtsumme;;;1.250,00\n",
+    "Portefeuille;Émetteur;Pays;Valeur\nA;État néerlandais;Pays-Bas;1 000,00\nA;Turquie;Turquie;250,00\n"
+    "Total;;;1 250,00\n"])
+def test_dutch_german_and_french_headers(desk, tmp_path, text):
+    src = tmp_path / "book.csv"
+    src.write_text(text, encoding="utf-8")
+    value = text.split("\n")[0].split(";")[-1]
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"), "--value-column", value)
+    assert code == 1 and "1 eligible, 1 excluded, 0 unknown" in err and "1 summary row(s)" in err, err
+    assert "eligible 1,000.00, excluded 250.00, unknown 0.00 of 1,250.00" in err
+
+
+def test_parquet_decoded_size_is_read_from_the_footer_as_pyarrow_reads_it(tmp_path):
+    from fiw.errors import UserError
+    from sovereign.bounds import Limits, check_parquet, parquet_decoded_size
+
+    src = tmp_path / "plain.parquet"
+    pq.write_table(pl.DataFrame({"ISIN": [f"NL{i:010d}" + "x" * 300 for i in range(30_000)]}).to_arrow(), src,
+                   use_dictionary=False, row_group_size=7_000)
+    meta = pq.ParquetFile(src).metadata
+    assert parquet_decoded_size(src) == sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    with pytest.raises(UserError, match="decodes to 9,"):
+        check_parquet(src, Limits(decoded=1_000_000))
+    src.write_bytes(src.read_bytes()[:-40] + b"\xff" * 32 + src.read_bytes()[-8:])
+    with pytest.raises(UserError, match="not a readable Parquet file"):
+        check_parquet(src, Limits())
+
+
+def test_an_output_that_does_not_read_back_is_not_put_in_place(desk, tmp_path, monkeypatch):
+    from fiw.errors import UserError
+    from sovereign import screen as screen_module
+    from sovereign import store
+    from sovereign.holdings import read_book
+
+    src, out = write_csv(tmp_path / "book.csv"), tmp_path / "out.csv"
+    real = screen_module._write_csv
+    monkeypatch.setattr(screen_module, "_write_csv", lambda frame, path, book: real(frame.head(-1), path, book))
+    book = read_book(src)
+    screened = screen_module.screen_book(store.connect_readonly(desk.db), book, value="Market Value")
+    with pytest.raises(UserError, match="read back 7 rows and 18 columns, expected 8"):
+        screen_module.write_book(screened, book, out)
+    assert not out.exists() and not list(tmp_path.glob(".*partial"))
+
+
+def test_a_streamed_csv_book_keeps_and_marks_its_totals_too(desk, tmp_path, monkeypatch):
+    from sovereign import holdings, store
+    from sovereign.screen import screen_book, write_book
+
+    monkeypatch.setattr(holdings, "STREAM_CSV_FROM", 0)  # as a file over 1 GB is read: scanned twice, never held
+    src, out = write_csv(tmp_path / "book.csv"), tmp_path / "out.csv"
+    book = holdings.read_book(src)
+    assert book.streamed
+    screened = screen_book(store.connect_readonly(desk.db), book, value="Market Value", portfolio="Portfolio")
+    write_book(screened, book, out)
+    summary = screened.summary()
+    assert summary["summary_rows"] == 4 and summary["overall"]["value"] == pytest.approx(3_250_005.75)
+    names, rows = read_back(out)
+    assert [r["verdict"] for r in rows].count("summary") == 4 and len(rows) == len(ROWS)
+
+
+def test_the_issuer_register_goes_through_the_same_bounds(desk, tmp_path):
+    import xlsxwriter
+
+    src = tmp_path / "register.xlsx"
+    with xlsxwriter.Workbook(str(src)) as wb:
+        ws = wb.add_worksheet()
+        ws.write_row(0, 0, ["issuer", "country", "type", "isins"])
+        ws.write(1_048_575, 16_383, "x")
+    code, _, err = desk("issuers", "import", str(src))
+    assert code == 2 and "reaches row 1,048,576, column 16,384" in err
+    wide = tmp_path / "register.csv"
+    wide.write_text("issuer,country,type,isins" + "," * 2_000 + "\n")
+    code, _, err = desk("issuers", "import", str(wide))
+    assert code == 2 and "more than the 1,000 read" in err
+
+
+def test_a_cell_with_a_line_break_is_one_record_when_read_back(desk, tmp_path):
+    src, out = tmp_path / "book.csv", tmp_path / "out.csv"
+    src.write_text('ISIN,Note,MV\nNL0011223342,"two\nlines",1\nXS2100000012,"a ""quoted""\r\nnote",2\n')
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 1, err
+    names, rows = read_back(out)
+    assert [r["Note"] for r in rows] == ["two\nlines", 'a "quoted"\r\nnote'] and len(rows) == 2
+
+
+def test_a_total_in_the_country_column_is_a_summary_row(desk, tmp_path):
+    src, summary = tmp_path / "book.csv", tmp_path / "s.json"
+    src.write_text("Portfolio,Country,MV\nA,Netherlands,100\nA,Turkey,50\nA,Total,150\nB,India,7\n")
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "o.csv"), "--value-column", "MV",
+                        "--summary-json", str(summary))
+    assert code == 1 and "1 summary row(s)" in err, err
+    assert json.loads(summary.read_text())["overall"]["value"] == pytest.approx(157.0)
+    assert "summary row (Total)" in (tmp_path / "o.csv").read_text()

@@ -1,0 +1,213 @@
+"""The service's own limits (issue 26): uploads read in a child with a memory and a time limit, lookups off the
+event loop, one line for every refusal; measured against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.test_hardening import rss_kb
+from tests.test_service import Server
+
+
+def far_corner_xlsx() -> bytes:
+    """A real workbook with cells A1 and XFD1048576: 5 KB that a reader allocating the dimension asks 512 GiB for."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, "ISIN")
+    sheet.write(1, 0, "NL0011223342")
+    sheet.write(1_048_575, 16_383, "x")
+    book.close()
+    return buf.getvalue()
+
+
+def wide_csv() -> bytes:
+    """A 4.8 MB CSV of 2,400,000 empty columns, as a desk's export gone wrong would be."""
+    return b"isin" + b"," * 2_400_000 + b"\nNL0011223342" + b"," * 2_400_000 + b"\n"
+
+
+def long_cell_parquet() -> bytes:
+    """20,000 rows of one 200 KB identifier, dictionary-encoded as Parquet writers store a repeated value: 270
+    bytes on disk, within every bound its metadata states, 4 GB read. Built without holding the 4 GB here."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    column = pa.DictionaryArray.from_arrays(pa.array([0] * 20_000, pa.int32()), pa.array(["X" * 200_000]))
+    pq.write_table(pa.table({"isin": column}), buf, compression="zstd", store_schema=False)
+    return buf.getvalue()
+
+
+def one_line(response: httpx.Response) -> str:
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail and "Traceback" not in detail
+    return detail
+
+
+def test_uploads_built_to_exhaust_memory_cost_a_child_not_the_server(fresh_db):
+    server = Server(fresh_db)
+    try:
+        before = rss_kb(server.proc.pid)
+        latencies: list[float] = []
+        done = threading.Event()
+
+        def desk() -> None:
+            names = ["NL", "France", "DE", "Netherlands", "CN", "RU", "US0378331005", "Germany"]
+            i = 0
+            while not done.is_set():
+                started = time.perf_counter()
+                assert httpx.get(f"{server.url}/api/v1/check/{names[i % len(names)]}?as_of=2026-0{1 + i % 9}-01",
+                                 timeout=10).status_code == 200
+                latencies.append(time.perf_counter() - started)
+                i += 1
+                time.sleep(0.02)
+
+        cases = [("screen/file", {}, "far.xlsx", far_corner_xlsx()),  # built before the desk's clock starts
+                 ("impact/file", {"value_column": "mv"}, "wide.csv", wide_csv()),
+                 ("screen/file", {}, "long.parquet", long_cell_parquet())]
+        watcher = threading.Thread(target=desk)
+        watcher.start()
+        with ThreadPoolExecutor(2) as pool:
+            uploads = [pool.submit(httpx.post, f"{server.url}/api/v1/{path}", timeout=120, params=params,
+                                   files={"file": (name, body, "application/octet-stream")})
+                       for path, params, name, body in cases]
+            answers = [u.result() for u in uploads]
+        done.set()
+        watcher.join()
+        # The readers' bounds refuse the first two before anything is allocated (400, naming the cap); what passes
+        # every bound its metadata states and still decodes to gigabytes costs the child (413).
+        expected = [(400, "far.xlsx: sheet sheet1 reaches row 1,048,576, column 16,384", "at most"),
+                    (400, "wide.csv: the header has", "columns, more than the 1,000 read"),  # counted in its first 64 KB
+                    (413, "long.parquet: the rows take 4,000 MB", "more than one upload may")]
+        for answer, (status, start, words) in zip(answers, expected, strict=True):
+            detail = one_line(answer)
+            assert answer.status_code == status and detail.startswith(start) and words in detail, answer.text
+        assert httpx.get(server.url + "/health").status_code == 200
+        assert latencies and max(latencies) < 1.0, latencies
+        assert rss_kb(server.proc.pid) - before < 100_000  # kB: the server's memory stays flat
+        fine = httpx.post(server.url + "/api/v1/screen/file", files={"file": ("book.csv", b"ISIN\nNL0011223342\n")})
+        assert fine.status_code == 200 and fine.json()[0]["ISIN"] == "NL0011223342"
+    finally:
+        server.stop()
+
+
+def test_names_and_damaged_files_are_one_line_400(fresh_db):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    with TestClient(create_app(Settings.load(db=fresh_db)), raise_server_exceptions=False) as c:
+        def post(name: str, body: bytes) -> httpx.Response:
+            return c.post("/api/v1/screen/file", files={"file": (name, body, "text/csv")})
+
+        r = post("a" * 296 + ".csv", b"isin\nNL0011223342\n")
+        assert r.status_code == 400 and "300 characters long" in one_line(r)
+        r = post("book\u202egpj.csv", b"isin\nNL0011223342\n")
+        assert r.status_code == 400 and "control or formatting" in one_line(r)
+        r = post("x." + "b" * 250, b"isin\nNL0011223342\n")  # a suffix no file system would take
+        assert r.status_code == 200
+        for name, body in [("damaged.parquet", b"PAR1" + b"\x00" * 64 + b"PAR1"), ("broken.xlsx", b"PK\x03\x04junk"),
+                           ("empty.csv", b""), ("binary.csv", bytes(range(256)) * 40)]:
+            r = post(name, body)
+            assert r.status_code == 400, (name, r.text)
+            assert name in one_line(r)
+        r = c.post("/api/v1/impact/file", params={"value_column": "mv"},
+                   files={"file": ("d.parquet", b"PAR1\x00PAR1", "application/octet-stream")})
+        assert r.status_code == 400 and "d.parquet" in one_line(r)
+
+
+def test_a_child_over_its_time_is_killed_and_said_in_one_line(tmp_path):
+    from sovereign.sandbox import Limits, TooHeavy, read_upload
+
+    with pytest.raises(TooHeavy, match=r"^book.csv: reading the file took longer than 0 s and was stopped"):
+        read_upload(io.BytesIO(b"isin\nNL0011223342\n"), "book.csv", None, "sovereign screen", Limits(seconds=0.01))
+    book = read_upload(io.BytesIO(b"title row\n\nISIN,mv\nNL0011223342,5\n"), "desk.csv", None, "sovereign screen")
+    assert book.path == Path("desk.csv") and book.id_columns == ["ISIN"] and book.frame.collect().height == 1
+
+
+def test_a_slow_lookup_never_holds_up_other_requests(fresh_db, monkeypatch):
+    """A lookup that takes 2 s (as a long identifier did before the name lookup was made linear) runs in a
+    worker thread: /api/v1/check for another identifier and /health answer meanwhile."""
+    import uvicorn
+
+    from sovereign.api import create_app
+    from sovereign.api.routers import check
+    from sovereign.settings import Settings
+    from tests.test_service import free_port
+
+    class Slow(check.Resolver):
+        def resolve(self, text: str):  # type: ignore[no-untyped-def]
+            if text.startswith("SLOW"):
+                time.sleep(2)
+            return super().resolve(text)
+
+    monkeypatch.setattr(check, "Resolver", Slow)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings.load(db=fresh_db)), port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(httpx.get, url + "/api/v1/check/SLOWLY", timeout=10)
+            time.sleep(0.3)
+            started = time.perf_counter()
+            assert httpx.get(url + "/api/v1/check/NL").json()["verdict"] == "eligible"
+            assert httpx.get(url + "/health").status_code == 200
+            elapsed = time.perf_counter() - started
+            assert not slow.done() and elapsed < 0.5
+            assert slow.result().status_code in (200, 400, 404)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_an_identifier_too_long_to_be_one_is_refused_before_any_lookup(fresh_db):
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.resolve import MAX_IDENTIFIER
+    from sovereign.settings import Settings
+
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        started = time.perf_counter()
+        r = c.get("/api/v1/check/" + "Q" * 20_000)
+        assert r.status_code == 400 and time.perf_counter() - started < 0.5
+        assert one_line(r) == ("an identifier of 20,000 characters ('QQQQQQQQQQQQQQQQQQQQQQQQ'...): no ISIN, LEI, code "
+                               f"or country name is longer than {MAX_IDENTIFIER}")
+        assert c.get("/api/v1/check/" + "Republic of the Netherlands").status_code in (200, 404)
+
+
+def test_uploads_beyond_the_reading_slots_wait_then_503(fresh_db, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from sovereign import sandbox
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    monkeypatch.setattr(sandbox, "BUSY_WAIT", 0.2)
+    taken = [sandbox._slots.acquire(timeout=1) for _ in range(sandbox.CONCURRENT)]  # two books being read
+    try:
+        with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+            r = c.post("/api/v1/screen/file", files={"file": ("book.csv", b"ISIN\nNL0011223342\n")})
+            assert r.status_code == 503 and r.headers["retry-after"] == "30"
+            assert one_line(r) == "2 uploads are being read; try again in a minute"
+    finally:
+        for _ in filter(None, taken):
+            sandbox._slots.release()
+    with TestClient(create_app(Settings.load(db=fresh_db))) as c:
+        assert c.post("/api/v1/screen/file", files={"file": ("book.csv", b"ISIN\nNL0011223342\n")}).status_code == 200
