@@ -72,10 +72,10 @@ def test_a_publish_on_the_primary_reaches_the_replica_which_refuses_every_write(
             time.sleep(0.02)
         assert not answer["eligible"] and answer["edition"] == 2027
         assert answer == httpx.get(primary.url + "/api/v1/check/IN").json()
-        metrics = httpx.get(copy.url + "/metrics").text
+        metrics = httpx.get(copy.url + "/metrics", headers=auth).text  # a scraper with a token, as on the primary
         assert _metric(metrics, "sovereign_list_version") == published.json()["list_version"]
         assert _metric(metrics, "sovereign_read_only") == 1 and 0 <= _metric(metrics, "sovereign_copy_age_seconds") < 60
-        assert _metric(httpx.get(primary.url + "/metrics").text, "sovereign_read_only") == 0
+        assert _metric(httpx.get(primary.url + "/metrics", headers=auth).text, "sovereign_read_only") == 0
         # every route that is not a read is refused, a valid token or not
         schema = httpx.get(copy.url + "/openapi.json").json()
         writes = [(method.upper(), path.replace("{override_id}", "1")) for path, ops in schema["paths"].items()
