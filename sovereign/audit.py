@@ -88,6 +88,15 @@ def describe_unrecorded(missing: list[dict]) -> str:
             "rows were removed from the end of the trail, or decisions were written outside sovereign")
 
 
+def review(rows: list[dict], key: Key, ring: dict | None, decisions: Iterable[dict]) -> list[str]:
+    """Everything `audit verify` fails on, in words: rows edited, removed or re-chained, then the decisions the
+    trail does not record."""
+    assert ring is not None, "a database is keyed on opening"
+    found = problems(rows, key, ring)
+    missing = unrecorded(decisions, rows)
+    return found + ([describe_unrecorded(missing)] if missing else [])
+
+
 def anchored(rows: list[dict], head: str) -> tuple[dict | None, str | None]:
     """The row whose hash is the anchor `head` (the full hash, or at least its first 16 digits), or why not."""
     head = head.strip().lower().split(":")[-1]

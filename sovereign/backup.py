@@ -114,11 +114,7 @@ def _verify(path: Path, key_file: Path) -> list[str]:
 
     with store.reader(path, key_file=key_file) as conn:
         report = verify_stored(conn)
-        key, ring = keys.of(conn), reads.keyring(conn)
-        assert ring is not None
-        rows = reads.audit(conn)
-        found = trail.problems(rows, key, ring)
-        missing = trail.unrecorded(reads.decisions(conn), rows)
+        found = trail.review(reads.audit(conn), keys.of(conn), reads.keyring(conn), reads.decisions(conn))
     problems = [f"list version {v['list_version']} does not match its digest" for v in report["tampered_versions"]]
     problems += [f"list version {v['list_version']} does not agree with the stored scores of edition {v['edition']}"
                  for v in report["stale_versions"]]
@@ -128,7 +124,6 @@ def _verify(path: Path, key_file: Path) -> list[str]:
     problems += [f"{r['edition']} {r['fh_name']} {r['field']} stored {r['stored']}, payload {r['payload']}"
                  for r in report["archive"]["contradicted"]]
     problems += [f"audit trail: {p}" for p in found]
-    problems += [f"audit trail: {trail.describe_unrecorded(missing)}"] if missing else []
     assert archive.consistent(report["archive"]) or problems
     return problems
 

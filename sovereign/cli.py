@@ -1458,13 +1458,8 @@ def audit_verify(ctx: click.Context, anchor: str | None) -> None:
     from sovereign.store import reads
 
     conn = reader(ctx)
-    key, ring = keys.of(conn), reads.keyring(conn)
-    assert ring is not None
     rows = reads.audit(conn)
-    found = trail.problems(rows, key, ring)
-    missing = trail.unrecorded(reads.decisions(conn), rows)
-    if missing:
-        found.append(trail.describe_unrecorded(missing))
+    found = trail.review(rows, keys.of(conn), reads.keyring(conn), reads.decisions(conn))
     at = None
     if anchor is not None:
         at, why = trail.anchored(rows, anchor)

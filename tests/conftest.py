@@ -177,3 +177,19 @@ def _no_env_leak():
     """What one test sets in the environment is gone before the next."""
     yield
     seal(os.environ)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, driven through Playwright
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (a module's pages at desk and phone width share it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.conftest import Cli, copy_db
-from tests.test_report_browser import ARTIFACTS, CHROMIUM, FLAGS
+from tests.test_report_browser import ARTIFACTS
 
 TODAY = date.today()
 DIVEST = TODAY + timedelta(days=90)
@@ -39,14 +38,6 @@ def pages(tmp_path_factory, loaded_db):
     code, _, err = cli("exclusion-list", "--lang", "nl", "-o", str(public))
     assert code == 0, err
     return pack, public
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

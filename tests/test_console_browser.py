@@ -14,10 +14,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.conftest import Cli, copy_db, india_not_free_2027
-from tests.test_report_browser import ARTIFACTS, CHROMIUM, FLAGS
+from tests.test_report_browser import ARTIFACTS
 from tests.test_service import Server
 
 WIDTHS = [1280, 390]
@@ -56,14 +55,6 @@ def console_db(where: Path, loaded_db: Path) -> tuple[Path, Path, str]:
     assert "approvals_required = 1" in text
     policy.write_text(text.replace("approvals_required = 1", "approvals_required = 2", 1))
     return db, policy, token.strip()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ import csv
 import pytest
 
 from sovereign import paths
-from tests.conftest import Cli
-from tests.test_report_browser import CHROMIUM, FLAGS
+from tests.conftest import CHROMIUM, FLAGS, Cli
 
 
 def dutch_names() -> dict[str, str]:

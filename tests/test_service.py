@@ -74,7 +74,7 @@ def test_fresh_service_answers_health_and_check(server):
 def test_lookup_page_in_a_real_browser(server):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_report_browser import CHROMIUM, FLAGS
+    from tests.conftest import CHROMIUM, FLAGS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -305,7 +305,7 @@ def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, 
 
     from playwright.sync_api import sync_playwright
 
-    from tests.test_report_browser import CHROMIUM, FLAGS
+    from tests.conftest import CHROMIUM, FLAGS
 
     cli = Cli(fresh_db)
     assert cli("import", str(_new_edition_csv(tmp_path)))[0] == 0

@@ -216,7 +216,7 @@ def test_whatif_refuses_a_loosening_alternative_and_bad_ranges(cli, tmp_path):
 def test_the_report_at_desk_and_phone_width(desk, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_report_browser import CHROMIUM, FLAGS
+    from tests.conftest import CHROMIUM, FLAGS
 
     alt = tmp_path / "alternative.toml"
     alt.write_text("[base]\npersistence = 2\n")
