@@ -61,7 +61,7 @@ def console_db(where: Path, loaded_db: Path) -> tuple[Path, Path, str]:
 def shared(tmp_path_factory, loaded_db):
     """One server for the tests that only read: trusts the proxy at 127.0.0.1."""
     db, policy, token = console_db(tmp_path_factory.mktemp("console"), loaded_db)
-    server = Server(db, {"SOVEREIGN_POLICY": str(policy), "SOVEREIGN_TRUSTED_PROXIES": "127.0.0.1"})
+    server = Server(db, env={"SOVEREIGN_POLICY": str(policy), "SOVEREIGN_TRUSTED_PROXIES": "127.0.0.1"})
     yield server, token
     server.stop()
 
@@ -70,7 +70,7 @@ def shared(tmp_path_factory, loaded_db):
 def writable(tmp_path, loaded_db):
     """A server of its own, for a test that decides."""
     db, policy, token = console_db(tmp_path, loaded_db)
-    server = Server(db, {"SOVEREIGN_POLICY": str(policy), "SOVEREIGN_TRUSTED_PROXIES": "127.0.0.1/32, ::1"})
+    server = Server(db, env={"SOVEREIGN_POLICY": str(policy), "SOVEREIGN_TRUSTED_PROXIES": "127.0.0.1/32, ::1"})
     yield server, Cli(db), db
     server.stop()
 
@@ -144,7 +144,7 @@ def test_sign_in_through_the_proxy_header_from_a_trusted_address(shared, browser
 def test_the_proxy_header_from_another_address_is_refused(tmp_path, loaded_db, browser):
     """The same header through a server that trusts only 192.0.2.1: the request from 127.0.0.1 signs no one in."""
     db, policy, _ = console_db(tmp_path, loaded_db)
-    server = Server(db, {"SOVEREIGN_POLICY": str(policy), "SOVEREIGN_TRUSTED_PROXIES": "192.0.2.1"})
+    server = Server(db, env={"SOVEREIGN_POLICY": str(policy), "SOVEREIGN_TRUSTED_PROXIES": "192.0.2.1"})
     try:
         anna = Watched(browser, 1280, ANNA)
         anna.page.goto(server.url + "/console/proposals")

@@ -3,42 +3,16 @@ and the replica refuses every write route."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import Cli, india_not_free_2027
-from tests.test_service import SOVEREIGN, free_port
+from tests.test_service import Server as Serve
 
 TOKEN = "replica-test-token"
-
-
-class Serve:
-    def __init__(self, db: Path, *args: str, env: dict | None = None):
-        self.url = f"http://127.0.0.1:{(port := free_port())}"
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(port), *args],
-                                     env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code in (200, 503):
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        self.log.seek(0)
-        raise RuntimeError("the server did not start: " + self.log.read().decode()[-2000:])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 def _metric(text: str, name: str) -> float:

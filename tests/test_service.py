@@ -35,11 +35,13 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: Path, env: dict | None = None):
+    """`sovereign serve` in its own process on a free port, waited for until /health answers."""
+
+    def __init__(self, db: Path, *args: str, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # a pipe nobody reads would fill with the access log and stall the server
-        self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(self.port)],
+        self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(self.port), *args],
                                      env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
