@@ -25,6 +25,7 @@ ANSWER_KEYS = ("query", "verdict", "iso2", "name", "kind", "eligible", "status",
                "in_force", "effective_from", "as_of", "as_known_on", "reasons", "pr", "cl", "total", "pr_rating", "cl_rating",
                "no_new_buys_from", "divest_by", "mandate", "by_committee", "issuer", "upcoming", "pending")
 UNRESOLVED = "unresolved"
+COVERED_BY = "_covered_by"  # the parent whose report answers for a place (its overrides apply); never shown
 SUPRANATIONAL = "supranational"
 ELIGIBLE, EXCLUDED, UNKNOWN = "eligible", "excluded", "unknown"
 
@@ -123,7 +124,7 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
             "reasons": prefix + [f"{folded}{issuer}. {within.parent}: {parent['reasons']}"],
             "pr": parent["pr"], "cl": parent["cl"], "total": parent["total"], "pr_rating": parent["pr_rating"],
             "cl_rating": parent["cl_rating"], "no_new_buys_from": parent["no_new_buys_from"],
-            "divest_by": parent["divest_by"]}
+            "divest_by": parent["divest_by"], COVERED_BY: parent["iso2"]}
     if not rated:
         held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
         name = " or ".join(held_by) if len(held_by) > 1 else target.name
@@ -175,13 +176,14 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
     committee: dict[str, list[int]] = {}
     for o in overrides:
         committee.setdefault(o["iso2"], []).append(int(o["id"]))
+    judged = [r.pop(COVERED_BY, None) or r["iso2"] for r in rows]  # a place in its parent's report: the parent's
     if rows and (overrides or mandate is not None):
         import polars as pl
 
         from sovereign.eligibility import apply_mandate, apply_overrides
 
         frame = pl.DataFrame(
-            [{"i": i, "iso2": r["iso2"], "status": r["status"], "pr": r["pr"], "cl": r["cl"], "total": r["total"],
+            [{"i": i, "iso2": judged[i], "status": r["status"], "pr": r["pr"], "cl": r["cl"], "total": r["total"],
               "eligible": r["eligible"], "reasons": r["reasons"], "scope": r["kind"],
               "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"]} for i, r in enumerate(rows)],
             schema={"i": pl.Int64, "iso2": pl.String, "status": pl.String, "pr": pl.Int64, "cl": pl.Int64,
@@ -195,7 +197,8 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
                .iter_rows(named=True)}
         rows = [r | {k: out[i][k] for k in ("eligible", "reasons", "no_new_buys_from", "divest_by")}
                 | {"mandate": mandate.name if mandate else None} for i, r in enumerate(rows)]
-    return [r | {"verdict": verdict(r), "by_committee": committee.get(r["iso2"] or "", [])} for r in rows]
+    return [r | {"verdict": verdict(r), "by_committee": committee.get(code or "", [])}
+            for r, code in zip(rows, judged, strict=True)]
 
 
 _PROVED: set[tuple[str, int, str]] = set()

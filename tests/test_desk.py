@@ -226,3 +226,23 @@ def test_check_stays_light(loaded_db):
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_a_committee_exclusion_of_a_parent_reaches_the_place_fh_covers_in_its_report(fresh_db, tmp_path):
+    """Puerto Rico is answered from FH's United States report since 2017: an override on the US excludes it too,
+    in check and in screen, never an eligible Puerto Rico beside an excluded United States."""
+    from datetime import date, timedelta
+
+    from tests.conftest import Cli
+
+    cli = Cli(fresh_db)
+    start, day = (date.today() + timedelta(days=1)).isoformat(), (date.today() + timedelta(days=2)).isoformat()
+    assert cli("override", "add", "US", "--reason", "test", "--by", "RI committee", "--from", start)[0] == 0
+    code, answers = cli.json("check", "PR", "Puerto Rico", "US", "--as-of", day, "--json")
+    assert [a["verdict"] for a in answers] == ["excluded"] * 3
+    assert all(a["by_committee"] for a in answers) and "override" in answers[0]["reasons"][-1]
+    book = tmp_path / "book.csv"
+    book.write_text("Country,Market Value\nPuerto Rico,100\nUnited States,200\n", encoding="utf-8")
+    out = tmp_path / "screened.csv"
+    assert cli("screen", str(book), "--as-of", day, "-o", str(out))[0] in (0, 1)
+    assert pl.read_csv(out)["verdict"].to_list() == ["excluded", "excluded"]
