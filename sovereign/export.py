@@ -111,6 +111,12 @@ def _iso3(conn: Connection) -> dict[str, str]:
     return codes | {r["iso2"]: r["iso3"] for r in reads.iso_codes(conn) if r["iso3"]}
 
 
+def _iso3_by_name(conn: Connection) -> dict[str, str]:
+    """FH name -> its own ISO3: a code two states carried (CS: Czechoslovakia CSK, Serbia and Montenegro SCG)
+    is told apart by the state, never by the shared alpha-2."""
+    return {r["fh_name"]: r["iso3"] for r in reads.mapping(conn) if r["iso3"]}
+
+
 def _recorded(version: Row, row: dict, overrides: list[Row], day: str) -> str:
     """When this answer became known: its list's publication, and any override or revocation that shapes it."""
     times = [version["published_at"] or version["created_at"]]
@@ -128,7 +134,7 @@ def answer_rows(conn: Connection, mandate: Mandate | None = None) -> list[dict]:
     """One row per entity and change day, then runs of equal answers folded into one interval."""
     days = change_days(conn)
     overrides = reads.overrides(conn)
-    iso3 = _iso3(conn)
+    iso3, own_iso3 = _iso3(conn), _iso3_by_name(conn)
     resolver = Resolver(conn)
     targets: dict[str, Target] = {}
     listings: dict[str, listing.Listing] = {}
@@ -156,7 +162,8 @@ def answer_rows(conn: Connection, mandate: Mandate | None = None) -> list[dict]:
             seen.add(key)
             up = up or {}
             row = {
-                "iso2": r["iso2"], "iso3": iso3.get(r["iso2"] or ""), "name": r["name"], "kind": r["kind"],
+                "iso2": r["iso2"], "iso3": own_iso3.get(r["name"]) or iso3.get(r["iso2"] or ""), "name": r["name"],
+                "kind": r["kind"],
                 "mandate": today.mandate, "valid_from": today.on, "valid_to": end,
                 "recorded_at": _recorded(today.version, r, overrides, day),
                 "verdict": r["verdict"], "eligible": r["eligible"], "status": r["status"], "pr": r["pr"],

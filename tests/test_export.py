@@ -223,3 +223,14 @@ def test_restrictions_cover_exactly_the_excluded_days_with_the_right_kind(spans,
     for day, kind in expected.items():
         covering = listed.filter((pl.col("from") <= day) & (pl.col("until").is_null() | (pl.col("until") >= day)))
         assert covering["restriction"].to_list() == ([] if kind is None else [kind]), day
+
+
+def test_a_code_two_states_carried_keeps_each_states_own_iso3(desk):
+    """CS was Czechoslovakia's and then Serbia and Montenegro's alpha-2: each row carries its own alpha-3, so a
+    join on iso3 finds Czechoslovakia under CSK, never under SCG."""
+    with store.reader(desk.db) as conn:
+        frame = export.answers_frame(conn, [None])
+    own = {name: set(frame.filter(pl.col("name") == name)["iso3"].to_list())
+           for name in ("Czechoslovakia", "Serbia and Montenegro", "Vietnam, N.", "Germany, E.")}
+    assert own == {"Czechoslovakia": {"CSK"}, "Serbia and Montenegro": {"SCG"}, "Vietnam, N.": {"VDR"},
+                   "Germany, E.": {"DDR"}}
