@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fiw import words
 from fiw.errors import NotFound, Unavailable, UserError
-from sovereign.resolve import Resolver, Target, after_ceasing, ceased_answer, ceased_by, ceased_states
+from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -234,7 +234,6 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
     wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
     entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
     out = [after_ceasing(t, answer(t, version, entries), on) for t in targets]
-    out = [ceased_answer(a, ceased_by(a["name"], on)) if a["name"] else a for a in out]  # the state that answered
     return tighten(out, reads.active_overrides(conn, on.isoformat(), known), mandate, version,
                    mandate_history(conn, version, mandate))
 

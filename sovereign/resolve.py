@@ -505,8 +505,9 @@ def ceased(target: Target, on: date) -> Ceased | None:
 
 
 def after_ceasing(target: Target, answer: dict, on: date) -> dict:
-    """From the day a state ceased to exist it is never eligible, whatever its last rating or the policy says."""
-    return ceased_answer(answer, ceased(target, on))
+    """From the day a state ceased to exist it is never eligible, whatever its last rating or the policy says: the
+    state that answered (South Vietnam under VN in 1976), else every state the target can name."""
+    return ceased_answer(answer, (ceased_by(answer["name"], on) if answer["name"] else None) or ceased(target, on))
 
 
 def ceased_by(fh_name: str, on: date) -> Ceased | None:
