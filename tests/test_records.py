@@ -241,7 +241,7 @@ def test_the_head_and_the_list_digest_are_printed_outside_and_checked_against(fr
 def test_a_chain_rewritten_whole_with_the_key_is_caught_against_the_anchor(fresh_db):
     """What a holder of both the key and the file can do: rewrite and re-chain every row. Only an anchor printed
     before the rewrite catches it; so does a list digest printed before the list was rewritten."""
-    from sovereign import keys
+    from sovereign import keys, macs
     from sovereign.audit import row_hash
     from sovereign.store import writes
 
@@ -255,7 +255,7 @@ def test_a_chain_rewritten_whole_with_the_key_is_caught_against_the_anchor(fresh
     conn.row_factory = sqlite3.Row
     with conn:
         conn.execute("DROP TRIGGER audit_append_only_update")
-        prev = keys.GENESIS
+        prev = macs.GENESIS
         for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:
             if row["action"] == "override add":
                 row["reason"] = "nothing was decided"
