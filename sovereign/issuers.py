@@ -233,7 +233,7 @@ def add_issuer(db: sqlite_utils.Database, name: str, country: str | None, kind: 
     problems = [f"{OPTIONS[field]}: {why}" if field in OPTIONS else why
                 for field, why in issuer_problems(issuer, country or "", sovereign_names(db))]
     codes = [identifiers.compact(i) for i in isins]
-    problems += [f"--isin {c!r}: not a valid ISIN (check digit)" for c in codes if not identifiers.valid_isin(c)]
+    problems += [f"--isin: {c!r} is not a valid ISIN (check digit)" for c in codes if not identifiers.valid_isin(c)]
     problems += [why for c in codes if (why := isin_taken(db, c, issuer))]
     if problems:
         raise UserError("; ".join(problems))
