@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOVEREIGN = [sys.executable, "-m", "sovereign"]
 FIW = Path(os.environ.get("SOVEREIGN_TEST_FIW") or ROOT.parent / "shared" / "fiw")
+sys.path.insert(0, str(ROOT))
+from tests.hostile import far_corner_xlsx, long_cell_parquet, wide_csv  # noqa: E402  the tests' own hostile files
 
 
 def run(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -173,21 +175,6 @@ def multipart(name: str, body: bytes) -> tuple[bytes, dict]:
     return head + body + f"\r\n--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
-def far_corner_xlsx() -> bytes:
-    """Cells A1 and XFD1048576: 5 KB that a reader allocating the sheet's dimension asks 512 GiB for."""
-    import io
-
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf)
-    sheet = book.add_worksheet()
-    sheet.write(0, 0, "ISIN")
-    sheet.write(1_048_575, 16_383, "x")
-    book.close()
-    return buf.getvalue()
-
-
 def underdeclared_xlsx(path: Path) -> bytes:
     """A real workbook whose shared strings (one cell of 200 MB) the zip headers declare as 1,000 bytes."""
     import io
@@ -213,14 +200,6 @@ def underdeclared_xlsx(path: Path) -> bytes:
                 data[i + size_at:i + size_at + 4] = (1000).to_bytes(4, "little")
             i = data.find(signature, i + 4)
     return bytes(data)
-
-
-def long_cell_parquet(path: Path) -> bytes:
-    """20,000 rows of one 200 KB identifier: a few KB on disk, 4 GB read."""
-    import polars as pl
-
-    pl.DataFrame({"isin": ["X" * 200_000] * 20_000}).write_parquet(path, compression="zstd")
-    return path.read_bytes()
 
 
 class Desk(threading.Thread):
@@ -354,12 +333,11 @@ def cases_26(db: Path, tmp: Path, server: Server, figures: dict) -> list[tuple[s
 
     def heavy_uploads() -> bool:
         """Every upload built to exhaust memory or CPU, while the desk asks /api/v1/check."""
-        files = [("far-corner.xlsx", far_corner_xlsx(), "/api/v1/screen/file"),
-                 ("wide.csv", b"isin" + b"," * 2_400_000 + b"\nNL0011223342\n", "/api/v1/screen/file"),
-                 ("wide-impact.csv", b"isin,mv" + b"," * 2_400_000 + b"\nNL0011223342,1\n",
-                  "/api/v1/impact/file?value_column=mv"),
+        files = [("far-corner.xlsx", far_corner_xlsx(["ISIN"], ["NL0011223342"]), "/api/v1/screen/file"),
+                 ("wide.csv", wide_csv(), "/api/v1/screen/file"),
+                 ("wide-impact.csv", wide_csv("isin,mv", "NL0011223342,1"), "/api/v1/impact/file?value_column=mv"),
                  ("underdeclared.xlsx", underdeclared_xlsx(tmp / "under.xlsx"), "/api/v1/screen/file"),
-                 ("long-cell.parquet", long_cell_parquet(tmp / "long.parquet"), "/api/v1/screen/file")]
+                 ("long-cell.parquet", long_cell_parquet(), "/api/v1/screen/file")]
         floor = Desk(server)  # the same questions with no upload running: the floor the figures compare with
         floor.start()
         time.sleep(5)

@@ -1,9 +1,9 @@
 """The audit trail's chain: each row's hash covers its content, its position and the previous row's hash,
-keyed with the secret outside the database (`sovereign.keys`), so an edited, removed or re-chained row
+keyed with the secret outside the database (`sovereign.macs`), so an edited, removed or re-chained row
 shows. Rows written before the database was keyed keep their unkeyed hashes; the keyring record seals
-them (it vouches for the head of that older chain). Pure: `store.writes.audit` writes rows, `problems`
-checks them, `unrecorded` finds decisions the trail does not account for, `anchored` checks a head
-printed outside the database."""
+them (it vouches for the head of that older chain). Pure (the key comes in; `sovereign.keys` reads its
+file): `store.writes.audit` writes rows, `problems` checks them, `unrecorded` finds decisions the trail
+does not account for, `anchored` checks a head printed outside the database."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from fiw.errors import UserError
-from sovereign.keys import GENESIS
-from sovereign.keys import chain_hash as keyed_hash
+from sovereign.macs import GENESIS
+from sovereign.macs import chain_hash as keyed_hash
 
 if TYPE_CHECKING:
-    from sovereign.keys import Key
+    from sovereign.macs import Key
 
 FIELDS = ("recorded_at", "actor", "action", "subject", "effective_from", "reason", "details")
 ANCHOR_MIN = 16  # hexadecimal digits of a head that identify it

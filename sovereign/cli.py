@@ -1454,7 +1454,7 @@ def audit_verify(ctx: click.Context, anchor: str | None) -> None:
     """Recompute the audit trail's keyed hash chain and account for every decision in the database; exit 1
     naming the first row that was edited or removed, or the decisions the trail does not record."""
     from sovereign import audit as trail
-    from sovereign import keys
+    from sovereign import keys, macs
     from sovereign.store import reads
 
     conn = reader(ctx)
@@ -1466,7 +1466,7 @@ def audit_verify(ctx: click.Context, anchor: str | None) -> None:
         if why:
             found.insert(0, why)
     if not found:
-        head = rows[-1]["hash"] if rows else keys.GENESIS
+        head = rows[-1]["hash"] if rows else macs.GENESIS
         since = (f"; the anchor is row {at['id']}, {len(rows) - at['id']} row(s) recorded since" if at else "")
         click.echo(f"Audit trail: OK, {len(rows)} row(s), each as it was recorded; "
                    f"{len(reads.decisions(conn))} decision(s), each in the trail{since}. Head {head}.")

@@ -11,6 +11,7 @@ from typing import Any
 
 from fiw import words
 from fiw.errors import UserError
+from fiw.methodology import STATUS_WORDS
 from sovereign import lookup, paths
 from sovereign.anchors import anchor
 from sovereign.store.reads import Connection
@@ -53,7 +54,6 @@ TEXT: dict[str, dict[str, Any]] = {
                                  "september", "oktober", "november", "december"),
     },
 }
-STATUS_NAMES = {"F": "Free", "PF": "Partly Free", "NF": "Not Free"}
 
 
 def long_date(value: str | None, language: str) -> str:
@@ -99,14 +99,14 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
             fiw = words.title(version["edition"])
             basis.append(f"{t['fh']} ({fiw})" if entry["status"] == "NF" else
                          t["unrated"].format(title=fiw) if entry["status"] is None else
-                         f"{t['fh_status'].format(status=STATUS_NAMES[entry['status']])} ({fiw})")
+                         f"{t['fh_status'].format(status=STATUS_WORDS[entry['status']])} ({fiw})")
         since = entry["no_new_buys_from"]
         for oid in entry["by_committee"]:
             public = overrides[oid][f"public_reason_{language}"]
             basis.append(f"{t['committee']}: {public}" if public else t["committee"])
             since = since or overrides[oid]["valid_from"]
         rows.append({"iso2": entry["iso2"], "country": names.get(entry["iso2"], entry["name"]), "basis": basis,
-                     "status": STATUS_NAMES.get(entry["status"] or "", t["not_rated"]),
+                     "status": STATUS_WORDS.get(entry["status"] or "", t["not_rated"]),
                      "since": since, "divest_by": entry["divest_by"], "since_text": long_date(since, language),
                      "divest_text": long_date(entry["divest_by"], language)})
     rows.sort(key=lambda r: r["country"].casefold())

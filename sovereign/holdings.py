@@ -19,7 +19,7 @@ import polars as pl
 from fiw.errors import UserError
 from sovereign import bounds
 from sovereign.bounds import COMMAND, Limits
-from sovereign.issuers import readable
+from sovereign.readers import readable
 
 # The identifier columns a header may name, in the order they are tried: ISIN, LEI, a security string that
 # carries an ISIN (Bloomberg's `XS2100000012 Govt`), then the issuer's country and name; English, Dutch,

@@ -8,11 +8,8 @@ has been checked.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +17,8 @@ import polars as pl
 
 from fiw.errors import NotFound, SourceError, UserError
 from fiw.names import fold
-from sovereign import bounds, identifiers
-from sovereign.bounds import COMMAND, Limits
+from sovereign import identifiers
+from sovereign.readers import find_column, read_table
 from sovereign.store import reads, writes
 
 if TYPE_CHECKING:
@@ -39,64 +36,7 @@ COLUMNS = {
     "isins": ("isins", "isin"),
 }
 REQUIRED = ("name", "iso2")
-
-
-@contextmanager
-def readable(path: Path) -> Iterator[None]:
-    """The readers' own errors (a missing file, a folder, a file that is not what its name says) as one line
-    naming the file; an empty table is said as such."""
-    suffix = path.suffix.lower()
-    try:
-        yield
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: a folder, not a file") from None
-    except pl.exceptions.NoDataError:
-        raise UserError(f"{path.name}: the file is empty: no header and no rows") from None
-    except UserError:
-        raise
-    except BaseException as exc:  # a panic in a reader is no Exception, and still one line
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
-            raise
-        raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({bounds.damage(exc)})") from None
-
-
-def read_table(path: Path, limits: Limits = COMMAND) -> pl.DataFrame:
-    """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1). The file is
-    measured first (sovereign.bounds), as every table a user hands in is."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    with readable(path):
-        if suffix in (".xlsx", ".xlsm"):
-            bounds.check_xlsx(path, limits)
-            frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
-        elif suffix == ".parquet":
-            frame = bounds.check_parquet(path, limits).collect()
-        else:
-            data = utf8(path)
-            head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
-            bounds.check_header(len(next(csv.reader(head), [])), path.name, limits)
-            frame = pl.read_csv(data, infer_schema_length=0, truncate_ragged_lines=True)
-        bounds.check_rows(frame.height, path.name, limits)
-        bounds.check_cells(frame, path.name, limits)
-    return frame
-
-
-def utf8(path: Path) -> bytes:
-    """A text file's bytes as UTF-8: UTF-8 (with or without BOM) as it is, anything else read as Windows-1252
-    (what Excel writes on Dutch and other Western machines), so names arrive intact, never mangled."""
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8")
-        return raw
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace").encode("utf-8")
-
-
-def find_column(frame: pl.DataFrame, names: tuple[str, ...]) -> str | None:
-    lower = {c.strip().lower(): c for c in frame.columns}
-    return next((lower[n] for n in names if n in lower), None)
+OPTIONS = {"lei": "--lei", "type": "--type", "country": "--country"}  # `issuers add`'s option for a field
 
 
 def parse_mapping(specs: tuple[str, ...]) -> dict[str, str]:
@@ -113,14 +53,40 @@ def parse_mapping(specs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | None = None,
-                   default_type: str | None = None, sovereigns: dict[str, str] | None = None) -> list[dict]:
+def parse_register(path: Path, mapping: dict[str, str] | None = None, default_type: str | None = None,
+                   sovereigns: dict[str, str] | None = None) -> list[dict]:
     """Every row checked (LEI and ISIN checksums, type, country) before anything is written. Rows of one
     issuer (a vendor's export has one row per ISIN) are gathered; an issuer without an LEI is keyed by name."""
-    frame = read_table(path)
     name = Path(path).name
+    rows = register_cells(read_table(path), name, mapping or {}, default_type)
+    problems: list[str] = []
+    issuers: dict[str, dict] = {}
+    isin_owner: dict[str, str] = {}
+    for line, row in enumerate(rows.iter_rows(named=True), start=2):
+        where = f"line {line}"
+        text = {f: (row[f] or "").strip() for f in COLUMNS}
+        kind = (text["type"] or default_type or "").lower()
+        issuer = {"name": text["name"], "short_name": text["short_name"] or None,
+                  "lei": identifiers.compact(text["lei"]) or None,
+                  "iso2": issuer_country(text["iso2"]) if kind != "supranational" else None, "type": kind}
+        problems += [f"{where}, column {field!r}: {why}"
+                     for field, why in issuer_problems(issuer, text["iso2"], sovereigns or {})]
+        key = issuer["lei"] or fold(text["name"])
+        known = issuers.setdefault(key, issuer | {"isins": []})
+        if any(known[f] != issuer[f] for f in ("iso2", "type", "lei")):
+            problems.append(f"{where}: {text['name']!r} appears before with another country, type or LEI")
+        problems += [f"{where}, column 'isins': {why}" for why in take_isins(text["isins"], key, known, isin_owner)]
+    problems += clashes_in_file(list(issuers.values()))
+    if problems:
+        raise SourceError(name, problems)
+    return list(issuers.values())
+
+
+def register_cells(frame: pl.DataFrame, name: str, mapping: dict[str, str], default_type: str | None) -> pl.DataFrame:
+    """The file's columns under the register's field names (a field the file lacks is empty), found by the
+    headers registers and vendors use or by `--map`; the header's fault, or an empty file, said before any row."""
     lower = {c.strip().lower(): c for c in frame.columns}
-    found = {k: lower.get((mapping or {}).get(k, "").lower()) or find_column(frame, v) for k, v in COLUMNS.items()}
+    found = {k: lower.get(mapping.get(k, "").lower()) or find_column(frame, v) for k, v in COLUMNS.items()}
     missing = [f"{k if k != 'iso2' else 'country'} (one of {', '.join(COLUMNS[k])}, or --map)"
                for k in REQUIRED if found[k] is None]
     if found["type"] is None and default_type is None:
@@ -129,54 +95,52 @@ def parse_register(path: Path, known_iso2: set[str], mapping: dict[str, str] | N
         raise SourceError(name, [f"line 1: expected column(s) {'; '.join(missing)}; found {frame.columns}"])
     if frame.is_empty():
         raise SourceError(name, ["no issuers in the file"])
-    problems: list[str] = []
-    issuers: dict[str, dict] = {}
-    isin_owner: dict[str, str] = {}
-    fields = list(COLUMNS)
-    cells = frame.select([pl.col(str(found[f])).cast(pl.String).alias(f) if found[f]
-                          else pl.lit(None, pl.String).alias(f) for f in fields])
-    for line, row in enumerate(cells.iter_rows(named=True), start=2):
-        where = f"line {line}"
-        text = {f: (row[f] or "").strip() for f in fields}
-        lei = identifiers.compact(text["lei"]) or None
-        kind = (text["type"] or default_type or "").lower()
-        country = text["iso2"]
-        iso2 = issuer_country(country, known_iso2)
-        if not text["name"]:
-            problems.append(f"{where}, column 'issuer': expected the issuer's name")
-        if lei and not identifiers.valid_lei(lei):
-            problems.append(f"{where}, column 'lei': {lei!r} is not a valid LEI (20 characters, check digits)")
-        if kind not in TYPES:
-            problems.append(f"{where}, column 'type': expected one of {', '.join(TYPES)}, found {kind!r}")
-        if kind == "supranational" and country:
-            problems.append(f"{where}, column 'country': a supranational issuer has no country (found {country!r}); "
-                            "if it is a national issuer, give its type (sovereign, agency or sub-sovereign)")
-        if kind != "supranational" and iso2 is None:
-            problems.append(f"{where}, column 'country': expected the issuer's country (ISO code or name), "
-                            f"found {country!r}")
-        clash = name_clash(text["name"], kind, iso2 if kind != "supranational" else None, sovereigns or {})
-        if text["name"] and kind in TYPES and clash:
-            problems.append(f"{where}, column 'issuer': {clash}")
-        key = lei or fold(text["name"])
-        issuer: dict = {"name": text["name"], "short_name": text["short_name"] or None, "lei": lei,
-                  "iso2": iso2 if kind != "supranational" else None, "type": kind, "isins": []}
-        known = issuers.setdefault(key, issuer)
-        if (known["iso2"], known["type"], known["lei"]) != (issuer["iso2"], issuer["type"], issuer["lei"]):
-            problems.append(f"{where}: {text['name']!r} appears before with another country, type or LEI")
-        for code in filter(None, re.split(r"[\s;,]+", text["isins"])):
-            code = identifiers.compact(code)
-            if not identifiers.valid_isin(code):
-                problems.append(f"{where}, column 'isins': {code!r} is not a valid ISIN (check digit)")
-            elif isin_owner.setdefault(code, key) != key:
-                problems.append(f"{where}, column 'isins': {code} is already listed for another issuer")
-            elif code not in known["isins"]:
-                known["isins"].append(code)
-    in_file = {fold(i["name"]): i["iso2"] for i in issuers.values() if i["type"] == "sovereign" and i["iso2"]}
-    problems += [f"issuer {clash}" for i in issuers.values()
-                 if (clash := name_clash(i["name"], i["type"], i["iso2"], in_file)) and fold(i["name"]) in in_file]
-    if problems:
-        raise SourceError(name, problems)
-    return list(issuers.values())
+    return frame.select([pl.col(column).cast(pl.String).alias(f) if (column := found[f])
+                         else pl.lit(None, pl.String).alias(f) for f in COLUMNS])
+
+
+def issuer_problems(issuer: dict, country: str, sovereigns: dict[str, str]) -> list[tuple[str, str]]:
+    """What is wrong with one issuer (`country` as typed; `issuer["iso2"]` what it names), each with the field it
+    is about: one set of rules for a register's rows and for `issuers add`."""
+    name, kind, lei = issuer["name"], issuer["type"], issuer["lei"]
+    found = []
+    if not name:
+        found.append(("issuer", "expected the issuer's name"))
+    if lei and not identifiers.valid_lei(lei):
+        found.append(("lei", f"{lei!r} is not a valid LEI (20 characters, check digits)"))
+    if kind not in TYPES:
+        found.append(("type", f"expected one of {', '.join(TYPES)}, found {kind!r}"))
+    if kind == "supranational" and country:
+        found.append(("country", f"a supranational issuer has no country (found {country!r}); if it is a national "
+                                 "issuer, give its type (sovereign, agency or sub-sovereign)"))
+    if kind != "supranational" and issuer["iso2"] is None:
+        found.append(("country", f"expected the issuer's country (ISO code or name), found {country!r}"))
+    if name and kind in TYPES and (clash := name_clash(name, kind, issuer["iso2"], sovereigns)):
+        found.append(("issuer", clash))
+    return found
+
+
+def take_isins(cell: str, key: str, issuer: dict, owners: dict[str, str]) -> list[str]:
+    """The ISINs a cell lists (spaces, commas or semicolons between them) added to the issuer once each; what is
+    wrong with any of them. `owners` remembers which issuer of the file listed an ISIN first: it has no other."""
+    found = []
+    for code in filter(None, re.split(r"[\s;,]+", cell)):
+        code = identifiers.compact(code)
+        if not identifiers.valid_isin(code):
+            found.append(f"{code!r} is not a valid ISIN (check digit)")
+        elif owners.setdefault(code, key) != key:
+            found.append(f"{code} is already listed for another issuer")
+        elif code not in issuer["isins"]:
+            issuer["isins"].append(code)
+    return found
+
+
+def clashes_in_file(issuers: list[dict]) -> list[str]:
+    """A sovereign's name the file itself gives to an issuer of another type or country (the register's own
+    sovereigns are checked row by row)."""
+    in_file = {fold(i["name"]): i["iso2"] for i in issuers if i["type"] == "sovereign" and i["iso2"]}
+    return [f"issuer {clash}" for i in issuers
+            if fold(i["name"]) in in_file and (clash := name_clash(i["name"], i["type"], i["iso2"], in_file))]
 
 
 def sovereign_names(db: Any) -> dict[str, str]:
@@ -215,7 +179,7 @@ def isin_taken(db: Any, isin: str, issuer: dict) -> str | None:
             "whole register with --replace")
 
 
-def issuer_country(country: str | None, known_iso2: set[str]) -> str | None:
+def issuer_country(country: str | None) -> str | None:
     """An issuer's country as typed (any code or spelling `check` reads) -> its ISO2, or None: the resolver's
     own function, so a register, `issuers add --country` and `check` never disagree on a name."""
     from sovereign.resolve import country_code
@@ -235,10 +199,9 @@ def import_register(db: sqlite_utils.Database, path: Path, actor: str = "", repl
                     mapping: dict[str, str] | None = None, default_type: str | None = None) -> tuple[int, int]:
     """Merge the file into the register (or, with `replace`, make the register the file); one transaction.
     Returns (issuers, ISINs) the file holds."""
-    known = reads.country_codes(db)
-    if not known:
+    if not reads.country_codes(db):
         raise UserError("the database has no country table yet: run `sovereign refresh --source bundled` first")
-    incoming = parse_register(path, known, mapping, default_type, {} if replace else sovereign_names(db))
+    incoming = parse_register(path, mapping, default_type, {} if replace else sovereign_names(db))
     if not replace:
         taken = [why for issuer in incoming for isin in issuer["isins"] if (why := isin_taken(db, isin, issuer))]
         if taken:
@@ -264,31 +227,16 @@ def add_issuer(db: sqlite_utils.Database, name: str, country: str | None, kind: 
                short_name: str | None = None, isins: tuple[str, ...] = (), actor: str = "") -> dict:
     """One issuer by hand (LEI optional); an issuer already there with that LEI or name is updated."""
     kind = kind.lower()
-    lei = identifiers.compact(lei) if lei else None
-    problems = []
-    if not name.strip():
-        problems.append("give the issuer's name")
-    if kind not in TYPES:
-        problems.append(f"--type: expected one of {', '.join(TYPES)}, found {kind!r}")
-    if lei and not identifiers.valid_lei(lei):
-        problems.append(f"--lei {lei!r}: not a valid LEI (20 characters, check digits)")
-    iso2 = None
-    if kind == "supranational":
-        if country:
-            problems.append("a supranational issuer has no country; a national issuer takes its type")
-    else:
-        iso2 = issuer_country(country, reads.country_codes(db))
-        if iso2 is None:
-            problems.append(f"--country {country!r}: expected the issuer's country (ISO code or name)")
+    issuer = {"name": name.strip(), "short_name": (short_name or "").strip() or None,
+              "lei": identifiers.compact(lei) if lei else None,
+              "iso2": issuer_country(country) if kind != "supranational" else None, "type": kind}
+    problems = [f"{OPTIONS[field]}: {why}" if field in OPTIONS else why
+                for field, why in issuer_problems(issuer, country or "", sovereign_names(db))]
     codes = [identifiers.compact(i) for i in isins]
-    problems += [f"--isin {c!r}: not a valid ISIN (check digit)" for c in codes if not identifiers.valid_isin(c)]
-    if name.strip() and kind in TYPES and (clash := name_clash(name.strip(), kind, iso2, sovereign_names(db))):
-        problems.append(clash)
-    problems += [why for c in codes if (why := isin_taken(db, c, {"type": kind, "iso2": iso2}))]
+    problems += [f"--isin: {c!r} is not a valid ISIN (check digit)" for c in codes if not identifiers.valid_isin(c)]
+    problems += [why for c in codes if (why := isin_taken(db, c, issuer))]
     if problems:
         raise UserError("; ".join(problems))
-    issuer = {"name": name.strip(), "short_name": (short_name or "").strip() or None, "lei": lei, "iso2": iso2,
-              "type": kind}
     with db.atomic():
         match = _match(reads.issuers(db), issuer)
         issuer_id = writes.put_issuer(db, issuer, codes, None, match["id"] if match else None)

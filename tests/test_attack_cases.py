@@ -67,8 +67,6 @@ def test_an_admin_write_that_meets_a_long_lock_is_a_503_and_recorded(fresh_db, m
     """Another process holds the write lock past the busy timeout: 503 with Retry-After, one line, and the
     failure in admin_actions and the audit trail once the lock is free."""
     import sqlite3
-    import subprocess
-    import sys
     import time
 
     from fastapi.testclient import TestClient
@@ -77,16 +75,12 @@ def test_an_admin_write_that_meets_a_long_lock_is_a_503_and_recorded(fresh_db, m
     from sovereign.api.routers import admin
     from sovereign.settings import Settings
     from sovereign.store import schema
+    from tests.test_hardening import hold_write_lock
 
     monkeypatch.setattr(schema, "BUSY_TIMEOUT_MS", 1000)
     monkeypatch.setattr(admin, "RECORD_PAUSE", 0.2)
     monkeypatch.setenv("SOVEREIGN_ADMIN_TOKEN", "s3cret")
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys, time\n"
-        f"c = sqlite3.connect({str(fresh_db)!r}, isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(3); c.execute('COMMIT')\n")],
-        stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
+    holder = hold_write_lock(fresh_db)
     with TestClient(create_app(Settings.load(db=fresh_db)), raise_server_exceptions=False) as c:
         r = c.post("/api/v1/admin/overrides", json={"country": "FR", "reason": "locked out"},
                    headers={"Authorization": "Bearer s3cret"})

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sovereign.screen import OUT_COLUMNS
+from tests.hostile import far_corner_xlsx
 
 HEADER = ["Portfolio", "ISIN", "Country", "Issuer", "Status", "Market Value", "Maturity"]
 # Two portfolios, a labelled subtotal, an unlabelled one (its value is the sum of B's rows), a blank row and a
@@ -248,13 +249,8 @@ def _in_force(desk) -> int:
 # ---- the readers' bounds ----
 
 def test_an_xlsx_reaching_the_last_cell_is_refused_before_it_is_read(cli, tmp_path):
-    import xlsxwriter
-
     src = tmp_path / "far.xlsx"
-    with xlsxwriter.Workbook(str(src)) as wb:
-        ws = wb.add_worksheet()
-        ws.write(0, 0, "ISIN")
-        ws.write(1_048_575, 16_383, "x")
+    src.write_bytes(far_corner_xlsx(["ISIN"]))
     assert src.stat().st_size < 10_000
     start = time.monotonic()
     code, _, err = cli("screen", str(src))
@@ -475,13 +471,8 @@ def test_a_streamed_csv_book_keeps_and_marks_its_totals_too(desk, tmp_path, monk
 
 
 def test_the_issuer_register_goes_through_the_same_bounds(desk, tmp_path):
-    import xlsxwriter
-
     src = tmp_path / "register.xlsx"
-    with xlsxwriter.Workbook(str(src)) as wb:
-        ws = wb.add_worksheet()
-        ws.write_row(0, 0, ["issuer", "country", "type", "isins"])
-        ws.write(1_048_575, 16_383, "x")
+    src.write_bytes(far_corner_xlsx(["issuer", "country", "type", "isins"]))
     code, _, err = desk("issuers", "import", str(src))
     assert code == 2 and "reaches row 1,048,576, column 16,384" in err
     wide = tmp_path / "register.csv"

@@ -31,6 +31,18 @@ def rss_kb(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+def hold_write_lock(db: Path, seconds: float = 3) -> subprocess.Popen:
+    """Another process that takes the database's write lock, has said so when this returns, and keeps it for
+    `seconds`, as a second writer (an operator's sqlite3 shell, a long import) does."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+        f"c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep({seconds}); c.execute('COMMIT')\n")],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
 def bomb(tmp_path: Path, unpacked: int) -> Path:
     """An XLSX-shaped zip whose shared strings unpack to `unpacked` bytes: one enormous cell."""
     path = tmp_path / "book.xlsx"
@@ -119,12 +131,7 @@ def test_a_replaced_database_is_answered_from_the_new_file(fresh_db, tmp_path):
 
 @pytest.mark.slow
 def test_a_writer_waits_for_another_and_two_publishes_make_one(fresh_db, tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys, time\n"
-        f"c = sqlite3.connect({str(fresh_db)!r}, isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(3); c.execute('COMMIT')\n")],
-        stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
+    holder = hold_write_lock(fresh_db)
     started = time.monotonic()
     code, out, err = Cli(fresh_db)("override", "add", "FR", "--reason", "waited", "--by", "RI")
     assert code == 0, err

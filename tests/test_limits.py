@@ -12,39 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.hostile import far_corner_xlsx, long_cell_parquet, wide_csv
 from tests.test_hardening import rss_kb
 from tests.test_service import Server
-
-
-def far_corner_xlsx() -> bytes:
-    """A real workbook with cells A1 and XFD1048576: 5 KB that a reader allocating the dimension asks 512 GiB for."""
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf)
-    sheet = book.add_worksheet()
-    sheet.write(0, 0, "ISIN")
-    sheet.write(1, 0, "NL0011223342")
-    sheet.write(1_048_575, 16_383, "x")
-    book.close()
-    return buf.getvalue()
-
-
-def wide_csv() -> bytes:
-    """A 4.8 MB CSV of 2,400,000 empty columns, as a desk's export gone wrong would be."""
-    return b"isin" + b"," * 2_400_000 + b"\nNL0011223342" + b"," * 2_400_000 + b"\n"
-
-
-def long_cell_parquet() -> bytes:
-    """20,000 rows of one 200 KB identifier, dictionary-encoded as Parquet writers store a repeated value: 270
-    bytes on disk, within every bound its metadata states, 4 GB read. Built without holding the 4 GB here."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    buf = io.BytesIO()
-    column = pa.DictionaryArray.from_arrays(pa.array([0] * 20_000, pa.int32()), pa.array(["X" * 200_000]))
-    pq.write_table(pa.table({"isin": column}), buf, compression="zstd", store_schema=False)
-    return buf.getvalue()
 
 
 def one_line(response: httpx.Response) -> str:
@@ -71,7 +41,8 @@ def test_uploads_built_to_exhaust_memory_cost_a_child_not_the_server(fresh_db):
                 i += 1
                 time.sleep(0.02)
 
-        cases = [("screen/file", {}, "far.xlsx", far_corner_xlsx()),  # built before the desk's clock starts
+        # built before the desk's clock starts
+        cases = [("screen/file", {}, "far.xlsx", far_corner_xlsx(["ISIN"], ["NL0011223342"])),
                  ("impact/file", {"value_column": "mv"}, "wide.csv", wide_csv()),
                  ("screen/file", {}, "long.parquet", long_cell_parquet())]
         watcher = threading.Thread(target=desk)

@@ -7,14 +7,49 @@ import hashlib
 import json
 import sqlite3
 import stat
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from sovereign import macs
 from sovereign.api import create_app
 from sovereign.settings import Settings
 from sovereign.store import reads
 from sovereign.store.schema import MIGRATIONS, statements
 from tests.conftest import Cli
+
+
+def unkeyed_digest(conn: sqlite3.Connection, version: int) -> None:
+    """A list version's digest recomputed the way it was before digests were keyed: no key needed."""
+    entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
+                                             "WHERE version_id = ?", [version])]
+    conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?", [reads.entries_check(entries), version])
+
+
+def rechain(conn: sqlite3.Connection, hash_of: Callable[[str, dict], str], reason: str | None = None) -> None:
+    """What a writer of the file can do to the trail: every row's hash made again with `hash_of(prev, row)` from
+    the first row on, the override's reason first replaced by `reason`; the append-only guard put back after."""
+    conn.execute("DROP TRIGGER audit_append_only_update")
+    prev = macs.GENESIS
+    for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:
+        if reason is not None and row["action"] == "override add":
+            row["reason"] = reason
+        row["prev_hash"], row["hash"] = prev, hash_of(prev, row)
+        conn.execute("UPDATE audit SET reason = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                     [row["reason"], row["prev_hash"], row["hash"], row["id"]])
+        prev = row["hash"]
+    conn.execute("CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit "
+                 "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
+
+
+def before_keys(conn: sqlite3.Connection) -> None:
+    """The tables as the sovereign before keys left them: every digest unkeyed, no keyring, no MAC columns."""
+    for version in [r[0] for r in conn.execute("SELECT id FROM list_versions")]:
+        unkeyed_digest(conn, version)
+    conn.execute("DROP TABLE keyring")
+    for table in ("issuers", "securities", "tokens"):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN mac")
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
 
 
 def forge_in_force(db, version: int = 53) -> None:
@@ -25,9 +60,7 @@ def forge_in_force(db, version: int = 53) -> None:
     with conn:
         conn.execute("UPDATE list_entries SET eligible = 1, reasons = '[]' WHERE iso2 IN ('TR', 'CN', 'RU') "
                      "AND version_id = ?", [version])
-        entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
-                                                 "WHERE version_id = ?", [version])]
-        conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?", [reads.entries_check(entries), version])
+        unkeyed_digest(conn, version)
     conn.close()
 
 
@@ -103,14 +136,7 @@ def test_a_keyed_chain_cannot_be_rewritten_without_the_key(fresh_db):
     conn = sqlite3.connect(fresh_db)
     conn.row_factory = sqlite3.Row
     with conn:
-        conn.execute("DROP TRIGGER audit_append_only_update")
-        prev = "0" * 64
-        for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:
-            row["reason"] = "nothing was decided" if row["action"] == "override add" else row["reason"]
-            row["prev_hash"], row["hash"] = prev, chain_hash(prev, row)
-            conn.execute("UPDATE audit SET reason = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                         [row["reason"], row["prev_hash"], row["hash"], row["id"]])
-            prev = row["hash"]
+        rechain(conn, chain_hash, reason="nothing was decided")
     conn.close()
     code, out, _ = cli("audit", "verify")
     assert code == 1 and "edited after it was recorded" in out
@@ -121,19 +147,10 @@ def old_database(fresh_db) -> None:
     conn = sqlite3.connect(fresh_db)
     conn.row_factory = sqlite3.Row
     with conn:
-        for version in [r[0] for r in conn.execute("SELECT id FROM list_versions")]:
-            entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
-                                                     "WHERE version_id = ?", [version])]
-            conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?",
-                         [reads.entries_check(entries), version])
         conn.execute("DROP TRIGGER audit_append_only_update")
         conn.execute("DROP TRIGGER audit_append_only_delete")
         conn.execute("DELETE FROM audit")
-        conn.execute("DROP TABLE keyring")
-        conn.execute("ALTER TABLE issuers DROP COLUMN mac")
-        conn.execute("ALTER TABLE securities DROP COLUMN mac")
-        conn.execute("ALTER TABLE tokens DROP COLUMN mac")
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        before_keys(conn)
     conn.close()
     (fresh_db.parent / "sovereign.key").unlink()
 
@@ -254,15 +271,7 @@ def test_a_chain_rewritten_whole_with_the_key_is_caught_against_the_anchor(fresh
     conn = sqlite3.connect(fresh_db)
     conn.row_factory = sqlite3.Row
     with conn:
-        conn.execute("DROP TRIGGER audit_append_only_update")
-        prev = keys.GENESIS
-        for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:
-            if row["action"] == "override add":
-                row["reason"] = "nothing was decided"
-            row["prev_hash"], row["hash"] = prev, row_hash(key, prev, row["id"], row)
-            conn.execute("UPDATE audit SET reason = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                         [row["reason"], row["prev_hash"], row["hash"], row["id"]])
-            prev = row["hash"]
+        rechain(conn, lambda prev, row: row_hash(key, prev, row["id"], row), reason="nothing was decided")
     conn.close()
     forge_in_force(fresh_db, version)
     with __import__("sovereign").store.writer(fresh_db) as db, db.atomic():
@@ -416,24 +425,8 @@ def test_a_backup_from_before_keys_is_restored_only_as_found_and_says_so(fresh_d
     assert cli("backup", str(backup))[0] == 0
 
     def unkeyed(conn):
-        for version in [r[0] for r in conn.execute("SELECT id FROM list_versions")]:
-            entries = [dict(r) for r in conn.execute(f"SELECT {', '.join(reads.ENTRY_COLUMNS)} FROM list_entries "
-                                                     "WHERE version_id = ?", [version])]
-            conn.execute("UPDATE version_checks SET digest = ? WHERE version_id = ?",
-                         [reads.entries_check(entries), version])
-        conn.execute("DROP TABLE keyring")
-        conn.execute("DROP TRIGGER audit_append_only_update")
-        prev = "0" * 64
-        for row in [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]:  # the chain as it was
-            row["prev_hash"], row["hash"] = prev, chain_hash(prev, row)
-            conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", [prev, row["hash"], row["id"]])
-            prev = row["hash"]
-        conn.execute("CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit "
-                     "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
-        conn.execute("ALTER TABLE issuers DROP COLUMN mac")
-        conn.execute("ALTER TABLE securities DROP COLUMN mac")
-        conn.execute("ALTER TABLE tokens DROP COLUMN mac")
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        before_keys(conn)
+        rechain(conn, chain_hash)  # the chain as it was
 
     rewrite_backup(backup, unkeyed)
     code, _, err = cli("restore", str(backup), "--yes")

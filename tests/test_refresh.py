@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -238,33 +239,31 @@ def test_import_of_aggregate_workbook_keeps_richer_data(fresh_db):
     assert code == 0 and {(r["edition"], r["fh_name"]) for r in report["known_errata"]} >= {(2006, "Kosovo"), (2007, "Kosovo")}
 
 
-def test_a_version_1_database_is_migrated_in_place(tmp_path):
+def version_1_database(folder: Path) -> Path:
+    """A database as the first sovereign made it: the first migration step alone, schema 1."""
     from sovereign import store
 
-    path = tmp_path / "old.db"
+    path = folder / "old.db"
     conn = sqlite3.connect(path)
     for statement in store.schema.statements(store.MIGRATIONS[0]):
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
-    db = store.open_db(path)
+    return path
+
+
+def test_a_version_1_database_is_migrated_in_place(tmp_path):
+    from sovereign import store
+
+    db = store.open_db(version_1_database(tmp_path))
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
     assert {"overrides", "issuers", "securities"} <= set(db.table_names())
     db.close()
 
 
 def test_lookups_on_an_older_schema_say_how_to_migrate(tmp_path):
-    from sovereign import store
-
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for statement in store.schema.statements(store.MIGRATIONS[0]):
-        conn.execute(statement)
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
-    code, _, err = Cli(path)("check", "NL")
+    code, _, err = Cli(version_1_database(tmp_path))("check", "NL")
     assert code == 2 and "older sovereign (schema 1 of" in err and "to migrate it" in err
 
 

@@ -64,3 +64,38 @@ def test_history_of_an_isin_follows_it_to_its_country(desk):
     desk("issuers", "import", str(paths.ISSUERS))
     code, out, _ = desk("history", "XS2100000012")
     assert code == 0 and "issued by Republic of Turkiye (sovereign)" in out and "(TR): 53 editions" in out
+
+
+BAD_ISSUERS = [  # (issuer, country, type, LEI, ISIN) as a vendor's export carries them, and why each is refused
+    ("Bank of Nowhere", "Narnia", "agency", "", "XS1600000019",
+     "expected the issuer's country (ISO code or name), found 'Narnia'"),
+    ("European Investment Bank", "LU", "supranational", "", "XS1600000019",
+     "a supranational issuer has no country (found 'LU')"),
+    ("Spain", "ES", "agency", "", "XS1600000019", "'Spain' is the name of the sovereign of ES"),
+    ("Nederlandse Staat", "NL", "sovereign", "NLDSTASMPL0000000056", "XS1600000019",
+     "'NLDSTASMPL0000000056' is not a valid LEI"),
+    ("Kommunalbanken", "NO", "agency", "", "XS1234567891", "'XS1234567891' is not a valid ISIN (check digit)"),
+]
+
+
+@pytest.mark.parametrize("issuer, country, kind, lei, isin, why", BAD_ISSUERS, ids=[b[0] for b in BAD_ISSUERS])
+def test_a_register_row_and_issuers_add_are_refused_by_the_same_rule(desk, tmp_path, issuer, country, kind, lei, isin,
+                                                                     why):
+    export = tmp_path / "vendor.csv"
+    export.write_text("Issuer Name,Country of Risk,Issuer Type,LEI,ISIN\n"
+                      "Kingdom of Norway,NO,sovereign,,\n"
+                      f"{issuer},{country},{kind},{lei},{isin}\n", encoding="utf-8")
+    code, _, err = desk("issuers", "import", str(export))
+    assert code == 2 and "line 3, column " in err and why in err, err
+    options = ["--country", country, "--type", kind] + (["--lei", lei] if lei else [])
+    code, _, err = desk("issuers", "add", issuer, *options, "--isin", isin)
+    assert code == 2 and why in err and "Traceback" not in err, err
+    assert desk.json("issuers", "list", "--json")[1] == []
+
+
+def test_a_type_no_register_knows_is_named_with_its_line(desk, tmp_path):
+    export = tmp_path / "vendor.csv"
+    export.write_text("Issuer Name,Country of Risk,Issuer Type\nKingdom of Norway,NO,sovereign\nKommunalbanken,NO,bank\n")
+    code, _, err = desk("issuers", "import", str(export))
+    assert code == 2 and "line 3, column 'type': expected one of sovereign, agency, sub-sovereign, supranational, " \
+                         "found 'bank'" in err, err

@@ -70,12 +70,12 @@ def _proved_issuer(conn: Connection, row: Row | None, isin: str | None = None, s
     import hmac
 
     from fiw.errors import Unavailable
-    from sovereign import keys
+    from sovereign import keys, macs
 
     key = keys.of_cached(conn)
     mac = row.pop("mac")
-    if not hmac.compare_digest(mac or "", keys.issuer_mac(key, row)) or (
-            isin is not None and not hmac.compare_digest(security_mac or "", keys.security_mac(key, isin, row["id"]))):
+    if not hmac.compare_digest(mac or "", macs.issuer_mac(key, row)) or (
+            isin is not None and not hmac.compare_digest(security_mac or "", macs.security_mac(key, isin, row["id"]))):
         what = f"ISIN {isin} and its issuer" if isin else f"issuer {row['name']!r}"
         raise Unavailable(f"the issuer register's record of {what} was written or changed outside sovereign: no "
                           "answer is given from it; restore the database from a backup, or import the register again")
@@ -256,9 +256,9 @@ def version_check(conn: Connection, version_id: int) -> str | None:
 
 def version_digest(conn: Connection, version: Row) -> str:
     """The keyed digest a version should carry, computed from what the database holds now."""
-    from sovereign import keys
+    from sovereign import keys, macs
 
-    return keys.version_digest(keys.of(conn), version, canonical(entries(conn, version["id"])))
+    return macs.version_digest(keys.of(conn), version, canonical(entries(conn, version["id"])))
 
 
 def version_matches(conn: Connection, version: Row) -> bool:
@@ -499,10 +499,10 @@ def token_person(conn: Connection, token_hash: str) -> str | None:
     with SQL alone (without the key) authenticates nobody."""
     import hmac
 
-    from sovereign import keys
+    from sovereign import keys, macs
 
     row = one(conn, "SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL", [token_hash])
-    if row is None or not hmac.compare_digest(row["mac"] or "", keys.token_mac(keys.of_cached(conn), row)):
+    if row is None or not hmac.compare_digest(row["mac"] or "", macs.token_mac(keys.of_cached(conn), row)):
         return None
     return row["person"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fiw.errors import UserError
-from sovereign import keys
+from sovereign import keys, macs
 from sovereign.store import reads
 from sovereign.store.schema import now, path_of
 
@@ -196,11 +196,11 @@ def put_issuer(db: sqlite_utils.Database, issuer: dict, isins: list[str], source
     else:
         table.update(issuer_id, row)
     key = keys.of_cached(db)
-    db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [keys.issuer_mac(key, row | {"id": issuer_id}), issuer_id])
+    db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [macs.issuer_mac(key, row | {"id": issuer_id}), issuer_id])
     for isin in isins:
         db.execute("INSERT INTO securities (isin, issuer_id, source_id, mac) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT(isin) DO UPDATE SET issuer_id = excluded.issuer_id, source_id = excluded.source_id, "
-                   "mac = excluded.mac", [isin, issuer_id, source_id, keys.security_mac(key, isin, issuer_id)])
+                   "mac = excluded.mac", [isin, issuer_id, source_id, macs.security_mac(key, isin, issuer_id)])
     return issuer_id
 
 
@@ -216,7 +216,7 @@ def audit(db: sqlite_utils.Database, actor: str, action: str, subject: str | Non
     from sovereign.audit import row_hash
 
     last = reads.last_audit(db)
-    prev, row_id = (last["hash"], last["id"] + 1) if last else (keys.GENESIS, 1)
+    prev, row_id = (last["hash"], last["id"] + 1) if last else (macs.GENESIS, 1)
     row = {"recorded_at": now(), "actor": actor, "action": action, "subject": subject,
            "effective_from": effective_from, "reason": reason,
            "details": json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)}
@@ -264,7 +264,7 @@ def key_database(db: sqlite_utils.Database, rekey_found: bool = False) -> None:
                            else "first use of the key")
 
 
-def rekey_as_found(db: sqlite_utils.Database, key: keys.Key, actor: str, why: str = "first use of the key") -> dict:
+def rekey_as_found(db: sqlite_utils.Database, key: macs.Key, actor: str, why: str = "first use of the key") -> dict:
     """Every version whose unkeyed digest still matches its entries is re-keyed, the older chain is sealed as it
     stands, and one audit row says what was taken as found and what was not."""
     from sovereign.audit import chain_hash
@@ -277,18 +277,18 @@ def rekey_as_found(db: sqlite_utils.Database, key: keys.Key, actor: str, why: st
         else:
             refused.append(version["id"])
     trail = reads.audit(db)
-    broken = [r["id"] for prev, r in zip([{"hash": keys.GENESIS}, *trail], trail, strict=False)
+    broken = [r["id"] for prev, r in zip([{"hash": macs.GENESIS}, *trail], trail, strict=False)
               if r["prev_hash"] != prev["hash"] or chain_hash(r["prev_hash"], r) != r["hash"]]
     last = trail[-1] if trail else None
-    sealed, head, keyed_at = (last["id"] if last else 0), (last["hash"] if last else keys.GENESIS), now()
+    sealed, head, keyed_at = (last["id"] if last else 0), (last["hash"] if last else macs.GENESIS), now()
     db.execute("INSERT INTO keyring VALUES (1, ?, ?, ?, ?, ?)",
-               [key.id, keyed_at, sealed, head, keys.keyring_seal(key, key.id, keyed_at, sealed, head)])
+               [key.id, keyed_at, sealed, head, macs.keyring_seal(key, key.id, keyed_at, sealed, head)])
     for version_id in trusted:
         _prove(db, version_id)
     for issuer in reads.rows(db, "SELECT id, name, short_name, lei, iso2, type FROM issuers"):
-        db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [keys.issuer_mac(key, issuer), issuer["id"]])
+        db.execute("UPDATE issuers SET mac = ? WHERE id = ?", [macs.issuer_mac(key, issuer), issuer["id"]])
     for isin, issuer_id in db.execute("SELECT isin, issuer_id FROM securities").fetchall():
-        db.execute("UPDATE securities SET mac = ? WHERE isin = ?", [keys.security_mac(key, isin, issuer_id), isin])
+        db.execute("UPDATE securities SET mac = ? WHERE isin = ?", [macs.security_mac(key, isin, issuer_id), isin])
     _seal_tokens(db, "1")
     as_found: dict[str, list[int]] = {}
     for d in reads.decisions(db):  # the decisions stand as recorded; whether a list still matches is `verify`'s
@@ -330,7 +330,7 @@ def revoke_tokens(db: sqlite_utils.Database, person: str) -> int:
 def _seal_tokens(db: sqlite_utils.Database, where: str, args: list | None = None) -> None:
     key = keys.of_cached(db)
     for token in reads.rows(db, f"SELECT id, person, hash, created_at, revoked_at FROM tokens WHERE {where}", args or []):
-        db.execute("UPDATE tokens SET mac = ? WHERE id = ?", [keys.token_mac(key, token), token["id"]])
+        db.execute("UPDATE tokens SET mac = ? WHERE id = ?", [macs.token_mac(key, token), token["id"]])
 
 
 def add_approval(db: sqlite_utils.Database, version_id: int, approved_by: str, person_key: str, effective_from: str,
