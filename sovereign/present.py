@@ -105,9 +105,12 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: st
     import io
 
     buf = io.StringIO()
-    out = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
-    out.writerow([neutral(h) for h in header])
-    out.writerows([neutral(text_cell(v)) for v in row] for row in rows)
+    plain = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
+    quoted = csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_ALL)
+    for row in [header, *rows]:
+        cells = [neutral(text_cell(v)) for v in row]
+        # the csv module quotes a line break only if it is part of the line ending: a lone \r would split the row
+        (quoted if any(isinstance(c, str) and "\r" in c for c in cells) else plain).writerow(cells)
     return ("\ufeff" if bom else "") + buf.getvalue()
 
 
