@@ -769,9 +769,10 @@ def screen(ctx, file: Path, mandate: str | None, as_of: str | None, version_id: 
     summary = screened.summary()
     if summary_json is not None:
         versions = sorted(screened.answers["list_version"].drop_nulls().unique().to_list())
-        atomic_write(summary_json, lambda tmp: tmp.write_text(json.dumps(
-            summary | {"file": file.name, "list_versions": versions, "mandate": mandate,
-                       "attribution": words.attribution()}, indent=2), encoding="utf-8"))
+        text = json.dumps(summary | {"file": file.name, "list_versions": versions, "mandate": mandate,
+                                     "attribution": words.attribution()}, indent=2)
+        atomic_write(summary_json, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""),
+                     lambda tmp: present.text_back(tmp, text))
     overall = summary["overall"]
     version = f" against list version {version_id} (not necessarily in force)" if version_id else ""
     how = ", ".join(book.notes)
@@ -1215,10 +1216,10 @@ def exclusion_list(ctx: click.Context, edition: int | None, lang: str, output: P
     suffix = output.suffix.lower()
     if suffix not in (".html", ".csv", ".pdf"):
         raise UserError(f"-o {output}: expected a .html, .csv or .pdf file")
-    if suffix == ".csv":
-        atomic_write(output, lambda tmp: tmp.write_text(public.to_csv(result), encoding="utf-8"))
-    elif suffix == ".html":
-        atomic_write(output, lambda tmp: tmp.write_text(public.to_html(result), encoding="utf-8"))
+    if suffix in (".csv", ".html"):
+        text = public.to_csv(result) if suffix == ".csv" else public.to_html(result)
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""),
+                     lambda tmp: present.text_back(tmp, text))
     else:
         atomic_write(output, lambda tmp: public.to_pdf(public.to_html(result), tmp))
     click.echo(f"Wrote {output}: {len(result['rows'])} excluded countries, list version {result['version']} "

@@ -11,10 +11,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from fiw.errors import UserError
-from sovereign.cells import atomic_write, neutral
 
 ROWS = ("table", "csv", "json", "xlsx")
 DOCUMENTS = ("md", "html", "json", "xlsx")
@@ -22,16 +21,19 @@ SUFFIXES = {".txt": "table", ".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".
             ".htm": "html"}
 NAMES = {"table": "text table", "csv": "CSV", "json": "JSON", "xlsx": "XLSX workbook", "md": "Markdown",
          "html": "HTML"}
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
+DAY = r"\d{4}-\d{2}-\d{2}"  # compiled when first used (re keeps it): nothing to do at start-up
+MOMENT = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
 WIDEST = 60
 
 
-class Output(NamedTuple):
+class Output:
     """Where a command's answer goes: standard output (path None) or a file, and in which format."""
 
-    fmt: str
-    path: Path | None = None
+    __slots__ = ("fmt", "path")
+
+    def __init__(self, fmt: str, path: Path | None = None):
+        self.fmt = fmt
+        self.path = path
 
 
 def choose(fmt: str | None, path: Path | None, formats: Sequence[str] = ROWS, default: str = "table") -> Output:
@@ -40,7 +42,7 @@ def choose(fmt: str | None, path: Path | None, formats: Sequence[str] = ROWS, de
     if path is None:
         chosen = fmt or default
         if chosen == "xlsx":
-            raise UserError("--format xlsx writes a workbook: give -o FILE.xlsx")
+            raise UserError("--format xlsx needs -o FILE.xlsx: a workbook is written to a file")
         return Output(chosen)
     by_suffix = SUFFIXES.get(path.suffix.lower(), "")
     if by_suffix not in formats:
@@ -104,6 +106,8 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: st
     import csv
     import io
 
+    from sovereign.cells import neutral
+
     buf = io.StringIO()
     plain = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
     quoted = csv.writer(buf, delimiter=delimiter, lineterminator=newline, quoting=csv.QUOTE_ALL)
@@ -146,9 +150,9 @@ def _typed(values: list[Any]) -> str:
     """How a column's text is typed in a workbook: a column of ISO days holds dates, one of ISO moments holds
     times (in UTC); any other text stays text, so a reason that happens to read as a date is not changed."""
     texts = [v for v in values if v is not None and v != ""]
-    if texts and all(isinstance(v, str) and DAY.fullmatch(v) for v in texts):
+    if texts and all(isinstance(v, str) and re.fullmatch(DAY, v) for v in texts):
         return "day"
-    if texts and all(isinstance(v, str) and MOMENT.fullmatch(v) for v in texts):
+    if texts and all(isinstance(v, str) and re.fullmatch(MOMENT, v) for v in texts):
         return "moment"
     return "as is"
 
@@ -160,6 +164,8 @@ def _moment(value: str) -> datetime:
 
 def xlsx_cell(value: Any, kind: str = "as is") -> Any:
     """A value as a workbook holds it: numbers as numbers, days and moments as dates, text neutralised."""
+    from sovereign.cells import neutral
+
     if isinstance(value, (int, float)):  # bool too
         return value
     if value is None or value == "":
@@ -180,6 +186,8 @@ def write_xlsx(path: Path, sheet: str, columns: Sequence[str], rows: Sequence[di
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+
+    from sovereign.cells import neutral
 
     book = Workbook()
     ws = book.active
@@ -257,7 +265,7 @@ def _json_back(path: Path, value: Any) -> None:
 
 
 def text_back(path: Path, text: str) -> None:
-    if path.read_text(encoding="utf-8") != text:
+    if path.read_bytes() != text.encode("utf-8"):  # bytes: line endings are part of what was written
         raise UserError(f"{path.name}: the file read back differs from what was written")
 
 
@@ -266,6 +274,8 @@ def rows(out: Output, found: Sequence[dict], columns: Sequence[str] | None = Non
     """Rows in the chosen format. `text`: the command's own table (default: aligned columns); `as_json`: what
     JSON holds, when it is more than the flat rows (lists kept as lists)."""
     import click
+
+    from sovereign.cells import atomic_write
 
     cols = list(columns) if columns is not None else columns_of(found)
     say = say or (lambda line: click.echo(line, err=True))
@@ -296,6 +306,8 @@ def document(out: Output, render: Callable[[str], str], sheets: Callable[[], dic
     """A report (diff, impact, pai, whatif) as Markdown, HTML or JSON text, or an XLSX of its tables, written
     whole and read back."""
     import click
+
+    from sovereign.cells import atomic_write
 
     say = say or (lambda line: click.echo(line, err=True))
     if out.fmt == "xlsx":

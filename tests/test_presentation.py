@@ -140,7 +140,7 @@ def test_a_workbook_keeps_numbers_and_dates_typed(books, tmp_path):
     (("check", "NL", "--json", "-o", "x.csv"), "is a CSV file but --format json was given"),
     (("history", "NL", "--json", "--format", "csv"), "--json and --format csv disagree"),
     (("people", "list", "-o", "x.dat"), "expected a file ending in .txt, .csv, .json, .xlsx"),
-    (("audit", "--format", "xlsx"), "--format xlsx writes a workbook: give -o FILE.xlsx"),
+    (("audit", "--format", "xlsx"), "--format xlsx needs -o FILE.xlsx"),
     (("diff", "-o", "x.xlsx", "--format", "md"), "is a XLSX workbook file but --format md was given"),
     (("diff", "-o", "x.csv"), "expected a file ending in .json, .xlsx, .md, .html"),
 ])
