@@ -19,11 +19,13 @@ ROWS = ("table", "csv", "json", "xlsx")
 DOCUMENTS = ("md", "html", "json", "xlsx")
 SUFFIXES = {".txt": "table", ".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".md": "md", ".html": "html",
             ".htm": "html"}
-NAMES = {"table": "text table", "csv": "CSV", "json": "JSON", "xlsx": "XLSX workbook", "md": "Markdown",
-         "html": "HTML"}
+FILES = {"table": "a text file", "csv": "a CSV file", "json": "a JSON file", "xlsx": "an XLSX workbook",
+         "md": "a Markdown file", "html": "an HTML page"}
 DAY = r"\d{4}-\d{2}-\d{2}"  # compiled when first used (re keeps it): nothing to do at start-up
 MOMENT = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
 WIDEST = 60
+MAX_CELL = 32_767  # Excel's limits: a longer text is cut or the file "repaired" when opened
+MAX_ROWS = 1_048_576
 
 
 class Output:
@@ -49,7 +51,7 @@ def choose(fmt: str | None, path: Path | None, formats: Sequence[str] = ROWS, de
         wanted = ", ".join(s for s, f in SUFFIXES.items() if f in formats and s != ".htm")
         raise UserError(f"-o {path}: expected a file ending in {wanted}")
     if fmt is not None and fmt != by_suffix:
-        raise UserError(f"-o {path} is a {NAMES[by_suffix]} file but --format {fmt} was given: drop one of them, "
+        raise UserError(f"-o {path} is {FILES[by_suffix]}, but --format {fmt} was given: drop one of them, "
                         "or make them agree")
     return Output(by_suffix, path)
 
@@ -195,9 +197,17 @@ def write_xlsx(path: Path, sheet: str, columns: Sequence[str], rows: Sequence[di
     ws.append([neutral(c) for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    if len(rows) >= MAX_ROWS:
+        raise UserError(f"{len(rows):,} rows are more than a worksheet holds ({MAX_ROWS - 1:,} below its header): "
+                        "use --format csv or json")
     kinds = [_typed([r.get(c) for r in rows]) for c in columns]
-    for r in rows:
-        ws.append([xlsx_cell(r.get(c), kind) for c, kind in zip(columns, kinds, strict=True)])
+    for n, r in enumerate(rows, start=1):
+        cells = [xlsx_cell(r.get(c), kind) for c, kind in zip(columns, kinds, strict=True)]
+        for c, value in zip(columns, cells, strict=True):
+            if isinstance(value, str) and len(value) > MAX_CELL:
+                raise UserError(f"row {n}, {c}: {len(value):,} characters, more than the {MAX_CELL:,} a spreadsheet "
+                                "cell holds; use --format csv or json")
+        ws.append(cells)
     for i, (c, kind) in enumerate(zip(columns, kinds, strict=True), start=1):
         letter = get_column_letter(i)
         if kind in DATE_FORMATS:
@@ -298,7 +308,7 @@ def rows(out: Output, found: Sequence[dict], columns: Sequence[str] | None = Non
         }
         atomic_write(path, lambda tmp: tmp.write_text(body, encoding="utf-8", newline=""),
                      checks.get(out.fmt, lambda tmp: text_back(tmp, body)))
-    say(f"Wrote {out.path}: {len(found)} row(s), {len(cols)} column(s) ({NAMES[out.fmt]}).")
+    say(f"Wrote {out.path}: {len(found)} row(s), {len(cols)} column(s).")
 
 
 def document(out: Output, render: Callable[[str], str], sheets: Callable[[], dict[str, Any]] | None = None,
@@ -330,4 +340,4 @@ def document(out: Output, render: Callable[[str], str], sheets: Callable[[], dic
             json.loads(body)
 
     atomic_write(out.path, lambda tmp: tmp.write_text(body, encoding="utf-8", newline=""), check)
-    say(f"Wrote {out.path} ({NAMES[out.fmt]}).")
+    say(f"Wrote {out.path}.")

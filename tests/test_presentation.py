@@ -135,14 +135,17 @@ def test_a_workbook_keeps_numbers_and_dates_typed(books, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "said"), [
-    (("list", "-o", "x.json", "--format", "csv"), "is a JSON file but --format csv was given"),
-    (("runs", "-o", "x.csv", "--format", "xlsx"), "is a CSV file but --format xlsx was given"),
-    (("check", "NL", "--json", "-o", "x.csv"), "is a CSV file but --format json was given"),
+    (("list", "-o", "x.json", "--format", "csv"), "is a JSON file, but --format csv was given"),
+    (("runs", "-o", "x.csv", "--format", "xlsx"), "is a CSV file, but --format xlsx was given"),
+    (("check", "NL", "--json", "-o", "x.csv"), "is a CSV file, but --format json was given"),
     (("history", "NL", "--json", "--format", "csv"), "--json and --format csv disagree"),
     (("people", "list", "-o", "x.dat"), "expected a file ending in .txt, .csv, .json, .xlsx"),
     (("audit", "--format", "xlsx"), "--format xlsx needs -o FILE.xlsx"),
-    (("diff", "-o", "x.xlsx", "--format", "md"), "is a XLSX workbook file but --format md was given"),
+    (("diff", "-o", "x.xlsx", "--format", "md"), "is an XLSX workbook, but --format md was given"),
     (("diff", "-o", "x.csv"), "expected a file ending in .json, .xlsx, .md, .html"),
+    (("impact", "book.csv", "--value-column", "Value", "-o", "x.html", "--format", "json"),
+     "is an HTML page, but --format json was given"),
+    (("export", "restricted", "-o", "r.csv", "--format", "xlsx"), "is a CSV file, but --format xlsx was given"),
 ])
 def test_a_suffix_that_contradicts_the_format_is_refused_and_nothing_is_written(cli, tmp_path, monkeypatch, args,
                                                                                  said):
@@ -224,3 +227,13 @@ def test_a_file_named_by_its_suffix_keeps_its_folder_clean_when_the_folder_is_mi
     path = tmp_path / "no" / "such" / "folder" / "runs.csv"
     code, out, err = cli("runs", "-o", str(path))
     assert code == 2 and "cannot write" in err and "Wrote" not in err and not path.parent.exists()
+
+
+@pytest.mark.pure
+def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_not_cut(tmp_path):
+    from fiw.errors import UserError
+    from sovereign.present import MAX_CELL, write_xlsx
+
+    with pytest.raises(UserError, match=r"row 2, reason: 32,768 characters"):
+        write_xlsx(tmp_path / "t.xlsx", "t", ["id", "reason"], [{"id": 1, "reason": "ok"},
+                                                                {"id": 2, "reason": "x" * (MAX_CELL + 1)}])
