@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from datetime import datetime
 
 import openpyxl
@@ -174,18 +172,6 @@ def test_the_old_spellings_still_answer(cli):
     assert cli.json("history", "NL", "--json")[1] == cli.json("history", "NL", "--format", "json")[1]
     code, out, _ = cli("audit")
     assert code == 0 and out.startswith("id,recorded_at,actor,action")  # `audit > trail.csv` as before
-
-
-@pytest.mark.parametrize("args", [("audit",), ("history", "CN", "--format", "csv"), ("runs",),
-                                  ("check", "NL", "--format", "csv")])
-def test_rows_into_a_reader_that_has_gone_end_quietly(loaded_db, args):
-    """`sovereign runs | head -1`, with the reader gone before the first line is written."""
-    proc = subprocess.Popen([sys.executable, "-m", "sovereign", "--db", str(loaded_db), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    assert proc.wait(30) == 141 and err == ""
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
