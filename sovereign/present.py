@@ -229,10 +229,13 @@ def xlsx_shape(path: Path) -> dict[str, tuple[int, int]]:
         book = load_workbook(f, read_only=True)
         try:
             shapes = {}
-            for ws in book.worksheets:
-                rows = [row for row in ws.iter_rows(values_only=True) if any(v is not None for v in row)]
-                width = max((max(i + 1 for i, v in enumerate(row) if v is not None) for row in rows), default=0)
-                shapes[ws.title] = (len(rows), width)
+            for ws in book.worksheets:  # a blank row between others counts (it was written); trailing ones are none
+                height = width = 0
+                for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                    filled = [i + 1 for i, v in enumerate(row) if v is not None]
+                    if filled:
+                        height, width = n, max(width, filled[-1])
+                shapes[ws.title] = (height, width)
             return shapes
         finally:
             book.close()
