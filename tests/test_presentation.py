@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sovereign.cells import neutral
 from tests.conftest import Cli, copy_db
 
 FORMULA = '=HYPERLINK("http://attacker.example/x","Details")'
@@ -70,6 +71,7 @@ def test_each_row_command_in_each_format_reads_back_with_the_same_rows(books, tm
     read = list(csv.reader(io.StringIO(out)))
     header, body = read[0], read[1:]
     assert header[0] == first and len(body) == len(expected) and {len(r) for r in body} == {len(header)}
+    assert [r[0] for r in body] == ["" if e.get(first) is None else str(neutral(e[first])) for e in expected]
 
     code, out, err = books(*args)  # the default: the table people read (audit's default stays CSV)
     assert code in ok, err
@@ -181,7 +183,7 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=
 @given(st.lists(st.lists(st.one_of(TEXT, st.integers(), st.floats(allow_nan=False), st.none()), min_size=3,
                          max_size=3), max_size=6))
 def test_csv_holds_every_cell_and_no_cell_a_spreadsheet_would_run(rows):
-    from sovereign.cells import NUMBER, TRIGGERS, neutral
+    from sovereign.cells import NUMBER, TRIGGERS
     from sovereign.present import csv_text
 
     back = list(csv.reader(io.StringIO(csv_text(["a", "b", "c"], rows), newline="")))
@@ -198,7 +200,6 @@ def test_csv_holds_every_cell_and_no_cell_a_spreadsheet_would_run(rows):
                         min_size=1, max_size=20), min_size=1, max_size=6))
 def test_a_workbook_holds_text_as_text(tmp_path_factory, texts):
     """Every text as text (a carriage return comes back as a line feed: XML's own rule for line ends)."""
-    from sovereign.cells import neutral
     from sovereign.present import write_xlsx
 
     path = tmp_path_factory.mktemp("wb") / "t.xlsx"
