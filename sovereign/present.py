@@ -75,7 +75,7 @@ def output_options(formats: Sequence[str] = ROWS, default: str = "table", flags:
             return fn(*args, out=choose(fmt, kw.pop("output"), formats, default), **kw)
 
         options = [click.option("--format", "fmt", type=click.Choice(list(formats)),
-                                help=f"{' | '.join(formats)} (default: {default}, or what the suffix of -o says)."),
+                                help=f"Default: {default}, or what the suffix of -o says."),
                    click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                                 help="Write to this file instead; its suffix (" + ", ".join(
                                     s for s, f in SUFFIXES.items() if f in formats and s != ".htm")
