@@ -18,7 +18,7 @@ import click
 
 from fiw import words
 from fiw.errors import UserError
-from sovereign import __version__
+from sovereign import __version__, present
 from sovereign.settings import Settings
 
 if TYPE_CHECKING:
@@ -345,13 +345,12 @@ LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "
 @click.option("--as-known-on", "as_known_on", help="As the records stood at the end of this date.")
 @click.option("--mandate", help="Eligibility under this mandate's stricter rules.")
 @click.option("--excluded", is_flag=True, help="Only the excluded entities.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@present.output_options()
 @click.pass_context
 def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version_id: int | None,
-             as_known_on: str | None, mandate: str | None, excluded: bool, fmt: str) -> None:
+             as_known_on: str | None, mandate: str | None, excluded: bool, out: present.Output) -> None:
     """Every FH entity of an edition with its status, scores and eligibility."""
     from sovereign import listing
-    from sovereign.cells import neutral
 
     chosen = mandate_of(ctx, mandate)
     known = _any_date(as_known_on, "--as-known-on")
@@ -359,29 +358,15 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version
                             as_known_on=known, mandate=chosen)
     version = found.version
     rows = [{k: v for k, v in r.items() if k != "fh_excluded"} for r in (found.excluded() if excluded else found.rows)]
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        writer_ = csv.DictWriter(buf, fieldnames=LIST_COLUMNS, lineterminator="\n")
-        writer_.writeheader()
-        writer_.writerows([{k: neutral(v) for k, v in (r | {"reasons": "; ".join(r["reasons"]),
-                                                                 "by_committee": " ".join(map(str, r["by_committee"]))}).items()}
-                           for r in rows])
-        click.echo(buf.getvalue(), nl=False)
-    else:
-        state = "" if found.in_force else f", {version['state']}: NOT IN FORCE"
-        click.echo(f"{words.title(version['edition'])}, list version {version['id']} "
-                   f"(effective {version['effective_from'] or 'not set'}{state})"
-                   + (f", mandate {mandate}" if mandate else ""))
-        for r in rows:
-            mark = "eligible" if r["eligible"] else "EXCLUDED"
-            scores = f"PR {r['pr']:>3} CL {r['cl']:>3}" if r["pr"] is not None else f"ratings {r['pr_rating']}/{r['cl_rating']}"
-            click.echo(f"{r['iso2'] or '--':<3} {r['name']:<40} {r['kind']:<9} {r['status'] or '-':<3} {scores:<15} {mark}")
-        click.echo(words.attribution(version["edition"]))
+    state = "" if found.in_force else f", {version['state']}: NOT IN FORCE"
+    lines = [f"{words.title(version['edition'])}, list version {version['id']} "
+             f"(effective {version['effective_from'] or 'not set'}{state})" + (f", mandate {mandate}" if mandate else "")]
+    for r in rows:
+        mark = "eligible" if r["eligible"] else "EXCLUDED"
+        scores = f"PR {r['pr']:>3} CL {r['cl']:>3}" if r["pr"] is not None else f"ratings {r['pr_rating']}/{r['cl_rating']}"
+        lines.append(f"{r['iso2'] or '--':<3} {r['name']:<40} {r['kind']:<9} {r['status'] or '-':<3} {scores:<15} {mark}")
+    lines.append(words.attribution(version["edition"]))
+    present.rows(out, rows, LIST_COLUMNS, text="\n".join(lines) + "\n", sheet="list")
 
 
 VERDICT_WORDS = {"eligible": "ELIGIBLE", "excluded": "NOT ELIGIBLE", "unknown": "UNKNOWN"}
@@ -426,10 +411,10 @@ def check_exit(answers: list[dict]) -> int:
 @click.option("--as-of", "as_of", help="Answer from the list in force on this date (YYYY-MM-DD), a future one too.")
 @click.option("--as-known-on", "as_known_on", help="Answer as the records stood at the end of this date.")
 @click.option("--mandate", help="Apply this mandate's stricter rules (see the policy file).")
-@click.option("--json", "as_json", is_flag=True, help="A JSON list, one object per ID.")
+@present.output_options(flags=("json",))
 @click.pass_context
 def check(ctx: click.Context, ids: tuple[str, ...], id_file: Path | None, edition: int | None, version_id: int | None,
-          as_of: str | None, as_known_on: str | None, mandate: str | None, as_json: bool) -> None:
+          as_of: str | None, as_known_on: str | None, mandate: str | None, out: present.Output) -> None:
     """May we buy this issuer? ID: ISIN, LEI, ISO2, ISO3 or a country name.
 
     Exit 0 all eligible, 1 any excluded, 3 none excluded but some unknown, 2 an ID could not be read."""
@@ -439,40 +424,47 @@ def check(ctx: click.Context, ids: tuple[str, ...], id_file: Path | None, editio
     known = _any_date(as_known_on, "--as-known-on")
     answers = lookup.check(reader(ctx), read_ids(ids, id_file), edition, _any_date(as_of, "--as-of"), chosen,
                            version_id, known)
-    if as_json:
-        click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
-    else:
+    text = None
+    if out.fmt == "table":
+        lines = []
         for a in answers:
             if "error" in a:
                 click.echo(f"error: {a['error']}", err=True)
             else:
-                _answer_lines(a)
-        edition_of = next((a["edition"] for a in answers if "edition" in a), None)
-        click.echo(words.attribution(edition_of))
+                lines += _answer_lines(a)
+        lines.append(words.attribution(next((a["edition"] for a in answers if "edition" in a), None)))
+        text = "\n".join(lines) + "\n"
+    present.rows(out, answers, CHECK_COLUMNS, text=text, sheet="answers")
     ctx.exit(check_exit(answers))
 
 
-def _answer_lines(a: dict) -> None:
+CHECK_COLUMNS = ["query", "verdict", "eligible", "iso2", "name", "kind", "status", "reasons", "edition", "list_version",
+                 "state", "in_force", "effective_from", "as_of", "as_known_on", "no_new_buys_from", "divest_by",
+                 "mandate", "by_committee", "issuer", "upcoming", "pending", "error"]
+
+
+def _answer_lines(a: dict) -> list[str]:
     scope = f" for mandate {a['mandate']}" if a.get("mandate") else ""
     where = (f"list version {a['list_version']}, effective {a['effective_from'] or 'not set'}"
              + ("" if a["in_force"] else f", {a['state']}: NOT IN FORCE"))
-    click.echo(f"{a['query']}: {a['name']} ({a['iso2'] or 'no ISO code'}) {VERDICT_WORDS[a['verdict']]}{scope}. "
-               f"{'; '.join(a['reasons'])}. [{where}]")
+    lines = [f"{a['query']}: {a['name']} ({a['iso2'] or 'no ISO code'}) {VERDICT_WORDS[a['verdict']]}{scope}. "
+             f"{'; '.join(a['reasons'])}. [{where}]"]
     if a["verdict"] == "unknown":
-        click.echo("  unknown is not eligible: add the issuer to the register (`sovereign issuers import`)")
+        lines.append("  unknown is not eligible: add the issuer to the register (`sovereign issuers import`)")
     if a.get("divest_by"):
-        click.echo(f"  no new buys from {a['no_new_buys_from']}; divest by {a['divest_by']}")
+        lines.append(f"  no new buys from {a['no_new_buys_from']}; divest by {a['divest_by']}")
     if a["as_known_on"] != date.today().isoformat():
-        click.echo(f"  as the records stood on {a['as_known_on']}")
+        lines.append(f"  as the records stood on {a['as_known_on']}")
     elif a["as_of"] > date.today().isoformat():
-        click.echo(f"  a future date: answered from the lists published as of today ({a['as_known_on']})")
+        lines.append(f"  a future date: answered from the lists published as of today ({a['as_known_on']})")
     up = a.get("upcoming")
     if up:
-        click.echo(f"  {_upcoming_line(a, up)}")
+        lines.append(f"  {_upcoming_line(a, up)}")
     review = a.get("pending")
     if review:
-        click.echo(f"  under review: {review['state']} list {review['list_version']} "
-                   f"({words.title(review['edition'])}) {review['change']}")
+        lines.append(f"  under review: {review['state']} list {review['list_version']} "
+                     f"({words.title(review['edition'])}) {review['change']}")
+    return lines
 
 
 def _upcoming_line(a: dict, up: dict) -> str:
@@ -490,31 +482,30 @@ def _upcoming_line(a: dict, up: dict) -> str:
 
 @main.command()
 @click.argument("query")
-@click.option("--json", "as_json", is_flag=True)
+@present.output_options(flags=("json",))
 @click.pass_context
-def history(ctx: click.Context, query: str, as_json: bool) -> None:
+def history(ctx: click.Context, query: str, out: present.Output) -> None:
     """Status, scores and eligibility of one country or territory in every edition."""
     from sovereign import lookup
 
     target, rows = lookup.history(reader(ctx), query)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
+    lines = []
     if target.issuer:
-        click.echo(f"{query}: issued by {target.issuer.name} ({target.issuer.type}); the history of its country:")
-    click.echo(f"{target.name} ({target.iso2 or 'no ISO code'}): {len(rows)} editions")
+        lines.append(f"{query}: issued by {target.issuer.name} ({target.issuer.type}); the history of its country:")
+    lines.append(f"{target.name} ({target.iso2 or 'no ISO code'}): {len(rows)} editions")
     for r in rows:
         scores = f"PR {r['pr']:>3} CL {r['cl']:>3} total {r['total']:>3}" if r["pr"] is not None else " " * 23
         pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
         before = f"  (predecessor: {r['name']})" if r.get("predecessor") else ""
-        click.echo(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
-                   f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
-                   f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}{before}")
+        lines.append(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
+                     f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
+                     f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}{before}")
         if r.get("note") and "FH erratum" in r["note"]:
-            click.echo(f"        note: {r['note']}")
+            lines.append(f"        note: {r['note']}")
     for end in dict.fromkeys(r["ceased"] for r in rows if r.get("ceased") and not r.get("predecessor")):
-        click.echo(f"  from then on {end}")
-    click.echo(words.attribution())
+        lines.append(f"  from then on {end}")
+    lines.append(words.attribution())
+    present.rows(out, rows, text="\n".join(lines) + "\n", sheet="history")
 
 
 @main.command()
@@ -625,9 +616,9 @@ def override_revoke(ctx, override_id: int, revoked_by: str, reason: str, revoked
 
 
 @override.command(name="list")
-@click.option("--json", "as_json", is_flag=True)
+@present.output_options(flags=("json",))
 @click.pass_context
-def override_list(ctx, as_json: bool) -> None:
+def override_list(ctx, out: present.Output) -> None:
     """Every override with its state today (active, coming, ended, revoked), who decided and who revoked."""
     from sovereign.overrides import listed
 
@@ -642,15 +633,12 @@ def override_list(ctx, as_json: bool) -> None:
                      f"{r['revoke_reason']}")
         return text
 
-    _rows_out(rows, as_json, line)
+    present.rows(out, rows, OVERRIDE_COLUMNS, text="".join(line(r) + "\n" for r in rows), sheet="overrides")
 
 
-def _rows_out(rows: list[dict], as_json: bool, line) -> None:
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        for r in rows:
-            click.echo(line(r))
+OVERRIDE_COLUMNS = ["id", "iso2", "state", "valid_from", "valid_to", "reason", "decided_by", "created_at",
+                    "backdate_reason", "public_reason_nl", "public_reason_en", "revoked_at", "revoked_by",
+                    "revoked_from", "revoke_reason", "revoke_kind"]
 
 
 @main.group()
@@ -712,14 +700,16 @@ def issuers_remove(ctx, key: str) -> None:
 
 
 @issuers.command(name="list")
-@click.option("--json", "as_json", is_flag=True)
+@present.output_options(flags=("json",))
 @click.pass_context
-def issuers_list(ctx, as_json: bool) -> None:
+def issuers_list(ctx, out: present.Output) -> None:
+    """Every issuer in the register with its country, type, LEI and ISINs."""
     from sovereign.store import reads
 
-    _rows_out(reads.register(reader(ctx)), as_json,
-              lambda r: f"{r['name']:<32} {r['short_name'] or '':<8} {r['lei'] or '(no LEI)':<20}  "
-                        f"{r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}")
+    rows = reads.register(reader(ctx))
+    present.rows(out, rows, ["name", "short_name", "lei", "country", "type", "isins"], sheet="issuers",
+                 text="".join(f"{r['name']:<32} {r['short_name'] or '':<8} {r['lei'] or '(no LEI)':<20}  "
+                              f"{r['country'] or '--':<3} {r['type']:<14} {r['isins'] or ''}\n" for r in rows))
 
 
 def book_options(fn):
@@ -779,9 +769,10 @@ def screen(ctx, file: Path, mandate: str | None, as_of: str | None, version_id: 
     summary = screened.summary()
     if summary_json is not None:
         versions = sorted(screened.answers["list_version"].drop_nulls().unique().to_list())
-        atomic_write(summary_json, lambda tmp: tmp.write_text(json.dumps(
-            summary | {"file": file.name, "list_versions": versions, "mandate": mandate,
-                       "attribution": words.attribution()}, indent=2), encoding="utf-8"))
+        text = json.dumps(summary | {"file": file.name, "list_versions": versions, "mandate": mandate,
+                                     "attribution": words.attribution()}, indent=2)
+        atomic_write(summary_json, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""),
+                     lambda tmp: present.text_back(tmp, text))
     overall = summary["overall"]
     version = f" against list version {version_id} (not necessarily in force)" if version_id else ""
     how = ", ".join(book.notes)
@@ -804,47 +795,22 @@ def screen(ctx, file: Path, mandate: str | None, as_of: str | None, version_id: 
     ctx.exit(1 if overall["excluded"]["positions"] else 3 if overall["unknown"]["positions"] else 0)
 
 
-def _emit_book(result: dict, fmt: str, output: Path | None, module: Any) -> None:
-    """JSON, Markdown, HTML or XLSX of an impact or PAI result, on standard output or written whole."""
-    from sovereign.cells import atomic_write
-    from sovereign.tables import html_page, write_sheets
+def _emit_book(result: dict, out: present.Output, module: Any) -> None:
+    """An impact or PAI result as JSON, Markdown, HTML or XLSX, on standard output or written whole; the last
+    line of its lead on standard error when written."""
+    from sovereign.tables import html_page
 
-    if fmt == "xlsx":
-        if output is None:
-            raise UserError("--format xlsx needs -o FILE.xlsx")
-        sheets = module.to_sheets(result)
-        atomic_write(output, lambda tmp: write_sheets(sheets, tmp), lambda tmp: _sheets_back(tmp, sheets))
-        return
-    if fmt == "json":
-        text = json.dumps(result, indent=2, default=str)
-    elif fmt == "md":
-        text = module.to_markdown(result)
-    else:
-        text = html_page(module.title(result), module.lead(result), module.to_sheets(result),
+    def render(fmt: str) -> str:
+        if fmt == "json":
+            return json.dumps(result, indent=2, default=str)
+        if fmt == "md":
+            return module.to_markdown(result)
+        return html_page(module.title(result), module.lead(result), module.to_sheets(result),
                          [result.get("methodology", ""), result["attribution"]])
-    if output is None:
-        click.echo(text)
-    else:
-        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"), lambda tmp: _text_back(tmp, text))
 
-
-def _text_back(path: Path, text: str) -> None:
-    if path.read_text(encoding="utf-8") != text:
-        raise UserError(f"{path.name}: the file read back differs from what was written")
-
-
-def _sheets_back(path: Path, sheets: dict) -> None:
-    """Every sheet written holds its rows and columns when read again."""
-    import fastexcel
-
-    reader = fastexcel.read_excel(path)
-    for name, frame in sheets.items():
-        if frame.width == 0 or (frame.is_empty() and len(sheets) > 1):
-            continue
-        sheet = reader.load_sheet(name[:31], dtypes="string")
-        if (sheet.height, sheet.width) != (frame.height, frame.width):
-            raise UserError(f"{path.name}: sheet {name!r} read back with {sheet.height} rows and {sheet.width} "
-                            f"columns, expected {frame.height} and {frame.width}")
+    present.document(out, render, lambda: module.to_sheets(result))
+    if out.path is not None:
+        click.echo(module.lead(result)[-1], err=True)
 
 
 @main.command()
@@ -856,11 +822,10 @@ def _sheets_back(path: Path, sheets: dict) -> None:
 @click.option("--mandate", help="Apply this mandate's stricter rules to both lists.")
 @click.option("--effective-from", help="For a list not yet published: the date its staging dates count from "
                                        "(default: today).")
-@click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "xlsx"]), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@present.output_options(present.DOCUMENTS, default="md")
 @click.pass_context
 def impact(ctx, file: Path, to_version: int | None, edition: int | None, from_version: int | None,
-           mandate: str | None, effective_from: str | None, fmt: str, output: Path | None, **kw) -> None:
+           mandate: str | None, effective_from: str | None, out: present.Output, **kw) -> None:
     """What a list would do to the book: positions and value newly excluded (with no-new-buys and divest-by
     dates), newly eligible and unknown, overall and per portfolio, with the countries and issuers behind them."""
     from sovereign import impact as module
@@ -871,9 +836,7 @@ def impact(ctx, file: Path, to_version: int | None, edition: int | None, from_ve
     result = module.impact(conn, _book(file, kw), settings(ctx).policy, kw["value_column"], kw["portfolio_column"],
                            to_version, edition, from_version, mandate_of(ctx, mandate),
                            _any_date(effective_from, "--effective-from") if effective_from else None)
-    _emit_book(result, fmt, output, module)
-    if output is not None or fmt == "xlsx":
-        click.echo(module.lead(result)[-1], err=True)
+    _emit_book(result, out, module)
 
 
 @main.command()
@@ -887,26 +850,21 @@ def impact(ctx, file: Path, to_version: int | None, edition: int | None, from_ve
 @click.option("--holdings", "books", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A holdings book: what the alternative would change in it today (repeat for several).")
 @book_options
-@click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "json", "md"]), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@present.output_options(present.DOCUMENTS, default="md")
 @click.pass_context
 def whatif(ctx, alternative: Path, mandate: str | None, first: int | None, last: int | None, flips_over: int,
-           books: tuple[Path, ...], fmt: str, output: Path | None, **kw) -> None:
+           books: tuple[Path, ...], out: present.Output, **kw) -> None:
     """The policy in force against an alternative over every stored edition: per edition who each excludes and
     why, turnover, what the alternative changes in the list in force today and, with --holdings, in the book."""
     import polars as pl
 
     from sovereign import whatif as module
-    from sovereign.cells import atomic_write
     from sovereign.store import reads
-    from sovereign.tables import write_sheets
 
     if first is not None and last is not None and first > last:
         raise UserError(f"--from {first} is after --to {last}")
     if books and not kw["value_column"]:
         raise UserError("--value-column: name the market-value column of the holdings")
-    if fmt == "xlsx" and output is None:
-        raise UserError("--format xlsx needs -o FILE.xlsx")
     current, other = settings(ctx).policy, settings(ctx).but(policy_path=alternative).policy
     conn = reader(ctx)
     scored = module.scored_from_store(conn)
@@ -927,16 +885,10 @@ def whatif(ctx, alternative: Path, mandate: str | None, first: int | None, last:
                               for book in books}
     elif books:
         raise UserError("no list is in force today: the book cannot be compared")
-    if fmt == "xlsx" and output is not None:
-        atomic_write(output, lambda tmp: write_sheets(module.to_sheets(result), tmp))
-    else:
-        text = (json.dumps(result, indent=2, default=str) if fmt == "json" else module.to_markdown(result)
-                if fmt == "md" else module.to_html(result))
-        if output is None:
-            click.echo(text)
-        else:
-            atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    if output is not None:
+    present.document(out, lambda fmt: json.dumps(result, indent=2, default=str) if fmt == "json"
+                     else module.to_markdown(result) if fmt == "md" else module.to_html(result),
+                     lambda: module.to_sheets(result))
+    if out.path is not None:
         click.echo(module.lead(result)[-1], err=True)
 
 
@@ -945,10 +897,9 @@ def whatif(ctx, alternative: Path, mandate: str | None, first: int | None, last:
 @book_options
 @click.option("--date-column", help="The snapshot date of each row (default: each file is one snapshot, dated by "
                                     "its name).")
-@click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "xlsx"]), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@present.output_options(present.DOCUMENTS, default="md")
 @click.pass_context
-def pai(ctx, files: tuple[Path, ...], date_column: str | None, fmt: str, output: Path | None, **kw) -> None:
+def pai(ctx, files: tuple[Path, ...], date_column: str | None, out: present.Output, **kw) -> None:
     """SFDR principal adverse impact for sovereign holdings: PAI 16 (investee countries the house list excludes,
     count and share) and FH's total and Freedom of Expression and Belief, value-weighted, per snapshot and
     averaged; each snapshot judged against the list in force on its date."""
@@ -958,19 +909,16 @@ def pai(ctx, files: tuple[Path, ...], date_column: str | None, fmt: str, output:
         raise UserError("--value-column: name the market-value column")
     conn = reader(ctx)
     result = module.pai(conn, [_book(f, kw) for f in files], kw["value_column"], date_column)
-    _emit_book(result, fmt, output, module)
-    if output is not None or fmt == "xlsx":
-        click.echo(module.lead(result)[-1], err=True)
+    _emit_book(result, out, module)
 
 
 @main.command()
 @click.option("--from", "from_", help="Edition (2025) or list version (v54); default: the published edition before --to.")
 @click.option("--to", "to", help="Edition or list version; default: the newest version (the proposed one, if any).")
 @click.option("--version", "version_id", type=VERSION, help="The same as --to vN: any version, whatever its state.")
-@click.option("--format", "fmt", type=click.Choice(["json", "md", "html", "xlsx"]), default="md", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@present.output_options(present.DOCUMENTS, default="md")
 @click.pass_context
-def diff(ctx, from_: str | None, to: str | None, version_id: int | None, fmt: str, output: Path | None) -> None:
+def diff(ctx, from_: str | None, to: str | None, version_id: int | None, out: present.Output) -> None:
     """What changes between two list versions, and why."""
     from sovereign import report
 
@@ -983,31 +931,21 @@ def diff(ctx, from_: str | None, to: str | None, version_id: int | None, fmt: st
     for key in ("reversed", "not_recomputed"):
         if result.get(key):
             click.echo(f"note: {result[key]}", err=True)
-    _emit(conn, result, fmt, output)
+    _emit(conn, result, out)
 
 
-def _emit(conn, result: dict, fmt: str, output: Path | None) -> None:
+def _emit(conn, result: dict, out: present.Output) -> None:
+    """A diff or approval pack as JSON, Markdown, HTML (with its charts) or XLSX, read back when written."""
     from sovereign import report
 
-    if fmt == "xlsx" and output is None:
-        raise UserError("--format xlsx needs -o FILE.xlsx")
-    from sovereign.cells import atomic_write
-
     try:
-        if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
+        if out.path is not None:
+            out.path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror}") from None
-    if fmt == "xlsx" and output is not None:
-        atomic_write(output, lambda tmp: report.to_xlsx(result, tmp))
-    else:
-        text = {"json": report.to_json, "md": report.to_markdown,
-                "html": lambda r: report.to_html(report.with_charts(conn, r))}[fmt](result)
-        if output is None:
-            click.echo(text)
-            return
-        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    click.echo(f"Wrote {output}", err=True)
+        raise UserError(f"cannot write {out.path}: {exc.strerror}") from None
+    renderers = {"json": report.to_json, "md": report.to_markdown,
+                 "html": lambda r: report.to_html(report.with_charts(conn, r))}
+    present.document(out, lambda fmt: renderers[fmt](result), lambda: report.to_sheets(result))
 
 
 @main.command(name="report")
@@ -1044,8 +982,8 @@ def report_cmd(ctx, edition: int | None, version_id: int | None, output: Path, e
         result["book"] = impact(conn, _book(holdings, kw), settings(ctx).policy, value_column, kw["portfolio_column"],
                                 result["to"]["list_version"], None, result["from"]["list_version"],
                                 effective_from=staged_from) | {"file": holdings.name}
-    _emit(conn, result, "html", output.with_suffix(".html"))
-    _emit(conn, result, "xlsx", output.with_suffix(".xlsx"))
+    _emit(conn, result, present.Output("html", output.with_suffix(".html")))
+    _emit(conn, result, present.Output("xlsx", output.with_suffix(".xlsx")))
     if output.suffix.lower() == ".pdf":
         from sovereign.cells import atomic_write
         from sovereign.exclusion_list import to_pdf
@@ -1117,38 +1055,10 @@ def schedule(ctx, once: bool, base_url: str | None, reports: Path | None, webhoo
     run_daemon(conf, once)
 
 
-def _table_out(rows: list[dict], columns: list[str], fmt: str, empty: str = "None.") -> None:
-    """The operator's listings: an aligned table, CSV (text that would run in a spreadsheet neutralised) or JSON."""
-    from sovereign.cells import neutral
-
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
-    elif fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        out = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        out.writeheader()
-        out.writerows([{k: neutral(v) for k, v in r.items()} for r in rows])
-        click.echo(buf.getvalue(), nl=False)
-    elif not rows:
-        click.echo(empty)
-    else:
-        widths = {c: max([len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)]) for c in columns}
-        widths = {c: min(w, 60) for c, w in widths.items()}
-        click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-        for r in rows:
-            click.echo("  ".join(str(r.get(c) if r.get(c) is not None else "-")[:60].ljust(widths[c]) for c in columns))
-
-
-FORMATS = click.Choice(["table", "csv", "json"])
-
-
 @main.command()
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@present.output_options()
 @click.pass_context
-def versions(ctx: click.Context, fmt: str) -> None:
+def versions(ctx: click.Context, out: present.Output) -> None:
     """Every list version: edition, state, effective date, when recorded and published, approved by, counts."""
     from sovereign.store import reads
 
@@ -1159,15 +1069,15 @@ def versions(ctx: click.Context, fmt: str) -> None:
              "approved_by": v["approved_by"], "eligible": counts.get(v["id"], (0, 0))[0],
              "excluded": counts.get(v["id"], (0, 0))[1], "reason": v["reason"] or v["withdrawn_reason"]
              or v["backdate_reason"]} for v in reads.versions(conn)]
-    _table_out(rows, ["version", "edition", "state", "effective_from", "recorded", "published", "approved_by",
-                      "eligible", "excluded", "reason"], fmt,
-               "No list versions yet: no refresh or import has finished (see `sovereign runs`); run `sovereign refresh`.")
+    present.rows(out, rows, ["version", "edition", "state", "effective_from", "recorded", "published", "approved_by",
+                             "eligible", "excluded", "reason"], sheet="versions",
+                 empty="No list versions yet: no refresh or import has finished (see `sovereign runs`); run `sovereign refresh`.")
 
 
 @main.command()
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@present.output_options()
 @click.pass_context
-def runs(ctx: click.Context, fmt: str) -> None:
+def runs(ctx: click.Context, out: present.Output) -> None:
     """Everything that ran or was decided: refreshes, polls, imports, publishes, overrides, register changes."""
     from sovereign.store import reads
 
@@ -1177,7 +1087,8 @@ def runs(ctx: click.Context, fmt: str) -> None:
         rows.append({"when": r["recorded_at"], "who": r["actor"], "what": r["action"], "subject": r["subject"],
                      "outcome": details.get("outcome", "ok"),
                      "message": details.get("message") or r["reason"] or ""})
-    _table_out(rows, ["when", "who", "what", "subject", "outcome", "message"], fmt, "No runs recorded yet.")
+    present.rows(out, rows, ["when", "who", "what", "subject", "outcome", "message"], sheet="runs",
+                 empty="No runs recorded yet.")
 
 
 @main.command(name="backup")
@@ -1280,8 +1191,9 @@ def export_restricted_cmd(ctx: click.Context, out: Path, mandates: tuple[str, ..
     """The restricted list a pre-trade compliance tool imports: in force today and already published for later."""
     from sovereign.export import export_restricted
 
-    if fmt is not None and out.suffix.lower() != f".{fmt}":
-        out = out.with_suffix(f".{fmt}")
+    if fmt is not None:
+        out = out if out.suffix else out.with_suffix(f".{fmt}")
+        present.choose(fmt, out, ("csv", "xlsx"))  # a suffix that contradicts --format is refused
     conf = settings(ctx)
     for done in export_restricted(conf.db, out, conf.policy, mandates, level, None if all_dates else date.today()):
         click.echo(f"Wrote {done['path']} ({done['rows']:,} restrictions"
@@ -1304,10 +1216,10 @@ def exclusion_list(ctx: click.Context, edition: int | None, lang: str, output: P
     suffix = output.suffix.lower()
     if suffix not in (".html", ".csv", ".pdf"):
         raise UserError(f"-o {output}: expected a .html, .csv or .pdf file")
-    if suffix == ".csv":
-        atomic_write(output, lambda tmp: tmp.write_text(public.to_csv(result), encoding="utf-8"))
-    elif suffix == ".html":
-        atomic_write(output, lambda tmp: tmp.write_text(public.to_html(result), encoding="utf-8"))
+    if suffix in (".csv", ".html"):
+        text = public.to_csv(result) if suffix == ".csv" else public.to_html(result)
+        atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""),
+                     lambda tmp: present.text_back(tmp, text))
     else:
         atomic_write(output, lambda tmp: public.to_pdf(public.to_html(result), tmp))
     click.echo(f"Wrote {output}: {len(result['rows'])} excluded countries, list version {result['version']} "
@@ -1361,12 +1273,14 @@ def tokens_revoke(ctx: click.Context, person: str) -> None:
 
 
 @tokens.command(name="list")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@present.output_options()
 @click.pass_context
-def tokens_list(ctx: click.Context, fmt: str) -> None:
+def tokens_list(ctx: click.Context, out: present.Output) -> None:
+    """Every admin token: whose, when made, when revoked (never the token)."""
     from sovereign.store import reads
 
-    _table_out(reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], fmt, "No tokens.")
+    present.rows(out, reads.tokens(reader(ctx)), ["id", "person", "created_at", "revoked_at"], sheet="tokens",
+                 empty="No tokens.")
 
 
 @main.group(name="people")
@@ -1404,12 +1318,14 @@ def people_remove(ctx: click.Context, name: str) -> None:
 
 
 @people_cmd.command(name="list")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@present.output_options()
 @click.pass_context
-def people_list(ctx: click.Context, fmt: str) -> None:
+def people_list(ctx: click.Context, out: present.Output) -> None:
+    """The register of people: e-mail, role, tokens, who recorded them."""
     from sovereign import people
 
-    _table_out(people.listed(reader(ctx)), ["name", "email", "role", "tokens", "created_at", "recorded_by"], fmt)
+    present.rows(out, people.listed(reader(ctx)), ["name", "email", "role", "tokens", "created_at", "recorded_by"],
+                 sheet="people")
 
 
 AUDIT_COLUMNS = ["id", "recorded_at", "actor", "action", "subject", "effective_from", "reason", "details", "hash"]
@@ -1418,32 +1334,22 @@ AUDIT_COLUMNS = ["id", "recorded_at", "actor", "action", "subject", "effective_f
 @main.group(invoke_without_command=True)
 @click.option("--from", "start", help="First recorded date (YYYY-MM-DD).")
 @click.option("--to", "end", help="Last recorded date (YYYY-MM-DD).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@present.output_options(default="csv")
 @click.pass_context
-def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> None:
+def audit(ctx: click.Context, start: str | None, end: str | None, out: present.Output) -> None:
     """Every decision: publish, overrides, register changes, refreshes, admin API actions; who, when, why."""
     if ctx.invoked_subcommand is not None:
         return
     from datetime import timedelta
 
-    from sovereign.cells import neutral
     from sovereign.store import reads
 
     first, last = _any_date(start, "--from"), _any_date(end, "--to")
     rows = reads.audit(reader(ctx), first.isoformat() if first else None,
                        (last + timedelta(days=1)).isoformat() if last else None)
     rows = [{k: r[k] for k in AUDIT_COLUMNS} for r in rows]
-    if fmt == "json":
-        click.echo(json.dumps([r | {"details": json.loads(r["details"])} for r in rows], indent=2, ensure_ascii=False))
-        return
-    import csv
-    import io
-
-    buf = io.StringIO()
-    out = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
-    out.writeheader()
-    out.writerows([{k: neutral(v) for k, v in r.items()} for r in rows])
-    click.echo(buf.getvalue(), nl=False)
+    present.rows(out, rows, AUDIT_COLUMNS, sheet="audit", empty="No decisions recorded in that period.",
+                 as_json=[r | {"details": json.loads(r["details"])} for r in rows])
 
 
 @audit.command(name="verify")

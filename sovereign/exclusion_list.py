@@ -4,7 +4,6 @@ basis of each exclusion, the dates, and Freedom House's credit. FH's status word
 from __future__ import annotations
 
 import csv
-import io
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -125,17 +124,14 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
 def to_csv(result: dict) -> str:
     """Opens in Excel as set up in the reader's language: `;` and a UTF-8 byte-order mark for Dutch (where the
     comma is the decimal sign), `,` for English; the BOM in both, so names keep their accents."""
-    buf = io.StringIO()
-    out = csv.writer(buf, delimiter=";" if result["language"] == "nl" else ",", lineterminator="\r\n")
+    from sovereign.present import csv_text
+
     t = result["text"]
-    out.writerow(["iso2", t["country"], t["status"], t["basis"], t["since"], t["divest"], t["edition"]])
-    for r in result["rows"]:
-        out.writerow([r["iso2"], r["country"], r["status"], "; ".join(r["basis"]), r["since"], r["divest_by"] or "",
-                      words.title(result["edition"])])
-    out.writerow([])
-    out.writerow([result["anchor"]["line"]])
-    out.writerow([result["attribution"]])
-    return "\ufeff" + buf.getvalue()
+    rows: list[list] = [[r["iso2"], r["country"], r["status"], r["basis"], r["since"], r["divest_by"] or "",
+                         words.title(result["edition"])] for r in result["rows"]]
+    rows += [[], [result["anchor"]["line"]], [result["attribution"]]]
+    return csv_text(["iso2", t["country"], t["status"], t["basis"], t["since"], t["divest"], t["edition"]], rows,
+                    delimiter=";" if result["language"] == "nl" else ",", newline="\r\n", bom=True)
 
 
 def to_html(result: dict) -> str:

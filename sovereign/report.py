@@ -280,6 +280,11 @@ def to_xlsx(r: dict, path: Path) -> None:
     header frozen and a filter; the full list, the committee's exclusions and the policy among them."""
     from sovereign.tables import write_sheets
 
+    write_sheets(to_sheets(r), path)
+
+
+def to_sheets(r: dict) -> dict[str, pl.DataFrame]:
+    """The pack's sections as frames, one a sheet."""
     s, dcs = r["summary"], r.get("decision") or {}
     lines = [("From", f"Freedom in the World {r['from']['label']}, list version {r['from']['list_version']}"),
              ("To", f"Freedom in the World {r['to']['label']}, list version {r['to']['list_version']} ({r['to']['state']})")]
@@ -325,4 +330,4 @@ def to_xlsx(r: dict, path: Path) -> None:
             sheets[f"Book {title}"[:31]] = frame
     sheets["Sources"] = _frame(r["provenance"]["sources"])
     sheets["Conflicts"] = _frame(r["provenance"]["conflicts"])
-    write_sheets(sheets, path)
+    return sheets

@@ -46,7 +46,8 @@ def test_a_refused_connection_is_called_refused_and_said_once(fresh_db):
     assert err.count("refused") == 1, err
 
 
-@pytest.mark.parametrize("args", [("list",), ("list", "--format", "json"), ("check", "NL", "TR")])
+@pytest.mark.parametrize("args", [("list",), ("list", "--format", "json"), ("check", "NL", "TR"), ("audit",),
+                                  ("history", "CN", "--format", "csv"), ("runs",), ("check", "NL", "--format", "csv")])
 def test_output_into_a_reader_that_has_gone_ends_quietly(loaded_db, args):
     """`sovereign list | head -1`, with the reader gone before the first line is written."""
     proc = subprocess.Popen([sys.executable, "-m", "sovereign", "--db", str(loaded_db), *args],

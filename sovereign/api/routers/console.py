@@ -4,8 +4,6 @@ audit trail and the public list, on the same functions as the CLI (`pipeline.pub
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from typing import Any
@@ -342,15 +340,12 @@ def revoke_override(request: Request, override_id: int = PathParam(ge=1, le=2**6
 def table_response(request: Request, v: Viewer, title: str, columns: list[tuple[str, str]], rows: list[dict],
                    fmt: str | None, filters: dict, name: str) -> Response:
     """One table page, or its CSV (every row the filters keep; text a spreadsheet would run neutralised)."""
-    from sovereign.cells import neutral
+    from sovereign.present import csv_text
 
     if fmt == "csv":
-        buf = io.StringIO()
-        out = csv.writer(buf, lineterminator="\r\n")
-        out.writerow([c for c, _ in columns])
-        for r in rows:
-            out.writerow([neutral("" if r.get(c) is None else str(r.get(c))) for c, _ in columns])
-        return set_cookies(Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        body = csv_text([c for c, _ in columns], ([r.get(c) for c, _ in columns] for r in rows), newline="\r\n",
+                        bom=True)
+        return set_cookies(Response(body, media_type="text/csv; charset=utf-8", headers={
             "content-disposition": f'attachment; filename="{name}.csv"'}), v)
     return render(request, v, "console_table.html.j2", title=title, columns=columns, rows=rows[:MAX_ROWS_SHOWN],
                   total=len(rows), filters=filters, name=name)

@@ -4,7 +4,6 @@ Every answer is `lookup.check` / `lookup.answers` / `lookup.history`: the same a
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 from typing import Any
@@ -140,12 +139,10 @@ def download(rows: list[dict], fmt: str, v: Viewer) -> Response:
     from sovereign.cells import neutral
 
     if fmt == "csv":
-        buf = io.StringIO()
-        out = csv.writer(buf, lineterminator="\r\n")
-        out.writerow(COLUMNS)
-        for r in rows:
-            out.writerow([neutral(r[c]) for c in COLUMNS])
-        return set_cookies(Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
+        from sovereign.present import csv_text
+
+        text = csv_text(COLUMNS, ([r[c] for c in COLUMNS] for r in rows), newline="\r\n", bom=True)
+        return set_cookies(Response(text, media_type="text/csv; charset=utf-8",
                                     headers={"content-disposition": 'attachment; filename="answers.csv"'}), v)
     import xlsxwriter
 
