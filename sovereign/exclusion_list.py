@@ -11,7 +11,7 @@ from typing import Any
 
 from fiw import words
 from fiw.errors import UserError
-from sovereign import lookup, paths
+from sovereign import clock, lookup, paths
 from sovereign.anchors import anchor
 from sovereign.store.reads import Connection
 
@@ -111,11 +111,11 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
                      "divest_text": long_date(entry["divest_by"], language)})
     rows.sort(key=lambda r: r["country"].casefold())
     history = version["approved_by"] == HISTORY
+    approved = None if history or not version["published_at"] else clock.day_of(version["published_at"]).isoformat()
     title = words.title(version["edition"])
     return {"text": t, "version": version["id"], "edition": version["edition"], "language": language,
             "effective_from": version["effective_from"], "effective_text": long_date(version["effective_from"], language),
-            "approved": None if history else (version["published_at"] or "")[:10],
-            "approved_text": None if history else long_date(version["published_at"], language),
+            "approved": approved, "approved_text": long_date(approved, language),
             "basis_text": t["history"].format(edition=title, date=long_date(version["effective_from"], language))
             if history else None,
             "attribution": t["source"].format(title=title), "rows": rows,

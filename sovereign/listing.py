@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from fiw import words
 from fiw.errors import UserError
-from sovereign import lookup
+from sovereign import clock, lookup
 from sovereign.resolve import ceased_answer, ceased_by
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
@@ -71,7 +71,7 @@ def answer_date(version: Row, as_of: date | None) -> date:
     """The day a list is read for: `as_of`, else today, else (a version not yet in force) its first day."""
     if as_of is not None:
         return as_of
-    today = date.today()
+    today = clock.today()
     start = version["effective_from"]
     return max(today, date.fromisoformat(start)) if start else today
 
@@ -109,7 +109,7 @@ def on_date(conn: Connection, as_of: date | None = None, *, edition: int | None 
 def moves(conn: Connection, proposed: Row) -> dict:
     """Who moves if a list awaiting a decision is published today, against the list the desk reads today (the
     committee's overrides in both), and the commands that come next: for the end of `import` and `refresh`."""
-    today = date.today()
+    today = clock.today()
     try:
         now = on_date(conn).by_iso2()
     except UserError:

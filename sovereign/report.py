@@ -11,6 +11,7 @@ import polars as pl
 
 from fiw.errors import NotFound, UserError
 from fiw.methodology import STATUS_WORDS
+from sovereign import clock
 from sovereign import diff as d
 from sovereign.anchors import anchor
 from sovereign.lookup import mandate_history
@@ -41,7 +42,7 @@ def override_changes(conn: Connection, start: str, end: str) -> dict:
     return {
         "added": [r for r in rows if start < r["valid_from"] <= end],
         "ended": [r for r in rows if (r["valid_to"] and start < r["valid_to"] <= end)
-                  or (r["revoked_at"] and start < r["revoked_at"][:10] <= end)],
+                  or (r["revoked_at"] and start < clock.day_of(r["revoked_at"]).isoformat() <= end)],
     }
 
 
@@ -52,7 +53,7 @@ def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spe
     for side in (before, after):
         stored = reads.edition(conn, side["edition"])
         side["label"] = stored["label"] if stored else None
-    end = after["effective_from"] or date.today().isoformat()
+    end = after["effective_from"] or clock.today().isoformat()
     after_entries = reads.entries_frame(conn, after["id"])
     histories = {m.name: (mandate_history(conn, before, m), mandate_history(conn, after, m))
                  for m in policy.mandates if m.needs_history}
@@ -78,8 +79,8 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     from sovereign.pipeline import HISTORY
     from sovereign.policy import stored_policy
 
-    today = date.today().isoformat()
-    on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or date.today()).isoformat()
+    today = clock.today().isoformat()
+    on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or clock.today()).isoformat()
     approvals = [dict(a) for a in reads.approvals(conn, after["id"], current=False)]
     if after["state"] == "published":
         decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
@@ -163,7 +164,7 @@ def provenance(conn: Connection, editions: list[int]) -> dict:
     return {"sources": reads.edition_sources(conn, editions),
             "verify": {"ok": checked["ok"], "editions": checked["editions"], "errors": checked["errors"],
                        "known_errata": checked["known_errata"]},
-            "conflicts": checked["source_conflicts"], "generated": date.today().isoformat()}
+            "conflicts": checked["source_conflicts"], "generated": clock.today().isoformat()}
 
 
 def to_json(result: dict) -> str:

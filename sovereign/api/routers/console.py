@@ -15,7 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fiw.errors import UserError
-from sovereign import store
+from sovereign import clock, store
 from sovereign.api.routers.console_session import (
     COOKIE,
     LANG_COOKIE,
@@ -40,10 +40,6 @@ MAX_ROWS_SHOWN = 2000
 
 class SignInFirst(Exception):
     pass
-
-
-class AlreadyApproved(UserError):
-    """The same person approving the same list for the same date again: it never counts as a second approval."""
 
 
 class Refused(Exception):
@@ -79,6 +75,17 @@ def optional_date(text: str | None, field: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise UserError(f"{field}: {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def refusal(exc: UserError, lang: str) -> tuple[int, str]:
+    """The status and words of a refused decision: the same person approving the same date again is the rule's
+    own refusal (`people.AlreadyApproved`, 409 as in the API), said in the page's language."""
+    from sovereign.people import AlreadyApproved
+
+    if isinstance(exc, AlreadyApproved):
+        words = TEXT[lang]["already_approved" if exc.kind == "publish" else "already_approved_revoke"]
+        return 409, words.format(who=exc.who, v=exc.version, id=exc.override, date=long_date(exc.day, lang))
+    return 400, str(exc)
 
 
 def settings_of(request: Request) -> Settings:
@@ -151,7 +158,7 @@ def choose_language(lang: str, request: Request, next: str | None = None) -> Res
 def home(request: Request) -> Response:
     v = person(request)
     with store.reader(settings_of(request).db) as conn:
-        in_force = reads.version_in_force(conn, date.today().isoformat())
+        in_force = reads.version_in_force(conn, clock.today().isoformat())
         waiting = reads.pending(conn)
     return render(request, v, "console_home.html.j2", in_force=in_force, waiting=waiting)
 
@@ -175,7 +182,7 @@ def proposals_context(request: Request) -> dict:
             w["needed"] = max(required - best, 0)
             agreed = {people.key(n) for names in by_day.values() for n in names}
             w["could_approve"] = [p["name"] for p in members if p["key"] not in agreed]
-        today = date.today().isoformat()
+        today = clock.today().isoformat()
         published = [r for r in versions if r["state"] == "published" and not r["withdrawn"]]
         in_force = reads.version_in_force(conn, today)
         recent = [dict(r) | {"approvals": [dict(a) for a in reads.approvals(conn, r["id"])]}
@@ -219,9 +226,6 @@ def approve(request: Request, version_id: int = PathParam(ge=1, le=2**62), csrf:
         newest = reads.newest_version(db, row["edition"], ("proposed", "held") if accept_held else ("proposed",))
         if newest is None or newest["id"] != version_id:
             raise UserError(t["newer_proposed"].format(v=version_id))
-        if any(a["person_key"] == v.key and a["effective_from"] == day.isoformat()
-               for a in reads.approvals(db, version_id)):
-            raise AlreadyApproved(t["already_approved"].format(who=name, v=version_id, date=long_date(day, v.lang)))
         done = pipeline.publish(db, settings.policy, name, day, row["edition"], bool(accept_held),
                                 backdate_reason or None, name, minutes or None, f"console: {name}")
         return {"list_version": done.version, "in_force": done.in_force, "approvers": done.approvers,
@@ -236,7 +240,7 @@ def approve(request: Request, version_id: int = PathParam(ge=1, le=2**62), csrf:
             message = t["done_approval"].format(v=version_id, date=long_date(done["effective_from"], v.lang),
                                                 n=done["required"] - len(done["approvers"]))
     except UserError as exc:
-        status, error = 409 if isinstance(exc, AlreadyApproved) else 400, str(exc)
+        status, error = refusal(exc, v.lang)
     return render(request, v, "console_proposals.html.j2", status=status, **proposals_context(request),
                   message=message, error=error)
 
@@ -265,17 +269,18 @@ def overrides_context(request: Request, on: date, lang: str) -> dict:
         rows = []
         for r in reads.overrides(conn):
             pending = [dict(a) for a in reads.loosenings(conn, r["id"])] if not r["revoked_at"] else []
-            rows.append(dict(r) | {"state": o.state(r, on), "pending": pending})
+            revoked_on = clock.day_of(r["revoked_at"]).isoformat() if r["revoked_at"] else None
+            rows.append(dict(r) | {"state": o.state(r, on), "pending": pending, "revoked_on": revoked_on})
     return {"overrides": sorted(rows, key=lambda r: r["id"], reverse=True), "on": on.isoformat(),
             "names": country_names(lang),
-            "required": settings_of(request).policy.approvals_required, "today": date.today().isoformat()}
+            "required": settings_of(request).policy.approvals_required, "today": clock.today().isoformat()}
 
 
 @router.get("/overrides")
 def overrides_page(request: Request, on: str | None = Query(None, max_length=10)) -> Response:
     v = person(request)
     try:
-        day = optional_date(on, TEXT[v.lang]["state_on"]) or date.today()
+        day = optional_date(on, TEXT[v.lang]["state_on"]) or clock.today()
     except UserError as exc:
         raise Refused(400, str(exc)) from None
     return render(request, v, "console_overrides.html.j2", **overrides_context(request, day, v.lang), message=None, error=None)
@@ -304,7 +309,7 @@ def add_override(request: Request, csrf: str | None = Form(None), country: str =
         message = t["done_override"].format(id=done["id"], country=done["name"], date=long_date(done["valid_from"], v.lang))
     except UserError as exc:
         status, error = 400, str(exc)
-    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today(), v.lang),
+    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, clock.today(), v.lang),
                   message=message, error=error)
 
 
@@ -332,8 +337,8 @@ def revoke_override(request: Request, override_id: int = PathParam(ge=1, le=2**6
         message = t[key].format(id=override_id, date=long_date(done["revoked_from"], v.lang),
                                 n=done["required"] - len(done["approvals"]))
     except UserError as exc:
-        status, error = 400, str(exc)
-    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today(), v.lang),
+        status, error = refusal(exc, v.lang)
+    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, clock.today(), v.lang),
                   message=message, error=error)
 
 

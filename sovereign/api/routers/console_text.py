@@ -32,7 +32,11 @@ TEXT: dict[str, dict[str, str]] = {
         "done_publish": "List version {v} is in force from {date}, approved by {who}.",
         "done_approval": "Your approval of list version {v} for {date} is recorded; {n} more needed.",
         "refused": "Refused", "already_approved": "{who} has already approved list version {v} for {date}: "
-                   "a second, different committee member puts it in force.",
+                   "the same person approving the same date again counts once; a different committee member "
+                   "approving the same date puts it in force.",
+        "already_approved_revoke": "{who} has already approved revoking override {id} for {date}: the same person "
+                   "approving the same date again counts once; a different committee member approving the same "
+                   "date puts it in force.",
         "newer_proposed": "List version {v} is no longer the newest proposal of its edition: reload the page.",
         "country": "Country", "from": "From", "until": "Until", "state_on": "State on", "show": "Show",
         "decided_by": "Decided by", "internal_note": "Internal note", "public_nl": "Public reason (Dutch)",
@@ -102,8 +106,12 @@ TEXT: dict[str, dict[str, str]] = {
         "desk_cannot": "Alleen commissieleden keuren goed en besluiten; u kunt hier alles lezen.",
         "done_publish": "Lijstversie {v} is van kracht vanaf {date}, goedgekeurd door {who}.",
         "done_approval": "Uw goedkeuring van lijstversie {v} voor {date} is vastgelegd; er zijn er nog {n} nodig.",
-        "refused": "Geweigerd", "already_approved": "{who} heeft lijstversie {v} al goedgekeurd voor {date}: een "
-                   "tweede, ander commissielid brengt haar in werking.",
+        "refused": "Geweigerd", "already_approved": "{who} heeft lijstversie {v} al goedgekeurd voor {date}: "
+                   "dezelfde persoon die dezelfde datum opnieuw goedkeurt telt één keer; een ander commissielid "
+                   "dat dezelfde datum goedkeurt brengt haar in werking.",
+        "already_approved_revoke": "{who} heeft het intrekken van uitsluiting {id} al goedgekeurd voor {date}: "
+                   "dezelfde persoon die dezelfde datum opnieuw goedkeurt telt één keer; een ander commissielid "
+                   "dat dezelfde datum goedkeurt brengt het in werking.",
         "newer_proposed": "Lijstversie {v} is niet meer het nieuwste voorstel van haar editie: laad de pagina opnieuw.",
         "country": "Land", "from": "Vanaf", "until": "Tot en met", "state_on": "Stand op", "show": "Toon",
         "decided_by": "Besloten door", "internal_note": "Interne notitie", "public_nl": "Publieke reden (Nederlands)",
