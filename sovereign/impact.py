@@ -18,6 +18,7 @@ from fiw.errors import NotFound, UserError
 from sovereign import clock
 from sovereign.eligibility import staging
 from sovereign.holdings import Book
+from sovereign.listing import compared_days
 from sovereign.lookup import SUPRANATIONAL, UNRESOLVED
 from sovereign.policy import Mandate, Policy
 from sovereign.screen import answer_table, summary_rows, tally
@@ -60,8 +61,9 @@ def impact(conn: Connection, book: Book, policy: Policy, value: str, portfolio: 
     source, target = versions(conn, to_version, edition, from_version)
     counted = tally(book, value, portfolio)
     ids = counted["_id"].unique().to_list()
-    before = answer_table(conn, ids, mandate=mandate, version_id=source["id"])
-    after = answer_table(conn, ids, mandate=mandate, version_id=target["id"])
+    before_day, after_day = compared_days(source, target, effective_from)
+    before = answer_table(conn, ids, mandate=mandate, version_id=source["id"], on=before_day)
+    after = answer_table(conn, ids, mandate=mandate, version_id=target["id"], on=after_day)
     when = date.fromisoformat(target["effective_from"]) if target["effective_from"] else effective_from or clock.today()
     no_new, divest = staging(when, policy)
     result = compare(counted, before, after, no_new, divest)

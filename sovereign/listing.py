@@ -76,6 +76,14 @@ def answer_date(version: Row, as_of: date | None) -> date:
     return max(today, date.fromisoformat(start)) if start else today
 
 
+def compared_days(before: Row, after: Row, effective_from: date | None = None) -> tuple[date, date]:
+    """The two days a change of list is read for, by `impact` and the approval pack alike: the list it replaces as
+    the desk reads it today (today's committee exclusions in it), and the new list on the day it takes effect (a
+    proposal: the day it would be published with, else today). What differs between the two is what changes on
+    the effective date: an override already in force today is no change; one that starts before then is."""
+    return answer_date(before, None), answer_date(after, None if after["effective_from"] else effective_from)
+
+
 def entries_on(conn: Connection, version: Row, on: date, mandate: Mandate | None = None,
                as_known_on: date | None = None) -> list[dict]:
     """Every entity of `version` on `on`: FH's verdict, the committee's overrides in force that day (as known on

@@ -242,14 +242,15 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
 
 def answers(conn: Connection, targets: list[Target], edition: int | None = None, as_of: date | None = None,
             mandate: Mandate | None = None, version_id: int | None = None,
-            as_known_on: date | None = None) -> list[dict]:
+            as_known_on: date | None = None, on: date | None = None) -> list[dict]:
     """Targets answered from one version; an answer for a date (not a pinned edition or version) also says
-    what is coming: the next published list (`upcoming`) and a list awaiting a decision (`pending`)."""
+    what is coming: the next published list (`upcoming`) and a list awaiting a decision (`pending`). `on`: the
+    day a pinned version is read for, when not its own (`listing.compared_days`)."""
     from sovereign.listing import answer_date
 
     known = known_bound(as_known_on)
     version = pick_version(conn, edition, as_of, version_id, as_known_on)
-    on = answer_date(version, as_of)
+    on = on if on is not None and version_id is not None else answer_date(version, as_of)
     out = answer_version(conn, targets, version, on, mandate, known)
     stamp = {"as_of": on.isoformat(), "as_known_on": (as_known_on or clock.today()).isoformat(),
              "in_force": in_force(version, on, as_known_on)}

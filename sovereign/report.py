@@ -74,13 +74,13 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     beside FH's, movers with their staging dates and the issuers and securities behind them, the full list
     being approved, and the policy it was built under."""
     from sovereign.eligibility import staging
-    from sovereign.listing import entries_on
+    from sovereign.listing import compared_days, entries_on
     from sovereign.people import SHARED
     from sovereign.pipeline import HISTORY
     from sovereign.policy import stored_policy
 
-    today = clock.today().isoformat()
-    on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or clock.today()).isoformat()
+    before_day, after_day = compared_days(before, after, publish_on)
+    on = after_day.isoformat()
     approvals = [dict(a) for a in reads.approvals(conn, after["id"], current=False)]
     if after["state"] == "published":
         decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
@@ -111,10 +111,10 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     for m in r["newly_excluded"] + r["newly_eligible"]:
         m["issuers"] = "; ".join(issuers.get(m["iso2"] or "", [])) or None
     listed = entries_on(conn, after, date.fromisoformat(on))
-    earlier = entries_on(conn, before, date.fromisoformat(before["effective_from"] or on))
+    earlier = entries_on(conn, before, before_day)
     was = {row["iso2"]: row for row in earlier if row["iso2"]}
     active = [dict(o) for o in reads.active_overrides(conn, on)]
-    before_active = {o["iso2"] for o in reads.active_overrides(conn, before["effective_from"] or on)}
+    before_active = {o["iso2"] for o in reads.active_overrides(conn, before_day.isoformat())}
     names = {row["iso2"]: row["name"] for row in listed if row["iso2"]}
     for o in active:
         o["name"] = names.get(o["iso2"], o["iso2"])

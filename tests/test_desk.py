@@ -143,7 +143,7 @@ def test_propose_publish_and_stage_a_new_edition(desk, tmp_path):
     code, answers = desk.json("check", "IN", "--as-of", "2026-10-31", "--json")
     assert answers[0]["eligible"] and answers[0]["edition"] == 2026
     row = sqlite3.connect(desk.db).execute("SELECT approved_by, state FROM list_versions ORDER BY id DESC LIMIT 1").fetchone()
-    assert row == ("RI committee", "published")
+    assert row == ("Ria de Boer", "published")
 
 
 def test_screen_csv_parquet_xlsx(desk, tmp_path):

@@ -98,6 +98,7 @@ def test_unknown_is_not_excluded_and_an_unreadable_id_does_not_silence_the_other
 
 def test_a_past_effective_date_needs_a_recorded_reason(desk, tmp_path):
     propose_india_not_free(desk, tmp_path)
+    member(desk)
     before = db_fingerprint(desk.db)
     code, _, err = desk("publish", "--approved-by", member(desk), "--effective-from", day(-3))
     assert code == 2 and "give --backdate-reason" in err
@@ -162,7 +163,7 @@ def test_audit_verify_catches_an_edited_or_removed_row(desk, tmp_path):
     code, out, _ = desk("audit", "verify")
     assert code == 0 and "Audit trail: OK" in out
     code, trail = desk.json("audit", "--format", "json")
-    assert [r["action"] for r in trail][-4:] == ["issuers import", "import", "publish", "override add"]
+    assert [r["action"] for r in trail][-5:] == ["issuers import", "import", "person add", "publish", "override add"]
     conn = sqlite3.connect(desk.db)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE audit SET actor = 'someone else'")
