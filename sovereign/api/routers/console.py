@@ -30,7 +30,7 @@ from sovereign.api.routers.console_session import (
     set_cookies,
     viewer,
 )
-from sovereign.api.routers.console_text import LANGUAGES, TEXT
+from sovereign.api.routers.console_text import LANGUAGES, TEXT, reason
 from sovereign.settings import Settings
 from sovereign.store import reads
 
@@ -85,7 +85,7 @@ def refusal(exc: UserError, lang: str) -> tuple[int, str]:
     if isinstance(exc, AlreadyApproved):
         words = TEXT[lang]["already_approved" if exc.kind == "publish" else "already_approved_revoke"]
         return 409, words.format(who=exc.who, v=exc.version, id=exc.override, date=long_date(exc.day, lang))
-    return 400, str(exc)
+    return 400, reason(str(exc), lang)
 
 
 def settings_of(request: Request) -> Settings:
@@ -345,8 +345,11 @@ def revoke_override(request: Request, override_id: int = PathParam(ge=1, le=2**6
 # --- versions, runs, the audit trail: tables with filters and CSV ------------------------------------------------
 
 def table_response(request: Request, v: Viewer, title: str, columns: list[tuple[str, str]], rows: list[dict],
-                   fmt: str | None, filters: dict, name: str) -> Response:
-    """One table page, or its CSV (every row the filters keep; text a spreadsheet would run neutralised)."""
+                   fmt: str | None, filters: dict, name: str, words: tuple[str, ...] = (), records: tuple[str, ...] = (),
+                   code: tuple[str, ...] = ()) -> Response:
+    """One table page, or its CSV (every row the filters keep; text a spreadsheet would run neutralised). On the
+    page, `words` columns hold the product's own values, said in the page's language; `records` columns hold text
+    as it was recorded (a reason, a message), shown as written; `code` columns hold commands."""
     from sovereign.cells import neutral
 
     if fmt == "csv":
@@ -358,7 +361,7 @@ def table_response(request: Request, v: Viewer, title: str, columns: list[tuple[
         return set_cookies(Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8", headers={
             "content-disposition": f'attachment; filename="{name}.csv"'}), v)
     return render(request, v, "console_table.html.j2", title=title, columns=columns, rows=rows[:MAX_ROWS_SHOWN],
-                  total=len(rows), filters=filters, name=name)
+                  total=len(rows), filters=filters, name=name, words=words, records=records, code=code)
 
 
 def matches(row: dict, text: str) -> bool:
@@ -381,7 +384,8 @@ def versions(request: Request, edition: int | None = Query(None, ge=1900, le=220
                ("approved_by", t["approved_by"]), ("published_at", t["approved"]), ("counts", t["counts"]),
                ("minutes", t["minutes"]), ("reason", t["reason"]), ("withdrawn", t["withdrawn"])]
     filters = {"edition": edition or "", "state": state or "", "q": q}
-    return table_response(request, v, t["versions"], columns, rows, format, filters, "versions")
+    return table_response(request, v, t["versions"], columns, rows, format, filters, "versions",
+                          words=("state", "approved_by"), records=("reason", "withdrawn"))
 
 
 @router.get("/runs")
@@ -394,7 +398,8 @@ def runs(request: Request, outcome: str | None = Query(None, max_length=40), q: 
     rows = [r for r in rows if (not outcome or r["outcome"] == outcome) and matches(r, q)]
     columns = [("id", t["id"]), ("trigger", t["trigger"]), ("command", t["command"]), ("started_at", t["started"]),
                ("finished_at", t["finished"]), ("outcome", t["outcome"]), ("message", t["message"])]
-    return table_response(request, v, t["runs"], columns, rows, format, {"outcome": outcome or "", "q": q}, "runs")
+    return table_response(request, v, t["runs"], columns, rows, format, {"outcome": outcome or "", "q": q}, "runs",
+                          words=("trigger", "outcome"), records=("message",), code=("command",))
 
 
 @router.get("/audit")
@@ -426,7 +431,8 @@ def audit(request: Request, start: str | None = Query(None, alias="from", max_le
                ("subject", t["subject"]), ("effective_from", t["effective"]), ("outcome", t["outcome"]),
                ("reason", t["reason"])]
     filters = {"from": start or "", "to": end or "", "who": who, "action": action, "q": q}
-    return table_response(request, v, t["audit"], columns, rows, format, filters, "audit")
+    return table_response(request, v, t["audit"], columns, rows, format, filters, "audit",
+                          words=("action", "outcome"), records=("subject", "reason"))
 
 
 # --- the public list ----------------------------------------------------------------------------------------------
