@@ -1428,14 +1428,12 @@ def audit(ctx: click.Context, start: str | None, end: str | None, fmt: str) -> N
     """Every decision: publish, overrides, register changes, refreshes, admin API actions; who, when, why."""
     if ctx.invoked_subcommand is not None:
         return
-    from datetime import timedelta
 
     from sovereign.cells import neutral
     from sovereign.store import reads
 
     first, last = _any_date(start, "--from"), _any_date(end, "--to")
-    rows = reads.audit(reader(ctx), first.isoformat() if first else None,
-                       (last + timedelta(days=1)).isoformat() if last else None)
+    rows = reads.audit(reader(ctx), *clock.recorded_during(first, last))
     rows = [{k: r[k] for k in AUDIT_COLUMNS} for r in rows]
     if fmt == "json":
         click.echo(json.dumps([r | {"details": json.loads(r["details"])} for r in rows], indent=2, ensure_ascii=False))

@@ -73,3 +73,9 @@ def end_of(day: date) -> str:
     recorded by the end of that day (`--as-known-on`)."""
     midnight = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone())
     return midnight.astimezone(UTC).isoformat()
+
+
+def recorded_during(first: date | None, last: date | None) -> tuple[str | None, str | None]:
+    """Bounds on recorded times for the Amsterdam days `first` to `last` (either open): from the first instant of
+    `first`, up to the first instant after `last` (`sovereign audit --from --to`, the console's audit filter)."""
+    return (end_of(first - timedelta(days=1)) if first else None), (end_of(last) if last else None)

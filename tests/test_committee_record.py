@@ -194,6 +194,10 @@ def test_an_override_recorded_after_midnight_in_amsterdam_belongs_to_that_day(fr
     assert json.loads(out)[0]["verdict"] == "eligible"  # on 28 February nobody had recorded it yet
     code, out, _ = cli("override", "list", env=later)
     assert "recorded 2027-03-01" in out
+    code, out, _ = cli("audit", "--from", "2027-03-01", "--to", "2027-03-01", "--format", "json", env=later)
+    assert [r["action"] for r in json.loads(out)] == ["override add"]
+    code, out, _ = cli("audit", "--from", "2027-02-28", "--to", "2027-02-28", "--format", "json", env=later)
+    assert json.loads(out) == []  # the UTC date of the record is the 28th; the day it was made is 1 March
 
 
 # --- 5. impact and the pack: what changes on the effective date against the list in force today -----------------

@@ -408,7 +408,6 @@ def audit(request: Request, start: str | None = Query(None, alias="from", max_le
           action: str = Query("", max_length=100), q: str = Query("", max_length=200),
           format: str | None = Query(None, pattern="^(csv|html)$")) -> Response:
     """The audit trail as `sovereign audit` gives it, newest first, filtered by dates, person, action and text."""
-    from datetime import timedelta
 
     v = person(request)
     t = TEXT[v.lang]
@@ -417,8 +416,7 @@ def audit(request: Request, start: str | None = Query(None, alias="from", max_le
     except UserError as exc:
         raise Refused(400, str(exc)) from None
     with store.reader(settings_of(request).db) as conn:
-        trail = reads.audit(conn, first.isoformat() if first else None,
-                            (last + timedelta(days=1)).isoformat() if last else None)
+        trail = reads.audit(conn, *clock.recorded_during(first, last))
     rows = []
     for r in reversed(trail):
         details = json.loads(r["details"] or "{}")
