@@ -487,7 +487,7 @@ def cases_26(db: Path, tmp: Path, server: Server, figures: dict) -> list[tuple[s
         book = tmp / "fiw-2027.csv"
         book.write_text((FIW / "fiw-2026.csv").read_text().replace("India,IN,country,62,Partly Free,31,31",
                                                                    "India,IN,country,36,Not Free,5,31"))
-        steps = [run(copy, "import", str(book)),
+        steps = [run(copy, "import", str(book)), run(copy, "people", "add", "RI A", "--role", "committee"),
                  run(copy, "publish", "--approved-by", "RI A", "--effective-from", "2207-03-01"),
                  run(copy, "publish", "--withdraw", "54", "--by", "RI A", "--reason", "2207 was a typo"),
                  run(copy, "publish", "--approved-by", "RI A", "--effective-from", "2027-03-01")]

@@ -11,7 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sovereign import export, listing, store
+from sovereign import clock, export, listing, store
 from sovereign.settings import Settings
 
 
@@ -49,7 +49,7 @@ def main() -> None:
         done = export.export_register(db, Path(folder) / "out-parquet", "parquet")
         print(f"export register: {time.perf_counter() - started:.2f} s, {done['rows']:,} identifiers, {done['bytes']:,} bytes")
         started = time.perf_counter()
-        restricted = export.export_restricted(db, Path(folder) / "restricted.csv", policy, (), "isin", date.today())
+        restricted = export.export_restricted(db, Path(folder) / "restricted.csv", policy, (), "isin", clock.today())
         print(f"export restricted: {time.perf_counter() - started:.2f} s, {restricted[0]['rows']:,} rows")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MB")

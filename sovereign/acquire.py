@@ -9,7 +9,7 @@ bytes archived with their URL and hash; country pages are kept as they arrive, s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ import polars as pl
 
 from fiw import methodology
 from fiw.errors import SourceError, UserError
+from sovereign import clock
 from sovereign.countries import read_errata
 from sovereign.payload import Acquired, Payload, read_bundled, remember
 from sovereign.store import reads
@@ -239,7 +240,7 @@ def web(db: sqlite_utils.Database, settings: Settings, client: PoliteClient, inf
     info.edition, info.signals, info.not_covered = page.edition, page.signals, page.not_covered
     tidy, conflicts = page.frame, list[dict]()
     if with_details:
-        since = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat()
+        since = (clock.now() - timedelta(days=1)).replace(microsecond=0).isoformat()
         details = {}
         names = sorted(page.slugs)
         for name in (progress(names, label="country pages") if progress else names):

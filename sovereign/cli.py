@@ -18,7 +18,7 @@ import click
 
 from fiw import words
 from fiw.errors import UserError
-from sovereign import __version__, present
+from sovereign import __version__, clock, present
 from sovereign.settings import Settings
 
 if TYPE_CHECKING:
@@ -130,6 +130,10 @@ def _not_a_day(value: str) -> str:
 def main(ctx: click.Context, db: str | None, policy: str | None, log_file: Path | None, log_format: str) -> None:
     """Sovereign issuer exclusions from Freedom House's Freedom in the World."""
     ctx.obj = Settings.load(db=db, policy_path=policy)
+    fixed = clock.fixed()
+    if fixed is not None:
+        click.echo(f"The clock is fixed by {clock.FIXED}: now {fixed.isoformat()}, today {clock.today()} in "
+                   f"{clock.ZONE}.", err=True)
     if log_file is not None or log_format == "json":
         from sovereign.logs import configure
 
@@ -216,7 +220,7 @@ def _run_refresh(ctx: click.Context, source: str, command: str, edition: int | N
 def _print_in_force(conn: Any) -> None:
     from sovereign.store import reads
 
-    version = reads.version_in_force(conn, date.today().isoformat())
+    version = reads.version_in_force(conn, clock.today().isoformat())
     if version is None:
         click.echo("No list is in force today.")
         return
@@ -453,9 +457,9 @@ def _answer_lines(a: dict) -> list[str]:
         lines.append("  unknown is not eligible: add the issuer to the register (`sovereign issuers import`)")
     if a.get("divest_by"):
         lines.append(f"  no new buys from {a['no_new_buys_from']}; divest by {a['divest_by']}")
-    if a["as_known_on"] != date.today().isoformat():
+    if a["as_known_on"] != clock.today().isoformat():
         lines.append(f"  as the records stood on {a['as_known_on']}")
-    elif a["as_of"] > date.today().isoformat():
+    elif a["as_of"] > clock.today().isoformat():
         lines.append(f"  a future date: answered from the lists published as of today ({a['as_known_on']})")
     up = a.get("upcoming")
     if up:
@@ -577,7 +581,7 @@ def override_add(ctx, country: str, reason: str, decided_by: str, valid_from: st
     row = overrides.add(writer(ctx), country, reason, decided_by, _any_date(valid_from, "--from"),
                         _any_date(valid_to, "--until"), backdate_reason, settings(ctx).actor, public_reason_nl,
                         public_reason_en)
-    coming = " (an upcoming change: not in force before then)" if row["valid_from"] > date.today().isoformat() else ""
+    coming = " (an upcoming change: not in force before then)" if row["valid_from"] > clock.today().isoformat() else ""
     click.echo(f"Override {row['id']}: {row['name']} ({row['iso2']}) excluded from {row['valid_from']}"
                + (f" until {row['valid_to']}" if row["valid_to"] else "") + f", by {row['decided_by']}: {row['reason']}"
                + coming)
@@ -626,10 +630,10 @@ def override_list(ctx, out: present.Output) -> None:
 
     def line(r: dict) -> str:
         text = (f"{r['id']:>3}  {r['iso2']}  {r['state']:<26} {r['valid_from']} to {r['valid_to'] or 'open':<10}  "
-                f"decided by {r['decided_by']} (recorded {r['created_at'][:10]}): {r['reason']}")
+                f"decided by {r['decided_by']} (recorded {clock.day_of(r['created_at'])}): {r['reason']}")
         if r["revoked_at"]:
             kind = " (entered in error: never applied)" if r.get("revoke_kind") == "error" else ""
-            text += (f"\n     revoked by {r['revoked_by']} on {r['revoked_at'][:10]}, from {r['revoked_from']}{kind}: "
+            text += (f"\n     revoked by {r['revoked_by']} on {clock.day_of(r['revoked_at'])}, from {r['revoked_from']}{kind}: "
                      f"{r['revoke_reason']}")
         return text
 
@@ -870,9 +874,9 @@ def whatif(ctx, alternative: Path, mandate: str | None, first: int | None, last:
     scored = module.scored_from_store(conn)
     result = module.backtest(scored, current, other, mandate=mandate, first=first, last=last, flips_over=flips_over,
                              sources=(f"policy in force ({settings(ctx).policy_path.name})", alternative.name))
-    in_force = reads.version_in_force(conn, date.today().isoformat())
+    in_force = reads.version_in_force(conn, clock.today().isoformat())
     if in_force is not None:
-        overridden = {o["iso2"] for o in reads.active_overrides(conn, date.today().isoformat())}
+        overridden = {o["iso2"] for o in reads.active_overrides(conn, clock.today().isoformat())}
         chosen = module.mandate_for(current, current, mandate)
         entries = (reads.entries_frame(conn, in_force["id"]) if chosen is None  # the list in force as stored
                    else module.lists(scored, current, chosen).filter(pl.col("edition") == in_force["edition"]))
@@ -1195,7 +1199,7 @@ def export_restricted_cmd(ctx: click.Context, out: Path, mandates: tuple[str, ..
         out = out if out.suffix else out.with_suffix(f".{fmt}")
         present.choose(fmt, out, ("csv", "xlsx"))  # a suffix that contradicts --format is refused
     conf = settings(ctx)
-    for done in export_restricted(conf.db, out, conf.policy, mandates, level, None if all_dates else date.today()):
+    for done in export_restricted(conf.db, out, conf.policy, mandates, level, None if all_dates else clock.today()):
         click.echo(f"Wrote {done['path']} ({done['rows']:,} restrictions"
                    + (f", mandate {done['mandate']}" if done["mandate"] else ", base list") + ").")
 
@@ -1340,13 +1344,11 @@ def audit(ctx: click.Context, start: str | None, end: str | None, out: present.O
     """Every decision: publish, overrides, register changes, refreshes, admin API actions; who, when, why."""
     if ctx.invoked_subcommand is not None:
         return
-    from datetime import timedelta
 
     from sovereign.store import reads
 
     first, last = _any_date(start, "--from"), _any_date(end, "--to")
-    rows = reads.audit(reader(ctx), first.isoformat() if first else None,
-                       (last + timedelta(days=1)).isoformat() if last else None)
+    rows = reads.audit(reader(ctx), *clock.recorded_during(first, last))
     rows = [{k: r[k] for k in AUDIT_COLUMNS} for r in rows]
     present.rows(out, rows, AUDIT_COLUMNS, sheet="audit", empty="No decisions recorded in that period.",
                  as_json=[r | {"details": json.loads(r["details"])} for r in rows])

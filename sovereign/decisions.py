@@ -7,6 +7,7 @@ import unicodedata
 from datetime import date
 
 from fiw.errors import UserError
+from sovereign import clock
 
 JOINERS = set("\u200c\u200d")  # Persian, Indic scripts and emoji need them
 BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -37,7 +38,7 @@ def one_line(text: str | None, problem: str) -> str:
 def check_backdate(what: str, effective: date, reason: str | None) -> str | None:
     """An effective date before today needs a recorded reason: the desk was told otherwise on those days."""
     reason = one_line(reason, "--backdate-reason: one line") if reason and reason.strip() else None
-    if effective < date.today() and reason is None:
-        raise UserError(f"{what} {effective} is before today ({date.today()}): the desk was answered from "
+    if effective < clock.today() and reason is None:
+        raise UserError(f"{what} {effective} is before today ({clock.today()}): the desk was answered from "
                         "other lists on those days; give --backdate-reason to record why")
     return reason

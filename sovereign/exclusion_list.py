@@ -11,7 +11,7 @@ from typing import Any
 from fiw import words
 from fiw.errors import UserError
 from fiw.methodology import STATUS_WORDS
-from sovereign import lookup, paths
+from sovereign import clock, lookup, paths
 from sovereign.anchors import anchor
 from sovereign.store.reads import Connection
 
@@ -30,6 +30,8 @@ TEXT: dict[str, dict[str, Any]] = {
         "fh_status": "Rated {status} by Freedom House",
         "source": "Source: Freedom House, {title}.", "statuses": "Statuses are Freedom House's (Free, Partly Free, "
                                                                   "Not Free).",
+        "anchor": "Audit trail head {head} (row {row})", "anchor_list": "; list version {v} digest {v}:{digest}",
+        "anchor_check": "Check with",
         "lang": "en", "months": ("January", "February", "March", "April", "May", "June", "July", "August",
                                  "September", "October", "November", "December"),
     },
@@ -49,6 +51,8 @@ TEXT: dict[str, dict[str, Any]] = {
         "fh_status": "Door Freedom House beoordeeld als {status}",
         "source": "Bron: Freedom House, {title}.", "statuses": "De statussen zijn die van Freedom House (Free, "
                                                                  "Partly Free, Not Free).",
+        "anchor": "Kop van het auditspoor {head} (rij {row})",
+        "anchor_list": "; controlegetal van lijstversie {v}: {v}:{digest}", "anchor_check": "Controleer met",
         "lang": "nl", "months": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
                                  "september", "oktober", "november", "december"),
     },
@@ -110,15 +114,27 @@ def build(conn: Connection, language: str, edition: int | None = None) -> dict:
                      "divest_text": long_date(entry["divest_by"], language)})
     rows.sort(key=lambda r: r["country"].casefold())
     history = version["approved_by"] == HISTORY
+    approved = None if history or not version["published_at"] else clock.day_of(version["published_at"]).isoformat()
     title = words.title(version["edition"])
     return {"text": t, "version": version["id"], "edition": version["edition"], "language": language,
             "effective_from": version["effective_from"], "effective_text": long_date(version["effective_from"], language),
-            "approved": None if history else (version["published_at"] or "")[:10],
-            "approved_text": None if history else long_date(version["published_at"], language),
+            "approved": approved, "approved_text": long_date(approved, language),
             "basis_text": t["history"].format(edition=title, date=long_date(version["effective_from"], language))
             if history else None,
             "attribution": t["source"].format(title=title), "rows": rows,
-            "anchor": anchor(conn, version["id"])}
+            "anchor": anchored(anchor(conn, version["id"]), t)}
+
+
+def anchored(a: dict, t: dict) -> dict:
+    """The anchor in the reader's language: `line` the sentence with its commands (the commands are commands, the
+    same in every language), `words` and `commands` apart for the page to set the commands as code."""
+    words = t["anchor"].format(head=a["audit_head"], row=a["audit_row"])
+    commands = [f"sovereign audit verify --head {a['audit_head'][:16]}"]
+    if a["list_digest"]:
+        words += t["anchor_list"].format(v=a["list_version"], digest=a["list_digest"])
+        commands.append(f"sovereign verify --digest {a['list_version']}:{a['list_digest'][:16]}")
+    return a | {"words": words, "check": t["anchor_check"], "commands": commands,
+                "line": f"{words}. {t['anchor_check']}: {'; '.join(commands)}."}
 
 
 def to_csv(result: dict) -> str:

@@ -15,8 +15,10 @@ import polars as pl
 
 from fiw import words
 from fiw.errors import NotFound, UserError
+from sovereign import clock
 from sovereign.eligibility import staging
 from sovereign.holdings import Book
+from sovereign.listing import compared_days
 from sovereign.lookup import SUPRANATIONAL, UNRESOLVED
 from sovereign.policy import Mandate, Policy
 from sovereign.screen import answer_table, summary_rows, tally
@@ -42,7 +44,7 @@ def versions(conn: Connection, to_version: int | None, edition: int | None, from
         if target is None:
             raise NotFound("no proposed list: give --version N or --edition E")
     source = reads.version(conn, from_version) if from_version is not None else reads.version_in_force(
-        conn, date.today().isoformat())
+        conn, clock.today().isoformat())
     if source is None:
         raise NotFound(f"no list version {from_version}" if from_version is not None else "no list is in force today")
     return dict(source), dict(target)
@@ -59,9 +61,10 @@ def impact(conn: Connection, book: Book, policy: Policy, value: str, portfolio: 
     source, target = versions(conn, to_version, edition, from_version)
     counted = tally(book, value, portfolio)
     ids = counted["_id"].unique().to_list()
-    before = answer_table(conn, ids, mandate=mandate, version_id=source["id"])
-    after = answer_table(conn, ids, mandate=mandate, version_id=target["id"])
-    when = date.fromisoformat(target["effective_from"]) if target["effective_from"] else effective_from or date.today()
+    before_day, after_day = compared_days(source, target, effective_from)
+    before = answer_table(conn, ids, mandate=mandate, version_id=source["id"], on=before_day)
+    after = answer_table(conn, ids, mandate=mandate, version_id=target["id"], on=after_day)
+    when = date.fromisoformat(target["effective_from"]) if target["effective_from"] else effective_from or clock.today()
     no_new, divest = staging(when, policy)
     result = compare(counted, before, after, no_new, divest)
     result["summary_rows"] = summary_rows(book, value).height

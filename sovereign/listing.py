@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from fiw import words
 from fiw.errors import UserError
-from sovereign import lookup
+from sovereign import clock, lookup
 from sovereign.resolve import ceased_answer, ceased_by
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
@@ -71,9 +71,17 @@ def answer_date(version: Row, as_of: date | None) -> date:
     """The day a list is read for: `as_of`, else today, else (a version not yet in force) its first day."""
     if as_of is not None:
         return as_of
-    today = date.today()
+    today = clock.today()
     start = version["effective_from"]
     return max(today, date.fromisoformat(start)) if start else today
+
+
+def compared_days(before: Row, after: Row, effective_from: date | None = None) -> tuple[date, date]:
+    """The two days a change of list is read for, by `impact` and the approval pack alike: the list it replaces as
+    the desk reads it today (today's committee exclusions in it), and the new list on the day it takes effect (a
+    proposal: the day it would be published with, else today). What differs between the two is what changes on
+    the effective date: an override already in force today is no change; one that starts before then is."""
+    return answer_date(before, None), answer_date(after, None if after["effective_from"] else effective_from)
 
 
 def entries_on(conn: Connection, version: Row, on: date, mandate: Mandate | None = None,
@@ -109,7 +117,7 @@ def on_date(conn: Connection, as_of: date | None = None, *, edition: int | None 
 def moves(conn: Connection, proposed: Row) -> dict:
     """Who moves if a list awaiting a decision is published today, against the list the desk reads today (the
     committee's overrides in both), and the commands that come next: for the end of `import` and `refresh`."""
-    today = date.today()
+    today = clock.today()
     try:
         now = on_date(conn).by_iso2()
     except UserError:

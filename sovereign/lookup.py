@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fiw import words
 from fiw.errors import NotFound, Unavailable, UserError
+from sovereign import clock
 from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
@@ -31,11 +32,12 @@ ELIGIBLE, EXCLUDED, UNKNOWN = "eligible", "excluded", "unknown"
 
 
 def known_bound(as_known_on: date | None) -> str | None:
-    """`--as-known-on D`: everything recorded before the end of D (an exclusive bound on recorded times). A day
+    """`--as-known-on D`: everything recorded before the end of D in Amsterdam (an exclusive bound on recorded
+    UTC times). A day
     after tomorrow is refused: nothing is known of it yet, and 9999-12-31 has no end to compute."""
-    if as_known_on and as_known_on > date.today() + timedelta(days=1):
+    if as_known_on and as_known_on > clock.today() + timedelta(days=1):
         raise UserError(f"as known on {as_known_on}: that day has not come; give today or an earlier date")
-    return (as_known_on + timedelta(days=1)).isoformat() if as_known_on else None
+    return clock.end_of(as_known_on) if as_known_on else None
 
 
 def pick_version(conn: Connection, edition: int | None = None, as_of: date | None = None,
@@ -64,7 +66,7 @@ def pick_version(conn: Connection, edition: int | None = None, as_of: date | Non
             raise NotFound(f"no published list for edition {edition} (published editions: {span}; "
                            "there is no 2002 edition)")
         return version
-    on = (as_of or date.today()).isoformat()
+    on = (as_of or clock.today()).isoformat()
     version = reads.version_in_force(conn, on, known)
     if version is None:
         first = reads.first_effective(conn, known)
@@ -240,16 +242,17 @@ def answer_version(conn: Connection, targets: list[Target], version: Row, on: da
 
 def answers(conn: Connection, targets: list[Target], edition: int | None = None, as_of: date | None = None,
             mandate: Mandate | None = None, version_id: int | None = None,
-            as_known_on: date | None = None) -> list[dict]:
+            as_known_on: date | None = None, on: date | None = None) -> list[dict]:
     """Targets answered from one version; an answer for a date (not a pinned edition or version) also says
-    what is coming: the next published list (`upcoming`) and a list awaiting a decision (`pending`)."""
+    what is coming: the next published list (`upcoming`) and a list awaiting a decision (`pending`). `on`: the
+    day a pinned version is read for, when not its own (`listing.compared_days`)."""
     from sovereign.listing import answer_date
 
     known = known_bound(as_known_on)
     version = pick_version(conn, edition, as_of, version_id, as_known_on)
-    on = answer_date(version, as_of)
+    on = on if on is not None and version_id is not None else answer_date(version, as_of)
     out = answer_version(conn, targets, version, on, mandate, known)
-    stamp = {"as_of": on.isoformat(), "as_known_on": (as_known_on or date.today()).isoformat(),
+    stamp = {"as_of": on.isoformat(), "as_known_on": (as_known_on or clock.today()).isoformat(),
              "in_force": in_force(version, on, as_known_on)}
     out = [a | stamp for a in out]
     if edition is not None or version_id is not None:
@@ -342,7 +345,7 @@ def list_entries(conn: Connection, version: Row, on: date | None = None, mandate
     from sovereign.listing import entries_on
 
     rows = [{k: v for k, v in r.items() if k != "fh_excluded"}
-            for r in entries_on(conn, version, on or date.today(), mandate, as_known_on)]
+            for r in entries_on(conn, version, on or clock.today(), mandate, as_known_on)]
     return [r for r in rows if not r["eligible"]] if excluded_only else rows
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from fiw.errors import NotFound, UserError
+from sovereign import clock
 from sovereign.decisions import check_backdate, one_line
 from sovereign.resolve import Resolver
 from sovereign.store import reads, writes
@@ -19,15 +20,15 @@ def add(db: sqlite_utils.Database, country: str, reason: str, decided_by: str, v
         public_reason_nl: str | None = None, public_reason_en: str | None = None) -> dict:
     """Exclude a country from a date. `reason` is the committee's internal note; the public list shows only the
     public reasons (Dutch and English), or a plain "excluded by the committee" where none was given."""
-    from sovereign.people import approver, readable
+    from sovereign.people import readable, spelled
 
-    start = valid_from or date.today()
+    start = valid_from or clock.today()
     if valid_to and valid_to < start:
         raise UserError(f"--until {valid_to} is before --from {start}")
     one_line(reason, "an override needs a one-line reason")
     reason = readable(reason, "an override's reason")
     one_line(decided_by, "an override needs who decided it")
-    decided_by = approver(db, decided_by, 1)[0]  # as the register spells them, when they are in it
+    decided_by = spelled(db, decided_by)
     public = {f"public_reason_{lang}": readable(text, f"--public-reason-{lang}") if text and text.strip() else None
               for lang, text in (("nl", public_reason_nl), ("en", public_reason_en))}
     backdated = check_backdate("--from", start, backdate_reason)
@@ -47,7 +48,7 @@ def add(db: sqlite_utils.Database, country: str, reason: str, decided_by: str, v
 def name_on(conn: reads.Connection, iso2: str, entities: tuple[str, ...], on: date) -> str | None:
     """The name of the entity the list in force on `on` holds for a code (DE: "Germany", not the "Germany, W."
     of 1990), or None when no list is in force."""
-    version = reads.version_in_force(conn, on.isoformat()) or reads.version_in_force(conn, date.today().isoformat())
+    version = reads.version_in_force(conn, on.isoformat()) or reads.version_in_force(conn, clock.today().isoformat())
     if version is None:
         return None
     entries = [e for e in reads.entries(conn, version["id"], entities or None) if e["iso2"] == iso2]
@@ -82,7 +83,7 @@ def revoke(db: sqlite_utils.Database, override_id: int, revoked_by: str, reason:
     if in_error:
         effective, backdated = row["valid_from"], None
     else:
-        start = revoked_from or date.today()
+        start = revoked_from or clock.today()
         backdated = check_backdate("--from", start, backdate_reason)
         effective = max(start.isoformat(), row["valid_from"])
     name, person_key = people.approver(db, revoked_by, required)
@@ -110,7 +111,7 @@ def revoke(db: sqlite_utils.Database, override_id: int, revoked_by: str, reason:
 
 def state(r: dict, today: date | None = None) -> str:
     """In force, coming ("from D"), ended or revoked, as of today."""
-    on = (today or date.today()).isoformat()
+    on = (today or clock.today()).isoformat()
     revoked_from = r["revoked_from"] or "" if r["revoked_at"] else None
     if revoked_from is not None and revoked_from <= r["valid_from"]:
         return "revoked from its first day"

@@ -1,7 +1,8 @@
 """People behind decisions: a register (name, e-mail, role), matched by a normalised key, so that "Anna de
 Vries", "anna de vries " and "Аnna de Vries" (a Cyrillic А) are one person, and two tokens of one person are
-one approver. The shared SOVEREIGN_ADMIN_TOKEN is nobody in particular: it never counts as an approver where
-more than one is required, and no person may take its label. Stdlib only: the deciding commands stay light."""
+one approver. Every approval names a person in the register, whatever the count required; the shared
+SOVEREIGN_ADMIN_TOKEN is nobody in particular: it never approves, and no person may take its label. Stdlib
+only: the deciding commands stay light."""
 
 from __future__ import annotations
 
@@ -116,36 +117,59 @@ def token_holder(db: sqlite_utils.Database, name: str, actor: str = "") -> str:
 
 
 def approver(conn: Connection, name: str, required: int) -> tuple[str, str]:
-    """(name as the register spells it, key) of who approves. Where more than one approval is required, an
-    approver is a person the product knows (the register, or a token holder) and never the shared token."""
+    """(name as the register spells it, key) of who approves. An approver is always a person the product knows
+    (the register, or a token holder), whatever the number of approvals required: a free-text name or the shared
+    token names nobody the record can hold to the decision."""
     name = readable(name, "the approver's name")
     k = key(name)
     if k in SHARED_KEYS:
-        if required > 1:
-            raise UserError("the shared admin token is nobody in particular and cannot be one of "
-                            f"{required} approvers: approve with a personal token (`sovereign tokens add NAME`)")
-        return name, k
+        raise UserError("the shared admin token is nobody in particular and cannot approve"
+                        + (f" (one of {required} approvers)" if required > 1 else "")
+                        + ": approve with a personal token (`sovereign tokens add NAME`) of a person in the register "
+                        "(`sovereign people add NAME`)")
     known = reads.person(conn, k)
-    if known is not None:
-        return str(known["name"]), k
-    if required > 1:
-        raise UserError(f"{name!r} is not in the register of people: with {required} approvals required, approvers "
-                        "are people the product knows (`sovereign people add NAME`)")
-    return name, k
+    if known is None:
+        raise UserError(f"{name!r} is not in the register of people: approvers are people the product knows, "
+                        f"whatever the count ({required} approval{'' if required == 1 else 's'} required); add them "
+                        "with `sovereign people add NAME --role committee`, then approve again")
+    return str(known["name"]), k
+
+
+def spelled(conn: Connection, name: str) -> str:
+    """Who decided a tightening (an override added), as the register spells them when they are in it; a tightening
+    needs no approval, so a name outside the register (the committee as a body) stays as given."""
+    name = readable(name, "who decided")
+    known = reads.person(conn, key(name))
+    return str(known["name"]) if known is not None else name
+
+
+class AlreadyApproved(UserError):
+    """The same person approving the same thing for the same date again: it never counts as another approval, and
+    saying nothing would let them believe it did. `who`, `subject` and `day` let a page say it in its language."""
+
+    def __init__(self, who: str, subject: str, day: str, kind: str, version: int | None = None,
+                 override: int | None = None):
+        self.who, self.subject, self.day, self.kind, self.version, self.override = who, subject, day, kind, version, override
+        super().__init__(f"{who} has already approved {subject} for {day}: the same person approving the same date "
+                         "again counts once; a different person approving the same date puts it in force")
 
 
 def record_approval(db: sqlite_utils.Database, table: str, current: list, subject: dict, name: str, k: str,
                     day: str, os_user: str | None) -> tuple[list[str], str | None]:
     """Record one person's approval of `subject` for `day` in `table` (approvals or loosenings); an approval by the
-    same person for another day replaces theirs, visibly. Returns the names agreeing on `day` and the day an
+    same person for another day replaces theirs, visibly; for the same day again it is refused (AlreadyApproved),
+    for the CLI, the API and the console alike. Returns the names agreeing on `day` and the day an
     earlier approval of this person moved from (None if it did not move)."""
     day_column = "effective_from" if table == "approvals" else "revoked_from"
     moved = None
     mine = next((a for a in current if a["person_key"] == k), None)
     if mine is not None:
         if mine[day_column] == day:
-            agreeing = [a["approved_by"] for a in current if a[day_column] == day]
-            return agreeing, None
+            if table == "approvals":
+                raise AlreadyApproved(name, f"list version {subject['version_id']}", day, "publish",
+                                      version=subject["version_id"])
+            raise AlreadyApproved(name, f"revoking override {subject['override_id']}", day, "revoke",
+                                  override=subject["override_id"])
         writes.replace_approval(db, table, mine["id"])
         moved = mine[day_column]
     row = subject | {"approved_by": name, "person_key": k, "os_user": os_user, day_column: day}

@@ -22,7 +22,7 @@ import polars as pl
 
 from fiw import methodology, words
 from fiw.errors import UnknownNames, UserError
-from sovereign import acquire, gate, store
+from sovereign import acquire, clock, gate, store
 from sovereign.countries import iso_table, load_mapping, normalise, read_errata
 from sovereign.decisions import check_backdate, one_line
 from sovereign.eligibility import evaluate, stage
@@ -419,7 +419,7 @@ def propose_newest(db: sqlite_utils.Database, scored: pl.DataFrame, policy: Poli
     if reasons:
         state, effective, by, why = "held", None, None, "; ".join(reasons)
     elif policy.auto_publish:  # found on FH's site or handed in today: public today
-        state, effective, by, why = "published", date.today(), "auto_publish", None
+        state, effective, by, why = "published", clock.today(), "auto_publish", None
     else:
         state, effective, by, why = "proposed", None, None, None
     version = build_version(db, scored, policy, newest, state, effective, by, why)
@@ -532,7 +532,7 @@ def withdraw(db: sqlite_utils.Database, version_id: int, by: str, reason: str, a
     if row["state"] != "published" or row["withdrawn"]:
         raise UserError(f"list version {version_id} is {row['state']}{' and withdrawn' if row['withdrawn'] else ''}: "
                         "only a published version can be withdrawn")
-    if row["effective_from"] <= date.today().isoformat():
+    if row["effective_from"] <= clock.today().isoformat():
         raise UserError(f"list version {version_id} has been in force since {row['effective_from']}: publish its "
                         "successor instead of withdrawing what the desk was told")
     with db.atomic():
@@ -585,7 +585,7 @@ def stale_versions(conn: reads.Connection) -> list[dict]:
     revision that never reached the list). Older versions, and the history, are proven by their digests."""
     from sovereign.policy import stored_policy
 
-    in_force = reads.version_in_force(conn, date.today().isoformat())
+    in_force = reads.version_in_force(conn, clock.today().isoformat())
     current = [e for e in {v["edition"] for v in reads.versions(conn)} if not in_force or e >= in_force["edition"]]
     scores = reads.scores_frame(conn, current) if current else pl.DataFrame()
     labelled = {e: (reads.edition(conn, e) or {}).get("label") for e in current}

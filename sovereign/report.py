@@ -11,6 +11,7 @@ import polars as pl
 
 from fiw.errors import NotFound, UserError
 from fiw.methodology import STATUS_WORDS
+from sovereign import clock
 from sovereign import diff as d
 from sovereign.anchors import anchor
 from sovereign.lookup import mandate_history
@@ -41,7 +42,7 @@ def override_changes(conn: Connection, start: str, end: str) -> dict:
     return {
         "added": [r for r in rows if start < r["valid_from"] <= end],
         "ended": [r for r in rows if (r["valid_to"] and start < r["valid_to"] <= end)
-                  or (r["revoked_at"] and start < r["revoked_at"][:10] <= end)],
+                  or (r["revoked_at"] and start < clock.day_of(r["revoked_at"]).isoformat() <= end)],
     }
 
 
@@ -52,7 +53,7 @@ def build(conn: Connection, policy: Policy, from_spec: str | None = None, to_spe
     for side in (before, after):
         stored = reads.edition(conn, side["edition"])
         side["label"] = stored["label"] if stored else None
-    end = after["effective_from"] or date.today().isoformat()
+    end = after["effective_from"] or clock.today().isoformat()
     after_entries = reads.entries_frame(conn, after["id"])
     histories = {m.name: (mandate_history(conn, before, m), mandate_history(conn, after, m))
                  for m in policy.mandates if m.needs_history}
@@ -73,13 +74,13 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     beside FH's, movers with their staging dates and the issuers and securities behind them, the full list
     being approved, and the policy it was built under."""
     from sovereign.eligibility import staging
-    from sovereign.listing import entries_on
+    from sovereign.listing import compared_days, entries_on
     from sovereign.people import SHARED
     from sovereign.pipeline import HISTORY
     from sovereign.policy import stored_policy
 
-    today = date.today().isoformat()
-    on = max(after["effective_from"], today) if after["effective_from"] else (publish_on or date.today()).isoformat()
+    before_day, after_day = compared_days(before, after, publish_on)
+    on = after_day.isoformat()
     approvals = [dict(a) for a in reads.approvals(conn, after["id"], current=False)]
     if after["state"] == "published":
         decision = {"required": False, "state": "published", "approved_by": after["approved_by"],
@@ -110,10 +111,10 @@ def approval_pack(conn: Connection, policy: Policy, r: dict, before: dict, after
     for m in r["newly_excluded"] + r["newly_eligible"]:
         m["issuers"] = "; ".join(issuers.get(m["iso2"] or "", [])) or None
     listed = entries_on(conn, after, date.fromisoformat(on))
-    earlier = entries_on(conn, before, date.fromisoformat(before["effective_from"] or on))
+    earlier = entries_on(conn, before, before_day)
     was = {row["iso2"]: row for row in earlier if row["iso2"]}
     active = [dict(o) for o in reads.active_overrides(conn, on)]
-    before_active = {o["iso2"] for o in reads.active_overrides(conn, before["effective_from"] or on)}
+    before_active = {o["iso2"] for o in reads.active_overrides(conn, before_day.isoformat())}
     names = {row["iso2"]: row["name"] for row in listed if row["iso2"]}
     for o in active:
         o["name"] = names.get(o["iso2"], o["iso2"])
@@ -163,7 +164,7 @@ def provenance(conn: Connection, editions: list[int]) -> dict:
     return {"sources": reads.edition_sources(conn, editions),
             "verify": {"ok": checked["ok"], "editions": checked["editions"], "errors": checked["errors"],
                        "known_errata": checked["known_errata"]},
-            "conflicts": checked["source_conflicts"], "generated": date.today().isoformat()}
+            "conflicts": checked["source_conflicts"], "generated": clock.today().isoformat()}
 
 
 def to_json(result: dict) -> str:

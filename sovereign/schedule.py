@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from fiw import words
 from fiw.errors import UserError
-from sovereign import store
+from sovereign import clock, store
 from sovereign.settings import Settings
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ def scheduled_poll(settings: Settings, scheduler: Any = None, attempt: int = 0, 
     next slot (a week or a month away)."""
     result = poll(settings, trigger)
     if result["outcome"] == "failed" and scheduler is not None:
-        when = retry_at(attempt, datetime.now(UTC))
+        when = retry_at(attempt, clock.now())
         if when is not None:
             scheduler.add_job(scheduled_poll, "date", run_date=when, args=[settings, scheduler, attempt + 1, "retry"],
                               id=f"retry-{attempt + 1}", replace_existing=True)
@@ -257,12 +257,12 @@ def run_daemon(settings: Settings, once: bool = False) -> None:
                 raise UserError(f"the poll failed (recorded in runs): {result['message']}")
             return
         scheduler = BlockingScheduler(timezone=UTC)
-        if missed(last_scheduled_run(settings.db), datetime.now(UTC)):
+        if missed(last_scheduled_run(settings.db), clock.now()):
             log.info("a scheduled poll was missed while the scheduler was down: polling now")
             scheduled_poll(settings, scheduler, 0, "catch-up")
         for name, trigger in TRIGGERS.items():
             scheduler.add_job(scheduled_poll, trigger, args=[settings, scheduler], id=name, coalesce=True,
                               max_instances=1, misfire_grace_time=MISFIRE_GRACE[name])
         log.info("scheduler started; next polls: %s",
-                 ", ".join(f"{j.id} {j.trigger.get_next_fire_time(None, datetime.now(UTC))}" for j in scheduler.get_jobs()))
+                 ", ".join(f"{j.id} {j.trigger.get_next_fire_time(None, clock.now())}" for j in scheduler.get_jobs()))
         scheduler.start()

@@ -139,7 +139,7 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
 
 
 def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = None, edition: int | None = None,
-                 mandate: Mandate | None = None, version_id: int | None = None) -> pl.DataFrame:
+                 mandate: Mandate | None = None, version_id: int | None = None, on: date | None = None) -> pl.DataFrame:
     """One row per distinct identifier: `_id` and the answer columns. Eligible today but excluded by a list
     already published for a later date carries that list's no-new-buys and divest-by dates."""
     resolver = Resolver(conn)
@@ -163,7 +163,7 @@ def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = N
             targets.append(replace(resolver.resolve(inside), query=value))  # answered for the book's own text
     version = pick_version(conn, edition, as_of, version_id)  # no list at all is its own error
     rows = []
-    for a in answers(conn, targets, edition, as_of, mandate, version_id):
+    for a in answers(conn, targets, edition, as_of, mandate, version_id, on=on):
         coming = a.get("upcoming") or {}
         staged = a["eligible"] and coming.get("verdict") == "excluded"
         reason = "; ".join(a["reasons"]) + (": not eligible" if a["kind"] == UNRESOLVED else "")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from sovereign import clock
 from sovereign.lookup import supranational_reason
 from sovereign.screen import OUT_COLUMNS
 
@@ -53,7 +54,7 @@ def screen_dataframe(positions: DataFrame, answers: DataFrame, register: DataFra
     if missing:
         raise ValueError(f"no column {', '.join(map(repr, missing))} in the positions (columns: "
                          f"{', '.join(positions.columns)})")
-    day = F.to_date(F.col(date_column)) if date_column else F.lit((as_of or date.today()).isoformat()).cast("date")
+    day = F.to_date(F.col(date_column)) if date_column else F.lit((as_of or clock.today()).isoformat()).cast("date")
     rows = positions.withColumn("_id", identifier(id_columns)).withColumn("_date", day)
     keys = rows.select("_id", "_date").distinct().withColumn(
         "_code", F.upper(F.regexp_replace(F.col("_id"), r"[\s-]", "")))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import statistics
-from datetime import date
 from typing import Any
 
 import polars as pl
 
 from fiw import words
 from fiw.errors import UserError
+from sovereign import clock
 from sovereign.eligibility import apply_mandate, evaluate_editions
 from sovereign.policy import Mandate, Policy, recorded
 from sovereign.releases import published
@@ -240,13 +240,13 @@ def book(conn: Any, holdings: Any, changes: dict, policy: Policy, alternative: P
                                 .then(pl.lit("excluded"))
                                 .when(judged.is_in(back) & (pl.col("verdict") == "excluded"))
                                 .then(pl.lit("eligible")).otherwise("verdict"))
-    no_new, divest = staging(date.today(), alternative)
+    no_new, divest = staging(clock.today(), alternative)
     source = {"list_version": changes["list_version"], "edition": changes["edition"], "state": "published",
               "effective_from": changes["effective_from"], "fiw": changes["fiw"]}
     return {"list_version": changes["list_version"], "value_column": value, "portfolio_column": portfolio,
             "from": source, "to": source | {"list_version": "alternative", "state": "built under the alternative policy"},
             "mandate": mandate.name if mandate else None, "attribution": words.attribution(changes["edition"]),
-            "staging": f"if the alternative were published with effect from {date.today()}"} | compare(
+            "staging": f"if the alternative were published with effect from {clock.today()}"} | compare(
         counted, before, after, no_new, divest)
 
 

@@ -87,6 +87,13 @@ def india_not_free_2027(tmp_path: Path) -> Path:
     return path
 
 
+def member(cli: Cli, name: str = "Ria de Boer") -> str:
+    """A committee member in the register (an approval always names one, whatever the count): their name."""
+    code, _, err = cli("people", "add", name, "--role", "committee")
+    assert code == 0 or "already in the register" in err, err
+    return name
+
+
 @pytest.fixture
 def desk(fresh_db) -> Cli:
     """A private database with the sample issuer register."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FIW, Cli
+from tests.conftest import FIW, Cli, member
 
 
 def no_traceback(out: str, err: str) -> None:
@@ -128,7 +128,7 @@ def test_a_withdrawn_mistyped_publish_leaves_the_edition_publishable(fresh_db, t
 
     cli = Cli(fresh_db)
     assert cli("import", str(india_not_free_2027(tmp_path)))[0] == 0
-    assert cli("publish", "--approved-by", "RI A", "--effective-from", "2207-03-01")[0] == 0  # 2027 mistyped
+    assert cli("publish", "--approved-by", member(cli, "RI A"), "--effective-from", "2207-03-01")[0] == 0  # 2027 mistyped
     code, out, err = cli("publish", "--withdraw", "54", "--by", "RI A", "--reason", "2207 was a typo for 2027")
     assert code == 0 and "proposed again as version 55" in out
     code, out, err = cli("publish", "--approved-by", "RI A", "--effective-from", "2027-03-01")

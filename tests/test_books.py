@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sovereign.screen import OUT_COLUMNS
+from tests.conftest import member
 from tests.hostile import far_corner_xlsx
 
 HEADER = ["Portfolio", "ISIN", "Country", "Issuer", "Status", "Market Value", "Maturity"]
@@ -396,7 +397,7 @@ def test_screen_counts_eligible_positions_a_published_later_list_excludes(desk, 
     from tests.conftest import india_not_free_2027
 
     assert desk("import", str(india_not_free_2027(tmp_path)))[0] == 0
-    code, _, err = desk("publish", "--approved-by", "RI committee", "--effective-from", "2099-03-01")
+    code, _, err = desk("publish", "--approved-by", member(desk), "--effective-from", "2099-03-01")
     assert code == 0, err
     src, summary = write_csv(tmp_path / "book.csv"), tmp_path / "s.json"
     code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"), "--value-column", "Market Value",

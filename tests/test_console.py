@@ -207,3 +207,29 @@ def test_every_page_in_both_languages_with_the_security_headers(client, lang):
         assert "Bron: Freedom House" in dutch and "Source:" not in dutch
     else:
         assert "Overrides" in dutch and "active" in dutch
+
+
+@pytest.mark.pure
+def test_the_products_reasons_and_refusals_read_in_dutch():
+    """The sentences the product writes (a committee exclusion, a mandate's rule, an ISIN outside the register, a
+    back-dated decision refused) in Dutch on a Dutch page; an English page keeps them as written."""
+    from datetime import date
+
+    from fiw.errors import UserError
+    from sovereign import decisions, identifiers
+    from sovereign.api.routers.console_text import reason
+    from sovereign.eligibility import override_reason
+
+    with pytest.raises(UserError) as refused:
+        decisions.check_backdate("--effective-from", date(2020, 1, 1), None)
+    assert reason(str(refused.value), "en") == str(refused.value)
+    said = reason(str(refused.value), "nl")
+    assert said.startswith("1 januari 2020 ligt vóór vandaag (") and said.endswith("terugwerkende kracht in")
+    excluded = override_reason({"id": 3, "decided_by": "Anna de Vries", "valid_from": "2027-03-01",
+                                "valid_to": "2027-12-31", "reason": "sancties"})
+    assert reason(excluded, "nl") == ("Uitgesloten door de commissie: uitsluiting 3 (Anna de Vries, vanaf 1 maart 2027 "
+                                      "tot en met 31 december 2027): sancties")
+    note = identifiers.prefix_note("US0378331005", "United States")
+    assert reason(f"ISIN US0378331005 is not in the issuer register; {note}", "nl") == (
+        "ISIN US0378331005 staat niet in het register van uitgevende instellingen; het voorvoegsel US is het land van "
+        "het nummeringsbureau (United States), niet noodzakelijk dat van de uitgevende instelling")

@@ -442,3 +442,62 @@ def test_a_book_is_screened_through_the_bounded_upload(shared, browser, tmp_path
         dirk.page.click("#download")
     assert "Turkey" in Path(got.value.path()).read_text(encoding="utf-8-sig")
     dirk.close()
+
+
+# Words of English that have no place on a Dutch page (Dutch words spelled alike, such as "in", "is", "of", "register", "desk" and
+# "token", are left out). FH's status words and report title are FH's and stay: they are taken out first.
+ENGLISH = {"the", "and", "from", "by", "not", "eligible", "excluded", "approved", "approval", "committee",
+           "published", "proposed", "held", "withdrawn", "revoked", "active", "coming", "ended", "version", "trail",
+           "head", "digest", "check", "row", "runs", "manual", "history", "bundled", "override", "never", "today",
+           "until", "source", "none", "unknown", "mandate", "below", "minimum", "ceased", "successor",
+           "prefix", "issuer", "valid", "match", "rated", "country", "list", "with", "are", "was", "ok", "refused",
+           "failed", "publish", "import", "person", "add", "remove", "reason", "state", "why", "answer", "days"}
+FH_WORDS = ("Freedom in the World", "Freedom House", "Not Free", "Partly Free", "Free")
+# Text a page quotes rather than says: another language's section, recorded texts (a reason, a run's message),
+# commands. The rest is the page's own words.
+OWN_TEXT = """() => {
+  const skip = '[lang]:not([lang="nl"]), .record, code, [translate="no"], script, style';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const out = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.parentElement.closest(skip)) out.push(node.textContent);
+  }
+  for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
+    out.push(el.getAttribute('placeholder') || '', el.getAttribute('title') || '', el.getAttribute('aria-label') || '');
+  }
+  return out.join(' ');
+}"""
+
+
+def english_words(text: str) -> set[str]:
+    for words in FH_WORDS:
+        text = text.replace(words, " ")
+    return {w for w in re.findall(r"[A-Za-z]+", text) if w.casefold() in ENGLISH}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_nothing_english_on_a_dutch_page(shared, browser, width):
+    """Every console page and the public list in Dutch, as a committee member and the desk read them: the page's own
+    words, answers and refusals in Dutch (the approval pack is an English document, linked as such)."""
+    server, _ = shared
+    anna = Watched(browser, width, ANNA, locale="nl-NL")
+    anna.page.set_extra_http_headers({EMAIL: ANNA, "Accept-Language": "nl-NL,nl;q=0.9"})
+    pages = ["/console", "/console/proposals", "/console/overrides", "/console/versions", "/console/runs",
+             "/console/audit", "/console/public", "/console/public/nl", "/console/batch", "/console/upload",
+             "/console/country/IN", "/console/country/RU", "/console/desk?q=France", "/console/desk?q=TR",
+             "/console/desk?q=India&mandate=strict_pf", "/console/desk?q=US0378331005",
+             "/console/desk?q=XS0000000000", "/console/desk?q=SU&as_of=1992-06-01",
+             f"/console/desk?q=IN&as_of={EFFECTIVE.isoformat()}"]
+    found = {}
+    for path in pages:
+        anna.page.goto(server.url + path)
+        assert anna.page.get_attribute("html", "lang") == "nl", path
+        leaked = english_words(anna.page.evaluate(OWN_TEXT))
+        if leaked:
+            found[path] = sorted(leaked)
+    assert found == {}
+    anna.page.goto(server.url + "/console/public/nl")
+    anchor = anna.page.inner_text("#anchor")
+    assert anchor.startswith("Kop van het auditspoor ") and "Controleer met: sovereign audit verify --head" in anchor
+    anna.close()

@@ -7,7 +7,7 @@ import sqlite3
 import polars as pl
 import pytest
 
-from tests.conftest import db_fingerprint, india_not_free_2027
+from tests.conftest import db_fingerprint, india_not_free_2027, member
 
 
 @pytest.mark.parametrize("typed,iso2", [
@@ -95,7 +95,7 @@ def test_overrides_exclude_from_their_dates_and_are_append_only(desk):
     code, rows = desk.json("list", "--as-of", "2026-07-01", "--excluded", "--format", "json")
     assert "IN" in {r["iso2"] for r in rows}
     desk("override", "add", "IN", "--reason", "second", "--by", "RI")
-    code, out, _ = desk("override", "revoke", "2", "--by", "RI", "--reason", "decided again")
+    code, out, _ = desk("override", "revoke", "2", "--by", member(desk), "--reason", "decided again")
     assert code == 0
     code, answers = desk.json("check", "IN", "--json")
     assert answers[0]["eligible"]
@@ -128,12 +128,12 @@ def test_propose_publish_and_stage_a_new_edition(desk, tmp_path):
     assert code == 0 and "proposed" in out, err
     code, answers = desk.json("check", "IN", "--json")
     assert answers[0]["eligible"] and answers[0]["edition"] == 2026  # proposed is not in force
-    code, _, err = desk("publish", "--approved-by", "RI committee", "--effective-from", "2025-01-01")
+    code, _, err = desk("publish", "--approved-by", member(desk), "--effective-from", "2025-01-01")
     assert code == 2 and "give --backdate-reason" in err
-    code, _, err = desk("publish", "--approved-by", "RI committee", "--effective-from", "2025-01-01",
+    code, _, err = desk("publish", "--approved-by", member(desk), "--effective-from", "2025-01-01",
                         "--backdate-reason", "test")
     assert code == 2 and "before the list in force" in err
-    code, out, _ = desk("publish", "--approved-by", "RI committee", "--effective-from", "2026-11-01",
+    code, out, _ = desk("publish", "--approved-by", member(desk), "--effective-from", "2026-11-01",
                         "--backdate-reason", "approved on 1 November, recorded late")
     assert code == 0 and "1 newly excluded" in out
     code, answers = desk.json("check", "IN", "--as-of", "2026-11-02", "--json")
@@ -143,7 +143,7 @@ def test_propose_publish_and_stage_a_new_edition(desk, tmp_path):
     code, answers = desk.json("check", "IN", "--as-of", "2026-10-31", "--json")
     assert answers[0]["eligible"] and answers[0]["edition"] == 2026
     row = sqlite3.connect(desk.db).execute("SELECT approved_by, state FROM list_versions ORDER BY id DESC LIMIT 1").fetchone()
-    assert row == ("RI committee", "published")
+    assert row == ("Ria de Boer", "published")
 
 
 def test_screen_csv_parquet_xlsx(desk, tmp_path):

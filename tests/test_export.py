@@ -15,7 +15,7 @@ from stdnum import isin as stdnum_isin
 
 from sovereign import export, lookup, store
 from sovereign.settings import Settings
-from tests.conftest import india_not_free_2027
+from tests.conftest import india_not_free_2027, member
 
 TODAY = date.today()
 COMPARED = ("verdict", "status", "pr", "cl", "total", "list_version", "edition")
@@ -33,10 +33,10 @@ def history(desk, tmp_path):
                 "--until", "2026-08-31", "--backdate-reason", "minutes")[0] == 0
     assert desk("override", "add", "NL", "--reason", "committee note", "--by", "RI",
                 "--from", _iso(TODAY + timedelta(days=10)))[0] == 0
-    assert desk("override", "revoke", "2", "--by", "RI", "--reason", "decided again",
+    assert desk("override", "revoke", "2", "--by", member(desk), "--reason", "decided again",
                 "--from", _iso(TODAY + timedelta(days=40)))[0] == 0
     assert desk("import", str(india_not_free_2027(tmp_path)))[0] == 0
-    code, out, err = desk("publish", "--approved-by", "RI committee", "--effective-from", _iso(TODAY + timedelta(days=30)))
+    code, out, err = desk("publish", "--approved-by", member(desk), "--effective-from", _iso(TODAY + timedelta(days=30)))
     assert code == 0, err
     return desk
 

@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from sovereign import paths
-from tests.conftest import Cli, db_fingerprint, india_not_free_2027
+from tests.conftest import Cli, db_fingerprint, india_not_free_2027, member
 from tests.test_service import SOVEREIGN, Server
 
 FUTURE = (date.today() + timedelta(days=30)).isoformat()
@@ -139,7 +139,9 @@ def test_a_writer_waits_for_another_and_two_publishes_make_one(fresh_db, tmp_pat
     holder.wait(10)
     india_not_free_2027(tmp_path)
     assert Cli(fresh_db)("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
-    runs = [subprocess.Popen([*SOVEREIGN, "--db", str(fresh_db), "publish", "--approved-by", f"RI {i}",
+    for i in range(2):
+        member(Cli(fresh_db), f"Ria de Boer {i}")
+    runs = [subprocess.Popen([*SOVEREIGN, "--db", str(fresh_db), "publish", "--approved-by", f"Ria de Boer {i}",
                               "--effective-from", FUTURE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for i in range(2)]
     results = [(r.wait(60), r.stderr.read()) for r in runs]
@@ -199,7 +201,7 @@ def test_a_mistyped_future_date_can_be_withdrawn(fresh_db, tmp_path):
     cli = Cli(fresh_db)
     india_not_free_2027(tmp_path)
     cli("import", str(tmp_path / "fiw-2027.csv"))
-    assert cli("publish", "--approved-by", "RI", "--effective-from", "2062-03-01")[0] == 0
+    assert cli("publish", "--approved-by", member(cli), "--effective-from", "2062-03-01")[0] == 0
     code, _, err = cli("publish", "--withdraw", "54", "--by", "RI")
     assert code == 2 and "one-line --reason" in err
     code, out, _ = cli("publish", "--withdraw", "54", "--by", "RI", "--reason", "2062 was a typo for 2026")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sovereign import exclusion_list, listing, report, store
 from sovereign.api import create_app
 from sovereign.settings import Settings
-from tests.conftest import Cli, copy_db, india_not_free_2027
+from tests.conftest import Cli, copy_db, india_not_free_2027, member
 
 TODAY = date.today()
 COUNTRIES = ["IN", "FR", "TR", "HU", "NL", "US", "RU", "BR"]  # rated Free, Partly Free and Not Free alike
@@ -39,7 +39,7 @@ def record(cli: Cli, overrides: list[dict]) -> None:
         code, _, err = cli(*args)
         assert code == 0, err
         if o["revoke"] is not None:
-            code, _, err = cli("override", "revoke", str(n), "--by", "RI committee", "--reason", "decided again",
+            code, _, err = cli("override", "revoke", str(n), "--by", member(cli), "--reason", "decided again",
                                "--from", day(o["revoke"]), "--backdate-reason", "decided earlier")
             assert code == 0, err
 

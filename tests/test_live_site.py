@@ -4,13 +4,13 @@ printed, labels that run ahead of or behind the numbers, corrections, and a clie
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
 
 import polars as pl
 import pytest
 
 from scrapers.freedomhouse import read_workbook
-from tests.conftest import ALL_DATA, Cli, db_fingerprint
+from sovereign import clock
+from tests.conftest import ALL_DATA, Cli, db_fingerprint, member
 from tests.fhsite import FHSite, edition_2027, live_scores_page, slug
 
 FAST = ["--min-interval", "0", "--timeout", "1"]
@@ -145,8 +145,8 @@ def test_links_a_year_ahead_over_last_years_numbers_never_propose_a_list(fresh_d
     site.publish_live(rows_2027, 2027, details=False)
     code, out, err = refresh(fresh_db, site)
     assert code == 0 and "new: 2027" in out, err
-    today = date.today().isoformat()
-    code, out, err = Cli(fresh_db)("publish", "--approved-by", "RI committee", "--effective-from", today)
+    today = clock.today().isoformat()
+    code, out, err = Cli(fresh_db)("publish", "--approved-by", member(Cli(fresh_db)), "--effective-from", today)
     assert code == 0, err
     code, answers = Cli(fresh_db).json("check", "IN", "--json")
     assert answers[0]["edition"] == 2027 and answers[0]["verdict"] == "excluded"
@@ -188,8 +188,8 @@ def test_a_correction_replaces_the_proposed_list(fresh_db, site, rows_2027, all_
     assert f"It replaces version {first} (proposed, now withdrawn); eligibility changes: IN" in out
     assert conn.execute("SELECT reason FROM withdrawals WHERE version_id = ?", [first]).fetchone()[0].startswith(
         "replaced by list version")
-    code, out, err = Cli(fresh_db)("publish", "--approved-by", "RI committee", "--effective-from",
-                                   date.today().isoformat())
+    code, out, err = Cli(fresh_db)("publish", "--approved-by", member(Cli(fresh_db)), "--effective-from",
+                                   clock.today().isoformat())
     assert code == 0, err
     code, answers = Cli(fresh_db).json("check", "IN", "--json")
     assert answers[0]["verdict"] == "excluded" and answers[0]["list_version"] != first
@@ -202,8 +202,8 @@ def test_a_correction_after_publication_proposes_a_revision_and_verify_checks_th
     conn = sqlite3.connect(fresh_db)
     site.publish_live(_wrong_first_load(rows_2027, all_data), 2027, details=False)
     assert refresh(fresh_db, site)[0] == 0
-    today = date.today().isoformat()
-    assert Cli(fresh_db)("publish", "--approved-by", "RI committee", "--effective-from", today)[0] == 0
+    today = clock.today().isoformat()
+    assert Cli(fresh_db)("publish", "--approved-by", member(Cli(fresh_db)), "--effective-from", today)[0] == 0
     published = in_force(fresh_db)[0]
     site.publish_live(rows_2027, 2027, details=False)
     code, out, err = refresh(fresh_db, site)
@@ -216,7 +216,7 @@ def test_a_correction_after_publication_proposes_a_revision_and_verify_checks_th
     assert code == 1, out
     assert (f"list version {published} (published, in force) does not agree with the stored scores of edition 2027 "
             f"(IND): FH's correction is in list version {revised} (proposed), not yet published") in out
-    assert Cli(fresh_db)("publish", "--approved-by", "RI committee", "--effective-from", today)[0] == 0
+    assert Cli(fresh_db)("publish", "--approved-by", member(Cli(fresh_db)), "--effective-from", today)[0] == 0
     code, out, _ = Cli(fresh_db)("verify")
     assert code == 0, out
     # a list whose scores changed under it, outside any refresh, is caught

@@ -222,7 +222,7 @@ def test_tokens_name_people_and_two_approvers_put_a_list_in_force(fresh_db, tmp_
         r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {anna}"})
         assert r.status_code == 200 and r.json()["in_force"] is False and r.json()["approvers"] == ["Anna"]
         r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {anna}"})
-        assert r.json()["in_force"] is False  # the same person twice is still one approver
+        assert r.status_code == 409 and "Anna has already approved" in r.json()["detail"]  # still one approver
         r = c.post("/api/v1/admin/publish", json=body, headers={"Authorization": f"Bearer {bram}"})
         assert r.json()["in_force"] is True and r.json()["approvers"] == ["Anna", "Bram"]
         r = c.post("/api/v1/admin/overrides", json={"country": "FR", "reason": "x", "decided_by": "Mallory"},

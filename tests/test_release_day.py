@@ -10,7 +10,8 @@ import sqlite3
 import pytest
 
 from scrapers.freedomhouse import read_workbook
-from tests.conftest import ALL_DATA, Cli, db_fingerprint
+from sovereign import clock
+from tests.conftest import ALL_DATA, Cli, db_fingerprint, member
 from tests.fhsite import FHSite, combined_scores_page, edition_2027, live_scores_page, slug
 
 FAST = ["--min-interval", "0", "--timeout", "1"]
@@ -324,7 +325,6 @@ def _rows_2026(db) -> list[dict]:
 def test_a_held_table_is_accepted_after_review(fresh_db, site, rows_2027):
     """Links a year behind over new numbers: held, and the run says how to accept it; the operator, having
     checked the page, stores it as the edition it really is."""
-    from datetime import date
 
     site.publish_live([dict(r, edition=2026) for r in rows_2027], 2026, details=False)
     code, out, err = refresh(fresh_db, site)
@@ -338,7 +338,8 @@ def test_a_held_table_is_accepted_after_review(fresh_db, site, rows_2027):
     assert code == 0, err
     assert "new: 2027" in out and "List version" in out and "proposed" in out
     assert {k: v[:3] for k, v in stored(fresh_db).items()} == {k: v[:3] for k, v in expected(rows_2027).items()}
-    assert Cli(fresh_db)("publish", "--approved-by", "RI committee", "--effective-from", date.today().isoformat())[0] == 0
+    assert Cli(fresh_db)("publish", "--approved-by", member(Cli(fresh_db)), "--effective-from",
+                         clock.today().isoformat())[0] == 0
     code, answers = Cli(fresh_db).json("check", "IN", "--json")
     assert answers[0]["edition"] == 2027 and answers[0]["verdict"] == "excluded"
 

@@ -4,11 +4,11 @@ and the replica refuses every write route."""
 from __future__ import annotations
 
 import time
-from datetime import date
 
 import httpx
 import pytest
 
+from sovereign import clock
 from tests.conftest import Cli, india_not_free_2027
 from tests.test_service import Server as Serve
 
@@ -27,6 +27,7 @@ def test_a_publish_on_the_primary_reaches_the_replica_which_refuses_every_write(
     assert code == 0 and f"Pushed {fresh_db} to 1 replica(s)" in out, err
     code, out, err = Cli(fresh_db)("import", str(india_not_free_2027(tmp_path)), env=env)  # a write: pushed too
     assert code == 0, err
+    anna = {"Authorization": f"Bearer {Cli(fresh_db)('tokens', 'add', 'Anna de Vries', env=env)[1].strip()}"}
     primary, copy = Serve(fresh_db, env=env), Serve(replica, "--read-only", env={
         "SOVEREIGN_ADMIN_TOKEN": TOKEN, "SOVEREIGN_KEY_FILE": str(fresh_db.parent / "sovereign.key")})  # the key kept apart
     try:
@@ -34,8 +35,8 @@ def test_a_publish_on_the_primary_reaches_the_replica_which_refuses_every_write(
         before = httpx.get(copy.url + "/api/v1/check/IN").json()
         assert before["eligible"] and before["edition"] == 2026
         assert before["pending"]["change"] == "would exclude"  # the import reached it
-        published = httpx.post(primary.url + "/api/v1/admin/publish", headers=auth,
-                               json={"effective_from": date.today().isoformat(), "minutes": "RIC item 4"})
+        published = httpx.post(primary.url + "/api/v1/admin/publish", headers=anna,
+                               json={"effective_from": clock.today().isoformat(), "minutes": "RIC item 4"})
         assert published.status_code == 200, published.text
         done = time.monotonic()
         while True:

@@ -93,6 +93,7 @@ def test_the_approval_record_of_a_published_list_names_its_approver(fresh_db, br
     cli = Cli(fresh_db)
     india_not_free_2027(tmp_path)
     assert cli("import", str(tmp_path / "fiw-2027.csv"))[0] == 0
+    assert cli("people", "add", "Anna de Vries", "--role", "committee")[0] == 0
     code, _, err = cli("publish", "--approved-by", "Anna de Vries", "--effective-from", "2099-03-01",
                        "--minutes", "RIC 2099/04 item 3")
     assert code == 0, err

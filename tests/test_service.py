@@ -21,7 +21,8 @@ import httpx
 import pytest
 
 from scrapers.freedomhouse import read_workbook
-from tests.conftest import ALL_DATA, Cli, india_not_free_2027
+from sovereign import clock
+from tests.conftest import ALL_DATA, Cli, india_not_free_2027, member
 from tests.fhsite import FHSite, edition_2027
 
 SOVEREIGN = [sys.executable, "-m", "sovereign"]
@@ -149,7 +150,7 @@ def test_readers_keep_getting_consistent_answers_while_a_refresh_writes(fresh_db
     for _ in range(2):
         assert cli("import", str(_new_edition_csv(tmp_path)))[0] == 0
         assert cli("refresh", "--source", "bundled")[0] == 0
-    code, out, err = cli("publish", "--approved-by", "RI", "--effective-from", datetime.now().date().isoformat())
+    code, out, err = cli("publish", "--approved-by", member(cli), "--effective-from", clock.today().isoformat())
     assert code == 0, err
     published.wait(10)  # until a reader has seen the published list, not a guessed pause
     stop.set()
@@ -303,7 +304,7 @@ def test_a_report_that_cannot_be_written_fails_the_run_and_keeps_the_edition(fre
 
 
 def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, tmp_path):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from playwright.sync_api import sync_playwright
 
@@ -311,8 +312,8 @@ def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, 
 
     cli = Cli(fresh_db)
     assert cli("import", str(_new_edition_csv(tmp_path)))[0] == 0
-    effective = (date.today() + timedelta(days=6)).isoformat()
-    assert cli("publish", "--approved-by", "RI committee", "--effective-from", effective)[0] == 0
+    effective = (clock.today() + timedelta(days=6)).isoformat()
+    assert cli("publish", "--approved-by", member(cli), "--effective-from", effective)[0] == 0
     server = Server(fresh_db)
     try:
         with sync_playwright() as p:

@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 from stdnum import isin as stdnum_isin
 
-from sovereign import screen, store
+from sovereign import clock, screen, store
 from sovereign.export import export_answers, export_register
 from sovereign.settings import Settings
-from tests.conftest import india_not_free_2027
+from tests.conftest import india_not_free_2027, member
 
 QUARTER_ENDS = [date(2023, 12, 31), date(2024, 3, 31), date(2024, 6, 30), date(2024, 9, 30), date(2024, 12, 31),
                 date(2025, 3, 31), date(2025, 6, 30), date(2025, 9, 30), date(2025, 12, 31), date(2026, 3, 31),
@@ -58,11 +58,11 @@ def _book(conn, seed: int = 25) -> pl.DataFrame:
 def test_spark_screen_equals_sovereign_screen_on_every_quarter_end(spark, desk, tmp_path):
     from sovereign.spark import screen_dataframe
 
-    today = date.today()
+    today = clock.today()
     assert desk("override", "add", "BR", "--reason", "note", "--by", "RI", "--from", "2025-05-01", "--until",
                 "2025-12-31", "--backdate-reason", "minutes")[0] == 0
     assert desk("import", str(india_not_free_2027(tmp_path)))[0] == 0
-    assert desk("publish", "--approved-by", "RI", "--effective-from", (today + timedelta(days=30)).isoformat())[0] == 0
+    assert desk("publish", "--approved-by", member(desk), "--effective-from", (today + timedelta(days=30)).isoformat())[0] == 0
     policy = Settings.load().policy
     out = tmp_path / "lake"
     export_answers(desk.db, out, "parquet", policy)

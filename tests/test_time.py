@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from sovereign.api import create_app
 from sovereign.settings import Settings
-from tests.conftest import Cli, db_fingerprint, india_not_free_2027, reseal
+from tests.conftest import Cli, db_fingerprint, india_not_free_2027, member, reseal
 
 TODAY = date.today()
 
@@ -54,7 +54,7 @@ def write(tmp_path, text: str):
 
 def test_an_exclusion_published_six_days_ahead_is_announced_today(desk, tmp_path):
     propose_india_not_free(desk, tmp_path)
-    code, out, _ = desk("publish", "--approved-by", "RI committee", "--effective-from", day(6))
+    code, out, _ = desk("publish", "--approved-by", member(desk), "--effective-from", day(6))
     assert code == 0 and "1 newly excluded" in out
     code, [india] = desk.json("check", "IN", "--json")
     assert code == 0 and india["verdict"] == "eligible" and india["edition"] == 2026
@@ -98,13 +98,14 @@ def test_unknown_is_not_excluded_and_an_unreadable_id_does_not_silence_the_other
 
 def test_a_past_effective_date_needs_a_recorded_reason(desk, tmp_path):
     propose_india_not_free(desk, tmp_path)
+    member(desk)
     before = db_fingerprint(desk.db)
-    code, _, err = desk("publish", "--approved-by", "RI", "--effective-from", day(-3))
+    code, _, err = desk("publish", "--approved-by", member(desk), "--effective-from", day(-3))
     assert code == 2 and "give --backdate-reason" in err
     code, _, err = desk("override", "add", "FR", "--reason", "x", "--by", "RI", "--from", day(-3))
     assert code == 2 and "give --backdate-reason" in err
     assert db_fingerprint(desk.db) == before
-    code, out, _ = desk("publish", "--approved-by", "RI", "--effective-from", day(-3),
+    code, out, _ = desk("publish", "--approved-by", member(desk), "--effective-from", day(-3),
                         "--backdate-reason", "decided on that day, recorded late")
     assert code == 0
     row = sqlite3.connect(desk.db).execute("SELECT backdate_reason FROM list_versions WHERE id = 54").fetchone()
@@ -134,7 +135,7 @@ def test_as_known_on_answers_as_the_records_stood(desk):
     assert code == 1 and today["verdict"] == "excluded" and today["no_new_buys_from"] == TODAY.isoformat()
     code, [yesterday] = desk.json("check", "FR", "--as-known-on", day(-1), "--json")
     assert code == 0 and yesterday["verdict"] == "eligible" and yesterday["as_known_on"] == day(-1)
-    code, out, _ = desk("override", "revoke", "1", "--by", "RI", "--reason", "entered in error")
+    code, out, _ = desk("override", "revoke", "1", "--by", member(desk), "--reason", "entered in error")
     assert code == 0
     code, [after] = desk.json("check", "FR", "--json")
     assert after["verdict"] == "eligible"
@@ -146,7 +147,7 @@ def test_revoking_an_override_entered_in_error_makes_it_never_apply(desk):
     code, _, _ = desk("override", "add", "FR", "--reason", "wrong country", "--by", "RI", "--from", "2026-01-01",
                       "--backdate-reason", "minutes of January")
     assert desk.json("check", "FR", "--as-of", "2026-06-01", "--json")[1][0]["verdict"] == "excluded"
-    code, out, _ = desk("override", "revoke", "1", "--by", "RI", "--reason", "entered in error", "--from",
+    code, out, _ = desk("override", "revoke", "1", "--by", member(desk), "--reason", "entered in error", "--from",
                         "2026-01-01", "--backdate-reason", "it never applied")
     assert code == 0 and "from 2026-01-01" in out
     assert desk.json("check", "FR", "--as-of", "2026-06-01", "--json")[1][0]["verdict"] == "eligible"
@@ -157,12 +158,12 @@ def test_revoking_an_override_entered_in_error_makes_it_never_apply(desk):
 
 def test_audit_verify_catches_an_edited_or_removed_row(desk, tmp_path):
     propose_india_not_free(desk, tmp_path)
-    desk("publish", "--approved-by", "RI", "--effective-from", day(1))
+    desk("publish", "--approved-by", member(desk), "--effective-from", day(1))
     desk("override", "add", "FR", "--reason", "x", "--by", "RI")
     code, out, _ = desk("audit", "verify")
     assert code == 0 and "Audit trail: OK" in out
     code, trail = desk.json("audit", "--format", "json")
-    assert [r["action"] for r in trail][-4:] == ["issuers import", "import", "publish", "override add"]
+    assert [r["action"] for r in trail][-5:] == ["issuers import", "import", "person add", "publish", "override add"]
     conn = sqlite3.connect(desk.db)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE audit SET actor = 'someone else'")

@@ -11,13 +11,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.responses import Response
 
-from sovereign import store
+from sovereign import clock, store
 from sovereign.policy import Mandate, Policy
 from sovereign.settings import Settings
 from sovereign.store.reads import Connection
@@ -71,7 +70,7 @@ class AnswerCache:
 
     def cached(self, key: tuple) -> Response | None:
         """The stored answer, or None: cheap enough for the event loop."""
-        generation = (*self.watcher.generation(), date.today())
+        generation = (*self.watcher.generation(), clock.today())
         with self.lock:
             if generation != self.generation:
                 self.bodies, self.generation = OrderedDict(), generation

@@ -93,11 +93,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(UserError)
     async def user_error(_: Request, exc: UserError) -> JSONResponse:
         """One line: 413 for an upload too heavy to read, 503 (try again later) when the service is busy or the
-        database cannot be read or written now, 404 for nothing of that name, 400 otherwise."""
+        database cannot be read or written now, 404 for nothing of that name, 409 for an approval the same person
+        already gave for the same date, 400 otherwise."""
+        from sovereign.people import AlreadyApproved
         from sovereign.sandbox import TooHeavy
 
         status = (413 if isinstance(exc, TooHeavy) else 503 if isinstance(exc, Unavailable)
-                  else 404 if isinstance(exc, NotFound) else 400)
+                  else 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, AlreadyApproved) else 400)
         headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
         return JSONResponse({"detail": scrub(str(exc))}, status_code=status, headers=headers)
 

@@ -173,6 +173,7 @@ WHY = {
     401: "A valid bearer token is required (`sovereign tokens add NAME`)",
     403: "Admin endpoints are off: no tokens exist and SOVEREIGN_ADMIN_TOKEN is not set",
     404: "Nothing answers this: an unknown country or identifier, no list for that edition or date",
+    409: "The same person already approved this for the same date: it counts once; a different person approves",
     413: "The request body is larger than the service accepts (SOVEREIGN_MAX_BODY)",
     503: "The database is missing, being replaced or busy; try again",
 }
@@ -189,4 +190,4 @@ def errors(*statuses: int, json_only: bool = False) -> dict[int | str, dict]:
 
 ERRORS = errors(400, 404, 503)               # every route that reads the database
 BODY_ERRORS = errors(400, 404, 413, 503)     # and takes a request body
-ADMIN_ERRORS = errors(400, 401, 403, 404, 413, 503)
+ADMIN_ERRORS = errors(400, 401, 403, 404, 409, 413, 503)

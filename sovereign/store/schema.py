@@ -11,7 +11,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,7 +235,10 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 def now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    """A recorded time: the one clock's instant in UTC (`sovereign.clock`)."""
+    from sovereign import clock
+
+    return clock.stamp()
 
 
 def _database_class() -> type[sqlite_utils.Database]:

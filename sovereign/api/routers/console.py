@@ -13,7 +13,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fiw.errors import UserError
-from sovereign import store
+from sovereign import clock, store
 from sovereign.api.routers.console_session import (
     COOKIE,
     LANG_COOKIE,
@@ -28,7 +28,7 @@ from sovereign.api.routers.console_session import (
     set_cookies,
     viewer,
 )
-from sovereign.api.routers.console_text import LANGUAGES, TEXT
+from sovereign.api.routers.console_text import LANGUAGES, TEXT, reason
 from sovereign.settings import Settings
 from sovereign.store import reads
 
@@ -38,10 +38,6 @@ MAX_ROWS_SHOWN = 2000
 
 class SignInFirst(Exception):
     pass
-
-
-class AlreadyApproved(UserError):
-    """The same person approving the same list for the same date again: it never counts as a second approval."""
 
 
 class Refused(Exception):
@@ -77,6 +73,17 @@ def optional_date(text: str | None, field: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise UserError(f"{field}: {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def refusal(exc: UserError, lang: str) -> tuple[int, str]:
+    """The status and words of a refused decision: the same person approving the same date again is the rule's
+    own refusal (`people.AlreadyApproved`, 409 as in the API), said in the page's language."""
+    from sovereign.people import AlreadyApproved
+
+    if isinstance(exc, AlreadyApproved):
+        words = TEXT[lang]["already_approved" if exc.kind == "publish" else "already_approved_revoke"]
+        return 409, words.format(who=exc.who, v=exc.version, id=exc.override, date=long_date(exc.day, lang))
+    return 400, reason(str(exc), lang)
 
 
 def settings_of(request: Request) -> Settings:
@@ -149,7 +156,7 @@ def choose_language(lang: str, request: Request, next: str | None = None) -> Res
 def home(request: Request) -> Response:
     v = person(request)
     with store.reader(settings_of(request).db) as conn:
-        in_force = reads.version_in_force(conn, date.today().isoformat())
+        in_force = reads.version_in_force(conn, clock.today().isoformat())
         waiting = reads.pending(conn)
     return render(request, v, "console_home.html.j2", in_force=in_force, waiting=waiting)
 
@@ -173,7 +180,7 @@ def proposals_context(request: Request) -> dict:
             w["needed"] = max(required - best, 0)
             agreed = {people.key(n) for names in by_day.values() for n in names}
             w["could_approve"] = [p["name"] for p in members if p["key"] not in agreed]
-        today = date.today().isoformat()
+        today = clock.today().isoformat()
         published = [r for r in versions if r["state"] == "published" and not r["withdrawn"]]
         in_force = reads.version_in_force(conn, today)
         recent = [dict(r) | {"approvals": [dict(a) for a in reads.approvals(conn, r["id"])]}
@@ -217,9 +224,6 @@ def approve(request: Request, version_id: int = PathParam(ge=1, le=2**62), csrf:
         newest = reads.newest_version(db, row["edition"], ("proposed", "held") if accept_held else ("proposed",))
         if newest is None or newest["id"] != version_id:
             raise UserError(t["newer_proposed"].format(v=version_id))
-        if any(a["person_key"] == v.key and a["effective_from"] == day.isoformat()
-               for a in reads.approvals(db, version_id)):
-            raise AlreadyApproved(t["already_approved"].format(who=name, v=version_id, date=long_date(day, v.lang)))
         done = pipeline.publish(db, settings.policy, name, day, row["edition"], bool(accept_held),
                                 backdate_reason or None, name, minutes or None, f"console: {name}")
         return {"list_version": done.version, "in_force": done.in_force, "approvers": done.approvers,
@@ -234,7 +238,7 @@ def approve(request: Request, version_id: int = PathParam(ge=1, le=2**62), csrf:
             message = t["done_approval"].format(v=version_id, date=long_date(done["effective_from"], v.lang),
                                                 n=done["required"] - len(done["approvers"]))
     except UserError as exc:
-        status, error = 409 if isinstance(exc, AlreadyApproved) else 400, str(exc)
+        status, error = refusal(exc, v.lang)
     return render(request, v, "console_proposals.html.j2", status=status, **proposals_context(request),
                   message=message, error=error)
 
@@ -263,17 +267,18 @@ def overrides_context(request: Request, on: date, lang: str) -> dict:
         rows = []
         for r in reads.overrides(conn):
             pending = [dict(a) for a in reads.loosenings(conn, r["id"])] if not r["revoked_at"] else []
-            rows.append(dict(r) | {"state": o.state(r, on), "pending": pending})
+            revoked_on = clock.day_of(r["revoked_at"]).isoformat() if r["revoked_at"] else None
+            rows.append(dict(r) | {"state": o.state(r, on), "pending": pending, "revoked_on": revoked_on})
     return {"overrides": sorted(rows, key=lambda r: r["id"], reverse=True), "on": on.isoformat(),
             "names": country_names(lang),
-            "required": settings_of(request).policy.approvals_required, "today": date.today().isoformat()}
+            "required": settings_of(request).policy.approvals_required, "today": clock.today().isoformat()}
 
 
 @router.get("/overrides")
 def overrides_page(request: Request, on: str | None = Query(None, max_length=10)) -> Response:
     v = person(request)
     try:
-        day = optional_date(on, TEXT[v.lang]["state_on"]) or date.today()
+        day = optional_date(on, TEXT[v.lang]["state_on"]) or clock.today()
     except UserError as exc:
         raise Refused(400, str(exc)) from None
     return render(request, v, "console_overrides.html.j2", **overrides_context(request, day, v.lang), message=None, error=None)
@@ -302,7 +307,7 @@ def add_override(request: Request, csrf: str | None = Form(None), country: str =
         message = t["done_override"].format(id=done["id"], country=done["name"], date=long_date(done["valid_from"], v.lang))
     except UserError as exc:
         status, error = 400, str(exc)
-    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today(), v.lang),
+    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, clock.today(), v.lang),
                   message=message, error=error)
 
 
@@ -330,16 +335,19 @@ def revoke_override(request: Request, override_id: int = PathParam(ge=1, le=2**6
         message = t[key].format(id=override_id, date=long_date(done["revoked_from"], v.lang),
                                 n=done["required"] - len(done["approvals"]))
     except UserError as exc:
-        status, error = 400, str(exc)
-    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, date.today(), v.lang),
+        status, error = refusal(exc, v.lang)
+    return render(request, v, "console_overrides.html.j2", status=status, **overrides_context(request, clock.today(), v.lang),
                   message=message, error=error)
 
 
 # --- versions, runs, the audit trail: tables with filters and CSV ------------------------------------------------
 
 def table_response(request: Request, v: Viewer, title: str, columns: list[tuple[str, str]], rows: list[dict],
-                   fmt: str | None, filters: dict, name: str) -> Response:
-    """One table page, or its CSV (every row the filters keep; text a spreadsheet would run neutralised)."""
+                   fmt: str | None, filters: dict, name: str, words: tuple[str, ...] = (), records: tuple[str, ...] = (),
+                   code: tuple[str, ...] = ()) -> Response:
+    """One table page, or its CSV (every row the filters keep; text a spreadsheet would run neutralised). On the
+    page, `words` columns hold the product's own values, said in the page's language; `records` columns hold text
+    as it was recorded (a reason, a message), shown as written; `code` columns hold commands."""
     from sovereign.present import csv_text
 
     if fmt == "csv":
@@ -348,7 +356,7 @@ def table_response(request: Request, v: Viewer, title: str, columns: list[tuple[
         return set_cookies(Response(body, media_type="text/csv; charset=utf-8", headers={
             "content-disposition": f'attachment; filename="{name}.csv"'}), v)
     return render(request, v, "console_table.html.j2", title=title, columns=columns, rows=rows[:MAX_ROWS_SHOWN],
-                  total=len(rows), filters=filters, name=name)
+                  total=len(rows), filters=filters, name=name, words=words, records=records, code=code)
 
 
 def matches(row: dict, text: str) -> bool:
@@ -371,7 +379,8 @@ def versions(request: Request, edition: int | None = Query(None, ge=1900, le=220
                ("approved_by", t["approved_by"]), ("published_at", t["approved"]), ("counts", t["counts"]),
                ("minutes", t["minutes"]), ("reason", t["reason"]), ("withdrawn", t["withdrawn"])]
     filters = {"edition": edition or "", "state": state or "", "q": q}
-    return table_response(request, v, t["versions"], columns, rows, format, filters, "versions")
+    return table_response(request, v, t["versions"], columns, rows, format, filters, "versions",
+                          words=("state", "approved_by"), records=("reason", "withdrawn"))
 
 
 @router.get("/runs")
@@ -384,7 +393,8 @@ def runs(request: Request, outcome: str | None = Query(None, max_length=40), q: 
     rows = [r for r in rows if (not outcome or r["outcome"] == outcome) and matches(r, q)]
     columns = [("id", t["id"]), ("trigger", t["trigger"]), ("command", t["command"]), ("started_at", t["started"]),
                ("finished_at", t["finished"]), ("outcome", t["outcome"]), ("message", t["message"])]
-    return table_response(request, v, t["runs"], columns, rows, format, {"outcome": outcome or "", "q": q}, "runs")
+    return table_response(request, v, t["runs"], columns, rows, format, {"outcome": outcome or "", "q": q}, "runs",
+                          words=("trigger", "outcome"), records=("message",), code=("command",))
 
 
 @router.get("/audit")
@@ -393,7 +403,6 @@ def audit(request: Request, start: str | None = Query(None, alias="from", max_le
           action: str = Query("", max_length=100), q: str = Query("", max_length=200),
           format: str | None = Query(None, pattern="^(csv|html)$")) -> Response:
     """The audit trail as `sovereign audit` gives it, newest first, filtered by dates, person, action and text."""
-    from datetime import timedelta
 
     v = person(request)
     t = TEXT[v.lang]
@@ -402,8 +411,7 @@ def audit(request: Request, start: str | None = Query(None, alias="from", max_le
     except UserError as exc:
         raise Refused(400, str(exc)) from None
     with store.reader(settings_of(request).db) as conn:
-        trail = reads.audit(conn, first.isoformat() if first else None,
-                            (last + timedelta(days=1)).isoformat() if last else None)
+        trail = reads.audit(conn, *clock.recorded_during(first, last))
     rows = []
     for r in reversed(trail):
         details = json.loads(r["details"] or "{}")
@@ -416,7 +424,8 @@ def audit(request: Request, start: str | None = Query(None, alias="from", max_le
                ("subject", t["subject"]), ("effective_from", t["effective"]), ("outcome", t["outcome"]),
                ("reason", t["reason"])]
     filters = {"from": start or "", "to": end or "", "who": who, "action": action, "q": q}
-    return table_response(request, v, t["audit"], columns, rows, format, filters, "audit")
+    return table_response(request, v, t["audit"], columns, rows, format, filters, "audit",
+                          words=("action", "outcome"), records=("subject", "reason"))
 
 
 # --- the public list ----------------------------------------------------------------------------------------------

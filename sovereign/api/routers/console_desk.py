@@ -16,7 +16,7 @@ from fiw.errors import UserError
 from sovereign import store
 from sovereign.api.routers.console import Refused, optional_date, person, settings_of
 from sovereign.api.routers.console_session import Viewer, check_csrf, long_date, render, set_cookies
-from sovereign.api.routers.console_text import TEXT, said
+from sovereign.api.routers.console_text import TEXT, reason, said
 from sovereign.store import reads
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -103,15 +103,25 @@ def desk(request: Request, q: str = Query("", max_length=MAX_ID_LENGTH), mandate
                 a = lookup.check(conn, [q.strip()], as_of=optional_date(as_of, TEXT[v.lang]["as_of"]),
                                  mandate=mandate_named(request, mandate))[0]
             if a.get("error"):
-                error = a["error"]
+                error = reason(a["error"], v.lang)
             else:
                 card = {"a": a, "head": headline(a, v.lang), "coming": coming_text(a, v.lang),
-                        "pending": pending_text(a, v.lang), "status": status_text(a, v.lang)}
+                        "pending": pending_text(a, v.lang), "status": status_text(a, v.lang),
+                        "name": named(a, v.lang), "reasons": [reason(r, v.lang) for r in a["reasons"]]}
         except UserError as exc:
-            error = str(exc)
+            error = reason(str(exc), v.lang)
     # an identifier that names nothing is an answer on this page ("cannot answer", with why), not a failed page
     return render(request, v, "console_desk.html.j2", q=q, mandate=mandate,
                   as_of=as_of, card=card, error=error, mandates=settings_of(request).policy.mandates)
+
+
+def named(a: dict, lang: str) -> str:
+    """A country in the page's language (the public list's names), else the name the answer gives."""
+    from sovereign.exclusion_list import country_names
+
+    if a.get("kind") == "country" and a.get("iso2") and not a.get("issuer"):
+        return country_names(lang).get(a["iso2"]) or a.get("name") or ""
+    return a.get("name") or ""
 
 
 def batch_rows(answers: list[dict], lang: str) -> list[dict]:
@@ -119,10 +129,11 @@ def batch_rows(answers: list[dict], lang: str) -> list[dict]:
     for a in answers:
         if a.get("error"):
             out.append({"query": a["query"], "name": "", "iso2": "", "verdict": "unknown", "status": "",
-                        "divest_by": "", "coming": "", "pending": "", "note": a["error"], "kind": "unknown"})
+                        "divest_by": "", "coming": "", "pending": "", "note": reason(a["error"], lang),
+                        "kind": "unknown"})
             continue
         head = headline(a, lang)
-        out.append({"query": a.get("query") or "", "name": a.get("name") or "", "iso2": a.get("iso2") or "",
+        out.append({"query": a.get("query") or "", "name": named(a, lang), "iso2": a.get("iso2") or "",
                     "verdict": a["verdict"], "status": status_text(a, lang), "divest_by": a.get("divest_by") or "",
                     "coming": head["text"] if head["kind"] == "warn" else (coming_text(a, lang) if a.get("upcoming")
                                                                            else ""),

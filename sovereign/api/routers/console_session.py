@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from fiw.errors import UserError
 from sovereign import store
-from sovereign.api.routers.console_text import LANGUAGES, TEXT, said
+from sovereign.api.routers.console_text import LANGUAGES, TEXT, said, value
 from sovereign.settings import Settings
 
 COOKIE = "sovereign_session"
@@ -234,6 +234,7 @@ def render(request: Request, v: Viewer, template: str, status: int = 200, **cont
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = environment().get_template(template).render(
         v=v, t=t, lang=v.lang, d=lambda value: long_date(value, v.lang), said=lambda text: said(text, v.lang),
+        w=lambda text: value(text, v.lang),
         here=quote(here[:1000], safe="/"),
         attribution=credit(words.attribution(), v.lang), **context)
     return set_cookies(HTMLResponse(html, status_code=status), v)

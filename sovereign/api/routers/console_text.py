@@ -32,7 +32,11 @@ TEXT: dict[str, dict[str, str]] = {
         "done_publish": "List version {v} is in force from {date}, approved by {who}.",
         "done_approval": "Your approval of list version {v} for {date} is recorded; {n} more needed.",
         "refused": "Refused", "already_approved": "{who} has already approved list version {v} for {date}: "
-                   "a second, different committee member puts it in force.",
+                   "the same person approving the same date again counts once; a different committee member "
+                   "approving the same date puts it in force.",
+        "already_approved_revoke": "{who} has already approved revoking override {id} for {date}: the same person "
+                   "approving the same date again counts once; a different committee member approving the same "
+                   "date puts it in force.",
         "newer_proposed": "List version {v} is no longer the newest proposal of its edition: reload the page.",
         "country": "Country", "from": "From", "until": "Until", "state_on": "State on", "show": "Show",
         "decided_by": "Decided by", "internal_note": "Internal note", "public_nl": "Public reason (Dutch)",
@@ -78,7 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
     "nl": {
         "console": "Console", "desk": "Controleren", "batch": "Veel codes", "upload": "Portefeuille screenen",
         "proposals": "Voorstellen", "overrides": "Uitsluitingen door de commissie", "versions": "Versies",
-        "runs": "Runs", "audit": "Audittrail", "public": "Publieke lijst", "sign_in": "Inloggen",
+        "runs": "Uitvoeringen", "audit": "Auditspoor", "public": "Publieke lijst", "sign_in": "Inloggen",
         "sign_out": "Uitloggen", "signed_in_as": "Ingelogd als", "via_proxy": "via single sign-on",
         "via_token": "met een token",
         "token": "Uw persoonlijke token", "token_help": "Het token dat een beheerder u gaf (sovereign tokens add "
@@ -93,7 +97,8 @@ TEXT: dict[str, dict[str, str]] = {
         "no_role": "geen rol", "role": "Rol",
         "in_force": "Van kracht", "awaiting": "Wacht op een besluit", "none_awaiting": "Er wacht geen lijst op een besluit.",
         "edition": "Editie", "version": "Lijstversie", "state": "Stand", "effective": "Van kracht vanaf",
-        "open_pack": "Open het goedkeuringsdossier", "approvals": "Goedkeuringen", "approved_by": "Goedgekeurd door",
+        "open_pack": "Open het goedkeuringsdossier (in het Engels)", "approvals": "Goedkeuringen",
+        "approved_by": "Goedgekeurd door",
         "for_date": "voor", "minutes": "Notulen", "recorded": "Vastgelegd", "still_needed": "Nog nodig",
         "approve": "Goedkeuren", "approve_help": "Uw goedkeuring wordt onder uw naam vastgelegd. De lijst gaat in "
         "wanneer {n} verschillende commissieleden dezelfde datum goedkeuren.",
@@ -102,8 +107,12 @@ TEXT: dict[str, dict[str, str]] = {
         "desk_cannot": "Alleen commissieleden keuren goed en besluiten; u kunt hier alles lezen.",
         "done_publish": "Lijstversie {v} is van kracht vanaf {date}, goedgekeurd door {who}.",
         "done_approval": "Uw goedkeuring van lijstversie {v} voor {date} is vastgelegd; er zijn er nog {n} nodig.",
-        "refused": "Geweigerd", "already_approved": "{who} heeft lijstversie {v} al goedgekeurd voor {date}: een "
-                   "tweede, ander commissielid brengt haar in werking.",
+        "refused": "Geweigerd", "already_approved": "{who} heeft lijstversie {v} al goedgekeurd voor {date}: "
+                   "dezelfde persoon die dezelfde datum opnieuw goedkeurt telt één keer; een ander commissielid "
+                   "dat dezelfde datum goedkeurt brengt haar in werking.",
+        "already_approved_revoke": "{who} heeft het intrekken van uitsluiting {id} al goedgekeurd voor {date}: "
+                   "dezelfde persoon die dezelfde datum opnieuw goedkeurt telt één keer; een ander commissielid "
+                   "dat dezelfde datum goedkeurt brengt het in werking.",
         "newer_proposed": "Lijstversie {v} is niet meer het nieuwste voorstel van haar editie: laad de pagina opnieuw.",
         "country": "Land", "from": "Vanaf", "until": "Tot en met", "state_on": "Stand op", "show": "Toon",
         "decided_by": "Besloten door", "internal_note": "Interne notitie", "public_nl": "Publieke reden (Nederlands)",
@@ -152,6 +161,37 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+# The product's own values shown in a table or beside a name (a version's state, a role, how a run started and
+# ended, an audit action), word for word; a value not listed is shown as recorded.
+VALUES: dict[str, dict[str, str]] = {
+    "en": {},
+    "nl": {
+        "proposed": "voorgesteld", "held": "aangehouden", "published": "gepubliceerd",
+        "committee": "commissie", "desk": "desk", "ops": "beheer",
+        "manual": "handmatig", "scheduled": "gepland", "api": "API", "restore": "herstel", "startup": "bij het starten",
+        "ok": "gelukt", "unchanged": "ongewijzigd", "failed": "mislukt", "refused": "geweigerd",
+        "interrupted": "afgebroken",
+        "approve": "goedkeuring", "approve revocation": "goedkeuring van een intrekking", "publish": "publicatie",
+        "withdraw": "terugtrekking", "override add": "uitsluiting toegevoegd", "override revoke": "uitsluiting ingetrokken",
+        "person add": "persoon toegevoegd", "person remove": "persoon verwijderd", "person update": "persoon bijgewerkt",
+        "token add": "token uitgegeven", "token revoke": "token ingetrokken", "issuers add": "uitgevende instelling "
+        "toegevoegd", "issuers import": "register van uitgevende instellingen ingelezen", "issuers remove":
+        "uitgevende instelling verwijderd", "refresh": "verversing", "import": "inlezen", "key": "sleutel",
+        "bundled history": "meegeleverde geschiedenis (publicatie van FH)",
+    },
+}
+
+
+def value(text: str | None, lang: str) -> str:
+    """One of the product's own values in the page's language (`VALUES`); an audit action the API took says so."""
+    if text is None:
+        return ""
+    words = VALUES[lang]
+    if text.startswith("api ") and text[4:] in words:
+        return f"API: {words[text[4:]]}"
+    return words.get(text, text)
+
+
 VERDICT_KEYS = {"eligible": "eligible", "excluded": "excluded", "unknown": "unknown"}
 
 # The product's own words for states and changes (`overrides.state`, `lookup.pending_change`, a version's state),
@@ -177,3 +217,61 @@ def said(text: str | None, lang: str) -> str:
         pattern = "|".join(re.escape(en) for en, _ in WORDS_NL)
         out = re.sub(pattern, lambda m: dict(WORDS_NL)[m.group(0)], out)
     return re.sub(ISO_DATE, lambda m: long_date(m.group(1), lang), out)
+
+
+# The product's reasons (eligibility, committee overrides, mandates, ceased states, the issuer register), sentence
+# by sentence in Dutch; `{gN}` is the pattern's N-th group, `{dN}` the same group as a date written out. A reason
+# no pattern reads is shown as recorded.
+REASONS_NL: tuple[tuple[str, str], ...] = (
+    (r"Not rated in (.+)", "Niet beoordeeld in {g1}"),
+    (r"Excluded by committee override (\d+) \((.*), from (\d{4}-\d{2}-\d{2})(?: until (\d{4}-\d{2}-\d{2}))?\): (.*)",
+     "Uitgesloten door de commissie: uitsluiting {g1} ({g2}, vanaf {d3}{until4}): {g5}"),
+    (r"mandate (\S+): (Free|Partly Free|Not Free) in (.+) is excluded", "mandaat {g1}: {g2} in {g3} is uitgesloten"),
+    (r"mandate (\S+): Total (\d+)/(\d+) is below the minimum of (\d+)",
+     "mandaat {g1}: totaal {g2}/{g3} ligt onder het minimum van {g4}"),
+    (r"mandate (\S+): (PR|CL) (\d+)/(\d+) is below the minimum of (\d+)",
+     "mandaat {g1}: {g2} {g3}/{g4} ligt onder het minimum van {g5}"),
+    (r"mandate (\S+): country excluded by name", "mandaat {g1}: land bij naam uitgesloten"),
+    (r"mandate (\S+): not rated in (.+)", "mandaat {g1}: niet beoordeeld in {g2}"),
+    (r"not eligible: (.+) ceased to exist on (\d{4}-\d{2}-\d{2}); its successors? (?:is|are) (.+)",
+     "niet toegestaan: {g1} bestaat niet meer sinds {d2}; opvolger: {and3}"),
+    (r"ISIN (\S+) is not in the issuer register; its prefix (\S+) is the numbering agency's country"
+     r"(?: \((.+?)\))?, not necessarily the issuer's(; the issuer register is empty.*)?",
+     "ISIN {g1} staat niet in het register van uitgevende instellingen; het voorvoegsel {g2} is het land van het "
+     "nummeringsbureau{paren3}, niet noodzakelijk dat van de uitgevende instelling{empty4}"),
+    (r"--(?:effective-from|from) (\d{4}-\d{2}-\d{2}) is before today \((\d{4}-\d{2}-\d{2})\): .*",
+     "{d1} ligt vóór vandaag ({d2}): de desk kreeg op die dagen antwoord uit andere lijsten; vul de reden voor "
+     "terugwerkende kracht in"),
+    (r"--effective-from (\d{4}-\d{2}-\d{2}) is before the list in force from (\d{4}-\d{2}-\d{2}); .*",
+     "{d1} ligt vóór de lijst die van kracht is sinds {d2}: een nieuwe lijst gaat niet in vóór de lijst die zij "
+     "opvolgt"),
+    (r"LEI (\S+) is not in the issuer register", "LEI {g1} staat niet in het register van uitgevende instellingen"),
+    (r"'(.+)': not a valid ISIN \(the check digit does not match\)", "'{g1}': geen geldige ISIN (het controlecijfer "
+     "klopt niet)"),
+    (r"'(.+)': not a valid LEI \(the check digits do not match\)", "'{g1}': geen geldige LEI (de controlecijfers "
+     "kloppen niet)"),
+)
+
+
+def reason(text: str, lang: str) -> str:
+    """One of the product's reasons in the page's language (`REASONS_NL`)."""
+    import re
+
+    from sovereign.exclusion_list import long_date
+
+    if lang != "nl":
+        return text
+    for pattern, template in REASONS_NL:
+        found = re.fullmatch(pattern, text)
+        if found is None:
+            continue
+        groups = {str(i): found.group(i) or "" for i in range(1, found.re.groups + 1)}
+        fields = {f"g{i}": g for i, g in groups.items()}
+        fields |= {f"d{i}": long_date(g, lang) for i, g in groups.items() if re.fullmatch(ISO_DATE, g)}
+        fields |= {f"until{i}": f" tot en met {fields[f'd{i}']}" if f"d{i}" in fields else "" for i in groups}
+        fields |= {f"and{i}": g.replace(" and ", " en ") for i, g in groups.items()}
+        fields |= {f"paren{i}": f" ({g})" if g else "" for i, g in groups.items()}
+        fields |= {f"empty{i}": "; het register is leeg: lees er een in met `sovereign issuers import`" if g else ""
+                   for i, g in groups.items()}
+        return template.format(**fields)
+    return text

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from fiw import words
 from fiw.methodology import MECHANICAL_FROM
-from sovereign import lookup, replicas
+from sovereign import clock, lookup, replicas
 from sovereign.api.deps import AdminDep, ConnDep, is_admin
 from sovereign.api.models import Health
 from sovereign.store import reads
@@ -25,9 +25,9 @@ STALE_AFTER_DAYS = 460  # FH publishes once a year: a list older than this means
 def health(conn: ConnDep, authorization: str | None = Header(None)) -> JSONResponse:
     """ok or not ok (503), and since when, for anyone; why, the list in force, the last refresh and any list
     awaiting approval for an admin token."""
-    version = reads.version_in_force(conn, date.today().isoformat())
+    version = reads.version_in_force(conn, clock.today().isoformat())
     run = reads.last_finished_run(conn)
-    age = (date.today() - date.fromisoformat(version["effective_from"])).days if version else None
+    age = (clock.today() - date.fromisoformat(version["effective_from"])).days if version else None
     problems, since = [], version["effective_from"] if version else None
     if version is None:
         problems.append("no list is in force")
@@ -78,7 +78,7 @@ def metrics(conn: ConnDep, request: Request, _: AdminDep) -> Response:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
     registry = CollectorRegistry()
-    version = reads.version_in_force(conn, date.today().isoformat())
+    version = reads.version_in_force(conn, clock.today().isoformat())
     run = reads.last_finished_run(conn)
     review = reads.pending(conn)
     gauges = {
@@ -86,7 +86,7 @@ def metrics(conn: ConnDep, request: Request, _: AdminDep) -> Response:
         "sovereign_list_edition": ("the Freedom in the World edition of the list in force",
                                    version["edition"] if version else 0),
         "sovereign_data_age_days": ("days since the list in force took effect",
-                                    (date.today() - date.fromisoformat(version["effective_from"])).days
+                                    (clock.today() - date.fromisoformat(version["effective_from"])).days
                                     if version else -1),
         "sovereign_last_run_ok": ("1 if the last refresh or import neither failed nor held FH's table",
                                   0 if run and run["outcome"] in ("failed", "held") else 1),

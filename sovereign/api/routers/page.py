@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from fiw import words
 from fiw.methodology import STATUS_WORDS
+from sovereign import clock
 from sovereign.api.deps import PolicyDep
 
 router = APIRouter(tags=["page"])
@@ -27,5 +26,5 @@ def page(policy: PolicyDep) -> str:
     from sovereign.templating import environment
 
     env = environment()
-    return env.get_template("lookup.html.j2").render(mandates=policy.mandates, today=date.today().isoformat(),
+    return env.get_template("lookup.html.j2").render(mandates=policy.mandates, today=clock.today().isoformat(),
                                                      attribution=words.attribution(), status_words=STATUS_WORDS)
