@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sovereign import clock
 from tests.conftest import FIW, Cli, member
 
 
@@ -317,13 +318,12 @@ def test_a_full_disk_is_a_failure_never_wrote(fresh_db, tmp_path):
 def test_an_override_names_the_country_in_force_and_its_own_date(fresh_db, tmp_path):
     """DE was FH's "Germany, W." until 1990: an override today names Germany; the public list shows the
     override's own date, not the list's."""
-    from datetime import date
 
     from sovereign.exclusion_list import long_date
 
     cli = Cli(fresh_db)
     code, out, err = cli("override", "add", "DE", "--reason", "sanctions review", "--by", "RI")
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     assert code == 0 and out.startswith(f"Override 1: Germany (DE) excluded from {today}"), out
     csv_out = tmp_path / "list.csv"
     assert cli("exclusion-list", "-o", str(csv_out), "--lang", "en")[0] == 0

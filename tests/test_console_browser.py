@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from sovereign import clock
 from tests.conftest import Cli, copy_db, india_not_free_2027
 from tests.test_report_browser import ARTIFACTS
 from tests.test_service import Server
@@ -22,7 +23,7 @@ from tests.test_service import Server
 WIDTHS = [1280, 390]
 EMAIL = "X-Forwarded-Email"
 ANNA, BERT, DIRK = "anna@example.org", "Bert.Jansen@Example.org", "dirk@example.org"
-EFFECTIVE = date.today() + timedelta(days=7)
+EFFECTIVE = clock.today() + timedelta(days=7)
 
 
 def dutch(d: date) -> str:
@@ -292,7 +293,7 @@ def test_an_override_added_and_revoked_through_the_page_is_in_the_audit_trail(wr
     row = anna.page.locator('#overrides tr[data-iso2="FR"]')
     assert row.locator("td.state").inner_text().startswith("active")
     # revoking re-admits France: two different people, as for publishing
-    end = (date.today() + timedelta(days=3)).isoformat()
+    end = (clock.today() + timedelta(days=3)).isoformat()
     row.locator("input[name=reason]").fill("review concluded")
     row.locator("input[name=revoked_from]").fill(end)
     row.locator("form.revoke button").click()
@@ -308,12 +309,12 @@ def test_an_override_added_and_revoked_through_the_page_is_in_the_audit_trail(wr
     state = bert.page.locator('#overrides tr[data-iso2="FR"] td.state').inner_text()
     assert state == f"active, revoked from {english(date.fromisoformat(end))}"
     # the state on another date is read off the same page
-    bert.page.fill("input[name=on]", (date.today() + timedelta(days=4)).isoformat())
+    bert.page.fill("input[name=on]", (clock.today() + timedelta(days=4)).isoformat())
     bert.page.click("form.row button")
     assert bert.page.locator('#overrides tr[data-iso2="FR"] td.state').inner_text() == "revoked"
     assert bert.fits()
     bert.shot("overrides")
-    bert.page.goto(server.url + f"/console/overrides?on={(date.today() - timedelta(days=1)).isoformat()}")
+    bert.page.goto(server.url + f"/console/overrides?on={(clock.today() - timedelta(days=1)).isoformat()}")
     assert bert.page.locator('#overrides tr[data-iso2="FR"] td.state').inner_text().startswith("coming")
     code, trail = cli.json("audit", "--format", "json")
     assert code == 0

@@ -7,6 +7,7 @@ import sqlite3
 import polars as pl
 import pytest
 
+from sovereign import clock
 from tests.conftest import db_fingerprint, india_not_free_2027, member
 
 
@@ -231,12 +232,12 @@ def test_check_stays_light(loaded_db):
 def test_a_committee_exclusion_of_a_parent_reaches_the_place_fh_covers_in_its_report(fresh_db, tmp_path):
     """Puerto Rico is answered from FH's United States report since 2017: an override on the US excludes it too,
     in check and in screen, never an eligible Puerto Rico beside an excluded United States."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from tests.conftest import Cli
 
     cli = Cli(fresh_db)
-    start, day = (date.today() + timedelta(days=1)).isoformat(), (date.today() + timedelta(days=2)).isoformat()
+    start, day = (clock.today() + timedelta(days=1)).isoformat(), (clock.today() + timedelta(days=2)).isoformat()
     assert cli("override", "add", "US", "--reason", "test", "--by", "RI committee", "--from", start)[0] == 0
     code, answers = cli.json("check", "PR", "Puerto Rico", "US", "--as-of", day, "--json")
     assert [a["verdict"] for a in answers] == ["excluded"] * 3

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import isin as stdnum_isin
 
-from sovereign import export, lookup, store
+from sovereign import clock, export, lookup, store
 from sovereign.settings import Settings
 from tests.conftest import india_not_free_2027, member
 
-TODAY = date.today()
+TODAY = clock.today()
 COMPARED = ("verdict", "status", "pr", "cl", "total", "list_version", "edition")
 
 

@@ -10,18 +10,18 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import polars as pl
 import pytest
 
-from sovereign import paths
+from sovereign import clock, paths
 from tests.conftest import Cli, db_fingerprint, india_not_free_2027, member
 from tests.test_service import SOVEREIGN, Server
 
-FUTURE = (date.today() + timedelta(days=30)).isoformat()
+FUTURE = (clock.today() + timedelta(days=30)).isoformat()
 
 
 def rss_kb(pid: int) -> int:

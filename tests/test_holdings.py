@@ -10,6 +10,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from sovereign import clock
 from tests.conftest import india_not_free_2027
 
 
@@ -116,7 +117,7 @@ def test_impact_of_a_proposed_list_on_the_book(desk, proposed, tmp_path):
     out = result["newly_excluded"]
     assert out["positions"] == 2 and out["value"] == pytest.approx(150.5)
     assert [c["iso2"] for c in out["countries"]] == ["IN"] and out["countries"][0]["issuers"] == ["Republic of India"]
-    assert out["countries"][0]["no_new_buys_from"] == date.today().isoformat()
+    assert out["countries"][0]["no_new_buys_from"] == clock.today().isoformat()
     assert result["newly_eligible"] == {"positions": 0, "value": 0.0, "countries": [], "share_of_book": 0.0,
                                         "share_of_sovereign": 0.0}
     assert out["share_of_book"] == pytest.approx(150.5 / 1160.5)  # the move as a share of the whole book

@@ -3,19 +3,19 @@ every entity, whatever overrides the committee recorded, for any mandate and any
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sovereign import exclusion_list, listing, report, store
+from sovereign import clock, exclusion_list, listing, report, store
 from sovereign.api import create_app
 from sovereign.settings import Settings
 from tests.conftest import Cli, copy_db, india_not_free_2027, member
 
-TODAY = date.today()
+TODAY = clock.today()
 COUNTRIES = ["IN", "FR", "TR", "HU", "NL", "US", "RU", "BR"]  # rated Free, Partly Free and Not Free alike
 MANDATES = [None, "strict_pf", "min_score_60"]
 

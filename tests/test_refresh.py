@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sovereign import clock
 from tests.conftest import AGGREGATE, ALL_DATA, Cli, db_fingerprint, india_not_free_2027, sheet_frame, write_workbook
 
 FH_COUNTS = {2013: (90, 58, 47), 2024: (83, 56, 56), 2025: (85, 51, 59), 2026: (88, 48, 59)}
@@ -282,7 +283,6 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
 
 
 def test_auto_publish_puts_a_clean_edition_in_force_from_the_day_it_arrives(fresh_db, tmp_path):
-    from datetime import date
 
     policy = tmp_path / "policy.toml"
     policy.write_text('[base]\nauto_publish = true\n')
@@ -292,7 +292,7 @@ def test_auto_publish_puts_a_clean_edition_in_force_from_the_day_it_arrives(fres
     assert code == 0 and "List version 54 for edition 2027: published." in out, err
     row = sqlite3.connect(fresh_db).execute(
         "SELECT state, approved_by, effective_from FROM list_versions WHERE id = 54").fetchone()
-    assert row == ("published", "auto_publish", date.today().isoformat())
+    assert row == ("published", "auto_publish", clock.today().isoformat())
     code, answers = cli.json("check", "IN", "--json")
     assert answers[0]["edition"] == 2027 and answers[0]["verdict"] == "excluded"
 

@@ -8,17 +8,16 @@ import csv
 import io
 import shutil
 import sqlite3
-from datetime import date
 
 import pytest
 
-from sovereign import paths
+from sovereign import clock, paths
 from sovereign.policy import load_policy
 from sovereign.resolve import Resolver, aliases, country_code
 from tests.conftest import Cli
 from tests.test_places import corpus
 
-DATES = ("1975-06-01", "1992-06-01", "2004-06-01", date.today().isoformat())
+DATES = ("1975-06-01", "1992-06-01", "2004-06-01", clock.today().isoformat())
 AWKWARD = ["CSK", "SCG", "CS", "SUN", "SU", "YUG", "YU", "DDR", "DD", "USSR", "Yugoslavia", "Czechoslovakia",
            "Serbia and Montenegro", "Germany, E.", "Germany, W.", "Vietnam, S.", "Yemen, N.", "Yemen, S.", "RS", "SRB",
            "Kosovo", "XKX", "Türkiye", "cote d\u2019ivoire", "Ivory Coast", "DRC", "Congo (Brazzaville)",

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from sovereign import clock
 from sovereign.api import create_app
 from sovereign.settings import Settings
 from tests.conftest import Cli, db_fingerprint, india_not_free_2027, member, reseal
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def day(offset: int) -> str:
