@@ -108,11 +108,12 @@ def test_a_committee_exclusion_in_the_pack_has_its_status_scores_and_divest_date
     cli = Cli(fresh_db)
     assert cli("override", "add", "FR", "--reason", "committee decision", "--by", "RI")[0] == 0
     code, pack = cli.json("diff", "--format", "json")
-    france = next(m for m in pack["newly_excluded"] if m["iso2"] == "FR")
-    assert france["status_before"] == france["status_after"] == "F" and france["total_after"] is not None
+    assert not any(m["iso2"] == "FR" for m in pack["newly_excluded"]), "in force today already: not a move"
+    france = next(m for m in pack["full_list"] if m["iso2"] == "FR")
+    assert france["status"] == "F" and france["verdict"] == "excluded" and france["by_committee"]
     assert france["no_new_buys_from"] == TODAY.isoformat() and france["divest_by"] == day(90)
     code, [check] = cli.json("check", "FR", "--json")
-    assert (check["status"], check["divest_by"], check["total"]) == ("F", france["divest_by"], france["total_after"])
+    assert (check["status"], check["divest_by"], check["total"]) == ("F", france["divest_by"], france["total"])
     assert pack["summary"]["after"]["excluded_by_committee"] == 1
 
 
