@@ -507,6 +507,7 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
         scores = f"PR {r['pr']:>3} CL {r['cl']:>3} total {r['total']:>3}" if r["pr"] is not None else " " * 23
         pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
         before = f"  (predecessor: {r['name']})" if r.get("predecessor") else ""
+        before += "  (had ceased to exist)" if r["ceased"] and r["reasons"] == r["ceased"] else ""
         click.echo(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
                    f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
                    f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}{before}")

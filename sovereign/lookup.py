@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fiw import words
 from fiw.errors import NotFound, Unavailable, UserError
-from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
+from sovereign.resolve import Resolver, Target, after_ceasing, ceased_answer, ceased_by, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -364,6 +364,16 @@ def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:
     if own:
         target = replace(target, name=next(r["name"] for r in reversed(own) if r["entity"] == present))
     ends = ceased_states()
-    return target, sorted(({**r, "predecessor": notes.get(r["name"]),
+    return target, sorted(({**as_listed(r), "predecessor": notes.get(r["name"]),
                             "ceased": ends[r["name"]].reason if r["name"] in ends else None} for r in rows),
                           key=lambda r: (r["edition"], r["predecessor"] is None))
+
+
+def as_listed(row: dict) -> dict:
+    """A history row as the list on its first day answers it: a state that had ceased to exist by then is not
+    eligible (Czechoslovakia in the 1992-93 list, in force from 31 January 1993), by the rule `check` applies."""
+    end = ceased_by(row["name"], date.fromisoformat(row["effective_from"])) if row["effective_from"] else None
+    if end is None:
+        return row
+    listed = ceased_answer(row | {"reasons": [row["reasons"]]}, end)
+    return listed | {"reasons": "; ".join(listed["reasons"])}

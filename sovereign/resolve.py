@@ -151,11 +151,11 @@ class Gazetteer:
         for key in dict.fromkeys((folded, ARTICLE.sub("", folded).strip())):
             rows = self.by_name.get(key)
             if rows:
-                return Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"])
+                return Place(rows[0]["iso2"], self.continued(tuple(rows)), rows[0]["fh_name"])
             fh_name = fh_aliases().get(key)
             if fh_name:
                 rows = self.by_name[fold(fh_name)]
-                return Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"])
+                return Place(rows[0]["iso2"], self.continued(tuple(rows)), rows[0]["fh_name"])
             codes = names().get(key)
             if codes:
                 return self._one(q, codes)
@@ -167,7 +167,7 @@ class Gazetteer:
         if len(codes) > 1:
             listed = ", ".join(f"{self.name_of(c)} ({c})" for c in codes)
             raise NotFound(f"{q!r} names more than one country ({listed}): give one of them, or its ISO code")
-        return self.country(q, codes[0])
+        return self.state(q, codes[0])
 
     def _code(self, code: str) -> Place | None:
         """ISO2 -> every entity that carried it; ISO3 (incl. ISO 3166-3) -> only its own entity; a withdrawn
@@ -212,6 +212,33 @@ class Gazetteer:
             raise NotFound(f"{query!r}: no country has the ISO code {iso2}")
         return place
 
+    def state(self, query: str, iso2: str) -> Place:
+        """A name of a present-day state (not a code): the state and the states it continues, never another
+        state that carried its code ("Socialist Republic of Vietnam" is never South Vietnam, which had VN too)."""
+        place = self.country(query, iso2)
+        return Place(place.iso2, self.continued(place.rows), place.name) if place.rows else place
+
+    def continued(self, rows: tuple[dict, ...]) -> tuple[dict, ...]:
+        """A named state's rows, without a ceased state that only shared its code, with the states it continues
+        (data/successors.csv: North Vietnam for Vietnam, the USSR for Russia), so a name asked on a date before
+        the state existed answers for the state it then was. A state that split (Czechoslovakia) is continued by
+        neither part: Czechia's name never answers with Czechoslovakia's rating."""
+        ended = ceased_states()
+        own = tuple(r for r in rows if r["fh_name"] not in ended) or rows
+        named = {r["fh_name"] for r in own}
+        todo = list(dict.fromkeys(r["entity"] for r in own))
+        while todo:
+            for name, _ in successors().get(todo.pop(), []):
+                end = ended.get(name)
+                if name in named or (end is not None and "|" in end.successor):
+                    continue
+                named.add(name)
+                held = {r["entity"] for r in own}  # FH's own series (West Germany under Germany) is there already
+                more = tuple(r for r in self.by_name.get(fold(name), ()) if r["entity"] not in held)
+                own += more
+                todo += [r["entity"] for r in more]
+        return own
+
     def name_of(self, iso2: str) -> str:
         rows = self._rows("iso2", iso2)
         return present_name(rows) if rows else self.iso.get(iso2, {}).get("name", iso2)
@@ -234,7 +261,7 @@ class Gazetteer:
             named = f" ({', '.join(f'{self.name_of(c)} ({c})' for c in others[:4])})" if others else ""
             raise NotFound(f"{q!r} is not a name of {self.name_of(iso2)} ({iso2}): {', '.join(map(repr, foreign))} "
                            f"names another place{named} or nothing we know; give the place's FH name or ISO code")
-        return self.country(q, iso2)
+        return self.state(q, iso2)
 
 
 def present_name(rows: tuple[dict, ...]) -> str:
