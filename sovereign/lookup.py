@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fiw import words
 from fiw.errors import NotFound, Unavailable, UserError
-from sovereign.resolve import Resolver, Target, after_ceasing, ceased_answer, ceased_by, ceased_states
+from sovereign.resolve import Resolver, Target, after_ceasing, assessed_within, ceased_answer, ceased_by, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 ANSWER_KEYS = ("query", "verdict", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "state",
                "in_force", "effective_from", "as_of", "as_known_on", "reasons", "pr", "cl", "total", "pr_rating", "cl_rating",
-               "no_new_buys_from", "divest_by", "mandate", "by_committee", "issuer", "upcoming", "pending")
+               "no_new_buys_from", "divest_by", "mandate", "by_committee", "covered_by", "issuer", "upcoming", "pending")
 UNRESOLVED = "unresolved"
-COVERED_BY = "_covered_by"  # the parent whose report answers for a place (its overrides apply); never shown
+COVERED_BY = "covered_by"  # the ISO2 of the country whose FH report answers for a place (its overrides apply too)
 SUPRANATIONAL = "supranational"
 ELIGIBLE, EXCLUDED, UNKNOWN = "eligible", "excluded", "unknown"
 
@@ -147,6 +147,24 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
     }
 
 
+def covered(conn: Connection, version: Row) -> list[dict]:
+    """The places with an ISO code of their own that FH covers in another country's report in this version and does
+    not rate apart (Puerto Rico in the United States' report from 2017), each answered as `check` answers it: the
+    list on a date carries them, so a table joined on ISO2 finds a row for them (data/assessed_within.csv)."""
+    resolver = Resolver(conn)
+    targets = [target for name, row in assessed_within().items()
+               if row["answer"] == "parent" and version["edition"] >= int(row["from_edition"])
+               and (target := resolver.resolve(name)).within is not None and target.within.own_code]
+    wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
+    entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
+    return [answer(t, version, entries) for t in targets if not any(e in entries for e in t.entities)]
+
+
+def covering(conn: Connection, version: Row) -> dict[str, str]:
+    """Place -> the country whose report answers for it in this version (PR -> US), as `covered` answers it."""
+    return {a["iso2"]: a[COVERED_BY] for a in covered(conn, version) if a[COVERED_BY]}
+
+
 def policy_of(version: Row) -> Policy:
     from sovereign.policy import stored_policy  # only when needed: keeps `check`'s start-up light
 
@@ -176,7 +194,7 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
     committee: dict[str, list[int]] = {}
     for o in overrides:
         committee.setdefault(o["iso2"], []).append(int(o["id"]))
-    judged = [r.pop(COVERED_BY, None) or r["iso2"] for r in rows]  # a place in its parent's report: the parent's
+    judged = [r.get(COVERED_BY) or r["iso2"] for r in rows]  # a place in its parent's report: the parent's
     if rows and (overrides or mandate is not None):
         import polars as pl
 
@@ -206,7 +224,8 @@ _PROVED: set[tuple[str, int, str]] = set()
 
 def proved(conn: Connection, version: Row) -> None:
     """A version answers only if its entries still match the digest recorded with them: a list changed
-    under the product's nose is an error naming it, never an answer. Checked once per version per process."""
+    under the product's nose is an error naming it, never an answer. Checked once per version per process while
+    the database file stands as it was (`reads.database_identity`): any write, a refresh or a restore proves again."""
     recorded = reads.version_check(conn, version["id"])
     key = (reads.database_identity(conn), version["id"], recorded or "")
     if recorded is not None and key in _PROVED:

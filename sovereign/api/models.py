@@ -56,6 +56,7 @@ class Answer(BaseModel):
     divest_by: str | None
     mandate: str | None
     by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
+    covered_by: str | None = Field(None, description="ISO2 of the country whose FH report answers for this place")
     issuer: Issuer | None
     upcoming: Coming | None
     pending: Coming | None
@@ -78,6 +79,7 @@ class Entry(BaseModel):
     divest_by: str | None
     mandate: str | None = None
     by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
+    covered_by: str | None = Field(None, description="ISO2 of the country whose FH report answers for this place")
 
 
 class ListVersion(BaseModel):
