@@ -508,6 +508,7 @@ def history(ctx: click.Context, query: str, as_json: bool) -> None:
         pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
         before = f"  (predecessor: {r['name']})" if r.get("predecessor") else ""
         before += "  (had ceased to exist)" if r["ceased"] and r["reasons"] == r["ceased"] else ""
+        before += f"  (in the report of {r['covered_by']})" if r.get("covered_by") else ""
         click.echo(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
                    f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
                    f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}{before}")

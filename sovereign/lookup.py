@@ -379,6 +379,7 @@ def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:
     names = {name for name, _ in chain}
     extra = reads.history(conn, tuple({resolver.entity_of(n) for n in names} - {present}))
     rows = [r for r in own if r["entity"] == present] + [r for r in extra if r["name"] in names]
+    rows += covered_history(conn, target, {r["edition"] for r in rows})
     notes = dict(chain)
     if own:
         target = replace(target, name=next(r["name"] for r in reversed(own) if r["entity"] == present))
@@ -386,6 +387,28 @@ def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:
     return target, sorted(({**as_listed(r), "predecessor": notes.get(r["name"]),
                             "ceased": ends[r["name"]].reason if r["name"] in ends else None} for r in rows),
                           key=lambda r: (r["edition"], r["predecessor"] is None))
+
+
+def covered_history(conn: Connection, target: Target, rated: set[int]) -> list[dict]:
+    """The editions in which FH covers a place in another country's report and does not rate it apart (Puerto Rico
+    from 2017), each as `check` answers it from that edition's list: the parent's status, `covered_by` naming it."""
+    within = target.within
+    if within is None:
+        return []
+    out = []
+    for edition in reads.published_editions(conn):
+        version = reads.latest_published(conn, edition)
+        if edition < within.from_edition or edition in rated or version is None:
+            continue
+        wanted = (*target.entities, *within.parent_entities)
+        a = answer(target, version, {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)})
+        about = reads.edition(conn, edition) or {}
+        out.append({k: a[k] for k in ("name", "status", "pr", "cl", "total", "pr_rating", "cl_rating", "eligible")} | {
+            "edition": edition, "list_version": version["id"], "effective_from": version["effective_from"],
+            "entity": None, "reasons": "; ".join(a["reasons"]), "status_pub": None, "note": None,
+            "year_under_review": about.get("year_under_review"), "label": about.get("label"),
+            COVERED_BY: a[COVERED_BY]})
+    return out
 
 
 def as_listed(row: dict) -> dict:

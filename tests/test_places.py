@@ -415,3 +415,23 @@ def test_history_applies_the_ceased_state_rule_to_every_row(reader):
     czechoslovakia = rows["Czechoslovakia", 1992]
     assert not czechoslovakia["eligible"] and "ceased to exist on 1993-01-01" in czechoslovakia["reasons"]
     assert rows["Czechoslovakia", 1991]["eligible"]  # in force from 31 January 1992, before it ended
+
+
+def test_a_place_in_its_parent_s_report_answers_alike_in_check_history_and_list(reader, cli):
+    """Puerto Rico from 2017 (FH's United States report): check, history and the list on each edition's first day
+    give one answer, the United States' status with `covered_by` = US; before 2017 its own rows, no covered_by."""
+    from sovereign import lookup
+
+    target, history = lookup.history(reader, "Puerto Rico")
+    assert {r["edition"] for r in history} >= set(range(2017, 2027))
+    for r in history:
+        day = date.fromisoformat(r["effective_from"])
+        [a] = lookup.check(reader, ["PR"], as_of=day)
+        assert (r["eligible"], r["status"], r["reasons"], r.get("covered_by")) == (
+            a["eligible"], a["status"], "; ".join(a["reasons"]), a["covered_by"]), r["edition"]
+        assert a["covered_by"] == ("US" if r["edition"] >= 2017 else None), r["edition"]
+        if r["edition"] in (2016, 2017, 2026):
+            code, listed = cli.json("list", "--as-of", r["effective_from"], "--format", "json")
+            [row] = [x for x in listed if x["iso2"] == "PR"]
+            assert (row["eligible"], row["status"], row["reasons"], row["covered_by"]) == (
+                a["eligible"], a["status"], a["reasons"], a["covered_by"]), r["edition"]

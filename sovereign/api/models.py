@@ -121,6 +121,7 @@ class HistoryRow(BaseModel):
     predecessor: str | None = None
     ceased: str | None = None  # "not eligible: USSR ceased to exist on 1991-12-26; its successor is Russia"
     note: str | None = None  # FH's erratum where its published rating is not its rule's
+    covered_by: str | None = None  # ISO2 of the country whose FH report answers for this place in that edition
 
 
 class Health(BaseModel):
