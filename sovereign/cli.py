@@ -335,7 +335,7 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool, digests: tuple[str,
 
 
 LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
-                "by_committee", "no_new_buys_from", "divest_by", "mandate"]
+                "by_committee", "no_new_buys_from", "divest_by", "mandate", "covered_by"]
 
 
 @main.command(name="list")
@@ -380,7 +380,9 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version
         for r in rows:
             mark = "eligible" if r["eligible"] else "EXCLUDED"
             scores = f"PR {r['pr']:>3} CL {r['cl']:>3}" if r["pr"] is not None else f"ratings {r['pr_rating']}/{r['cl_rating']}"
-            click.echo(f"{r['iso2'] or '--':<3} {r['name']:<40} {r['kind']:<9} {r['status'] or '-':<3} {scores:<15} {mark}")
+            covered = f"  (in the report of {r['covered_by']})" if r["covered_by"] else ""
+            click.echo(f"{r['iso2'] or '--':<3} {r['name']:<40} {r['kind']:<9} {r['status'] or '-':<3} {scores:<15} {mark}"
+                       f"{covered}")
         click.echo(words.attribution(version["edition"]))
 
 
