@@ -125,6 +125,14 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
             "pr": parent["pr"], "cl": parent["cl"], "total": parent["total"], "pr_rating": parent["pr_rating"],
             "cl_rating": parent["cl_rating"], "no_new_buys_from": parent["no_new_buys_from"],
             "divest_by": parent["divest_by"], COVERED_BY: parent["iso2"]}
+    if rated and rated[0]["eligible"] and all(r["entity"] in target.continued for r in rated):
+        unrated = policy_of(version).unrated  # the named state itself is not rated: its forerunner only tightens
+        if unrated != "eligible":
+            entry = rated[0]
+            return base | {"kind": target.kind, "eligible": False, "reasons": prefix + [
+                f"{words.not_rated(version['edition'])}: {target.name} itself is not rated in this list; FH rated "
+                f"{entry['fh_name']}, the state it continues, {words.status_word(entry['status'])}, which answers for "
+                f"{target.name} only where it is stricter"]}
     if not rated:
         held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
         name = " or ".join(held_by) if len(held_by) > 1 else target.name

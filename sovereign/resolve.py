@@ -70,6 +70,7 @@ class Target:
     former: bool = False  # a state that no longer exists: never eligible, whatever the policy says of the unrated
     within: Within | None = None  # a place FH assesses inside another country's report
     kind: str = "country"  # "territory" when every entity it names is one: kept when FH does not rate it
+    continued: tuple[str, ...] = ()  # entities of states a named state continues: they answer only if stricter
 
 
 MAX_IDENTIFIER = 200  # the longest official name is under 80 characters; longer input is refused unread
@@ -96,6 +97,7 @@ class Place:
     iso2: str | None
     rows: tuple[dict, ...]
     name: str
+    continued: tuple[str, ...] = ()  # entities among `rows` that are states the named one continues
 
 
 class Gazetteer:
@@ -151,11 +153,11 @@ class Gazetteer:
         for key in dict.fromkeys((folded, ARTICLE.sub("", folded).strip())):
             rows = self.by_name.get(key)
             if rows:
-                return Place(rows[0]["iso2"], self.continued(tuple(rows)), rows[0]["fh_name"])
+                return self.continued(Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"]))
             fh_name = fh_aliases().get(key)
             if fh_name:
                 rows = self.by_name[fold(fh_name)]
-                return Place(rows[0]["iso2"], self.continued(tuple(rows)), rows[0]["fh_name"])
+                return self.continued(Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"]))
             codes = names().get(key)
             if codes:
                 return self._one(q, codes)
@@ -216,17 +218,18 @@ class Gazetteer:
         """A name of a present-day state (not a code): the state and the states it continues, never another
         state that carried its code ("Socialist Republic of Vietnam" is never South Vietnam, which had VN too)."""
         place = self.country(query, iso2)
-        return Place(place.iso2, self.continued(place.rows), place.name) if place.rows else place
+        return self.continued(place) if place.rows else place
 
-    def continued(self, rows: tuple[dict, ...]) -> tuple[dict, ...]:
-        """A named state's rows, without a ceased state that only shared its code, with the states it continues
-        (data/successors.csv: North Vietnam for Vietnam, the USSR for Russia), so a name asked on a date before
-        the state existed answers for the state it then was. A state that split (Czechoslovakia) is continued by
-        neither part: Czechia's name never answers with Czechoslovakia's rating."""
+    def continued(self, place: Place) -> Place:
+        """A named state's place, without a ceased state that only shared its code, with the states it continues
+        (data/successors.csv: North Vietnam for Vietnam, the USSR for Russia), so a name asked on a date before the
+        state existed also hears what FH said of the state it then was (only where that is stricter: `lookup.answer`).
+        A state that split (Czechoslovakia) is continued by neither part."""
         ended = ceased_states()
-        own = tuple(r for r in rows if r["fh_name"] not in ended) or rows
+        own = tuple(r for r in place.rows if r["fh_name"] not in ended) or place.rows
         named = {r["fh_name"] for r in own}
         todo = list(dict.fromkeys(r["entity"] for r in own))
+        added: list[str] = []
         while todo:
             for name, _ in successors().get(todo.pop(), []):
                 end = ended.get(name)
@@ -236,8 +239,9 @@ class Gazetteer:
                 held = {r["entity"] for r in own}  # FH's own series (West Germany under Germany) is there already
                 more = tuple(r for r in self.by_name.get(fold(name), ()) if r["entity"] not in held)
                 own += more
+                added += [r["entity"] for r in more]
                 todo += [r["entity"] for r in more]
-        return own
+        return Place(place.iso2, own, place.name, tuple(dict.fromkeys(added)))
 
     def name_of(self, iso2: str) -> str:
         rows = self._rows("iso2", iso2)
@@ -362,7 +366,7 @@ class Resolver:
         iso2 = place.iso2
         kind = "territory" if all(r["kind"] == "t" for r in place.rows) else "country"
         return Target(query, entities, iso2, place.name, names, issuer, former=iso2 is not None and iso2 not in self._iso,
-                      within=self._within(place), kind=kind)
+                      within=self._within(place), kind=kind, continued=place.continued)
 
     def entity_of(self, fh_name: str) -> str:
         return next((r["entity"] for r in self._mapping if r["fh_name"] == fh_name), fh_name)

@@ -435,3 +435,20 @@ def test_a_place_in_its_parent_s_report_answers_alike_in_check_history_and_list(
             [row] = [x for x in listed if x["iso2"] == "PR"]
             assert (row["eligible"], row["status"], row["reasons"], row["covered_by"]) == (
                 a["eligible"], a["status"], a["reasons"], a["covered_by"]), r["edition"]
+
+
+@pytest.mark.parametrize("query,on,name,eligible,words", [
+    ("Russian Federation", "1991-06-01", "Russia", False, "FH rated USSR, the state it continues, Partly Free"),
+    ("Rusland", "1991-06-01", "Russia", False, "only where it is stricter"),  # never more lenient than "RU"
+    ("RU", "1991-06-01", "Russia", False, "Not rated in Freedom in the World 1990-91"),
+    ("Russia", "1980-06-01", "USSR", False, "Not Free in Freedom in the World 1980"),  # stricter: it answers
+    ("Serbia", "2004-06-01", "Serbia", False, "FH rated Serbia and Montenegro, the state it continues, Free"),
+    ("Czech Republic", "1991-06-01", "Czech Republic", False, "Not rated in Freedom in the World 1990-91"),
+])
+def test_a_state_it_continues_answers_for_a_name_only_where_stricter(reader, query, on, name, eligible, words):
+    """Before a state existed, FH's rating of the state it continues answers for its name only where that is
+    stricter than "not rated", so a name is never more lenient than the state's code on the same day."""
+    from sovereign import lookup
+
+    [a] = lookup.check(reader, [query], as_of=date.fromisoformat(on))
+    assert (a["name"], a["eligible"]) == (name, eligible) and words in a["reasons"][-1], a["reasons"]
