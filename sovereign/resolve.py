@@ -5,8 +5,10 @@ answer through one function, `Gazetteer.place`.
 
 A target names candidate FH entities, not one: a code shared across history (CS was Czechoslovakia to
 1992 and Serbia and Montenegro 2003-2006) keeps both, and the answer takes the one the list in force
-on the date asked rates. An ISO 3166-3 code (CSK, SUN, YUG, DDR) or a name names only its own entity,
-so a former state never answers for another. Stdlib only: this is `check`'s start-up path.
+on the date asked rates. An ISO 3166-3 code (CSK, SUN, YUG, DDR) or a name names only its own state, so a
+state never answers for another that merely carried its code (a name adds the state it continues, North
+Vietnam for Vietnam, which answers for it before it existed only where that is stricter).
+Stdlib only: this is `check`'s start-up path.
 
 A vendor's style ("Korea, Rep.") is matched by country_converter's patterns, but a pattern answers only
 when every word typed belongs to that country's own names or is a word that names no place ("rep", "the"):
