@@ -338,10 +338,6 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool, digests: tuple[str,
     ctx.exit(0 if report["ok"] else 1)
 
 
-LIST_COLUMNS = ["iso2", "name", "kind", "status", "verdict", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating", "reasons",
-                "by_committee", "no_new_buys_from", "divest_by", "mandate"]
-
-
 @main.command(name="list")
 @click.option("--edition", type=EDITION, help="The list of this edition (default: the one in force).")
 @click.option("--as-of", "as_of", help="The list in force on this date (YYYY-MM-DD).")
@@ -368,9 +364,11 @@ def list_cmd(ctx: click.Context, edition: int | None, as_of: str | None, version
     for r in rows:
         mark = "eligible" if r["eligible"] else "EXCLUDED"
         scores = f"PR {r['pr']:>3} CL {r['cl']:>3}" if r["pr"] is not None else f"ratings {r['pr_rating']}/{r['cl_rating']}"
-        lines.append(f"{r['iso2'] or '--':<3} {r['name']:<40} {r['kind']:<9} {r['status'] or '-':<3} {scores:<15} {mark}")
+        covered = f"  (in the report of {r['covered_by']})" if r["covered_by"] else ""
+        lines.append(f"{r['iso2'] or '--':<3} {r['name']:<40} {r['kind']:<9} {r['status'] or '-':<3} {scores:<15} {mark}"
+                     f"{covered}")
     lines.append(words.attribution(version["edition"]))
-    present.rows(out, rows, LIST_COLUMNS, text="\n".join(lines) + "\n", sheet="list")
+    present.rows(out, rows, list(listing.ROW_KEYS), text="\n".join(lines) + "\n", sheet="list")
 
 
 VERDICT_WORDS = {"eligible": "ELIGIBLE", "excluded": "NOT ELIGIBLE", "unknown": "UNKNOWN"}
@@ -501,6 +499,8 @@ def history(ctx: click.Context, query: str, out: present.Output) -> None:
         scores = f"PR {r['pr']:>3} CL {r['cl']:>3} total {r['total']:>3}" if r["pr"] is not None else " " * 23
         pub = f" (FH published {r['status_pub']})" if r["status_pub"] and r["status_pub"] != r["status"] else ""
         before = f"  (predecessor: {r['name']})" if r.get("predecessor") else ""
+        before += "  (had ceased to exist)" if r["ceased"] and r["reasons"] == r["ceased"] else ""
+        before += f"  (in the report of {r['covered_by']})" if r.get("covered_by") else ""
         lines.append(f"  {r['edition']}  {r['label'] or r['edition']:<9} effective {r['effective_from']}  "
                      f"{r['status'] or '-':<3} ratings {r['pr_rating']}/{r['cl_rating']}  {scores}  "
                      f"{'eligible' if r['eligible'] else 'EXCLUDED'}{pub}{before}")

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from sovereign.policy import Mandate, Policy
 
 ANSWER_SCHEMA: dict[str, Any] = {
-    "iso2": pl.String, "iso3": pl.String, "name": pl.String, "kind": pl.String, "mandate": pl.String,
+    "iso2": pl.String, "iso3": pl.String, "name": pl.String, "kind": pl.String, "covered_by": pl.String,
+    "mandate": pl.String,
     "valid_from": pl.Date, "valid_to": pl.Date, "recorded_at": pl.String,
     "verdict": pl.String, "eligible": pl.Boolean, "status": pl.String, "pr": pl.Int64, "cl": pl.Int64,
     "total": pl.Int64, "reason": pl.String, "list_version": pl.Int64, "edition": pl.Int64,
@@ -121,7 +122,7 @@ def _recorded(version: Row, row: dict, overrides: list[Row], day: str) -> str:
     """When this answer became known: its list's publication, and any override or revocation that shapes it."""
     times = [version["published_at"] or version["created_at"]]
     for o in overrides:
-        if o["iso2"] != row["iso2"]:
+        if o["iso2"] != (row["covered_by"] or row["iso2"]):  # Puerto Rico: the United States' overrides
             continue
         if o["id"] in row["by_committee"]:
             times.append(o["created_at"])
@@ -163,7 +164,7 @@ def answer_rows(conn: Connection, mandate: Mandate | None = None) -> list[dict]:
             up = up or {}
             row = {
                 "iso2": r["iso2"], "iso3": own_iso3.get(r["name"]) or iso3.get(r["iso2"] or ""), "name": r["name"],
-                "kind": r["kind"],
+                "kind": r["kind"], "covered_by": r["covered_by"],
                 "mandate": today.mandate, "valid_from": today.on, "valid_to": end,
                 "recorded_at": _recorded(today.version, r, overrides, day),
                 "verdict": r["verdict"], "eligible": r["eligible"], "status": r["status"], "pr": r["pr"],

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sovereign.policy import Mandate
 
 ROW_KEYS = ("iso2", "name", "kind", "status", "verdict", "eligible", "pr", "cl", "total", "pr_rating", "cl_rating",
-            "reasons", "by_committee", "no_new_buys_from", "divest_by", "mandate")
+            "reasons", "by_committee", "no_new_buys_from", "divest_by", "mandate", "covered_by")
 
 
 def check_arguments(edition: int | None = None, version_id: int | None = None, as_of: date | None = None) -> None:
@@ -88,13 +88,16 @@ def entries_on(conn: Connection, version: Row, on: date, mandate: Mandate | None
                as_known_on: date | None = None) -> list[dict]:
     """Every entity of `version` on `on`: FH's verdict, the committee's overrides in force that day (as known on
     `as_known_on`) and a mandate applied, with staging dates; `by_committee` lists the override ids that exclude
-    it and `fh_excluded` whether the list itself (FH's status, the policy) excludes it."""
+    it and `fh_excluded` whether the list itself (FH's status, the policy) excludes it. A place FH covers in another
+    country's report (Puerto Rico) has its row with that country's answer and `covered_by` naming it."""
     lookup.proved(conn, version)
     rows = [{"iso2": r["iso2"], "name": r["fh_name"], "kind": words.kind_word(r["kind"]), "status": r["status"],
              "eligible": bool(r["eligible"]), "pr": r["pr"], "cl": r["cl"], "total": r["total"],
              "pr_rating": r["pr_rating"], "cl_rating": r["cl_rating"], "reasons": [r["reasons"]],
-             "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"], "mandate": None}
+             "no_new_buys_from": r["no_new_buys_from"], "divest_by": r["divest_by"], "mandate": None, "covered_by": None}
             for r in reads.entries(conn, version["id"])]
+    rows += [{k: a[k] for k in ROW_KEYS if k not in ("verdict", "by_committee")}  # Puerto Rico: the US report's answer
+             for a in lookup.covered(conn, version)]
     rows = [ceased_answer(r, ceased_by(r["name"], on)) for r in rows]  # as `check` answers a state that ended
     listed = [r["eligible"] for r in rows]
     overrides = reads.active_overrides(conn, on.isoformat(), lookup.known_bound(as_known_on))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from fiw import words
 from fiw.errors import NotFound, Unavailable, UserError
 from sovereign import clock
-from sovereign.resolve import Resolver, Target, after_ceasing, ceased_states
+from sovereign.resolve import Resolver, Target, after_ceasing, assessed_within, ceased_answer, ceased_by, ceased_states
 from sovereign.store import reads
 from sovereign.store.reads import Connection, Row
 
@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 ANSWER_KEYS = ("query", "verdict", "iso2", "name", "kind", "eligible", "status", "edition", "list_version", "state",
                "in_force", "effective_from", "as_of", "as_known_on", "reasons", "pr", "cl", "total", "pr_rating", "cl_rating",
-               "no_new_buys_from", "divest_by", "mandate", "by_committee", "issuer", "upcoming", "pending")
+               "no_new_buys_from", "divest_by", "mandate", "by_committee", "covered_by", "issuer", "upcoming", "pending")
 UNRESOLVED = "unresolved"
-COVERED_BY = "_covered_by"  # the parent whose report answers for a place (its overrides apply); never shown
+COVERED_BY = "covered_by"  # the ISO2 of the country whose FH report answers for a place (its overrides apply too)
 SUPRANATIONAL = "supranational"
 ELIGIBLE, EXCLUDED, UNKNOWN = "eligible", "excluded", "unknown"
 
@@ -127,6 +127,14 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
             "pr": parent["pr"], "cl": parent["cl"], "total": parent["total"], "pr_rating": parent["pr_rating"],
             "cl_rating": parent["cl_rating"], "no_new_buys_from": parent["no_new_buys_from"],
             "divest_by": parent["divest_by"], COVERED_BY: parent["iso2"]}
+    if rated and rated[0]["eligible"] and all(r["entity"] in target.continued for r in rated):
+        unrated = policy_of(version).unrated  # the named state itself is not rated: its forerunner only tightens
+        if unrated != "eligible":
+            entry = rated[0]
+            return base | {"kind": target.kind, "eligible": False, "reasons": prefix + [
+                f"{words.not_rated(version['edition'])}: {target.name} itself is not rated in this list; FH rated "
+                f"{entry['fh_name']}, the state it continues, {words.status_word(entry['status'])}, which answers for "
+                f"{target.name} only where it is stricter"]}
     if not rated:
         held_by = sorted(set(target.names.values()))  # a code carried by several states, none rated then
         name = " or ".join(held_by) if len(held_by) > 1 else target.name
@@ -147,6 +155,24 @@ def answer(target: Target, version: Row, entries: dict[str, Row]) -> dict:
         "pr_rating": entry["pr_rating"], "cl_rating": entry["cl_rating"],
         "no_new_buys_from": entry["no_new_buys_from"], "divest_by": entry["divest_by"],
     }
+
+
+def covered(conn: Connection, version: Row) -> list[dict]:
+    """The places with an ISO code of their own that FH covers in another country's report in this version and does
+    not rate apart (Puerto Rico in the United States' report from 2017), each answered as `check` answers it: the
+    list on a date carries them, so a table joined on ISO2 finds a row for them (data/assessed_within.csv)."""
+    resolver = Resolver(conn)
+    targets = [target for name, row in assessed_within().items()
+               if row["answer"] == "parent" and version["edition"] >= int(row["from_edition"])
+               and (target := resolver.resolve(name)).within is not None and target.within.own_code]
+    wanted = tuple({e for t in targets for e in (*t.entities, *(t.within.parent_entities if t.within else ()))})
+    entries = {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)} if wanted else {}
+    return [answer(t, version, entries) for t in targets if not any(e in entries for e in t.entities)]
+
+
+def covering(conn: Connection, version: Row) -> dict[str, str]:
+    """Place -> the country whose report answers for it in this version (PR -> US), as `covered` answers it."""
+    return {a["iso2"]: a[COVERED_BY] for a in covered(conn, version) if a[COVERED_BY]}
 
 
 def policy_of(version: Row) -> Policy:
@@ -178,7 +204,7 @@ def tighten(rows: list[dict], overrides: list[Row], mandate: Mandate | None, ver
     committee: dict[str, list[int]] = {}
     for o in overrides:
         committee.setdefault(o["iso2"], []).append(int(o["id"]))
-    judged = [r.pop(COVERED_BY, None) or r["iso2"] for r in rows]  # a place in its parent's report: the parent's
+    judged = [r.get(COVERED_BY) or r["iso2"] for r in rows]  # a place in its parent's report: the parent's
     if rows and (overrides or mandate is not None):
         import polars as pl
 
@@ -208,7 +234,8 @@ _PROVED: set[tuple[str, int, str]] = set()
 
 def proved(conn: Connection, version: Row) -> None:
     """A version answers only if its entries still match the digest recorded with them: a list changed
-    under the product's nose is an error naming it, never an answer. Checked once per version per process."""
+    under the product's nose is an error naming it, never an answer. Checked once per version per process while
+    the database file stands as it was (`reads.database_identity`): any write, a refresh or a restore proves again."""
     recorded = reads.version_check(conn, version["id"])
     key = (reads.database_identity(conn), version["id"], recorded or "")
     if recorded is not None and key in _PROVED:
@@ -363,10 +390,43 @@ def history(conn: Connection, query: str) -> tuple[Target, list[dict]]:
     names = {name for name, _ in chain}
     extra = reads.history(conn, tuple({resolver.entity_of(n) for n in names} - {present}))
     rows = [r for r in own if r["entity"] == present] + [r for r in extra if r["name"] in names]
+    rows += covered_history(conn, target, {r["edition"] for r in rows})
     notes = dict(chain)
     if own:
         target = replace(target, name=next(r["name"] for r in reversed(own) if r["entity"] == present))
     ends = ceased_states()
-    return target, sorted(({**r, "predecessor": notes.get(r["name"]),
+    return target, sorted(({**as_listed(r), "predecessor": notes.get(r["name"]),
                             "ceased": ends[r["name"]].reason if r["name"] in ends else None} for r in rows),
                           key=lambda r: (r["edition"], r["predecessor"] is None))
+
+
+def covered_history(conn: Connection, target: Target, rated: set[int]) -> list[dict]:
+    """The editions in which FH covers a place in another country's report and does not rate it apart (Puerto Rico
+    from 2017), each as `check` answers it from that edition's list: the parent's status, `covered_by` naming it."""
+    within = target.within
+    if within is None:
+        return []
+    out = []
+    for edition in reads.published_editions(conn):
+        version = reads.latest_published(conn, edition)
+        if edition < within.from_edition or edition in rated or version is None:
+            continue
+        wanted = (*target.entities, *within.parent_entities)
+        a = answer(target, version, {r["entity"]: r for r in reads.entries(conn, version["id"], wanted)})
+        about = reads.edition(conn, edition) or {}
+        out.append({k: a[k] for k in ("name", "status", "pr", "cl", "total", "pr_rating", "cl_rating", "eligible")} | {
+            "edition": edition, "list_version": version["id"], "effective_from": version["effective_from"],
+            "entity": None, "reasons": "; ".join(a["reasons"]), "status_pub": None, "note": None,
+            "year_under_review": about.get("year_under_review"), "label": about.get("label"),
+            COVERED_BY: a[COVERED_BY]})
+    return out
+
+
+def as_listed(row: dict) -> dict:
+    """A history row as the list on its first day answers it: a state that had ceased to exist by then is not
+    eligible (Czechoslovakia in the 1992-93 list, in force from 31 January 1993), by the rule `check` applies."""
+    end = ceased_by(row["name"], date.fromisoformat(row["effective_from"])) if row["effective_from"] else None
+    if end is None:
+        return row
+    listed = ceased_answer(row | {"reasons": [row["reasons"]]}, end)
+    return listed | {"reasons": "; ".join(listed["reasons"])}

@@ -5,8 +5,10 @@ answer through one function, `Gazetteer.place`.
 
 A target names candidate FH entities, not one: a code shared across history (CS was Czechoslovakia to
 1992 and Serbia and Montenegro 2003-2006) keeps both, and the answer takes the one the list in force
-on the date asked rates. An ISO 3166-3 code (CSK, SUN, YUG, DDR) or a name names only its own entity,
-so a former state never answers for another. Stdlib only: this is `check`'s start-up path.
+on the date asked rates. An ISO 3166-3 code (CSK, SUN, YUG, DDR) or a name names only its own state, so a
+state never answers for another that merely carried its code (a name adds the state it continues, North
+Vietnam for Vietnam, which answers for it before it existed only where that is stricter).
+Stdlib only: this is `check`'s start-up path.
 
 A vendor's style ("Korea, Rep.") is matched by country_converter's patterns, but a pattern answers only
 when every word typed belongs to that country's own names or is a word that names no place ("rep", "the"):
@@ -70,6 +72,7 @@ class Target:
     former: bool = False  # a state that no longer exists: never eligible, whatever the policy says of the unrated
     within: Within | None = None  # a place FH assesses inside another country's report
     kind: str = "country"  # "territory" when every entity it names is one: kept when FH does not rate it
+    continued: tuple[str, ...] = ()  # entities of states a named state continues: they answer only if stricter
 
 
 MAX_IDENTIFIER = 200  # the longest official name is under 80 characters; longer input is refused unread
@@ -96,6 +99,7 @@ class Place:
     iso2: str | None
     rows: tuple[dict, ...]
     name: str
+    continued: tuple[str, ...] = ()  # entities among `rows` that are states the named one continues
 
 
 class Gazetteer:
@@ -151,11 +155,11 @@ class Gazetteer:
         for key in dict.fromkeys((folded, ARTICLE.sub("", folded).strip())):
             rows = self.by_name.get(key)
             if rows:
-                return Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"])
+                return self.continued(Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"]))
             fh_name = fh_aliases().get(key)
             if fh_name:
                 rows = self.by_name[fold(fh_name)]
-                return Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"])
+                return self.continued(Place(rows[0]["iso2"], tuple(rows), rows[0]["fh_name"]))
             codes = names().get(key)
             if codes:
                 return self._one(q, codes)
@@ -167,7 +171,7 @@ class Gazetteer:
         if len(codes) > 1:
             listed = ", ".join(f"{self.name_of(c)} ({c})" for c in codes)
             raise NotFound(f"{q!r} names more than one country ({listed}): give one of them, or its ISO code")
-        return self.country(q, codes[0])
+        return self.state(q, codes[0])
 
     def _code(self, code: str) -> Place | None:
         """ISO2 -> every entity that carried it; ISO3 (incl. ISO 3166-3) -> only its own entity; a withdrawn
@@ -212,6 +216,35 @@ class Gazetteer:
             raise NotFound(f"{query!r}: no country has the ISO code {iso2}")
         return place
 
+    def state(self, query: str, iso2: str) -> Place:
+        """A name of a present-day state (not a code): the state and the states it continues, never another
+        state that carried its code ("Socialist Republic of Vietnam" is never South Vietnam, which had VN too)."""
+        place = self.country(query, iso2)
+        return self.continued(place) if place.rows else place
+
+    def continued(self, place: Place) -> Place:
+        """A named state's place, without a ceased state that only shared its code, with the states it continues
+        (data/successors.csv: North Vietnam for Vietnam, the USSR for Russia), so a name asked on a date before the
+        state existed also hears what FH said of the state it then was (only where that is stricter: `lookup.answer`).
+        A state that split (Czechoslovakia) is continued by neither part."""
+        ended = ceased_states()
+        own = tuple(r for r in place.rows if r["fh_name"] not in ended) or place.rows
+        named = {r["fh_name"] for r in own}
+        todo = list(dict.fromkeys(r["entity"] for r in own))
+        added: list[str] = []
+        while todo:
+            for name, _ in successors().get(todo.pop(), []):
+                end = ended.get(name)
+                if name in named or (end is not None and "|" in end.successor):
+                    continue
+                named.add(name)
+                held = {r["entity"] for r in own}  # FH's own series (West Germany under Germany) is there already
+                more = tuple(r for r in self.by_name.get(fold(name), ()) if r["entity"] not in held)
+                own += more
+                added += [r["entity"] for r in more]
+                todo += [r["entity"] for r in more]
+        return Place(place.iso2, own, place.name, tuple(dict.fromkeys(added)))
+
     def name_of(self, iso2: str) -> str:
         rows = self._rows("iso2", iso2)
         return present_name(rows) if rows else self.iso.get(iso2, {}).get("name", iso2)
@@ -234,7 +267,7 @@ class Gazetteer:
             named = f" ({', '.join(f'{self.name_of(c)} ({c})' for c in others[:4])})" if others else ""
             raise NotFound(f"{q!r} is not a name of {self.name_of(iso2)} ({iso2}): {', '.join(map(repr, foreign))} "
                            f"names another place{named} or nothing we know; give the place's FH name or ISO code")
-        return self.country(q, iso2)
+        return self.state(q, iso2)
 
 
 def present_name(rows: tuple[dict, ...]) -> str:
@@ -335,7 +368,7 @@ class Resolver:
         iso2 = place.iso2
         kind = "territory" if all(r["kind"] == "t" for r in place.rows) else "country"
         return Target(query, entities, iso2, place.name, names, issuer, former=iso2 is not None and iso2 not in self._iso,
-                      within=self._within(place), kind=kind)
+                      within=self._within(place), kind=kind, continued=place.continued)
 
     def entity_of(self, fh_name: str) -> str:
         return next((r["entity"] for r in self._mapping if r["fh_name"] == fh_name), fh_name)

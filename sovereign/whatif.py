@@ -224,18 +224,17 @@ def book(conn: Any, holdings: Any, changes: dict, policy: Policy, alternative: P
     in force, then the countries the alternative moves turned around; staged as if published today."""
     from sovereign.eligibility import staging
     from sovereign.impact import compare
-    from sovereign.resolve import assessed_within, country_code
+    from sovereign.lookup import covering
     from sovereign.screen import answer_table, tally
+    from sovereign.store import reads
 
     counted = tally(holdings, value, portfolio)
     ids = counted["_id"].unique().to_list()
     before = answer_table(conn, ids, mandate=mandate, version_id=changes["list_version"])
     out = [c["iso2"] for c in changes["newly_excluded"] if c["iso2"]]
     back = [c["iso2"] for c in changes["newly_eligible"] if c["iso2"]]
-    within = {country_code(name): country_code(row["parent"]) for name, row in assessed_within().items()
-              if row["answer"] == "parent" and changes["edition"] >= int(row["from_edition"])}  # Puerto Rico: the US
-    within = {code: parent for code, parent in within.items() if code and parent}
-    judged = pl.col("iso2").replace(within)
+    version = reads.version(conn, changes["list_version"])
+    judged = pl.col("iso2").replace(covering(conn, version) if version else {})  # Puerto Rico: the US, while FH says so
     after = before.with_columns(verdict=pl.when(judged.is_in(out) & (pl.col("verdict") == "eligible"))
                                 .then(pl.lit("excluded"))
                                 .when(judged.is_in(back) & (pl.col("verdict") == "excluded"))

@@ -234,3 +234,34 @@ def test_a_code_two_states_carried_keeps_each_states_own_iso3(desk):
            for name in ("Czechoslovakia", "Serbia and Montenegro", "Vietnam, N.", "Germany, E.")}
     assert own == {"Czechoslovakia": {"CSK"}, "Serbia and Montenegro": {"SCG"}, "Vietnam, N.": {"VDR"},
                    "Germany, E.": {"DDR"}}
+
+
+def test_a_place_fh_covers_in_a_parent_s_report_has_its_rows_with_the_parent_s_answer(desk, tmp_path):
+    """Puerto Rico is answered from FH's United States report since 2017: the table carries its rows (with
+    `covered_by` = US) and the committee's exclusion of the US, so a system joining on ISO2 finds the answer `check
+    PR` gives, and its ISINs are on the restricted list while the US is excluded."""
+    isin = stdnum_isin.validate("US74514L" + "E86" + stdnum_isin.calc_check_digit("US74514LE86"))
+    assert desk("issuers", "add", "Commonwealth of Puerto Rico", "--country", "Puerto Rico", "--type", "sub-sovereign",
+                "--isin", isin)[0] == 0
+    start, end = TODAY + timedelta(days=5), TODAY + timedelta(days=20)
+    assert desk("override", "add", "US", "--reason", "committee note", "--by", "RI", "--from", _iso(start),
+                "--until", _iso(end))[0] == 0
+    with store.reader(desk.db) as conn:
+        frame = export.answers_frame(conn, [None])
+        rico = frame.filter(pl.col("iso2") == "PR")
+        assert rico.filter(pl.col("edition") >= 2017)["covered_by"].unique().to_list() == ["US"]
+        assert rico.filter(pl.col("edition") < 2017)["covered_by"].unique().to_list() == [None]  # rated on its own
+        for day in (date(2017, 6, 1), date(2021, 3, 1), TODAY, start, end, end + timedelta(days=1)):
+            row = _as_of(frame, day, None)["PR"]
+            [a] = lookup.check(conn, ["PR"], as_of=day)
+            assert {k: row[k] for k in COMPARED} == {k: a[k] for k in COMPARED}, day
+            assert (row["reason"], row["by_committee"], row["covered_by"]) == (
+                "; ".join(a["reasons"]), " ".join(map(str, a["by_committee"])) or None, a["covered_by"]), day
+            assert row["verdict"] == ("excluded" if start <= day <= end else "eligible"), day
+    listed = _restricted(desk, tmp_path)
+    rows = listed.filter(pl.col("identifier") == isin)
+    assert rows.select("country", "from", "until").unique().rows() == [("PR", _iso(start), _iso(end))], rows
+    out = tmp_path / "warehouse"
+    assert desk("export", "register", "-o", str(out), "--format", "csv")[0] == 0
+    register = pl.read_csv(out / "register.csv", infer_schema=False).filter(pl.col("identifier") == isin)
+    assert register.select("iso2", "iso3", "country").rows() == [("PR", "PRI", "Puerto Rico")]

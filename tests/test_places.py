@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 import sqlite3
 import time
+from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fiw.errors import NotFound, UserError
 from fiw.names import fold
@@ -333,3 +336,119 @@ def test_a_database_built_before_the_parents_and_errata_is_carried_forward(tmp_p
     code, [kosovo] = cli.json("check", "Kosovo", "--as-of", "2004-06-01", "--json")
     assert "whatever its parent Serbia and Montenegro's status" in kosovo["reasons"][-1]
     assert cli("verify")[0] == 0
+
+
+# A former or present state's full name, and the FH states it may answer with on any date: its own, or one it
+# continues (data/successors.csv) before it existed; never a state that only shared its ISO code.
+FULL_NAMES = {
+    "Socialist Republic of Vietnam": {"Vietnam", "Vietnam, N."},       # never South Vietnam, which had VN too
+    "Viet Nam": {"Vietnam", "Vietnam, N."},
+    "Democratic Republic of Vietnam": {"Vietnam, N."},
+    "Republic of Vietnam": {"Vietnam, S."},
+    "German Democratic Republic": {"Germany, E."},
+    "Federal Republic of Germany": {"Germany", "Germany, W."},
+    "Yemen Arab Republic": {"Yemen, N.", "Yemen"},
+    "People's Democratic Republic of Yemen": {"Yemen, S."},
+    "Republic of Yemen": {"Yemen", "Yemen, N."},
+    "Union of Soviet Socialist Republics": {"USSR"},
+    "Russian Federation": {"Russia", "USSR"},
+    "Socialist Federal Republic of Yugoslavia": {"Yugoslavia"},
+    "Czech and Slovak Federative Republic": {"Czechoslovakia"},
+    "Czechoslovak Socialist Republic": {"Czechoslovakia"},
+    "Czech Republic": {"Czech Republic", "Czechia"},                  # a state that split is continued by neither
+    "Slovak Republic": {"Slovakia"},
+    "State Union of Serbia and Montenegro": {"Serbia and Montenegro", "Yugoslavia"},
+}
+
+
+@pytest.fixture(scope="module")
+def reader(loaded_db):
+    from sovereign import store
+
+    with store.reader(loaded_db) as conn:
+        yield conn
+
+
+@settings(max_examples=60)
+@given(day=st.dates(date(1973, 3, 1), date(2026, 12, 31)))
+def test_a_state_s_full_name_answers_for_that_state_on_every_date(reader, day):
+    """On any date, a full name answers with its own state or the one it continued, never a neighbour that shared
+    its code; a state that had ceased to exist by then is never eligible."""
+    from sovereign import lookup
+    from sovereign.resolve import ceased_states
+
+    for a in lookup.check(reader, list(FULL_NAMES), as_of=day):
+        assert "error" not in a, a
+        ended = ceased_states().get(a["name"])
+        if a["status"] is not None or ended is not None:
+            assert a["name"] in FULL_NAMES[a["query"]], (day, a["query"], a["name"], a["reasons"])
+        if ended is not None and ended.on <= day:
+            assert not a["eligible"] and "ceased to exist" in a["reasons"][-1], (day, a)
+
+
+@pytest.mark.parametrize("on,name,iso2,eligible,words", [
+    ("1974-06-01", "Vietnam, N.", "VD", False, "Not Free in Freedom in the World Jan.-Feb. 1974"),
+    ("1976-05-01", "Vietnam, N.", "VD", False, "Not Free"),          # South Vietnam had ended; the North answers
+    ("1976-08-01", "Vietnam, N.", "VD", False, "ceased to exist on 1976-07-02; its successor is Vietnam"),
+    ("1977-06-01", "Vietnam", "VN", False, "Not Free in Freedom in the World Jan.-Feb. 1977"),
+])
+def test_the_socialist_republic_of_vietnam_is_never_south_vietnam(cli, tmp_path, on, name, iso2, eligible, words):
+    code, [a] = cli.json("check", "Socialist Republic of Vietnam", "--as-of", on, "--json")
+    assert (a["name"], a["iso2"], a["eligible"]) == (name, iso2, eligible) and words in a["reasons"][-1], a
+    book = tmp_path / "book.csv"
+    book.write_text("country\nSocialist Republic of Vietnam\nViet Nam\n", encoding="utf-8")
+    code, out, err = cli("screen", str(book), "--as-of", on)
+    assert {(r["sovereign_country"], r["eligible"]) for r in csv.DictReader(out.splitlines())} == {(name, "false")}
+
+
+def test_history_applies_the_ceased_state_rule_to_every_row(reader):
+    """Every history row (predecessors under CZ, SK, RU ... too) answers as `check` does for that state on the
+    day its list took effect: Czechoslovakia in the 1992-93 list (from 31 January 1993) is not eligible."""
+    from sovereign import lookup
+
+    for query in ("CZ", "SK", "CSK", "RU", "SU", "DE", "DD", "VN", "VD", "YE", "YD", "RS", "CS", "YU"):
+        target, rows = lookup.history(reader, query)
+        for r in rows:
+            [a] = lookup.check(reader, [r["name"]], as_of=date.fromisoformat(r["effective_from"]))
+            assert (r["eligible"], r["reasons"]) == (a["eligible"], "; ".join(a["reasons"])), (query, r, a)
+    rows = {(r["name"], r["edition"]): r for r in lookup.history(reader, "CZ")[1]}
+    czechoslovakia = rows["Czechoslovakia", 1992]
+    assert not czechoslovakia["eligible"] and "ceased to exist on 1993-01-01" in czechoslovakia["reasons"]
+    assert rows["Czechoslovakia", 1991]["eligible"]  # in force from 31 January 1992, before it ended
+
+
+def test_a_place_in_its_parent_s_report_answers_alike_in_check_history_and_list(reader, cli):
+    """Puerto Rico from 2017 (FH's United States report): check, history and the list on each edition's first day
+    give one answer, the United States' status with `covered_by` = US; before 2017 its own rows, no covered_by."""
+    from sovereign import lookup
+
+    target, history = lookup.history(reader, "Puerto Rico")
+    assert {r["edition"] for r in history} >= set(range(2017, 2027))
+    for r in history:
+        day = date.fromisoformat(r["effective_from"])
+        [a] = lookup.check(reader, ["PR"], as_of=day)
+        assert (r["eligible"], r["status"], r["reasons"], r.get("covered_by")) == (
+            a["eligible"], a["status"], "; ".join(a["reasons"]), a["covered_by"]), r["edition"]
+        assert a["covered_by"] == ("US" if r["edition"] >= 2017 else None), r["edition"]
+        if r["edition"] in (2016, 2017, 2026):
+            code, listed = cli.json("list", "--as-of", r["effective_from"], "--format", "json")
+            [row] = [x for x in listed if x["iso2"] == "PR"]
+            assert (row["eligible"], row["status"], row["reasons"], row["covered_by"]) == (
+                a["eligible"], a["status"], a["reasons"], a["covered_by"]), r["edition"]
+
+
+@pytest.mark.parametrize("query,on,name,eligible,words", [
+    ("Russian Federation", "1991-06-01", "Russia", False, "FH rated USSR, the state it continues, Partly Free"),
+    ("Rusland", "1991-06-01", "Russia", False, "only where it is stricter"),  # never more lenient than "RU"
+    ("RU", "1991-06-01", "Russia", False, "Not rated in Freedom in the World 1990-91"),
+    ("Russia", "1980-06-01", "USSR", False, "Not Free in Freedom in the World 1980"),  # stricter: it answers
+    ("Serbia", "2004-06-01", "Serbia", False, "FH rated Serbia and Montenegro, the state it continues, Free"),
+    ("Czech Republic", "1991-06-01", "Czech Republic", False, "Not rated in Freedom in the World 1990-91"),
+])
+def test_a_state_it_continues_answers_for_a_name_only_where_stricter(reader, query, on, name, eligible, words):
+    """Before a state existed, FH's rating of the state it continues answers for its name only where that is
+    stricter than "not rated", so a name is never more lenient than the state's code on the same day."""
+    from sovereign import lookup
+
+    [a] = lookup.check(reader, [query], as_of=date.fromisoformat(on))
+    assert (a["name"], a["eligible"]) == (name, eligible) and words in a["reasons"][-1], a["reasons"]

@@ -334,3 +334,30 @@ def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, 
             browser.close()
     finally:
         server.stop()
+
+
+def test_a_long_running_service_proves_a_list_again_after_anything_wrote_to_the_database(fresh_db, tmp_path):
+    """The proof that a list matches its digest is remembered per process only while the database stands as it was:
+    a new list, a restore and an UPDATE made outside sovereign are each seen by the running service at once."""
+    cli = Cli(fresh_db)
+    backup = tmp_path / "backup"
+    assert cli("backup", str(backup))[0] == 0
+    s = Server(fresh_db)
+    try:
+        def india():
+            return httpx.get(s.url + "/api/v1/check/IN", timeout=10)
+
+        assert india().json()["list_version"] == 53
+        assert cli("import", str(india_not_free_2027(tmp_path)))[0] == 0
+        code, out, err = cli("publish", "--approved-by", "RI committee",
+                             "--effective-from", datetime.now(UTC).date().isoformat())
+        assert code == 0, err
+        assert (india().json()["list_version"], india().json()["verdict"]) == (54, "excluded")  # the new list
+        assert cli("restore", str(backup), "--yes")[0] == 0
+        assert (india().json()["list_version"], india().json()["verdict"]) == (53, "eligible")  # the restored one
+        with sqlite3.connect(fresh_db) as conn:  # changed under the product's nose, in place
+            conn.execute("UPDATE list_entries SET eligible = 1, status = 'F' WHERE version_id = 53 AND iso2 = 'CN'")
+        china = httpx.get(s.url + "/api/v1/check/CN", timeout=10)
+        assert china.status_code == 503 and "does not match the digest recorded with it" in china.text
+    finally:
+        s.stop()

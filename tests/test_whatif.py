@@ -288,7 +288,7 @@ def test_a_mandate_with_history_rules_answers_the_desk_as_the_backtest_builds_it
         code, rows = cli.json("--policy", str(path), "list", "--edition", str(edition), "--mandate", "patient",
                               "--format", "json")
         assert code == 0
-        desk = {r["iso2"]: r["eligible"] for r in rows if r["iso2"]}
+        desk = {r["iso2"]: r["eligible"] for r in rows if r["iso2"] and not r["covered_by"]}  # FH's own entities
         mine = dict(built.filter((pl.col("edition") == edition) & pl.col("iso2").is_not_null())
                     .select("iso2", "eligible").rows())
         assert desk == mine, edition
@@ -330,3 +330,29 @@ def test_the_diff_of_a_history_mandate_moves_the_countries_the_backtest_moves(cl
     assert {r["iso2"] for r in moved["newly_excluded"]} == ok[2025] - ok[2026]
     assert {r["iso2"] for r in moved["newly_eligible"]} == ok[2026] - ok[2025]
     assert moved["newly_excluded"] or moved["newly_eligible"]
+
+
+def test_the_book_reads_lookup_s_covered_by_fact_not_its_own(desk, tmp_path):
+    """Whether a place is answered from its parent's report is lookup's fact for the list in force, not a mapping
+    of whatif's own: when FH rates Puerto Rico again (a 2027 table with its own row), a Puerto Rico position moves
+    with Puerto Rico's own rating under the alternative, never with the United States'."""
+    from datetime import date
+
+    from tests.conftest import WEB_2026
+
+    scores = tmp_path / "fiw-2027.csv"
+    scores.write_text(WEB_2026.read_text() + "Puerto Rico,PR,territory,69,Partly Free,28,41\n")
+    assert desk("import", str(scores))[0] == 0
+    code, out, err = desk("publish", "--approved-by", "RI committee", "--effective-from", date.today().isoformat())
+    assert code == 0, err
+    code, [rico] = desk.json("check", "PR", "--json")
+    assert rico["covered_by"] is None and rico["edition"] == 2027 and rico["status"] == "PF"
+    alt = tmp_path / "alt.toml"
+    alt.write_text("[base]\nmin_total = 75\n")  # Puerto Rico (69) out, the United States (81) stays
+    book = tmp_path / "book.csv"
+    book.write_text("Portfolio,ISIN,Issuer Country,Market Value\nA,,Puerto Rico,30\nB,,US,40\n", encoding="utf-8")
+    code, out, err = desk("whatif", "--policy", str(alt), "--from", "2020", "--to", "2026", "--holdings", str(book),
+                          "--value-column", "Market Value", "--format", "json")
+    assert code == 0, err
+    moved = json.loads(out)["book"]["book.csv"]["newly_excluded"]
+    assert [(c["iso2"], c["value"]) for c in moved["countries"]] == [("PR", 30.0)]

@@ -56,6 +56,7 @@ class Answer(BaseModel):
     divest_by: str | None
     mandate: str | None
     by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
+    covered_by: str | None = Field(None, description="ISO2 of the country whose FH report answers for this place")
     issuer: Issuer | None
     upcoming: Coming | None
     pending: Coming | None
@@ -78,6 +79,7 @@ class Entry(BaseModel):
     divest_by: str | None
     mandate: str | None = None
     by_committee: list[int] = Field(default_factory=list, description="Committee overrides excluding it")
+    covered_by: str | None = Field(None, description="ISO2 of the country whose FH report answers for this place")
 
 
 class ListVersion(BaseModel):
@@ -119,6 +121,7 @@ class HistoryRow(BaseModel):
     predecessor: str | None = None
     ceased: str | None = None  # "not eligible: USSR ceased to exist on 1991-12-26; its successor is Russia"
     note: str | None = None  # FH's erratum where its published rating is not its rule's
+    covered_by: str | None = None  # ISO2 of the country whose FH report answers for this place in that edition
 
 
 class Health(BaseModel):

@@ -484,14 +484,20 @@ def last_audit(conn: Connection) -> Row | None:
 
 
 def database_identity(conn: Connection) -> str:
-    """Which file a connection reads (path and inode): what a per-process proof is remembered for."""
+    """Which file a connection reads and as it stands now (path, inode, and the size and time of the last write to
+    the file and its write-ahead log): what a per-process proof is remembered for, so a long-running service proves
+    a list again after anything wrote to the database (an UPDATE outside sovereign included), never a stale proof."""
     import os
 
     path = conn.execute("PRAGMA database_list").fetchone()[2]
-    try:
-        return f"{path}:{os.stat(path).st_ino}"
-    except OSError:
-        return path
+    stamps = []
+    for name in (path, f"{path}-wal"):
+        try:
+            info = os.stat(name)
+        except OSError:
+            continue
+        stamps.append(f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}")
+    return ":".join([path, *stamps])
 
 
 def token_person(conn: Connection, token_hash: str) -> str | None:
