@@ -336,14 +336,13 @@ def test_the_book_reads_lookup_s_covered_by_fact_not_its_own(desk, tmp_path):
     """Whether a place is answered from its parent's report is lookup's fact for the list in force, not a mapping
     of whatif's own: when FH rates Puerto Rico again (a 2027 table with its own row), a Puerto Rico position moves
     with Puerto Rico's own rating under the alternative, never with the United States'."""
-    from datetime import date
-
-    from tests.conftest import WEB_2026
+    from sovereign import clock
+    from tests.conftest import WEB_2026, member
 
     scores = tmp_path / "fiw-2027.csv"
     scores.write_text(WEB_2026.read_text() + "Puerto Rico,PR,territory,69,Partly Free,28,41\n")
     assert desk("import", str(scores))[0] == 0
-    code, out, err = desk("publish", "--approved-by", "RI committee", "--effective-from", date.today().isoformat())
+    code, out, err = desk("publish", "--approved-by", member(desk), "--effective-from", clock.today().isoformat())
     assert code == 0, err
     code, [rico] = desk.json("check", "PR", "--json")
     assert rico["covered_by"] is None and rico["edition"] == 2027 and rico["status"] == "PF"
