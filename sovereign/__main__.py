@@ -1,3 +1,3 @@
-from sovereign.cli import main
+from sovereign.entry import main
 
 main(prog_name="sovereign")

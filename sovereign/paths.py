@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent / "data"  # a link to the checkout's data/, a folder in a wheel
 SCORES = DATA / "fiw_scores.csv"
 CONFLICTS = DATA / "conflicts.csv"
 MANIFEST = DATA / "manifest.json"

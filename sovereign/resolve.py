@@ -8,7 +8,8 @@ A target names candidate FH entities, not one: a code shared across history (CS 
 on the date asked rates. An ISO 3166-3 code (CSK, SUN, YUG, DDR) or a name names only its own state, so a
 state never answers for another that merely carried its code (a name adds the state it continues, North
 Vietnam for Vietnam, which answers for it before it existed only where that is stricter).
-Stdlib only: this is `check`'s start-up path.
+Stdlib only: this is `check`'s start-up path, which is also why the value types are NamedTuples (a frozen
+dataclass costs several times more to define at import) except `Target`, whose `names` stays out of comparisons.
 
 A vendor's style ("Korea, Rep.") is matched by country_converter's patterns, but a pattern answers only
 when every word typed belongs to that country's own names or is a word that names no place ("rep", "the"):
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
+from typing import NamedTuple
 
 from fiw.errors import NotFound, UserError
 from fiw.names import fold
@@ -32,8 +34,8 @@ from sovereign.store.reads import Connection
 CODE = re.compile(r"[A-Za-z]{2,3}")
 
 
-@dataclass(frozen=True)
-class Issuer:
+class Issuer(NamedTuple):
+    """An issuer as the register records it: its country decides, never its type alone."""
     name: str
     lei: str | None
     type: str
@@ -50,8 +52,7 @@ class Issuer:
         return {"name": self.name, "lei": self.lei, "type": self.type, "country": self.country, "isin": self.isin}
 
 
-@dataclass(frozen=True)
-class Within:
+class Within(NamedTuple):
     """FH covers this place inside another report from `from_edition` (data/assessed_within.csv)."""
     parent: str  # FH's name of the report that covers it
     from_edition: int
@@ -93,8 +94,7 @@ nord sud est ouest haut haute bas basse nouveau nouvelle
 norte sur este oeste alto bajo nuevo nueva""".split())
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """What a country name or code names: the mapping's rows for it (empty: a country FH never rated)."""
     iso2: str | None
     rows: tuple[dict, ...]
@@ -108,9 +108,14 @@ class Gazetteer:
     def __init__(self, mapping: list[dict], iso: list[dict]):
         self.mapping = [dict(r) for r in mapping]
         self.iso = {r["iso2"]: dict(r) for r in iso}
-        self.by_name: dict[str, list[dict]] = {}
+
+    @cached_property
+    def by_name(self) -> dict[str, list[dict]]:
+        """Folded FH names -> rows: built when a name is asked, not for a code or an ISIN (`check`'s start-up)."""
+        out: dict[str, list[dict]] = {}
         for r in self.mapping:
-            self.by_name.setdefault(fold(r["fh_name"]), []).append(r)
+            out.setdefault(fold(r["fh_name"]), []).append(r)
+        return out
 
     @classmethod
     @cache
@@ -341,8 +346,9 @@ class Resolver:
             if found:
                 return self._issuer(query, found, None)
             return Target(query, (), None, code, unregistered=f"LEI {code} is not in the issuer register")
-        issuers = self._issuers_by_name.get(fold(q))
-        if issuers and not self.gazetteer.exact(q):
+        # An issuer's name answers only where no code or name of a place does: a code never reads the register.
+        issuers = None if self.gazetteer.exact(q) else self._issuers_by_name.get(fold(q))
+        if issuers:
             if len(issuers) == 1:
                 return self._issuer(query, issuers[0], None)
             listed = ", ".join(f"{i['name']} ({i['lei'] or i['iso2'] or i['type']})" for i in issuers)
@@ -505,8 +511,7 @@ def own_words() -> dict[str, frozenset[str]]:
     return {c: frozenset(w) for c, w in out.items()}
 
 
-@dataclass(frozen=True)
-class Ceased:
+class Ceased(NamedTuple):
     """A state that no longer exists (data/ceased.csv): it issues nothing after `on`; its debt passed on."""
     fh_name: str
     on: date

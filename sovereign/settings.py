@@ -34,6 +34,8 @@ ENVIRONMENT = {
 
 @dataclass(frozen=True)
 class Settings:
+    """What one invocation runs with. Frozen: a command narrows it with `but`, never by changing it in place."""
+
     db: Path = field(default_factory=paths.default_db)
     policy_path: Path = paths.POLICY
     base_url: str = DEFAULT_BASE_URL

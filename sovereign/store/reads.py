@@ -226,9 +226,12 @@ def version_counts(conn: Connection) -> dict[int, tuple[int, int]]:
         "SELECT version_id, SUM(eligible), SUM(1 - eligible) FROM list_entries WHERE kind = 'c' GROUP BY 1")}
 
 
+ENTRIES = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM list_entries WHERE version_id = ?"
+
+
 def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None = None) -> list[Row]:
     """A version's entries (all, or those of some entities), territories after countries, by name."""
-    sql = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM list_entries WHERE version_id = ?"
+    sql = ENTRIES
     args: list = [version_id]
     if entities is not None:
         sql += f" AND entity IN ({','.join('?' * len(entities))})"
@@ -238,8 +241,17 @@ def entries(conn: Connection, version_id: int, entities: tuple[str, ...] | None 
 
 def canonical(entries: list[Row]) -> list[list]:
     """A version's entries in one order and form, whatever connection or frame they came from."""
-    return sorted([[r[c] if c != "eligible" else int(bool(r[c])) for c in ENTRY_COLUMNS] for r in entries],
-                  key=lambda r: (r[0], r[3]))
+    return _in_order([[r[c] for c in ENTRY_COLUMNS] for r in entries])
+
+
+def _in_order(values: list[list]) -> list[list]:
+    """The canonical form of entries given as ENTRY_COLUMNS values: eligible as 0/1, by entity and kind."""
+    for v in values:
+        v[_ELIGIBLE] = int(bool(v[_ELIGIBLE]))
+    return sorted(values, key=lambda r: (r[0], r[3]))
+
+
+_ELIGIBLE = ENTRY_COLUMNS.index("eligible")
 
 
 def entries_check(entries: list[Row]) -> str:
@@ -258,7 +270,8 @@ def version_digest(conn: Connection, version: Row) -> str:
     """The keyed digest a version should carry, computed from what the database holds now."""
     from sovereign import keys, macs
 
-    return macs.version_digest(keys.of(conn), version, canonical(entries(conn, version["id"])))
+    found = conn.execute(ENTRIES + " ORDER BY fh_name, kind", [version["id"]]).fetchall()  # as `entries`, without a dict a row
+    return macs.version_digest(keys.of(conn), version, _in_order([list(r) for r in found]))
 
 
 def version_matches(conn: Connection, version: Row) -> bool:
