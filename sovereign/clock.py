@@ -58,9 +58,17 @@ def stamp() -> str:
     return now().replace(microsecond=0).isoformat()
 
 
+# Amsterdam has been between 20 minutes and two hours ahead of UTC throughout the time-zone database: before
+# 22:00 UTC it is the same calendar day there, so `check` loads the zone (and what zoneinfo imports) only late.
+SAME_DAY_BEFORE_HOUR = 22
+
+
 def today() -> date:
     """Today's calendar day in Amsterdam: the day effective dates, as-of dates and staging dates count from."""
-    return now().astimezone(zone()).date()
+    moment = now()
+    if moment.hour < SAME_DAY_BEFORE_HOUR:
+        return moment.date()
+    return moment.astimezone(zone()).date()
 
 
 def day_of(recorded: str) -> date:

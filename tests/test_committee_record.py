@@ -228,3 +228,16 @@ def test_impact_and_the_pack_count_the_same_changes(fresh_db, tmp_path):
     assert re.search(r'id="count-out">2<', html)
     moved_out = set(re.findall(r"<tr><td>out</td><td>[^<]* \(([A-Z]{2})\)</td>", html))
     assert moved_out == by_impact  # the pack's own book section: impact, read by the same rule
+
+
+@pytest.mark.pure
+@given(st.datetimes(min_value=datetime(1973, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC)))
+def test_today_is_the_calendar_day_in_amsterdam_at_every_instant(moment):
+    """The shortcut before 22:00 UTC and the time zone agree at every instant, summer time and its changes included."""
+    import os
+
+    os.environ[clock.FIXED] = moment.isoformat()
+    try:
+        assert clock.today() == moment.astimezone(clock.zone()).date()
+    finally:
+        del os.environ[clock.FIXED]

@@ -5,6 +5,7 @@ scripts/bench_check.py measures the time; these tests keep what it measures from
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -22,8 +23,9 @@ HEAVY_STDLIB = {"asyncio", "email", "http", "xml", "ssl", "socket", "multiproces
                 "statistics", "argparse", "pickle", "urllib"}
 
 
-def loaded_by(args: list[str]) -> tuple[int, str, dict]:
-    """Run the console script's entry in a fresh interpreter; its exit code, output, and what it imported."""
+def loaded_by(args: list[str], now: str = "2026-12-03T12:00:00+00:00") -> tuple[int, str, dict]:
+    """Run the console script's entry in a fresh interpreter at the instant `now`; its exit code, output, and what
+    it imported."""
     code = ("import sys, json, io, contextlib\nbefore = set(sys.modules)\nout = io.StringIO()\n"
             "from sovereign.entry import main\n"
             f"try:\n    with contextlib.redirect_stdout(out):\n        main({args!r})\nexcept SystemExit as exc:\n"
@@ -33,7 +35,8 @@ def loaded_by(args: list[str]) -> tuple[int, str, dict]:
             "'gc': [gc.isenabled(), gc.get_freeze_count()]}))")
     import json
 
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = os.environ | {"SOVEREIGN_NOW": now}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     found = json.loads(done.stdout.splitlines()[-1])
     return found["status"], found["out"], found
 
@@ -50,6 +53,21 @@ def test_check_loads_click_and_the_standard_library_only(loaded_db):
     assert {"sovereign.keys", "sovereign.lookup"} <= ours  # the list was proved against its keyed digest
     assert not {m for m in ours if m.startswith(("scrapers", "sovereign.api", "sovereign.policy", "sovereign.store.writes",
                                                  "sovereign.pipeline", "sovereign.screen"))}
+
+
+def test_late_in_the_utc_day_check_asks_the_time_zone(loaded_db):
+    """From 22:00 UTC Amsterdam may be a day ahead: the zone is read then (and only then), and the day it gives is
+    the one the answer counts from."""
+    status, out, found = loaded_by(["--db", str(loaded_db), "check", "NL"], now="2026-12-31T23:30:00+00:00")
+    assert status == 0 and "NL: Netherlands (NL) ELIGIBLE" in out and "zoneinfo" in found["modules"]
+    assert "zoneinfo" not in loaded_by(["--db", str(loaded_db), "check", "NL"], now="2026-12-31T21:59:59+00:00")[2]["modules"]
+    from sovereign import clock
+
+    os.environ[clock.FIXED] = "2026-12-31T23:30:00+00:00"
+    try:
+        assert clock.today().isoformat() == "2027-01-01"
+    finally:
+        del os.environ[clock.FIXED]
 
 
 def test_the_entry_leaves_the_collector_on(loaded_db):
