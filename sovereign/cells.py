@@ -44,16 +44,36 @@ def _neutralised(column: str) -> pl.Expr:
             .then(pl.lit("'") + col).otherwise(col).alias(column))
 
 
-def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFrame:
-    """Every text column of a frame made safe to open, in one vectorised pass. `ours`: columns the product
-    wrote itself, whose text never starts with a trigger (they quote what a user typed)."""
+def _may_start_with_trigger(column: str) -> pl.Expr:
+    """True when some cell of the column might start with a trigger: a superset, decided by comparing each
+    cell with bounds (a string column's cells carry their first bytes inline, so no text is read). Every
+    trigger sorts below "." (tab, CR, +, -) or in ["=", "A") (=, @); digits and letters sort elsewhere."""
     import polars as pl
 
-    text = _text_columns(frame.schema, ours)
-    if not text:
-        return frame
-    risky = frame.select([pl.col(c).str.contains(STARTS).any().alias(c) for c in text]).row(0, named=True)
-    return frame.with_columns([_neutralised(c) for c in text if risky[c]])  # most columns: one cheap pass decides
+    col = pl.col(column)
+    return ((col < ".") | ((col >= "=") & (col < "A"))).any().alias(column)
+
+
+def risky_columns(frame: pl.DataFrame, columns: list[str]) -> list[str]:
+    """The columns with a cell starting with a trigger: two cheap comparisons rule most columns out, the
+    exact test runs only on the rest (a column of numbers, dates, codes or names never reaches it)."""
+    import polars as pl
+
+    if not columns:
+        return []
+    maybe = frame.select([_may_start_with_trigger(c) for c in columns]).row(0, named=True)
+    doubtful = [c for c in columns if maybe[c]]
+    if not doubtful:
+        return []
+    found = frame.select([pl.col(c).str.contains(STARTS).any().alias(c) for c in doubtful]).row(0, named=True)
+    return [c for c in doubtful if found[c]]
+
+
+def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Every text column of a frame made safe to open, in one vectorised pass. `ours`: columns whose text is
+    known not to start with a trigger (the product's own words, or answers already tested)."""
+    risky = risky_columns(frame, _text_columns(frame.schema, ours))
+    return frame.with_columns([_neutralised(c) for c in risky]) if risky else frame
 
 
 def neutral_lazy(frame: pl.LazyFrame, ours: tuple[str, ...] = ()) -> pl.LazyFrame:

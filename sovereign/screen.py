@@ -17,7 +17,7 @@ from typing import Any, Literal
 import polars as pl
 
 from fiw.errors import UserError
-from sovereign.cells import atomic_write, neutral_frame, neutral_lazy
+from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, risky_columns
 from sovereign.holdings import ISIN_IN_TEXT, ROW, Book, column_named
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
@@ -299,7 +299,7 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
     neutralised."""
     rows = screened.rows
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"  # fastest where it is
-    exempt = tuple(name for column, name in zip(OUT_COLUMNS, screened.added, strict=True) if column in OUR_WORDS)
+    exempt = _exempt(screened)
     if out is None:
         import sys
 
@@ -332,6 +332,14 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
             _write_csv(frame, tmp, book)
 
     atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected))
+
+
+def _exempt(screened: Screened) -> tuple[str, ...]:
+    """The added columns that need no formula pass over every row: our own words, and the answers' text
+    columns (country, issuer, reason) when no answer in them starts with a trigger. The answers are one row
+    per identifier, so testing them costs nothing; a summary row's reason starts with our own words."""
+    risky = set(risky_columns(screened.answers, [c for c in OUT_COLUMNS if c not in OUR_WORDS]))
+    return tuple(name for column, name in zip(OUT_COLUMNS, screened.added, strict=True) if column not in risky)
 
 
 def _case_clash(names: list[str]) -> tuple[str, str] | None:
@@ -367,44 +375,38 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) 
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
     else:
-        got_names, got = _csv_shape(path, book, rows)
+        got_names, got = _csv_shape(path, book)
     if got != rows or got_names != names:
         raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
                         f"{len(names)}; nothing was written")
 
 
-def _csv_shape(path: Path, book: Book, expected: int) -> tuple[list[str], int]:
-    """A written CSV's header and its number of records, counted in chunks as the file streams past, never
-    held whole. Line ends first: a file that ends with one and has a line per expected record is whole;
-    otherwise the records are counted again with quoted spans taken out (a line break inside a cell is not a
-    record)."""
+def _csv_shape(path: Path, book: Book) -> tuple[list[str], int]:
+    """A written CSV's header (read with the csv module, in the book's encoding) and its number of records,
+    counted by polars' CSV reader from the file itself: line breaks inside quoted cells are no records, and
+    the count runs on every core without holding the file. A file that does not end with a line end lost
+    its tail, so its last record is not counted."""
     import csv
     import io
-    import re
 
-    first, lines, last = b"", 0, b""
+    header: list[str] = []
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            first = first or chunk[:65536]
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    records = lines - 1
-    if records != expected or last != b"\n":
-        quoted = re.compile(rb'"[^"]*"')
-        records, carry = 0, b""
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                data = carry + chunk
-                carry = b""
-                if data.count(b'"') % 2:  # ends inside a quoted cell: that cell waits for the next chunk
-                    cut = data.rindex(b'"')
-                    data, carry = data[:cut], data[cut:]
-                records += quoted.sub(b"", data).count(b"\n")
-        records += carry.count(b"\n") if carry.count(b'"') % 2 == 0 else 0
-        records -= 1
-    text = first.decode(book.encoding, errors="replace").removeprefix("\ufeff")
-    header = next(csv.reader(io.StringIO(text), delimiter=book.separator), [])
-    return header, records
+        head = b""
+        while chunk := f.read(1 << 16):
+            head += chunk
+            text = head.decode(book.encoding, errors="replace").removeprefix("\ufeff")
+            lines = io.StringIO(text)
+            header = next(csv.reader(lines, delimiter=book.separator), [])
+            if lines.tell() < len(text):  # the header's record ended inside what was read
+                break
+        size = f.seek(0, 2)
+        if not size:
+            return [], 0
+        f.seek(max(size - len(book.newline), 0))
+        whole = f.read() == book.newline.encode(book.encoding)
+    records = (pl.scan_csv(path, separator=book.separator, infer_schema=False, encoding="utf8-lossy")
+               .select(pl.len()).collect().item())
+    return header, records - (0 if whole else 1)
 
 
 DATE_TEXT = (("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"), ("%d-%m-%Y", r"^\d{2}-\d{2}-\d{4}$"),
