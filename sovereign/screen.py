@@ -375,22 +375,25 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) 
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
     else:
-        got_names, got = _csv_shape(path, book)
+        got_names, got = _csv_shape(path, book, rows)
     if got != rows or got_names != names:
         raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
                         f"{len(names)}; nothing was written")
 
 
-def _csv_shape(path: Path, book: Book) -> tuple[list[str], int]:
-    """A written CSV's header (read with the csv module, in the book's encoding) and its number of records,
-    counted by polars' CSV reader from the file itself: line breaks inside quoted cells are no records, and
-    the count runs on every core without holding the file. A file that does not end with a line end lost
-    its tail, so its last record is not counted."""
+def _csv_shape(path: Path, book: Book, expected: int) -> tuple[list[str], int]:
+    """A written CSV's header (read with the csv module, in the book's encoding, however wide) and its number
+    of records. Line ends first, counted in small chunks as the file streams past (never held whole, never
+    mapped): a file that ends with its line end and has one line per expected record is whole. Otherwise
+    polars' CSV reader counts the records, where a line break inside a quoted cell is no record; a last
+    record without its line end was cut short and is not counted."""
     import csv
     import io
 
+    import numpy as np
+
     header: list[str] = []
-    with path.open("rb") as f:
+    with path.open("rb", buffering=0) as f:
         head = b""
         while chunk := f.read(1 << 16):
             head += chunk
@@ -401,9 +404,17 @@ def _csv_shape(path: Path, book: Book) -> tuple[list[str], int]:
                 break
         size = f.seek(0, 2)
         if not size:
-            return [], 0
+            return header, 0
         f.seek(max(size - len(book.newline), 0))
         whole = f.read() == book.newline.encode(book.encoding)
+        f.seek(0)
+        buffer = bytearray(1 << 18)  # a size the cache holds: each chunk is read and counted in place
+        view, values = memoryview(buffer), np.frombuffer(buffer, np.uint8)
+        ends = 0
+        while n := f.readinto(view):
+            ends += int(np.count_nonzero(values[:n] == ord("\n")))
+    if whole and ends - 1 == expected:
+        return header, expected
     records = (pl.scan_csv(path, separator=book.separator, infer_schema=False, encoding="utf8-lossy")
                .select(pl.len()).collect().item())
     return header, records - (0 if whole else 1)
