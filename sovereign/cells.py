@@ -55,8 +55,9 @@ def _may_start_with_trigger(column: str) -> pl.Expr:
 
 
 def risky_columns(frame: pl.DataFrame, columns: list[str]) -> list[str]:
-    """The columns with a cell starting with a trigger: two cheap comparisons rule most columns out, the
-    exact test runs only on the rest (a column of numbers, dates, codes or names never reaches it)."""
+    """The columns with a cell the rule changes: two cheap comparisons rule most columns out (numbers, dates,
+    codes, names); on the rest, the cells that start with a trigger are found and tested as numbers (a column
+    of amounts with negative ones changes nothing)."""
     import polars as pl
 
     if not columns:
@@ -65,15 +66,24 @@ def risky_columns(frame: pl.DataFrame, columns: list[str]) -> list[str]:
     doubtful = [c for c in columns if maybe[c]]
     if not doubtful:
         return []
-    found = frame.select([pl.col(c).str.contains(STARTS).any().alias(c) for c in doubtful]).row(0, named=True)
+    found = frame.select([pl.col(c).filter(pl.col(c).str.contains(STARTS)).str.strip_chars()
+                          .str.contains(NUMBER.pattern).not_().any().alias(c) for c in doubtful]).row(0, named=True)
     return [c for c in doubtful if found[c]]
+
+
+def text_columns(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> list[str]:
+    """The columns the rule applies to: text, other than `ours`."""
+    return _text_columns(frame.schema, ours)
+
+
+def neutralise(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    return frame.with_columns([_neutralised(c) for c in columns]) if columns else frame
 
 
 def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFrame:
     """Every text column of a frame made safe to open, in one vectorised pass. `ours`: columns whose text is
     known not to start with a trigger (the product's own words, or answers already tested)."""
-    risky = risky_columns(frame, _text_columns(frame.schema, ours))
-    return frame.with_columns([_neutralised(c) for c in risky]) if risky else frame
+    return neutralise(frame, risky_columns(frame, _text_columns(frame.schema, ours)))
 
 
 def neutral_lazy(frame: pl.LazyFrame, ours: tuple[str, ...] = ()) -> pl.LazyFrame:

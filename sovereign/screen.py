@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import polars as pl
 
 from fiw.errors import UserError
-from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, risky_columns
+from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, neutralise, risky_columns, text_columns
 from sovereign.holdings import ISIN_IN_TEXT, ROW, Book, column_named
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
@@ -341,10 +342,17 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
             with _LineEnds.following(tmp, followed):
                 neutral_lazy(rows, exempt).sink_csv(tmp, separator=book.separator, include_bom=book.bom,
                                                     line_terminator=book.newline)
-        else:  # in memory already: one cheap pass finds the few columns that need neutralising
-            frame = neutral_frame(rows.collect(engine=engine), exempt)
-            with _LineEnds.following(tmp, followed):
-                _write_csv(frame, tmp, book)
+        else:  # in memory already: written while a second core looks for cells to neutralise (rarely any)
+            frame = rows.collect(engine=engine)
+            with ThreadPoolExecutor(1) as pool:
+                risky = pool.submit(risky_columns, frame, text_columns(frame, exempt))
+                with _LineEnds.following(tmp, followed):
+                    _write_csv(frame, tmp, book)
+                found = risky.result()
+            if found:  # a cell a spreadsheet would run: the file is written again, those columns neutralised
+                followed.clear()
+                with _LineEnds.following(tmp, followed):
+                    _write_csv(neutralise(frame, found), tmp, book)
 
     atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected,
                                                    followed[0] if followed else None))
