@@ -439,7 +439,7 @@ class _LineEnds(threading.Thread):
                 written = self._written.is_set()
                 n = self._file.readinto(view) or 0
                 if n:
-                    self.ends += (buffer if n == len(buffer) else view[:n].tobytes()).count(b"\n")
+                    self.ends += buffer.count(b"\n", 0, n)
                     self.size += n
                 elif written:
                     return
