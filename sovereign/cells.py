@@ -44,16 +44,46 @@ def _neutralised(column: str) -> pl.Expr:
             .then(pl.lit("'") + col).otherwise(col).alias(column))
 
 
-def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFrame:
-    """Every text column of a frame made safe to open, in one vectorised pass. `ours`: columns the product
-    wrote itself, whose text never starts with a trigger (they quote what a user typed)."""
+def _may_start_with_trigger(column: str) -> pl.Expr:
+    """True when some cell of the column might start with a trigger: a superset, decided by comparing each
+    cell with bounds (a string column's cells carry their first bytes inline, so no text is read). Every
+    trigger sorts below "." (tab, CR, +, -) or in ["=", "A") (=, @); digits and letters sort elsewhere."""
     import polars as pl
 
-    text = _text_columns(frame.schema, ours)
-    if not text:
-        return frame
-    risky = frame.select([pl.col(c).str.contains(STARTS).any().alias(c) for c in text]).row(0, named=True)
-    return frame.with_columns([_neutralised(c) for c in text if risky[c]])  # most columns: one cheap pass decides
+    col = pl.col(column)
+    return ((col < ".") | ((col >= "=") & (col < "A"))).any().alias(column)
+
+
+def risky_columns(frame: pl.DataFrame, columns: list[str]) -> list[str]:
+    """The columns with a cell the rule changes: two cheap comparisons rule most columns out (numbers, dates,
+    codes, names); on the rest, the cells that start with a trigger are found and tested as numbers (a column
+    of amounts with negative ones changes nothing)."""
+    import polars as pl
+
+    if not columns:
+        return []
+    maybe = frame.select([_may_start_with_trigger(c) for c in columns]).row(0, named=True)
+    doubtful = [c for c in columns if maybe[c]]
+    if not doubtful:
+        return []
+    found = frame.select([pl.col(c).filter(pl.col(c).str.contains(STARTS)).str.strip_chars()
+                          .str.contains(NUMBER.pattern).not_().any().alias(c) for c in doubtful]).row(0, named=True)
+    return [c for c in doubtful if found[c]]
+
+
+def text_columns(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> list[str]:
+    """The columns the rule applies to: text, other than `ours`."""
+    return _text_columns(frame.schema, ours)
+
+
+def neutralise(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    return frame.with_columns([_neutralised(c) for c in columns]) if columns else frame
+
+
+def neutral_frame(frame: pl.DataFrame, ours: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Every text column of a frame made safe to open, in one vectorised pass. `ours`: columns whose text is
+    known not to start with a trigger (the product's own words, or answers already tested)."""
+    return neutralise(frame, risky_columns(frame, _text_columns(frame.schema, ours)))
 
 
 def neutral_lazy(frame: pl.LazyFrame, ours: tuple[str, ...] = ()) -> pl.LazyFrame:

@@ -9,6 +9,11 @@ their answers. Rows whose identifier cannot be read are not eligible and say why
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -17,7 +22,7 @@ from typing import Any, Literal
 import polars as pl
 
 from fiw.errors import UserError
-from sovereign.cells import atomic_write, neutral_frame, neutral_lazy
+from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, neutralise, risky_columns, text_columns
 from sovereign.holdings import ISIN_IN_TEXT, ROW, Book, column_named
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
@@ -114,6 +119,13 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
         counts = [0] * len(starts)
         for i in range(len(starts)):
             sums[i], counts[i] = by_bucket.get(i, (0.0, 0))
+    if not sums:  # no value to compare with the rows above: blank and labelled rows only, without a loop
+        result = found.filter(blank | labelled).select(
+            pl.col("_row").cast(pl.UInt32),
+            pl.when(pl.col("_first").is_null()).then(pl.lit("blank row"))
+            .otherwise(pl.format("summary row ({})", pl.coalesce("_ident", "_first"))).alias("why"))
+        book.summaries[value] = result
+        return result
     rows, whys = [], []
     above = seg = 0.0
     rows_above = rows_seg = 0
@@ -299,7 +311,7 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
     neutralised."""
     rows = screened.rows
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"  # fastest where it is
-    exempt = tuple(name for column, name in zip(OUT_COLUMNS, screened.added, strict=True) if column in OUR_WORDS)
+    exempt = _exempt(screened)
     if out is None:
         import sys
 
@@ -316,6 +328,8 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
             raise UserError(f"{book.path.name}: columns {clash[0]!r} and {clash[1]!r} differ only in case, which a "
                             "spreadsheet table cannot hold; write .csv or .parquet, or rename one")
 
+    followed: list[_LineEnds] = []
+
     def write(tmp: Path) -> None:
         if suffix == ".parquet":
             rows.with_columns(as_dates).sink_parquet(tmp)
@@ -325,13 +339,31 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
                 frame = typed(frame, [c for c in names if c not in screened.added], book.decimal_comma)
             write_xlsx(neutral_frame(frame.with_columns(as_dates), exempt), tmp, book.sheet or "screened")
         elif book.streamed and book.encoding == "utf-8":
-            neutral_lazy(rows, exempt).sink_csv(tmp, separator=book.separator, include_bom=book.bom,
-                                                line_terminator=book.newline)
-        else:  # in memory already: one cheap pass finds the few columns that need neutralising
-            frame = neutral_frame(rows.collect(engine=engine), exempt)
-            _write_csv(frame, tmp, book)
+            with _LineEnds.following(tmp, followed):
+                neutral_lazy(rows, exempt).sink_csv(tmp, separator=book.separator, include_bom=book.bom,
+                                                    line_terminator=book.newline)
+        else:  # in memory already: written while a second core looks for cells to neutralise (rarely any)
+            frame = rows.collect(engine=engine)
+            with ThreadPoolExecutor(1) as pool:
+                risky = pool.submit(risky_columns, frame, text_columns(frame, exempt))
+                with _LineEnds.following(tmp, followed):
+                    _write_csv(frame, tmp, book)
+                found = risky.result()
+            if found:  # a cell a spreadsheet would run: the file is written again, those columns neutralised
+                followed.clear()
+                with _LineEnds.following(tmp, followed):
+                    _write_csv(neutralise(frame, found), tmp, book)
 
-    atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected))
+    atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected,
+                                                   followed[0] if followed else None))
+
+
+def _exempt(screened: Screened) -> tuple[str, ...]:
+    """The added columns that need no formula pass over every row: our own words, and the answers' text
+    columns (country, issuer, reason) when no answer in them starts with a trigger. The answers are one row
+    per identifier, so testing them costs nothing; a summary row's reason starts with our own words."""
+    risky = set(risky_columns(screened.answers, [c for c in OUT_COLUMNS if c not in OUR_WORDS]))
+    return tuple(name for column, name in zip(OUT_COLUMNS, screened.added, strict=True) if column not in risky)
 
 
 def _case_clash(names: list[str]) -> tuple[str, str] | None:
@@ -356,7 +388,8 @@ def _write_csv(frame: pl.DataFrame, path: Path, book: Book) -> None:
                         "book's own encoding; write .xlsx or .parquet") from None
 
 
-def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) -> None:
+def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int,
+              followed: _LineEnds | None = None) -> None:
     """The written file, read again: every row and every column there, or the write failed."""
     if suffix == ".parquet":
         found = pl.scan_parquet(path)
@@ -367,44 +400,87 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int) 
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
     else:
-        got_names, got = _csv_shape(path, book, rows)
+        got_names, got = _csv_shape(path, book, rows, followed)
     if got != rows or got_names != names:
         raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
                         f"{len(names)}; nothing was written")
 
 
-def _csv_shape(path: Path, book: Book, expected: int) -> tuple[list[str], int]:
-    """A written CSV's header and its number of records, counted in chunks as the file streams past, never
-    held whole. Line ends first: a file that ends with one and has a line per expected record is whole;
-    otherwise the records are counted again with quoted spans taken out (a line break inside a cell is not a
-    record)."""
+class _LineEnds(threading.Thread):
+    """A CSV's line ends, counted by reading the file behind its writer while it is written: polars writes
+    without holding the interpreter, so the count takes a core the writer leaves idle rather than time of its
+    own. The file is made empty first, so nothing an earlier write left there is counted."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        path.write_bytes(b"")
+        self._file = path.open("rb", buffering=0)
+        self._written = threading.Event()
+        self.ends = self.size = 0
+        self.failed: OSError | None = None
+
+    @classmethod
+    @contextmanager
+    def following(cls, path: Path, into: list[_LineEnds]) -> Iterator[None]:
+        counter = cls(path)
+        into.append(counter)
+        counter.start()
+        try:
+            yield
+        finally:  # written or failed: the reader drains what is there and stops
+            counter._written.set()
+            counter.join()
+
+    def run(self) -> None:
+        buffer = bytearray(1 << 18)  # a size the cache holds, read into in place
+        view = memoryview(buffer)
+        try:
+            while True:
+                written = self._written.is_set()
+                n = self._file.readinto(view) or 0
+                if n:
+                    self.ends += buffer.count(b"\n", 0, n)
+                    self.size += n
+                elif written:
+                    return
+                else:
+                    time.sleep(0.001)
+        except OSError as exc:
+            self.failed = exc
+        finally:
+            view.release()
+            self._file.close()
+
+
+def _csv_shape(path: Path, book: Book, expected: int, followed: _LineEnds | None) -> tuple[list[str], int]:
+    """A written CSV's header (read with the csv module, in the book's encoding, however wide) and its number
+    of records. A file that ends with its line end, whose every byte was read as it was written, with one line
+    per expected record, is whole. Otherwise polars' CSV reader counts the records, where a line break inside a
+    quoted cell is no record; a last record without its line end was cut short and is not counted."""
     import csv
     import io
-    import re
 
-    first, lines, last = b"", 0, b""
+    header: list[str] = []
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            first = first or chunk[:65536]
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    records = lines - 1
-    if records != expected or last != b"\n":
-        quoted = re.compile(rb'"[^"]*"')
-        records, carry = 0, b""
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                data = carry + chunk
-                carry = b""
-                if data.count(b'"') % 2:  # ends inside a quoted cell: that cell waits for the next chunk
-                    cut = data.rindex(b'"')
-                    data, carry = data[:cut], data[cut:]
-                records += quoted.sub(b"", data).count(b"\n")
-        records += carry.count(b"\n") if carry.count(b'"') % 2 == 0 else 0
-        records -= 1
-    text = first.decode(book.encoding, errors="replace").removeprefix("\ufeff")
-    header = next(csv.reader(io.StringIO(text), delimiter=book.separator), [])
-    return header, records
+        head = b""
+        while chunk := f.read(1 << 16):
+            head += chunk
+            text = head.decode(book.encoding, errors="replace").removeprefix("\ufeff")
+            lines = io.StringIO(text)
+            header = next(csv.reader(lines, delimiter=book.separator), [])
+            if lines.tell() < len(text):  # the header's record ended inside what was read
+                break
+        size = f.seek(0, 2)
+        if not size:
+            return header, 0
+        f.seek(max(size - len(book.newline), 0))
+        whole = f.read() == book.newline.encode(book.encoding)
+    if (whole and followed is not None and followed.failed is None and followed.size == size
+            and followed.ends - 1 == expected):
+        return header, expected
+    records = (pl.scan_csv(path, separator=book.separator, infer_schema=False, encoding="utf8-lossy")
+               .select(pl.len()).collect().item())
+    return header, records - (0 if whole else 1)
 
 
 DATE_TEXT = (("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"), ("%d-%m-%Y", r"^\d{2}-\d{2}-\d{4}$"),

@@ -455,6 +455,42 @@ def test_an_output_that_does_not_read_back_is_not_put_in_place(desk, tmp_path, m
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_an_output_that_lost_its_tail_is_not_put_in_place(desk, tmp_path, monkeypatch, newline):
+    """The last record cut short (a disk that filled, a writer that stopped): the records still number as
+    many as expected, but the file does not end with its line end, so the last one is not counted."""
+    from fiw.errors import UserError
+    from sovereign import screen as screen_module
+    from sovereign import store
+    from sovereign.holdings import read_book
+
+    src, out = write_csv(tmp_path / "book.csv", newline=newline), tmp_path / "out.csv"
+    real = screen_module._write_csv
+
+    def cut(frame, path, book):
+        real(frame, path, book)
+        path.write_bytes(path.read_bytes()[:-1])
+
+    monkeypatch.setattr(screen_module, "_write_csv", cut)
+    book = read_book(src)
+    screened = screen_module.screen_book(store.connect_readonly(desk.db), book, value="Market Value")
+    with pytest.raises(UserError, match="read back 7 rows and 18 columns, expected 8"):
+        screen_module.write_book(screened, book, out)
+    assert not out.exists() and not list(tmp_path.glob(".*partial"))
+
+
+def test_a_header_wider_than_the_first_read_comes_back_whole(desk, tmp_path):
+    """Long column names (a pipeline's descriptive headers) make a header longer than one read of the file."""
+    names = ["ISIN", *(f"{'note ' * 200}{i}" for i in range(80)), "MV"]
+    src, out = tmp_path / "book.csv", tmp_path / "out.csv"
+    src.write_text(",".join(names) + "\n" + ",".join(["NL0011223342", *"x" * 80, "1"]) + "\n")
+    assert src.stat().st_size > 65_536
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 0, err
+    got, rows = read_back(out)
+    assert got == [*names, *OUT_COLUMNS] and len(rows) == 1
+
+
 def test_a_streamed_csv_book_keeps_and_marks_its_totals_too(desk, tmp_path, monkeypatch):
     from sovereign import holdings, store
     from sovereign.screen import screen_book, write_book
