@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -65,9 +66,24 @@ class Cli:
 
 
 @pytest.fixture(scope="session")
-def loaded_db(tmp_path_factory) -> Path:
-    """A database after `refresh --source bundled`; tests that only read share it."""
+def loaded_db(tmp_path_factory, worker_id) -> Path:
+    """A database after `refresh --source bundled`; tests that only read share it. Built once per run: under
+    xdist the first worker builds it (the others wait on a lock) and each worker reads its own copy, so no
+    two processes ever share one database file."""
     db = tmp_path_factory.mktemp("loaded") / "sovereign.db"
+    if worker_id == "master":
+        return _built(db)
+    shared = tmp_path_factory.getbasetemp().parent / "loaded"  # the run's directory, above each worker's
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "built").exists():
+            _built(shared / "sovereign.db")
+            (shared / "built").touch()
+    return copy_db(shared / "sovereign.db", db)
+
+
+def _built(db: Path) -> Path:
     code, out, err = Cli(db)("refresh", "--source", "bundled")
     assert code == 0, err
     return db

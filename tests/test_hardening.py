@@ -117,7 +117,6 @@ def test_a_replaced_database_is_answered_from_the_new_file(fresh_db, tmp_path):
         server.stop()
 
 
-@pytest.mark.slow
 def test_a_writer_waits_for_another_and_two_publishes_make_one(fresh_db, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sqlite3, sys, time\n"

@@ -35,24 +35,42 @@ def free_port() -> int:
 
 
 class Server:
-    """`sovereign serve` in its own process on a free port, waited for until /health answers."""
+    """`sovereign serve` in its own process on a free port, waited for until it says it listens on that port and
+    /health answers. Another process (a parallel test worker) may take the port between our choosing and the
+    server's binding: then the server exits and a new port is tried, and /health is never asked of a stranger."""
 
     def __init__(self, db: Path, *args: str, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # a pipe nobody reads would fill with the access log and stall the server
-        self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(self.port), *args],
-                                     env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code in (200, 503):
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        for _ in range(5):
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.log = tempfile.TemporaryFile()  # a pipe nobody reads would fill with the access log and stall it
+            self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(self.port), *args],
+                                         env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=self.log)
+            if self._listening(time.monotonic() + 20):
+                return
+            if not self._taken():
+                break
         self.stop()
-        self.log.seek(0)
-        raise RuntimeError("the server did not start: " + self.log.read().decode()[-2000:])
+        raise RuntimeError("the server did not start: " + self.said()[-2000:])
+
+    def said(self) -> str:
+        """What the server wrote so far, read without moving the offset it writes at."""
+        fd = self.log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
+    def _taken(self) -> bool:
+        return "address already in use" in self.said()
+
+    def _listening(self, deadline: float) -> bool:
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if f"running on {self.url}" in self.said():
+                try:
+                    if httpx.get(self.url + "/health", timeout=1).status_code in (200, 503):
+                        return True
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.05)
+        return False
 
     def stop(self):
         self.proc.terminate()

@@ -244,6 +244,7 @@ def test_the_report_at_desk_and_phone_width(desk, tmp_path):
         browser.close()
 
 
+@pytest.mark.slow
 def test_a_refresh_under_a_history_policy_builds_its_lists_with_history(tmp_path):
     policy = tmp_path / "persist.toml"
     policy.write_text(paths.POLICY.read_text().replace("[gate]", "persistence = 2\n\n[gate]"))
