@@ -200,12 +200,21 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium per test module (a module's pages at desk and phone width share it)."""
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium per test process, launched when a test first needs it (a launch costs about a second of CPU).
+    Tests take it as `browser`; none starts Playwright of its own, which could not run beside this one."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """The process's Chromium for one test module; the pages and contexts the module left open close after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()

@@ -91,49 +91,42 @@ def test_fresh_service_answers_health_and_check(server):
     assert tr["eligible"] is False and tr["status"] == "NF" and (tr["pr"], tr["cl"]) == (16, 16)
 
 
-def test_lookup_page_in_a_real_browser(server):
-    from playwright.sync_api import sync_playwright
-
-    from tests.conftest import CHROMIUM, FLAGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 900, "height": 700})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
-        page.goto(server.url + "/")
-        page.fill("#q", "Türkiye")
-        page.click("#go")
-        page.wait_for_selector("#card.no")
-        assert page.inner_text("#verdict") == "Not eligible"
-        assert "Turkey (TR)" in page.inner_text("#title") and page.inner_text("#status") == "Not Free"
-        assert "PR 16/40, CL 16/60" in page.inner_text("#scores")
-        page.fill("#q", "India")
-        page.select_option("#mandate", "strict_pf")
-        page.click("#go")
-        page.locator("#title", has_text="India").wait_for()
-        assert page.inner_text("#verdict") == "Not eligible" and "mandate strict_pf" in page.inner_text("#reasons")
-        page.select_option("#mandate", "")
-        page.fill("#as_of", "2025-02-01")
-        page.fill("#q", "Thailand")
-        page.click("#go")
-        page.wait_for_selector("#card.ok")
-        assert "2024" in page.inner_text("#list")
-        page.fill("#q", "Narnia")
-        page.click("#go")
-        page.wait_for_selector("#card.err")
-        assert "no country or territory" in page.inner_text("#title")
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.fill("#as_of", "")
-        page.fill("#q", "XS2100000012")
-        page.click("#go")
-        page.wait_for_selector("#card.unknown")
-        assert page.inner_text("#status") == "unknown issuer"  # this database has no issuer register
-        assert page.inner_text("#verdict") == "Unknown: not eligible" and "issuer register" in page.inner_text("#todo")
-        page.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=True)
-        assert errors == []
-        browser.close()
+def test_lookup_page_in_a_real_browser(server, browser):
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
+    page.goto(server.url + "/")
+    page.fill("#q", "Türkiye")
+    page.click("#go")
+    page.wait_for_selector("#card.no")
+    assert page.inner_text("#verdict") == "Not eligible"
+    assert "Turkey (TR)" in page.inner_text("#title") and page.inner_text("#status") == "Not Free"
+    assert "PR 16/40, CL 16/60" in page.inner_text("#scores")
+    page.fill("#q", "India")
+    page.select_option("#mandate", "strict_pf")
+    page.click("#go")
+    page.locator("#title", has_text="India").wait_for()
+    assert page.inner_text("#verdict") == "Not eligible" and "mandate strict_pf" in page.inner_text("#reasons")
+    page.select_option("#mandate", "")
+    page.fill("#as_of", "2025-02-01")
+    page.fill("#q", "Thailand")
+    page.click("#go")
+    page.wait_for_selector("#card.ok")
+    assert "2024" in page.inner_text("#list")
+    page.fill("#q", "Narnia")
+    page.click("#go")
+    page.wait_for_selector("#card.err")
+    assert "no country or territory" in page.inner_text("#title")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.fill("#as_of", "")
+    page.fill("#q", "XS2100000012")
+    page.click("#go")
+    page.wait_for_selector("#card.unknown")
+    assert page.inner_text("#status") == "unknown issuer"  # this database has no issuer register
+    assert page.inner_text("#verdict") == "Unknown: not eligible" and "issuer register" in page.inner_text("#todo")
+    page.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=True)
+    assert errors == []
 
 
 def _new_edition_csv(tmp_path: Path) -> Path:
@@ -320,12 +313,8 @@ def test_a_report_that_cannot_be_written_fails_the_run_and_keeps_the_edition(fre
     assert conn.execute("SELECT state FROM list_versions WHERE edition = 2027").fetchone()[0] == "proposed"
 
 
-def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, tmp_path):
+def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, browser, tmp_path):
     from datetime import date, timedelta
-
-    from playwright.sync_api import sync_playwright
-
-    from tests.conftest import CHROMIUM, FLAGS
 
     cli = Cli(fresh_db)
     assert cli("import", str(_new_edition_csv(tmp_path)))[0] == 0
@@ -333,21 +322,18 @@ def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, 
     assert cli("publish", "--approved-by", "RI committee", "--effective-from", effective)[0] == 0
     server = Server(fresh_db)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            for width, height in ((1280, 800), (390, 844)):
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(server.url + "/")
-                page.fill("#q", "India")
-                page.click("#go")
-                page.wait_for_selector("#card.ok")
-                coming = page.inner_text("#upcoming")
-                assert f"From {effective}, list version 54" in coming and "Not eligible" in coming
-                assert f"no new buys from {effective}" in coming
-                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-                ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / f"lookup-upcoming-{width}.png"), full_page=True)
-                page.close()
-            browser.close()
+        for width, height in ((1280, 800), (390, 844)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(server.url + "/")
+            page.fill("#q", "India")
+            page.click("#go")
+            page.wait_for_selector("#card.ok")
+            coming = page.inner_text("#upcoming")
+            assert f"From {effective}, list version 54" in coming and "Not eligible" in coming
+            assert f"no new buys from {effective}" in coming
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"lookup-upcoming-{width}.png"), full_page=True)
+            page.close()
     finally:
         server.stop()
