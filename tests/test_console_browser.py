@@ -117,6 +117,8 @@ class Watched:
         self.page.screenshot(path=str(ARTIFACTS / f"console-{name}-{self.width}.png"), full_page=False)
 
     def fits(self) -> bool:
+        """Measured once the page has loaded: a click's navigation can be read before its stylesheet applies."""
+        self.page.wait_for_load_state("load")
         return self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
