@@ -66,12 +66,12 @@ class Cli:
 
 
 @pytest.fixture(scope="session")
-def loaded_db(tmp_path_factory, worker_id) -> Path:
+def loaded_db(tmp_path_factory, request) -> Path:
     """A database after `refresh --source bundled`; tests that only read share it. Built once per run: under
     xdist the first worker builds it (the others wait on a lock) and each worker reads its own copy, so no
     two processes ever share one database file."""
     db = tmp_path_factory.mktemp("loaded") / "sovereign.db"
-    if worker_id == "master":
+    if not hasattr(request.config, "workerinput"):  # not an xdist worker: nobody to share with
         return _built(db)
     shared = tmp_path_factory.getbasetemp().parent / "loaded"  # the run's directory, above each worker's
     shared.mkdir(exist_ok=True)
@@ -80,6 +80,7 @@ def loaded_db(tmp_path_factory, worker_id) -> Path:
         if not (shared / "built").exists():
             _built(shared / "sovereign.db")
             (shared / "built").touch()
+    shutil.copytree(shared / "archive", db.parent / "archive")  # the raw payload, beside it as the build left it
     return copy_db(shared / "sovereign.db", db)
 
 
