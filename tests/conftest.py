@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -65,9 +66,25 @@ class Cli:
 
 
 @pytest.fixture(scope="session")
-def loaded_db(tmp_path_factory) -> Path:
-    """A database after `refresh --source bundled`; tests that only read share it."""
+def loaded_db(tmp_path_factory, request) -> Path:
+    """A database after `refresh --source bundled`; tests that only read share it. Built once per run: under
+    xdist the first worker builds it (the others wait on a lock) and each worker reads its own copy, so no
+    two processes ever share one database file."""
     db = tmp_path_factory.mktemp("loaded") / "sovereign.db"
+    if not hasattr(request.config, "workerinput"):  # not an xdist worker: nobody to share with
+        return _built(db)
+    shared = tmp_path_factory.getbasetemp().parent / "loaded"  # the run's directory, above each worker's
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "built").exists():
+            _built(shared / "sovereign.db")
+            (shared / "built").touch()
+    shutil.copytree(shared / "archive", db.parent / "archive")  # the raw payload, beside it as the build left it
+    return copy_db(shared / "sovereign.db", db)
+
+
+def _built(db: Path) -> Path:
     code, out, err = Cli(db)("refresh", "--source", "bundled")
     assert code == 0, err
     return db
@@ -191,12 +208,21 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium per test module (a module's pages at desk and phone width share it)."""
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium per test process, launched when a test first needs it (a launch costs about a second of CPU).
+    Tests take it as `browser`; none starts Playwright of its own, which could not run beside this one."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """The process's Chromium for one test module; the pages and contexts the module left open close after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from sovereign import paths
-from tests.conftest import CHROMIUM, FLAGS, Cli
+from tests.conftest import Cli
 
 
 def dutch_names() -> dict[str, str]:
@@ -53,21 +53,16 @@ def test_the_english_list_as_csv_and_pdf(cli, tmp_path):
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_the_public_list_reads_in_a_browser_at_desktop_and_phone_widths(cli, tmp_path, width):
-    from playwright.sync_api import sync_playwright
-
+def test_the_public_list_reads_in_a_browser_at_desktop_and_phone_widths(cli, browser, tmp_path, width):
     out = tmp_path / "list.html"
     assert cli("exclusion-list", "--lang", "nl", "-o", str(out))[0] == 0
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(out.as_uri())
-        assert page.locator("#excluded tbody tr").count() == 59
-        assert page.inner_text("#effective") == "1 maart 2026"
-        assert "Freedom House" in page.inner_text("#attribution")
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        page.screenshot(path=str(tmp_path / f"list-{width}.png"), full_page=False)
-        browser.close()
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(out.as_uri())
+    assert page.locator("#excluded tbody tr").count() == 59
+    assert page.inner_text("#effective") == "1 maart 2026"
+    assert "Freedom House" in page.inner_text("#attribution")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(tmp_path / f"list-{width}.png"), full_page=False)
 
 
 def test_the_dutch_csv_opens_in_dutch_excel(fresh_db, tmp_path):

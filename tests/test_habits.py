@@ -20,6 +20,10 @@ def test_pure_tests_run_without_shared_fiw(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     passed = int(done.stdout.strip().splitlines()[-1].split(" passed")[0].split()[-1])
     assert passed >= 30
+
+
+def test_tests_that_read_fhs_files_refuse_to_run_without_them(tmp_path):
+    env = os.environ | {"SOVEREIGN_TEST_FIW": str(tmp_path / "no-shared-here")}
     refused = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_desk.py"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert refused.returncode != 0 and "`-m pure` runs the ones that do not" in refused.stdout + refused.stderr

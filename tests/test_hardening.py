@@ -129,7 +129,6 @@ def test_a_replaced_database_is_answered_from_the_new_file(fresh_db, tmp_path):
         server.stop()
 
 
-@pytest.mark.slow
 def test_a_writer_waits_for_another_and_two_publishes_make_one(fresh_db, tmp_path):
     holder = hold_write_lock(fresh_db)
     started = time.monotonic()

@@ -4,6 +4,7 @@ event loop, one line for every refusal; measured against a real server on 127.0.
 from __future__ import annotations
 
 import io
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ def one_line(response: httpx.Response) -> str:
     return detail
 
 
+@pytest.mark.slow
 def test_uploads_built_to_exhaust_memory_cost_a_child_not_the_server(fresh_db):
     server = Server(fresh_db)
     try:
@@ -114,7 +116,6 @@ def test_a_slow_lookup_never_holds_up_other_requests(fresh_db, monkeypatch):
     from sovereign.api import create_app
     from sovereign.api.routers import check
     from sovereign.settings import Settings
-    from tests.test_service import free_port
 
     class Slow(check.Resolver):
         def resolve(self, text: str):  # type: ignore[no-untyped-def]
@@ -123,11 +124,11 @@ def test_a_slow_lookup_never_holds_up_other_requests(fresh_db, monkeypatch):
             return super().resolve(text)
 
     monkeypatch.setattr(check, "Resolver", Slow)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings.load(db=fresh_db)), port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    sock = socket.create_server(("127.0.0.1", 0))  # bound here: the port is ours before the server starts
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings.load(db=fresh_db)), log_level="error"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         for _ in range(100):
             if server.started:
@@ -145,6 +146,7 @@ def test_a_slow_lookup_never_holds_up_other_requests(fresh_db, monkeypatch):
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()
 
 
 def test_an_identifier_too_long_to_be_one_is_refused_before_any_lookup(fresh_db):

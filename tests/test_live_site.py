@@ -176,6 +176,7 @@ def _wrong_first_load(rows_2027: list[dict], all_data: pl.DataFrame) -> list[dic
     return [dict(india_2025, edition=2027) if r["fh_name"] == "India" else r for r in rows_2027]
 
 
+@pytest.mark.slow
 def test_a_correction_replaces_the_proposed_list(fresh_db, site, rows_2027, all_data):
     conn = sqlite3.connect(fresh_db)
     site.publish_live(_wrong_first_load(rows_2027, all_data), 2027, details=False)
@@ -197,6 +198,7 @@ def test_a_correction_replaces_the_proposed_list(fresh_db, site, rows_2027, all_
     assert code == 0 and out.startswith("Verify: OK")
 
 
+@pytest.mark.slow
 def test_a_correction_after_publication_proposes_a_revision_and_verify_checks_the_lists(fresh_db, site, rows_2027,
                                                                                          all_data):
     conn = sqlite3.connect(fresh_db)
@@ -275,7 +277,6 @@ def test_redirects_are_followed_to_a_host_whose_robots_txt_is_asked(site, rows_2
             client.get(site.url + SCORES)
 
 
-@pytest.mark.slow
 def test_a_trickling_server_is_cut_off_at_the_deadline(site, rows_2027):
     from scrapers.http import FetchError
 

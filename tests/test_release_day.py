@@ -135,6 +135,7 @@ def test_an_edition_stored_without_pr_and_cl_says_so_everywhere_and_is_held(fres
     assert all("not recomputed" in r or " -> " in r.split(":", 1)[1] for r in reasons)
 
 
+@pytest.mark.slow
 def test_with_details_the_combined_page_without_pr_and_cl_is_completed(fresh_db, site, rows_2027):
     site.beacon = True  # and every page, country pages and hubs included, carries the CDN's beacon
     site.publish_live(rows_2027, 2027, page="combined", pr_cl=False)
@@ -168,7 +169,8 @@ def _csv_link(rows, edition):
 
 @pytest.mark.parametrize("page,said", [
     (_js_rendered, "layout changed"), (_renamed_header, "layout changed"),
-    (_status_icon, "expected a score and a status"), (_csv_link, "layout changed"), ("slow", "read timeout"),
+    (_status_icon, "expected a score and a status"), (_csv_link, "layout changed"),
+    pytest.param("slow", "read timeout", marks=pytest.mark.slow),
     ("robots", "robots.txt of"), ("cf1020", "Cloudflare error 1020, Access denied"),
     ("waf202", "a WAF's challenge (x-amzn-waf-action: challenge)")])
 def test_each_first_page_failure_is_said_then_the_combined_page_is_read(fresh_db, site, rows_2027, page, said):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sovereign import paths
 from tests.conftest import Cli, india_not_free_2027
 
@@ -62,6 +64,7 @@ def _fits(page) -> None:
     assert width >= min(0.8 * (viewport - 40), 400), width
 
 
+@pytest.mark.slow
 def test_the_approval_pack_of_a_proposed_list_at_desk_and_phone_width(fresh_db, browser, tmp_path):
     cli = Cli(fresh_db)
     assert cli("issuers", "import", str(paths.ISSUERS))[0] == 0

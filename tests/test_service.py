@@ -36,24 +36,42 @@ def free_port() -> int:
 
 
 class Server:
-    """`sovereign serve` in its own process on a free port, waited for until /health answers."""
+    """`sovereign serve` in its own process on a free port, waited for until it says it listens on that port and
+    /health answers. Another process (a parallel test worker) may take the port between our choosing and the
+    server's binding: then the server exits and a new port is tried, and /health is never asked of a stranger."""
 
     def __init__(self, db: Path, *args: str, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # a pipe nobody reads would fill with the access log and stall the server
-        self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(self.port), *args],
-                                     env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code in (200, 503):
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        for _ in range(5):
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.log = tempfile.TemporaryFile()  # a pipe nobody reads would fill with the access log and stall it
+            self.proc = subprocess.Popen([*SOVEREIGN, "--db", str(db), "serve", "--port", str(self.port), *args],
+                                         env=os.environ | (env or {}), stdout=subprocess.DEVNULL, stderr=self.log)
+            if self._listening(time.monotonic() + 20):
+                return
+            if not self._taken():
+                break
         self.stop()
-        self.log.seek(0)
-        raise RuntimeError("the server did not start: " + self.log.read().decode()[-2000:])
+        raise RuntimeError("the server did not start: " + self.said()[-2000:])
+
+    def said(self) -> str:
+        """What the server wrote so far, read without moving the offset it writes at."""
+        fd = self.log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
+    def _taken(self) -> bool:
+        return "address already in use" in self.said()
+
+    def _listening(self, deadline: float) -> bool:
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if f"running on {self.url}" in self.said():
+                try:
+                    if httpx.get(self.url + "/health", timeout=1).status_code in (200, 503):
+                        return True
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.05)
+        return False
 
     def stop(self):
         self.proc.terminate()
@@ -74,49 +92,42 @@ def test_fresh_service_answers_health_and_check(server):
     assert tr["eligible"] is False and tr["status"] == "NF" and (tr["pr"], tr["cl"]) == (16, 16)
 
 
-def test_lookup_page_in_a_real_browser(server):
-    from playwright.sync_api import sync_playwright
-
-    from tests.conftest import CHROMIUM, FLAGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 900, "height": 700})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
-        page.goto(server.url + "/")
-        page.fill("#q", "Türkiye")
-        page.click("#go")
-        page.wait_for_selector("#card.no")
-        assert page.inner_text("#verdict") == "Not eligible"
-        assert "Turkey (TR)" in page.inner_text("#title") and page.inner_text("#status") == "Not Free"
-        assert "PR 16/40, CL 16/60" in page.inner_text("#scores")
-        page.fill("#q", "India")
-        page.select_option("#mandate", "strict_pf")
-        page.click("#go")
-        page.locator("#title", has_text="India").wait_for()
-        assert page.inner_text("#verdict") == "Not eligible" and "mandate strict_pf" in page.inner_text("#reasons")
-        page.select_option("#mandate", "")
-        page.fill("#as_of", "2025-02-01")
-        page.fill("#q", "Thailand")
-        page.click("#go")
-        page.wait_for_selector("#card.ok")
-        assert "2024" in page.inner_text("#list")
-        page.fill("#q", "Narnia")
-        page.click("#go")
-        page.wait_for_selector("#card.err")
-        assert "no country or territory" in page.inner_text("#title")
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.fill("#as_of", "")
-        page.fill("#q", "XS2100000012")
-        page.click("#go")
-        page.wait_for_selector("#card.unknown")
-        assert page.inner_text("#status") == "unknown issuer"  # this database has no issuer register
-        assert page.inner_text("#verdict") == "Unknown: not eligible" and "issuer register" in page.inner_text("#todo")
-        page.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=True)
-        assert errors == []
-        browser.close()
+def test_lookup_page_in_a_real_browser(server, browser):
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "404" not in m.text else None)
+    page.goto(server.url + "/")
+    page.fill("#q", "Türkiye")
+    page.click("#go")
+    page.wait_for_selector("#card.no")
+    assert page.inner_text("#verdict") == "Not eligible"
+    assert "Turkey (TR)" in page.inner_text("#title") and page.inner_text("#status") == "Not Free"
+    assert "PR 16/40, CL 16/60" in page.inner_text("#scores")
+    page.fill("#q", "India")
+    page.select_option("#mandate", "strict_pf")
+    page.click("#go")
+    page.locator("#title", has_text="India").wait_for()
+    assert page.inner_text("#verdict") == "Not eligible" and "mandate strict_pf" in page.inner_text("#reasons")
+    page.select_option("#mandate", "")
+    page.fill("#as_of", "2025-02-01")
+    page.fill("#q", "Thailand")
+    page.click("#go")
+    page.wait_for_selector("#card.ok")
+    assert "2024" in page.inner_text("#list")
+    page.fill("#q", "Narnia")
+    page.click("#go")
+    page.wait_for_selector("#card.err")
+    assert "no country or territory" in page.inner_text("#title")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.fill("#as_of", "")
+    page.fill("#q", "XS2100000012")
+    page.click("#go")
+    page.wait_for_selector("#card.unknown")
+    assert page.inner_text("#status") == "unknown issuer"  # this database has no issuer register
+    assert page.inner_text("#verdict") == "Unknown: not eligible" and "issuer register" in page.inner_text("#todo")
+    page.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=True)
+    assert errors == []
 
 
 def _new_edition_csv(tmp_path: Path) -> Path:
@@ -303,12 +314,8 @@ def test_a_report_that_cannot_be_written_fails_the_run_and_keeps_the_edition(fre
     assert conn.execute("SELECT state FROM list_versions WHERE edition = 2027").fetchone()[0] == "proposed"
 
 
-def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, tmp_path):
+def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, browser, tmp_path):
     from datetime import timedelta
-
-    from playwright.sync_api import sync_playwright
-
-    from tests.conftest import CHROMIUM, FLAGS
 
     cli = Cli(fresh_db)
     assert cli("import", str(_new_edition_csv(tmp_path)))[0] == 0
@@ -316,22 +323,19 @@ def test_lookup_page_shows_what_is_coming_at_desktop_and_phone_widths(fresh_db, 
     assert cli("publish", "--approved-by", member(cli), "--effective-from", effective)[0] == 0
     server = Server(fresh_db)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            for width, height in ((1280, 800), (390, 844)):
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(server.url + "/")
-                page.fill("#q", "India")
-                page.click("#go")
-                page.wait_for_selector("#card.ok")
-                coming = page.inner_text("#upcoming")
-                assert f"From {effective}, list version 54" in coming and "Not eligible" in coming
-                assert f"no new buys from {effective}" in coming
-                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-                ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / f"lookup-upcoming-{width}.png"), full_page=True)
-                page.close()
-            browser.close()
+        for width, height in ((1280, 800), (390, 844)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(server.url + "/")
+            page.fill("#q", "India")
+            page.click("#go")
+            page.wait_for_selector("#card.ok")
+            coming = page.inner_text("#upcoming")
+            assert f"From {effective}, list version 54" in coming and "Not eligible" in coming
+            assert f"no new buys from {effective}" in coming
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"lookup-upcoming-{width}.png"), full_page=True)
+            page.close()
     finally:
         server.stop()
 

@@ -204,6 +204,7 @@ def test_lists_take_effect_when_fh_published_them(cli, query, on, edition, verdi
     assert (a["edition"], a["verdict"]) == (edition, verdict) and a["status"] is not None
 
 
+@pytest.mark.slow
 def test_an_older_database_is_carried_forward(tmp_path, monkeypatch):
     """Lists loaded with the old 1 March dates are withdrawn, as records, and published again on FH's dates."""
     from sovereign import pipeline

@@ -213,37 +213,31 @@ def test_whatif_refuses_a_loosening_alternative_and_bad_ranges(cli, tmp_path):
     assert code == 2 and "--from 2026 is after --to 2020" in err
 
 
-def test_the_report_at_desk_and_phone_width(desk, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    from tests.conftest import CHROMIUM, FLAGS
-
+def test_the_report_at_desk_and_phone_width(desk, browser, tmp_path):
     alt = tmp_path / "alternative.toml"
     alt.write_text("[base]\npersistence = 2\n")
     page_file = tmp_path / "whatif.html"
     code, _, err = desk("whatif", "--policy", str(alt), "--from", "2005", "--holdings", str(_book(tmp_path)),
                         "--value-column", "Market Value", "--format", "html", "-o", str(page_file))
     assert code == 0, err
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        for width in (1280, 390):
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                       else route.abort())
-            page.goto(page_file.as_uri())
-            assert errors == []
-            body = page.inner_text("body")
-            assert "Thailand" in body and "Source: Freedom House" in body
-            assert page.locator("#chart-excluded svg").count() == 1 and page.locator("#chart-timeline svg").count() == 1
-            chart = page.evaluate("document.querySelector('#chart-excluded svg').getBoundingClientRect().width")
-            assert 0 < chart <= width
-            assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
-            page.close()
-        browser.close()
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                   else route.abort())
+        page.goto(page_file.as_uri())
+        assert errors == []
+        body = page.inner_text("body")
+        assert "Thailand" in body and "Source: Freedom House" in body
+        assert page.locator("#chart-excluded svg").count() == 1 and page.locator("#chart-timeline svg").count() == 1
+        chart = page.evaluate("document.querySelector('#chart-excluded svg').getBoundingClientRect().width")
+        assert 0 < chart <= width
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+        page.close()
 
 
+@pytest.mark.slow
 def test_a_refresh_under_a_history_policy_builds_its_lists_with_history(tmp_path):
     policy = tmp_path / "persist.toml"
     policy.write_text(paths.POLICY.read_text().replace("[gate]", "persistence = 2\n\n[gate]"))
