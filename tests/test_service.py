@@ -353,8 +353,7 @@ def test_a_long_running_service_proves_a_list_again_after_anything_wrote_to_the_
 
         assert india().json()["list_version"] == 53
         assert cli("import", str(india_not_free_2027(tmp_path)))[0] == 0
-        code, out, err = cli("publish", "--approved-by", "RI committee",
-                             "--effective-from", datetime.now(UTC).date().isoformat())
+        code, out, err = cli("publish", "--approved-by", member(cli), "--effective-from", clock.today().isoformat())
         assert code == 0, err
         assert (india().json()["list_version"], india().json()["verdict"]) == (54, "excluded")  # the new list
         assert cli("restore", str(backup), "--yes")[0] == 0
