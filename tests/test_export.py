@@ -236,6 +236,7 @@ def test_a_code_two_states_carried_keeps_each_states_own_iso3(desk):
                    "Germany, E.": {"DDR"}}
 
 
+@pytest.mark.slow
 def test_a_place_fh_covers_in_a_parent_s_report_has_its_rows_with_the_parent_s_answer(desk, tmp_path):
     """Puerto Rico is answered from FH's United States report since 2017: the table carries its rows (with
     `covered_by` = US) and the committee's exclusion of the US, so a system joining on ISO2 finds the answer `check
