@@ -42,6 +42,10 @@ def rechain(conn: sqlite3.Connection, hash_of: Callable[[str, dict], str], reaso
                  "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
 
 
+# the schema step that keyed the records (schema 11): a database "before keys" stands at the step before it
+KEYS_STEP = next(i for i, script in enumerate(MIGRATIONS) if "CREATE TABLE keyring" in script)
+
+
 def before_keys(conn: sqlite3.Connection) -> None:
     """The tables as the sovereign before keys left them: every digest unkeyed, no keyring, no MAC columns."""
     for version in [r[0] for r in conn.execute("SELECT id FROM list_versions")]:
@@ -49,7 +53,8 @@ def before_keys(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE keyring")
     for table in ("issuers", "securities", "tokens"):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN mac")
-    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    assert KEYS_STEP == len(MIGRATIONS) - 1, "a schema step came after the keys step: undo it here as well"
+    conn.execute(f"PRAGMA user_version = {KEYS_STEP}")
 
 
 def forge_in_force(db, version: int = 53) -> None:
