@@ -270,9 +270,12 @@ def _joined(rows: list[dict]) -> list[dict]:
     return out
 
 
-def restricted_frame(countries: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
-    """The country-level restrictions carried to every ISIN and LEI whose issuer's country they name; an issuer
-    with no country in the register is never eligible, so it is restricted from the start (fail closed)."""
+def restricted_frame(countries: pl.DataFrame, register: pl.DataFrame, answered: set[str],
+                     unrated_excluded: bool = True) -> pl.DataFrame:
+    """The country-level restrictions carried to every ISIN and LEI whose issuer's country they name. An issuer
+    with no country in the register is never eligible, and neither (unless the policy admits unrated places) is
+    one whose country no list rates (`answered`: the countries the answers have rows for; Bermuda, Aruba): both
+    are restricted from the start, so a system that reads "no row" as "allowed" never allows them."""
     issuers = register.filter(pl.col("type") != "supranational")
     linked = issuers.filter(pl.col("iso2").is_not_null()).select(
         "identifier", "identifier_type", "issuer", pl.col("iso2").alias("country")).join(
@@ -284,7 +287,16 @@ def restricted_frame(countries: pl.DataFrame, register: pl.DataFrame) -> pl.Data
                              "from": None, "until": None, "list_version": None, "edition": None, "mandate": m,
                              "reason": f"{r['issuer']} ({r['type']}) has no country in the issuer register"}
                             for r in stateless.iter_rows(named=True) for m in mandates], schema=RESTRICTED_SCHEMA)
-    return pl.concat([linked.select(list(RESTRICTED_SCHEMA)), orphans]).sort(
+    unrated = issuers.filter(pl.col("iso2").is_not_null() & ~pl.col("iso2").is_in(sorted(answered)))
+    unrated_rows = pl.DataFrame([{"identifier": r["identifier"], "identifier_type": r["identifier_type"],
+                                  "issuer": r["issuer"], "country": r["iso2"], "country_name": r["country"],
+                                  "restriction": SELL, "from": None, "until": None, "list_version": None,
+                                  "edition": None, "mandate": m,
+                                  "reason": f"{r['iso2']}: Freedom House rates no such country or territory in any "
+                                            "list; unrated places are not eligible under the policy"}
+                                 for r in unrated.iter_rows(named=True) for m in mandates] if unrated_excluded else [],
+                                schema=RESTRICTED_SCHEMA)
+    return pl.concat([linked.select(list(RESTRICTED_SCHEMA)), orphans, unrated_rows]).sort(
         "identifier", "from", "restriction", nulls_last=False)
 
 
@@ -403,8 +415,11 @@ def export_restricted(db: Path, out: Path, policy: Policy, mandate_names: tuple[
                             "issuers import`, or give --level country")
         for m in chosen:
             path = out if len(chosen) == 1 else out.with_name(f"{out.stem}-{m.name if m else 'base'}{out.suffix}")
-            countries = country_restrictions(answers_frame(snap.conn, [m]), since)
-            frame = countries if register is None else restricted_frame(countries, register)
+            answers = answers_frame(snap.conn, [m])
+            countries = country_restrictions(answers, since)
+            unrated_excluded = "exclude" in (policy.unrated, m.unrated if m else policy.unrated)
+            frame = countries if register is None else restricted_frame(
+                countries, register, set(answers["iso2"].drop_nulls().to_list()), unrated_excluded)
             write_table(frame, path)
             done.append({"path": path, "rows": frame.height, "mandate": m.name if m else None})
     return done

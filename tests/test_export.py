@@ -266,3 +266,22 @@ def test_a_place_fh_covers_in_a_parent_s_report_has_its_rows_with_the_parent_s_a
     assert desk("export", "register", "-o", str(out), "--format", "csv")[0] == 0
     register = pl.read_csv(out / "register.csv", infer_schema=False).filter(pl.col("identifier") == isin)
     assert register.select("iso2", "iso3", "country").rows() == [("PR", "PRI", "Puerto Rico")]
+
+
+def test_an_issuer_whose_country_no_list_rates_is_restricted_as_check_answers(desk, tmp_path):
+    """Bermuda has an ISO code and a government that issues bonds, but Freedom House rates it in no list: `check`
+    answers it not eligible (unrated places are excluded), so the restricted list carries its ISIN from the start;
+    a system that reads "no row" as "allowed" would otherwise buy it."""
+    bond = "BM0000001231"
+    code, _, err = desk("issuers", "add", "Government of Bermuda", "--country", "BM", "--type", "sovereign",
+                        "--isin", bond)
+    assert code == 0, err
+    code, [answer] = desk.json("check", bond, "--json")
+    assert answer["eligible"] is False
+    listed = _restricted(desk, tmp_path).filter(pl.col("identifier") == bond)
+    assert listed.height == 1, listed
+    row = listed.row(0, named=True)
+    assert (row["restriction"], row["country"], row["from"], row["until"]) == ("sell", "BM", None, None)
+    assert "rates no such country" in row["reason"]
+    rated = _restricted(desk, tmp_path).filter(pl.col("country") == "NL")
+    assert rated.is_empty()  # a rated, eligible country's ISINs stay off the list
