@@ -94,3 +94,31 @@ def test_a_policy_and_database_in_the_developers_shell_do_not_reach_the_api_test
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     assert re.search(r"\b10 passed\b", result.stdout), result.stdout[-500:]
+
+
+def test_every_library_the_package_imports_is_a_dependency_it_declares():
+    """A library imported by sovereign, scrapers or fiw is installed by the application's lock (its dependencies
+    and theirs; spark.py: the spark extra): an import satisfied only by the test extra works in the suite and
+    fails on an installed service (openpyxl did, for every workbook of rows)."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = set(locked(ROOT / "requirements.lock"))
+    optional = {re.sub(r"[-_.]+", "-", Requirement(d).name).lower() for d in config["optional-dependencies"]["spark"]}
+    owners = packages_distributions()
+    ours = {"sovereign", "scrapers", "fiw"}
+    missing = set()
+    for path in [p for package in ours for p in (ROOT / package).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for module in modules:
+                top = module.split(".")[0]
+                if top in ours or top in sys.stdlib_module_names:
+                    continue
+                dists = {re.sub(r"[-_.]+", "-", d).lower() for d in owners.get(top, [top])}
+                allowed = declared | (optional if path.name == "spark.py" else set())
+                if not dists & allowed:
+                    missing.add(f"{path.relative_to(ROOT)}: {module}")
+    assert not missing, sorted(missing)
