@@ -416,7 +416,7 @@ class _LineEnds(threading.Thread):
         path.write_bytes(b"")
         self._file = path.open("rb", buffering=0)
         self._written = threading.Event()
-        self.ends = self.size = 0
+        self.ends = self.size = self.quotes = 0
         self.failed: OSError | None = None
 
     @classmethod
@@ -440,6 +440,7 @@ class _LineEnds(threading.Thread):
                 n = self._file.readinto(view) or 0
                 if n:
                     self.ends += buffer.count(b"\n", 0, n)
+                    self.quotes += buffer.count(b'"', 0, n)
                     self.size += n
                 elif written:
                     return
@@ -454,9 +455,10 @@ class _LineEnds(threading.Thread):
 
 def _csv_shape(path: Path, book: Book, expected: int, followed: _LineEnds | None) -> tuple[list[str], int]:
     """A written CSV's header (read with the csv module, in the book's encoding, however wide) and its number
-    of records. A file that ends with its line end, whose every byte was read as it was written, with one line
-    per expected record, is whole. Otherwise polars' CSV reader counts the records, where a line break inside a
-    quoted cell is no record; a last record without its line end was cut short and is not counted."""
+    of records. A file that ends with its line end, whose every byte was read as it was written, that quotes no
+    cell (a quoted cell may hold a line end) and has one line per expected record, is whole. Otherwise polars'
+    CSV reader counts the records, where a line break inside a quoted cell is no record; a last record without
+    its line end was cut short and is not counted."""
     import csv
     import io
 
@@ -475,8 +477,8 @@ def _csv_shape(path: Path, book: Book, expected: int, followed: _LineEnds | None
             return header, 0
         f.seek(max(size - len(book.newline), 0))
         whole = f.read() == book.newline.encode(book.encoding)
-    if (whole and followed is not None and followed.failed is None and followed.size == size
-            and followed.ends - 1 == expected):
+    if (whole and followed is not None and followed.failed is None and followed.size == size and not followed.quotes
+            and followed.ends - 1 == expected):  # no quoted cell, so every line end ends a record
         return header, expected
     records = (pl.scan_csv(path, separator=book.separator, infer_schema=False, encoding="utf8-lossy")
                .select(pl.len()).collect().item())

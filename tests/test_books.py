@@ -455,6 +455,25 @@ def test_an_output_that_does_not_read_back_is_not_put_in_place(desk, tmp_path, m
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
 
 
+def test_a_lost_row_is_not_hidden_by_a_line_break_inside_a_cell(desk, tmp_path, monkeypatch):
+    """A line end inside a quoted cell makes up for a record that went missing: the line ends alone would
+    number as many as expected, so a file that quotes a cell is counted by records, never by lines."""
+    from fiw.errors import UserError
+    from sovereign import screen as screen_module
+    from sovereign import store
+    from sovereign.holdings import read_book
+
+    src, out = tmp_path / "book.csv", tmp_path / "out.csv"
+    src.write_text('ISIN,Note,MV\nNL0011223342,"two\nlines",1\nXS2100000012,plain,2\n')
+    real = screen_module._write_csv
+    monkeypatch.setattr(screen_module, "_write_csv", lambda frame, path, book: real(frame.head(-1), path, book))
+    book = read_book(src)
+    screened = screen_module.screen_book(store.connect_readonly(desk.db), book)
+    with pytest.raises(UserError, match="read back 1 rows and 14 columns, expected 2"):
+        screen_module.write_book(screened, book, out)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_an_output_that_lost_its_tail_is_not_put_in_place(desk, tmp_path, monkeypatch, newline):
     """The last record cut short (a disk that filled, a writer that stopped): the records still number as
