@@ -494,7 +494,8 @@ NUMBER_COMMA = r"^[-+]?(\d{1,3}(\.\d{3})+|0|[1-9]\d*)(,\d+)?$"
 
 def typed(frame: pl.DataFrame, columns: list[str], decimal_comma: bool) -> pl.DataFrame:
     """A CSV book's text columns whose every value reads, in the book's locale, as a number (no leading zeros:
-    codes stay text) or as a date of one format, as numbers and dates; anything else stays text."""
+    codes stay text) or as a date of exactly one format, as numbers and dates; anything else stays text (a
+    point-decimal book's dates that read both day-first and month-first among them)."""
     changes = []
     day_first = ("%d/%m/%Y",) if decimal_comma else ("%m/%d/%Y", "%d/%m/%Y")
     for c in columns:
@@ -512,12 +513,10 @@ def typed(frame: pl.DataFrame, columns: list[str], decimal_comma: bool) -> pl.Da
             whole = not text.str.contains(r",\d+$" if decimal_comma else r"\.\d+$").any()
             changes.append(plain.replace("", None).cast(pl.Int64 if whole else pl.Float64, strict=False).alias(c))
             continue
-        for fmt, shape in DATE_TEXT:
-            if fmt in ("%d/%m/%Y", "%m/%d/%Y") and fmt not in day_first:
-                continue
-            if text.str.contains(shape).all() and text.str.to_date(fmt, strict=False).null_count() == 0:
-                changes.append(pl.col(c).str.strip_chars().replace("", None).str.to_date(fmt).alias(c))
-                break
+        fits = [fmt for fmt, shape in DATE_TEXT if (fmt not in ("%d/%m/%Y", "%m/%d/%Y") or fmt in day_first)
+                and text.str.contains(shape).all() and text.str.to_date(fmt, strict=False).null_count() == 0]
+        if len(fits) == 1:  # 03/04/2031 in a book that could be British or American is left as it was written
+            changes.append(pl.col(c).str.strip_chars().replace("", None).str.to_date(fits[0]).alias(c))
     return frame.with_columns(changes) if changes else frame
 
 

@@ -187,6 +187,22 @@ def test_a_csv_book_is_typed_in_xlsx(desk, tmp_path):
     assert all(isinstance(c.value, datetime) for c in ws[f"{chr(65 + head.index('divest_by'))}"][1:] if c.value)
 
 
+def test_dates_a_british_or_american_book_could_mean_either_way_stay_as_written(desk, tmp_path):
+    """A point-decimal book (London or New York) with slashed dates whose days are all 12 or less: 03/04/2031
+    is 3 April or 4 March, so it stays text; one date past the 12th settles the order for the column."""
+    src, out = tmp_path / "book.csv", tmp_path / "out.xlsx"
+    src.write_text("ISIN,Market Value,Maturity,Settled\nXS2100000012,\"1,000,000.50\",03/04/2031,03/04/2026\n"
+                   "NL0011223342,250.25,11/12/2030,25/11/2026\n")
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 1, err
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    head = [c.value for c in ws[1]]
+    rows = [dict(zip(head, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=2)]
+    assert [r["Maturity"] for r in rows] == ["03/04/2031", "11/12/2030"]
+    assert [r["Settled"] for r in rows] == [datetime(2026, 4, 3), datetime(2026, 11, 25)]
+    assert [r["Market Value"] for r in rows] == [pytest.approx(1_000_000.5), pytest.approx(250.25)]
+
+
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".parquet"])
 def test_book_columns_named_like_ours_in_another_case(desk, tmp_path, suffix):
     src, out = tmp_path / "oms.csv", tmp_path / f"out{suffix}"
