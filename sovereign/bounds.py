@@ -39,8 +39,11 @@ UPLOAD = Limits(rows=200_000, cells=5_000_000, unpacked=50_000_000, decoded=200_
 
 CHUNK = 1 << 20
 DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([^\"]+)\"")
-# Cell addresses that may pass a cap: a column of three letters, or a row number of many digits.
-FAR_CELL = re.compile(rb"\br=\"([A-Z]{3,})(\d+)\"|\br=\"([A-Z]{1,2})(\d{6,})\"")
+# What a sheet's far corner can be read from without a match per cell: each row's number (`<row r="N">`), and
+# the address of every cell past column Z or row 99,999. Cells in columns A-Z of rows under 100,000 that carry
+# no row number cannot reach the smallest cap (26 x 99,999 cells).
+ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"")
+FAR_CELL = re.compile(rb"\br=\"([A-Z]{2,})(\d+)\"|\br=\"([A-Z])(\d{6,})\"")
 ADDRESS = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
 
@@ -77,7 +80,7 @@ def check_xlsx(path: Path, limits: Limits) -> None:
         for info in archive.infolist():
             sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
             label = f"sheet {Path(info.filename).stem}"
-            tail = b""
+            tail, corner = b"", [0, 0]
             try:
                 for chunk in _inflate(raw, info):
                     total += len(chunk)
@@ -85,7 +88,7 @@ def check_xlsx(path: Path, limits: Limits) -> None:
                         raise UserError(f"{name}: the workbook unpacks to more than {limits.unpacked:,} bytes "
                                         "(counted while inflating); export the holdings as CSV or Parquet")
                     if sheet:
-                        _scan_sheet(tail + chunk, name, label, limits)
+                        _scan_sheet(tail + chunk, name, label, limits, corner)
                         tail = chunk[-64:]
             except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, zlib.error, ValueError) as exc:
                 raise UserError(f"{name}: the workbook is damaged ({info.filename}: {exc})") from None
@@ -117,16 +120,21 @@ def _inflate(raw: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield out
 
 
-def _scan_sheet(chunk: bytes, file: str, sheet: str, limits: Limits) -> None:
+def _scan_sheet(chunk: bytes, file: str, sheet: str, limits: Limits, corner: list[int]) -> None:
+    """The dimension the sheet declares, then the farthest row and column seen so far (`corner`, carried from
+    chunk to chunk): a sheet whose cells reach row 99,999 and column ZZ is as large as its corner, dimension or
+    not."""
     for ref in DIMENSION.findall(chunk):
         corners = [_address(part) for part in ref.decode("ascii", "replace").split(":")]
         if any(c is None for c in corners):
             raise UserError(f"{file}: {sheet}: dimension {ref.decode('ascii', 'replace')!r} is not a cell range")
         _refuse_sheet(file, sheet, max(c[0] for c in corners if c), max(c[1] for c in corners if c), limits)
     for match in FAR_CELL.finditer(chunk):
-        letters = (match.group(1) or match.group(3)).decode()
-        row = int(match.group(2) or match.group(4))
-        _refuse_sheet(file, sheet, row, column_index(letters), limits)
+        corner[0] = max(corner[0], int(match.group(2) or match.group(4)))
+        corner[1] = max(corner[1], column_index((match.group(1) or match.group(3)).decode()))
+    for match in ROW_NUMBER.finditer(chunk):
+        corner[0] = max(corner[0], int(match.group(1)))
+    _refuse_sheet(file, sheet, corner[0], max(corner[1], 1), limits)
 
 
 def check_header(fields: int, file: str, limits: Limits) -> None:

@@ -184,3 +184,46 @@ def test_uploads_beyond_the_reading_slots_wait_then_503(fresh_db, monkeypatch):
             sandbox._slots.release()
     with TestClient(create_app(Settings.load(db=fresh_db))) as c:
         assert c.post("/api/v1/screen/file", files={"file": ("book.csv", b"ISIN\nNL0011223342\n")}).status_code == 200
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize(("row", "column"), [(99_999, "ZZ"), (250_001, "A"), (40_000, "AAA")])
+def test_a_sheet_without_its_dimension_is_measured_by_its_farthest_cell(tmp_path, row, column):
+    """Writers other than Excel may leave out `<dimension>`; a reader then sizes the grid by the farthest cell.
+    One cell at ZZ99999 (70 million cells) is refused before any reader allocates, as its dimension would be;
+    an ordinary sheet without a dimension still reads."""
+    import re
+    import zipfile
+
+    from fiw.errors import UserError
+    from sovereign import bounds
+    from sovereign.bounds import column_index
+
+    def without_dimension(data: bytes) -> Path:
+        path = tmp_path / f"book-{row}-{column}-{len(data)}.xlsx"
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                body = src.read(item)
+                if item.filename.startswith("xl/worksheets/"):
+                    body = re.sub(rb"<dimension [^>]*/>", b"", body)
+                out.writestr(item, body)
+        return path
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["ISIN", "MV"])
+    sheet.write_row(1, 0, ["NL0011223342", 1])
+    sheet.write(row - 1, column_index(column) - 1, "x")
+    book.close()
+    far = without_dimension(buf.getvalue())
+    assert b"<dimension" not in zipfile.ZipFile(far).read("xl/worksheets/sheet1.xml")
+    with pytest.raises(UserError, match=f"reaches row {row:,}, column {column_index(column):,}"):
+        bounds.check_xlsx(far, bounds.UPLOAD)
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    book.add_worksheet().write_row(0, 0, ["ISIN", "MV"])
+    book.close()
+    bounds.check_xlsx(without_dimension(buf.getvalue()), bounds.UPLOAD)
