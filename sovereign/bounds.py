@@ -142,6 +142,32 @@ def check_header(fields: int, file: str, limits: Limits) -> None:
         raise UserError(f"{file}: the header has {fields:,} columns, more than the {limits.columns:,} read")
 
 
+def check_csv_header(path: Path, head: bytes, skip: int, separator: str, limits: Limits) -> None:
+    """The header on line `skip` (0-based) of a CSV whose first bytes are `head`, measured to its end: when it
+    runs past `head`, its separators are counted as it streams, and a header longer than the widest one allowed
+    (every column at its longest cell) is refused without being read whole."""
+    start = 0
+    for _ in range(skip):
+        start = head.find(b"\n", start) + 1
+        if start == 0:
+            return  # the header is not within the first read; the caller's own count stands
+    sep = separator.encode("utf-8")
+    widest = limits.columns * (limits.cell_chars + 3)
+    fields, read = 1, 0
+    with path.open("rb") as f:
+        f.seek(start)
+        while chunk := f.read(CHUNK):
+            end = chunk.find(b"\n")
+            part = chunk if end < 0 else chunk[:end]
+            fields, read = fields + part.count(sep), read + len(part)
+            check_header(fields, path.name, limits)
+            if read > widest:
+                raise UserError(f"{path.name}: the header line is longer than {widest:,} bytes, more than "
+                                f"{limits.columns:,} columns of {limits.cell_chars:,} characters")
+            if end >= 0:
+                return
+
+
 def check_cells(frame: pl.DataFrame, file: str, limits: Limits, first_row: int = 2) -> None:
     """No text cell longer than the cap; the first one over it is named by row and column."""
     import polars as pl

@@ -179,6 +179,7 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     top = list(csv.reader(io.StringIO("\n".join(sample.splitlines()[:HEADER_SEARCH])), delimiter=sep))
     skip = _header_index(top, path.name, header_row, header_names)
     bounds.check_header(len(top[skip]) if skip < len(top) else 0, path.name, limits)
+    bounds.check_csv_header(path, head, skip, sep, limits)
     options: dict = {"separator": sep, "skip_rows": skip, "infer_schema": False, "truncate_ragged_lines": True}
     encoding = "utf-8"
     streamed = size > STREAM_CSV_FROM and not bom

@@ -227,3 +227,16 @@ def test_a_sheet_without_its_dimension_is_measured_by_its_farthest_cell(tmp_path
     book.add_worksheet().write_row(0, 0, ["ISIN", "MV"])
     book.close()
     bounds.check_xlsx(without_dimension(buf.getvalue()), bounds.UPLOAD)
+
+
+@pytest.mark.parametrize("command", ["screen", "issuers-import"])
+def test_a_header_too_wide_is_refused_even_when_it_runs_past_the_first_read(desk, tmp_path, command):
+    """3,001 descriptive column names of 100 characters: 300 KB of header, of which the first read sees only
+    about 640 columns; the rest are counted as the line streams, so the cap of 1,000 holds."""
+    names = ["ISIN" if command == "screen" else "issuer", *(f"{'long column name ' * 6}{i:>4}" for i in range(3_000))]
+    src = tmp_path / "wide.csv"
+    src.write_text(",".join(names) + "\n" + ",".join(["NL0011223342", *"x" * 3_000]) + "\n")
+    assert src.stat().st_size > 300_000
+    args = ["screen", str(src), "-o", str(tmp_path / "o.csv")] if command == "screen" else ["issuers", "import", str(src)]
+    code, _, err = desk(*args)
+    assert code == 2 and "more than the 1,000 read" in err and "Traceback" not in err, err
