@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 
@@ -274,14 +273,6 @@ def _frame(rows: list[dict]) -> pl.DataFrame:
                                                                else json.dumps(v, default=str)) for k, v in
               ((k, row.get(k)) for k in keys)} for row in rows]
     return neutral_frame(pl.DataFrame(clean, infer_schema_length=None))
-
-
-def to_xlsx(r: dict, path: Path) -> None:
-    """The same content as the page, one sheet a section (empty ones left out), each with human headers, the
-    header frozen and a filter; the full list, the committee's exclusions and the policy among them."""
-    from sovereign.tables import write_sheets
-
-    write_sheets(to_sheets(r), path)
 
 
 def to_sheets(r: dict) -> dict[str, pl.DataFrame]:

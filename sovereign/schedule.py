@@ -118,16 +118,19 @@ def poll(settings: Settings, trigger: str = "schedule") -> dict:
 
 
 def committee_report(settings: Settings, version_id: int) -> dict:
-    """The report of a new list version, HTML and XLSX, in the reports folder."""
-    from sovereign import report
+    """The report of a new list version, HTML and XLSX, in the reports folder: written whole and read back
+    before a notice names it, as the command line writes it."""
+    from sovereign import present, report
 
     with store.reader(settings.db, key_file=settings.key_file) as conn:
         version = store.reads.version(conn, version_id) or {}
         built = report.build(conn, settings.policy, None, f"v{version['id']}")
-        target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(report.to_html(report.with_charts(conn, built)), encoding="utf-8")
-    report.to_xlsx(built, target.with_suffix(".xlsx"))
+        page = report.to_html(report.with_charts(conn, built))
+    target = settings.reports / f"report-{version['edition']}-v{version['id']}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    present.document(present.Output("html", target), lambda _: page, say=log.info)
+    present.document(present.Output("xlsx", target.with_suffix(".xlsx")), lambda _: "",
+                     lambda: report.to_sheets(built), say=log.info)
     return {"edition": version["edition"], "list_version": version["id"], "state": version["state"],
             "reason": version["reason"], "report": str(target.resolve()),
             "moves_out": [r["name"] for r in built["newly_excluded"]],
