@@ -31,6 +31,11 @@ from sovereign import identifiers, paths
 from sovereign.store import reads
 from sovereign.store.reads import Connection
 
+
+class NoSuchPlace(NotFound):
+    """Nothing the gazetteer knows: a resolver adds its spelling suggestions to this refusal only."""
+
+
 CODE = re.compile(r"[A-Za-z]{2,3}")
 
 
@@ -262,7 +267,7 @@ class Gazetteer:
         if len(hits) > 1:
             return self._one(q, tuple(hits))
         if not hits:
-            raise NotFound(f"{q!r}: no country or territory of that name or code, and not an ISIN or LEI")
+            raise NoSuchPlace(f"{q!r}: no country or territory of that name or code, and not an ISIN or LEI")
         iso2 = hits[0]
         own = own_words().get(iso2, frozenset())
         foreign = [w for w in WORD.findall(folded)
@@ -355,10 +360,8 @@ class Resolver:
             raise NotFound(f"{query!r} names more than one issuer ({listed}): give its LEI or an ISIN")
         try:
             place = self.gazetteer.place(q)
-        except NotFound as exc:
-            if "no country or territory of that name" in str(exc):
-                raise NotFound(f"{exc}{self._hint(q)}") from None
-            raise
+        except NoSuchPlace as exc:
+            raise NotFound(f"{exc}{self._hint(q)}") from None
         return self._target(query, place)
 
     def country(self, query: str, iso2: str, issuer: Issuer | None = None) -> Target:
