@@ -25,7 +25,7 @@ import polars as pl
 from fiw.errors import NotFound, UserError
 from sovereign import __version__, keys, listing, lookup, store
 from sovereign.cells import atomic_write, neutral_frame
-from sovereign.resolve import Resolver, Target, ceased_states
+from sovereign.resolve import Resolver, Target
 from sovereign.store import reads
 from sovereign.store.files import copy_to
 from sovereign.store.reads import Connection, Row
@@ -90,14 +90,7 @@ def change_days(conn: Connection) -> list[str]:
                  and v["effective_from"]]
     if not published:
         raise NotFound("nothing was published yet: there are no answers to export")
-    days = {v["effective_from"] for v in published}
-    for o in reads.overrides(conn):
-        days.add(o["valid_from"])
-        if o["valid_to"]:
-            days.add((date.fromisoformat(o["valid_to"]) + timedelta(days=1)).isoformat())
-        if o["revoked_at"] and o["revoked_from"]:
-            days.add(o["revoked_from"])
-    days |= {end.on.isoformat() for end in ceased_states().values()}  # a state that ended answers so from that day
+    days = {v["effective_from"] for v in published} | lookup.override_days(conn) | lookup.ceasing_days()
     first = min(v["effective_from"] for v in published)
     return sorted(d for d in days if d >= first)
 

@@ -300,13 +300,10 @@ UPCOMING_KEYS = ("verdict", "eligible", "status", "effective_from", "list_versio
 MAX_CHANGE_DATES = 50
 
 
-def change_dates(conn: Connection, on: date, known: str | None) -> list[str]:
-    """Days after `on` on which an answer can change, as known: the next published list's first day, a committee
-    override's first day, the day after its last, and the first day of a recorded revocation."""
+def override_days(conn: Connection, known: str | None = None) -> set[str]:
+    """The days committee overrides recorded before `known` (all, without it) can change an answer: an override's
+    first day, the day after its last, and a recorded revocation's first day."""
     days = set()
-    coming = reads.upcoming(conn, on.isoformat(), known)
-    if coming is not None:
-        days.add(coming["effective_from"])
     for o in reads.overrides(conn):
         if known and o["created_at"] >= known:
             continue
@@ -315,6 +312,21 @@ def change_dates(conn: Connection, on: date, known: str | None) -> list[str]:
             days.add((date.fromisoformat(o["valid_to"]) + timedelta(days=1)).isoformat())
         if o["revoked_at"] and (not known or o["revoked_at"] < known) and o["revoked_from"]:
             days.add(o["revoked_from"])
+    return days
+
+
+def ceasing_days() -> set[str]:
+    """The days states ceased to exist: from each, the state answers "ceased"."""
+    return {end.on.isoformat() for end in ceased_states().values()}
+
+
+def change_dates(conn: Connection, on: date, known: str | None) -> list[str]:
+    """Days after `on` on which an answer can change, as known: the next published list's first day, the
+    overrides' days (`override_days`) and the days states ceased."""
+    days = override_days(conn, known) | ceasing_days()
+    coming = reads.upcoming(conn, on.isoformat(), known)
+    if coming is not None:
+        days.add(coming["effective_from"])
     return sorted(d for d in days if d > on.isoformat())[:MAX_CHANGE_DATES]
 
 

@@ -252,3 +252,16 @@ def test_a_schema_4_database_is_migrated_and_keeps_its_records(tmp_path):
         row = db.execute("SELECT created_at, revoked_at, revoked_from, revoke_reason FROM overrides").fetchone()
     assert row == ("2026-01-02T10:00:00+00:00", "2026-02-03T10:00:00+00:00", "2026-02-03",
                    "revoked before revocation reasons were recorded")
+
+
+@pytest.mark.parametrize(("code", "asked", "ends"), [("CS", "1992-12-01", "1993-01-01"), ("SU", "1991-12-01", "1991-12-26")])
+def test_a_state_about_to_cease_announces_the_day_it_ends(fresh_db, code, asked, ends):
+    """A desk asking in December 1992 about Czechoslovakia is told what is coming: from 1 January 1993 it is not
+    eligible (it ceased), on the same days the exported answers change."""
+    from sovereign import export, store
+
+    code_, [answer] = Cli(fresh_db).json("check", code, "--as-of", asked, "--json")
+    assert answer["eligible"] is True, answer
+    assert (answer["upcoming"]["effective_from"], answer["upcoming"]["eligible"]) == (ends, False)
+    with store.reader(fresh_db) as conn:
+        assert ends in export.change_days(conn)
