@@ -22,6 +22,7 @@ from typing import Any, Literal
 import polars as pl
 
 from fiw.errors import UserError
+from sovereign.bounds import damage
 from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, neutralise, risky_columns, text_columns
 from sovereign.holdings import ISIN_IN_TEXT, ROW, Book, column_named
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
@@ -102,8 +103,7 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
                  .select(pl.col(ROW).alias("_row"), first.alias("_first"), ident.alias("_ident"),
                          amount.alias("_value")).collect(engine=engine))
     except pl.exceptions.PolarsError as exc:
-        raise UserError(f"{book.path.name}: cannot be read ({exc.__class__.__name__}: "
-                        f"{(str(exc).splitlines() or [''])[0][:300]})") from None
+        raise UserError(f"{book.path.name}: cannot be read ({damage(exc)})") from None
     labelled = (found["_first"].str.contains(SUMMARY_LABEL).fill_null(False)
                 | found["_ident"].str.contains(SUMMARY_LABEL).fill_null(False))  # "Total" in the country column
     blank = found["_first"].is_null()
@@ -115,10 +115,8 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
                       .group_by(pl.lit(starts).search_sorted(pl.col(ROW)).alias("_bucket"))
                       .agg(amount.sum().alias("_sum"), pl.len().alias("_n")).collect(engine=engine))
         by_bucket = {b: (v or 0.0, n) for b, v, n in sums_frame.iter_rows()}
-        sums = [0.0] * len(starts)
-        counts = [0] * len(starts)
-        for i in range(len(starts)):
-            sums[i], counts[i] = by_bucket.get(i, (0.0, 0))
+        sums = [by_bucket.get(i, (0.0, 0))[0] for i in range(len(starts))]
+        counts = [by_bucket.get(i, (0.0, 0))[1] for i in range(len(starts))]
     if not sums:  # no value to compare with the rows above: blank and labelled rows only, without a loop
         result = found.filter(blank | labelled).select(
             pl.col("_row").cast(pl.UInt32),
@@ -131,9 +129,8 @@ def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
     rows_above = rows_seg = 0
     for i, (row, text, label, amount_, is_label, is_blank) in enumerate(zip(
             found["_row"], found["_first"], found["_ident"], found["_value"], labelled, blank, strict=True)):
-        if sums:
-            above, seg = above + sums[i], seg + sums[i]
-            rows_above, rows_seg = rows_above + counts[i], rows_seg + counts[i]
+        above, seg = above + sums[i], seg + sums[i]
+        rows_above, rows_seg = rows_above + counts[i], rows_seg + counts[i]
         total = is_label or (amount_ is not None and value is not None and any(
             n and abs(amount_ - s) <= 0.005 + 1e-9 * abs(s) for s, n in ((seg, rows_seg), (above, rows_above))))
         if is_blank or total:
@@ -234,8 +231,7 @@ def tally(book: Book, value: str | None = None, portfolio: str | None = None, wh
     try:
         return frame.group_by(keys).agg(aggs).collect(engine="streaming" if book.streamed else "in-memory")
     except pl.exceptions.PolarsError as exc:  # a row the reader cannot take: the file, and the reader's words
-        raise UserError(f"{book.path.name}: cannot be read ({exc.__class__.__name__}: "
-                        f"{(str(exc).splitlines() or [''])[0][:300]})") from None
+        raise UserError(f"{book.path.name}: cannot be read ({damage(exc)})") from None
 
 
 def screen_book(conn: Connection, book: Book, as_of: date | None = None, edition: int | None = None,
