@@ -310,8 +310,9 @@ def verify(ctx: click.Context, as_json: bool, verbose: bool, digests: tuple[str,
     if not reads.latest_edition(conn):
         raise UserError(f"{settings(ctx).db}: no scores are stored, so there is nothing to verify (a first refresh "
                         "that did not finish leaves the database so; see `sovereign runs`, then `sovereign refresh`)")
+    anchors = [p for p in (digest_problem(conn, spec) for spec in digests) if p]  # a mistyped digest: at once
     report = verify_stored(conn)
-    report["anchors"] = [p for p in (digest_problem(conn, spec) for spec in digests) if p]
+    report["anchors"] = anchors
     report["ok"] = report["ok"] and not report["anchors"]
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
@@ -1367,17 +1368,14 @@ def audit_verify(ctx: click.Context, anchor: str | None) -> None:
 
     conn = reader(ctx)
     rows = reads.audit(conn)
-    found = trail.review(rows, keys.of(conn), reads.keyring(conn), reads.decisions(conn))
-    at = None
-    if anchor is not None:
-        at, why = trail.anchored(rows, anchor)
-        if why:
-            found.insert(0, why)
+    at, why = trail.anchored(rows, anchor) if anchor is not None else (None, None)  # a mistyped head: at once
+    decisions = reads.decisions(conn)
+    found = ([why] if why else []) + trail.review(rows, keys.of(conn), reads.keyring(conn), decisions)
     if not found:
         head = rows[-1]["hash"] if rows else macs.GENESIS
         since = (f"; the anchor is row {at['id']}, {len(rows) - at['id']} row(s) recorded since" if at else "")
         click.echo(f"Audit trail: OK, {len(rows)} row(s), each as it was recorded; "
-                   f"{len(reads.decisions(conn))} decision(s), each in the trail{since}. Head {head}.")
+                   f"{len(decisions)} decision(s), each in the trail{since}. Head {head}.")
         return
     click.echo(f"Audit trail: FAILED: {found[0]}")
     for more in found[1:]:
