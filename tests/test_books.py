@@ -173,31 +173,32 @@ def test_csv_comes_back_in_its_own_encoding_line_ending_and_bom(desk, tmp_path):
     assert out.read_bytes().startswith(b"\xef\xbb\xbfPortfolio,") and b"\r\n" not in out.read_bytes()
 
 
-def test_a_csv_book_is_typed_in_xlsx(desk, tmp_path):
-    src, out = tmp_path / "boek.csv", tmp_path / "uit.xlsx"
-    src.write_text("Portefeuille;ISIN;Nominaal;Marktwaarde;Vervaldatum;Rekening\n"
-                   "A;XS2100000012;10000000;9.952.800,07;21-01-2039;00123\nA;NL0011223342;500;1,5;01-02-2030;00124\n")
+def screened_to_xlsx(desk, tmp_path: Path, book: str) -> list[dict]:
+    """The CSV `book` screened to XLSX, its rows read back with openpyxl (header -> cell value)."""
+    src, out = tmp_path / "book.csv", tmp_path / "out.xlsx"
+    src.write_text(book)
     code, _, err = desk("screen", str(src), "-o", str(out))
     assert code == 1, err
-    ws = openpyxl.load_workbook(out).worksheets[0]
-    head = [c.value for c in ws[1]]
-    row = dict(zip(head, [c.value for c in ws[2]], strict=True))
+    rows = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_a_csv_book_is_typed_in_xlsx(desk, tmp_path):
+    rows = screened_to_xlsx(desk, tmp_path, "Portefeuille;ISIN;Nominaal;Marktwaarde;Vervaldatum;Rekening\n"
+                            "A;XS2100000012;10000000;9.952.800,07;21-01-2039;00123\n"
+                            "A;NL0011223342;500;1,5;01-02-2030;00124\n")
+    row = rows[0]
     assert row["Nominaal"] == 10_000_000 and row["Marktwaarde"] == pytest.approx(9_952_800.07)
     assert row["Vervaldatum"] == datetime(2039, 1, 21) and row["Rekening"] == "00123"  # a code stays text
-    assert all(isinstance(c.value, datetime) for c in ws[f"{chr(65 + head.index('divest_by'))}"][1:] if c.value)
+    assert all(isinstance(r["divest_by"], datetime) for r in rows if r["divest_by"])
 
 
 def test_dates_a_british_or_american_book_could_mean_either_way_stay_as_written(desk, tmp_path):
     """A point-decimal book (London or New York) with slashed dates whose days are all 12 or less: 03/04/2031
     is 3 April or 4 March, so it stays text; one date past the 12th settles the order for the column."""
-    src, out = tmp_path / "book.csv", tmp_path / "out.xlsx"
-    src.write_text("ISIN,Market Value,Maturity,Settled\nXS2100000012,\"1,000,000.50\",03/04/2031,03/04/2026\n"
-                   "NL0011223342,250.25,11/12/2030,25/11/2026\n")
-    code, _, err = desk("screen", str(src), "-o", str(out))
-    assert code == 1, err
-    ws = openpyxl.load_workbook(out).worksheets[0]
-    head = [c.value for c in ws[1]]
-    rows = [dict(zip(head, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=2)]
+    rows = screened_to_xlsx(desk, tmp_path, "ISIN,Market Value,Maturity,Settled\n"
+                            "XS2100000012,\"1,000,000.50\",03/04/2031,03/04/2026\n"
+                            "NL0011223342,250.25,11/12/2030,25/11/2026\n")
     assert [r["Maturity"] for r in rows] == ["03/04/2031", "11/12/2030"]
     assert [r["Settled"] for r in rows] == [datetime(2026, 4, 3), datetime(2026, 11, 25)]
     assert [r["Market Value"] for r in rows] == [pytest.approx(1_000_000.5), pytest.approx(250.25)]
