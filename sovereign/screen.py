@@ -342,16 +342,26 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
             frame = rows.collect(engine=engine)
             with ThreadPoolExecutor(1) as pool:
                 risky = pool.submit(risky_columns, frame, text_columns(frame, exempt))
+                breaks = pool.submit(_breaks_in_cells, frame)
                 with _LineEnds.following(tmp, followed):
                     _write_csv(frame, tmp, book)
                 found = risky.result()
+                followed[-1].breaks_in_cells = breaks.result()
             if found:  # a cell a spreadsheet would run: the file is written again, those columns neutralised
                 followed.clear()
                 with _LineEnds.following(tmp, followed):
                     _write_csv(neutralise(frame, found), tmp, book)
+                followed[-1].breaks_in_cells = breaks.result()
 
     atomic_write(out, write, lambda tmp: read_back(tmp, suffix, book, names, expected,
                                                    followed[0] if followed else None))
+
+
+def _breaks_in_cells(frame: pl.DataFrame) -> bool:
+    """Whether a text cell holds a line end: only then can a file's line ends number more than its records."""
+    texts = [c for c, kind in frame.schema.items() if kind == pl.String]
+    return bool(texts) and bool(frame.select(pl.any_horizontal(
+        [pl.col(c).str.contains("\n", literal=True).any() for c in texts])).item())
 
 
 def _exempt(screened: Screened) -> tuple[str, ...]:
@@ -412,7 +422,8 @@ class _LineEnds(threading.Thread):
         path.write_bytes(b"")
         self._file = path.open("rb", buffering=0)
         self._written = threading.Event()
-        self.ends = self.size = self.quotes = 0
+        self.ends = self.size = 0
+        self.breaks_in_cells: bool | None = None  # set by the writer when it knows; unknown counts as yes
         self.failed: OSError | None = None
 
     @classmethod
@@ -436,7 +447,6 @@ class _LineEnds(threading.Thread):
                 n = self._file.readinto(view) or 0
                 if n:
                     self.ends += buffer.count(b"\n", 0, n)
-                    self.quotes += buffer.count(b'"', 0, n)
                     self.size += n
                 elif written:
                     return
@@ -451,8 +461,8 @@ class _LineEnds(threading.Thread):
 
 def _csv_shape(path: Path, book: Book, expected: int, followed: _LineEnds | None) -> tuple[list[str], int]:
     """A written CSV's header (read with the csv module, in the book's encoding, however wide) and its number
-    of records. A file that ends with its line end, whose every byte was read as it was written, that quotes no
-    cell (a quoted cell may hold a line end) and has one line per expected record, is whole. Otherwise polars'
+    of records. A file that ends with its line end, whose every byte was read as it was written, with no line end
+    inside a cell (known from the frame written) and one line per expected record, is whole. Otherwise polars'
     CSV reader counts the records, where a line break inside a quoted cell is no record; a last record without
     its line end was cut short and is not counted."""
     import csv
@@ -473,11 +483,11 @@ def _csv_shape(path: Path, book: Book, expected: int, followed: _LineEnds | None
             return header, 0
         f.seek(max(size - len(book.newline), 0))
         whole = f.read() == book.newline.encode(book.encoding)
-    if (whole and followed is not None and followed.failed is None and followed.size == size and not followed.quotes
-            and followed.ends - 1 == expected):  # no quoted cell, so every line end ends a record
+    if (whole and followed is not None and followed.failed is None and followed.size == size
+            and followed.breaks_in_cells is False and followed.ends - 1 == expected):  # every line end ends a record
         return header, expected
     records = (pl.scan_csv(path, separator=book.separator, infer_schema=False, encoding="utf8-lossy")
-               .select(pl.len()).collect().item())
+               .select(pl.len()).collect(engine="streaming").item())
     return header, records - (0 if whole else 1)
 
 
