@@ -8,7 +8,8 @@ Two targets (issue 14):
   answers (the floor reads the file the way screening does: every cell as text, so nothing is re-typed).
 - Parquet, 10,000,000 rows: at most 1.3x the time and 1.5x the peak memory of polars' own streaming
   scan + join + sink of the same answers.
-Each measurement runs in a fresh process, so its peak resident memory (ru_maxrss) is its own. Runs are
+Each measurement runs in a fresh process, so its peak resident memory (ru_maxrss) is its own, and starts
+after `sync`, so the pages the run before it wrote go to disk before it is timed, not during it. Runs are
 interleaved; the ratio is given on the medians and on the best of each side (on a machine others share, the
 best run is the one least slowed by them), and as CPU time (all threads), which their load disturbs least.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -89,6 +91,7 @@ def child(kind: str, db: str, src: str, out: str) -> None:
 
 
 def measure(kind: str, db: Path, src: Path, out: Path) -> dict:
+    os.sync()  # the other side's written pages go to disk now, not while this run is timed
     done = subprocess.run([sys.executable, __file__, "--child", kind, str(db), str(src), str(out)],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])

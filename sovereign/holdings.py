@@ -19,7 +19,7 @@ import polars as pl
 from fiw.errors import UserError
 from sovereign import bounds
 from sovereign.bounds import COMMAND, Limits
-from sovereign.readers import readable
+from sovereign.readers import count_line_ends, readable
 
 # The identifier columns a header may name, in the order they are tried: ISIN, LEI, a security string that
 # carries an ISIN (Bloomberg's `XS2100000012 Govt`), then the issuer's country and name; English, Dutch,
@@ -56,6 +56,26 @@ class Book:
     newline: str = "\n"
     summaries: dict[str | None, pl.DataFrame] = field(default_factory=dict)  # value column -> summary rows
     scanned: pl.LazyFrame | None = None  # the same scan with the row number made by the reader (see `numbered`)
+    rows_read: int | None = None  # a CSV read whole: its rows, and the file's size, time and inode as read
+    read_as: tuple[int, int, int] | None = None
+
+    def one_line_per_row(self) -> bool:
+        """Whether no cell or column name of a CSV book holds a line end: its line ends number exactly its rows,
+        its header and the lines above it (a cell holding one adds a line), so a written copy's line ends can
+        stand for its records without asking every cell. Counted when asked (beside a write, on a core the
+        writer leaves idle), from the file as it was read: a file changed since, or a blank line the reader
+        passed over, fails the match, and then the cells are asked."""
+        if self.rows_read is None or self.read_as is None:
+            return False
+        try:
+            if _identity(self.path) != self.read_as:
+                return False
+            ends, last = count_line_ends(self.path)
+            if _identity(self.path) != self.read_as:
+                return False
+        except OSError:
+            return False
+        return ends == self.header_row + self.rows_read - (0 if last else 1)
 
     def numbered(self) -> pl.LazyFrame:
         """The rows with their 0-based number in ROW. A scan numbers them itself, so a filter on it still
@@ -133,6 +153,8 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
             bounds.check_rows(frame.height, path.name, limits)
             bounds.check_cells(frame, path.name, limits, book.header_row + 1)
             book.frame = frame.lazy()
+            if book.read_as is not None:
+                book.rows_read = frame.height
     if columns:
         book.id_columns = list(dict.fromkeys(column_named(names, c, path.name) for c in columns))
     else:
@@ -183,11 +205,12 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     options: dict = {"separator": sep, "skip_rows": skip, "infer_schema": False, "truncate_ragged_lines": True}
     encoding = "utf-8"
     streamed = size > STREAM_CSV_FROM and not bom
-    scanned = None
+    scanned, read_as = None, None
     if streamed:
         frame = pl.scan_csv(path, **options)  # two parses, flat memory
         scanned = pl.scan_csv(path, row_index_name=ROW, **options)
     else:  # read once, in memory: parsed once, not once per pass
+        read_as = _identity(path)
         try:  # the file itself, not a copy of its bytes, unless a byte-order mark is to be passed over
             frame = pl.read_csv(path.read_bytes()[3:] if bom else path, **options).lazy()
         except pl.exceptions.ComputeError as exc:
@@ -200,7 +223,13 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
         decimal_comma = sep != "," and bool(cells)
     notes = [f"header on row {skip + 1}"] if skip else []
     return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes, streamed=streamed, typed=False,
-                encoding=encoding, bom=bom, newline=newline, scanned=scanned)
+                encoding=encoding, bom=bom, newline=newline, scanned=scanned,
+                read_as=read_as)
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns, found.st_ino
 
 
 def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, limits: Limits,

@@ -37,6 +37,18 @@ def readable(path: Path) -> Iterator[None]:
         raise UserError(f"{path.name}: cannot be read as {suffix.lstrip('.') or 'CSV'} ({bounds.damage(exc)})") from None
 
 
+def count_line_ends(path: Path) -> tuple[int, bool]:
+    """A file's line ends, counted in pieces the cache holds (never the whole file in memory), and whether its
+    last byte is one."""
+    buffer = bytearray(1 << 20)
+    ends, last = 0, False
+    with path.open("rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            ends += buffer.count(b"\n", 0, n)
+            last = buffer[n - 1] == 10
+    return ends, last
+
+
 def read_table(path: Path, limits: Limits = COMMAND) -> pl.DataFrame:
     """CSV, XLSX or Parquet, every cell as text; row numbers as a person counts them (header = 1). The file is
     measured first (sovereign.bounds), as every table a user hands in is."""

@@ -9,6 +9,7 @@ their answers. Rows whose identifier cannot be read are not eligible and say why
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -81,23 +82,34 @@ def _ours(column: str) -> bool:
     return bool(re.fullmatch(r"(sovereign_)?(" + "|".join(OUT_COLUMNS) + r")(_\d+)?", column))
 
 
-def summary_rows(book: Book, value: str | None) -> pl.DataFrame:
+def summary_rows(book: Book, value: str | None, ids: pl.Series | None = None) -> pl.DataFrame:
     """The rows that are not positions: blank rows, and rows without an identifier that a label (Total,
     Totaal, Subtotal...) in their first cell or a value equal to the sum of the rows above (since the last
     summary row, or since the top) marks as a total. `_row` (0-based), `why`. Kept in the output, marked;
-    left out of every tally. Rows without an identifier that are neither stay positions (unknown)."""
+    left out of every tally. Rows without an identifier that are neither stay positions (unknown).
+    The labels are sought among the book's distinct identifiers (`ids`, from the tally that asks first), so
+    a book without an empty or labelled one is not read again, and one with some is filtered on equality."""
     cached = book.summaries.get(value)
     if cached is not None:
         return cached
     names = book.columns
     ident = book.identifier()
-    key = pl.col(book.key_column) if book.key_column else None
-    candidate = (key.is_null() | key.str.contains(EMPTY_OR_LABEL) if key is not None
-                 else ident.is_null() | ident.str.contains(SUMMARY_LABEL))
+    engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"
+    try:
+        if ids is None:
+            ids = book.frame.select(book.key()).collect(engine=engine).to_series()
+        distinct = ids.unique()
+    except pl.exceptions.PolarsError as exc:
+        raise UserError(f"{book.path.name}: cannot be read ({damage(exc)})") from None
+    labels = distinct.filter(distinct.str.contains(EMPTY_OR_LABEL if book.key_column else SUMMARY_LABEL))
+    if labels.is_empty() and not distinct.has_nulls():
+        result = pl.DataFrame(schema={"_row": pl.UInt32, "why": pl.String})
+        book.summaries[value] = result
+        return result
+    candidate = book.key().pipe(lambda k: k.is_null() | k.is_in(labels.implode()))
     first = pl.coalesce([pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in names])
     amount = book.number(column_named(names, value, book.path.name, "--value-column")) if value else pl.lit(None,
                                                                                                          pl.Float64)
-    engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"
     try:
         found = (book.numbered().filter(candidate)
                  .select(pl.col(ROW).alias("_row"), first.alias("_first"), ident.alias("_ident"),
@@ -213,10 +225,8 @@ class Screened:
 
 
 def tally(book: Book, value: str | None = None, portfolio: str | None = None, when: str | None = None) -> pl.DataFrame:
-    """One streamed pass: positions (and value) per identifier, portfolio and date; summary rows left out."""
-    skipped = summary_rows(book, value)["_row"]
-    frame = book.frame if skipped.is_empty() else (
-        book.numbered().filter(~pl.col(ROW).is_in(skipped.implode())).drop(ROW))
+    """Positions (and value) per identifier, portfolio and date, in one streamed pass; summary rows left
+    out (sought among the identifiers that pass found, and counted again without them only if there are any)."""
     keys = [book.key().alias("_id")]
     names = book.columns
     if portfolio:
@@ -228,10 +238,18 @@ def tally(book: Book, value: str | None = None, portfolio: str | None = None, wh
     if value:
         amount = book.number(column_named(names, value, book.path.name, "--value-column"))
         aggs += [amount.sum().alias("value"), amount.is_null().sum().alias("no_value")]
-    try:
-        return frame.group_by(keys).agg(aggs).collect(engine="streaming" if book.streamed else "in-memory")
-    except pl.exceptions.PolarsError as exc:  # a row the reader cannot take: the file, and the reader's words
-        raise UserError(f"{book.path.name}: cannot be read ({damage(exc)})") from None
+
+    def grouped(frame: pl.LazyFrame) -> pl.DataFrame:
+        try:
+            return frame.group_by(keys).agg(aggs).collect(engine="streaming" if book.streamed else "in-memory")
+        except pl.exceptions.PolarsError as exc:  # a row the reader cannot take: the file, and the reader's words
+            raise UserError(f"{book.path.name}: cannot be read ({damage(exc)})") from None
+
+    counted = grouped(book.frame)
+    skipped = summary_rows(book, value, counted["_id"])["_row"]
+    if skipped.is_empty():
+        return counted
+    return grouped(book.numbered().filter(~pl.col(ROW).is_in(skipped.implode())).drop(ROW))
 
 
 def screen_book(conn: Connection, book: Book, as_of: date | None = None, edition: int | None = None,
@@ -342,7 +360,7 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
             frame = rows.collect(engine=engine)
             with ThreadPoolExecutor(1) as pool:
                 risky = pool.submit(risky_columns, frame, text_columns(frame, exempt))
-                breaks = pool.submit(_breaks_in_cells, frame)
+                breaks = pool.submit(_breaks_in_cells, frame, screened, book)
                 with _LineEnds.following(tmp, followed):
                     _write_csv(frame, tmp, book)
                 found = risky.result()
@@ -357,8 +375,14 @@ def write_book(screened: Screened, book: Book, out: Path | None) -> None:
                                                    followed[0] if followed else None))
 
 
-def _breaks_in_cells(frame: pl.DataFrame) -> bool:
-    """Whether a text cell holds a line end: only then can a file's line ends number more than its records."""
+def _breaks_in_cells(frame: pl.DataFrame, screened: Screened, book: Book) -> bool:
+    """Whether a text cell or a column name holds a line end: only then can a file's line ends number more
+    than its records. A CSV book read as one line per row has none of its own, so only the answers are asked
+    (one row per identifier; a summary row's reason is our words around the book's own label)."""
+    if any("\n" in name for name in frame.columns):
+        return True
+    if book.one_line_per_row():
+        frame = screened.answers
     texts = [c for c, kind in frame.schema.items() if kind == pl.String]
     return bool(texts) and bool(frame.select(pl.any_horizontal(
         [pl.col(c).str.contains("\n", literal=True).any() for c in texts])).item())
@@ -412,10 +436,16 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int,
                         f"{len(names)}; nothing was written")
 
 
+FLUSH_EVERY = 1 << 23  # bytes of a written CSV handed to the disk at a time (see _LineEnds)
+
+
 class _LineEnds(threading.Thread):
     """A CSV's line ends, counted by reading the file behind its writer while it is written: polars writes
     without holding the interpreter, so the count takes a core the writer leaves idle rather than time of its
-    own. The file is made empty first, so nothing an earlier write left there is counted."""
+    own. The file is made empty first, so nothing an earlier write left there is counted. What has been
+    counted is handed to the disk as the count goes (POSIX_FADV_DONTNEED starts its write-back): ext4 writes
+    out a file renamed over another before the rename returns, which for a large book was a tenth of a
+    second of waiting after the write, now spent beside it."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(daemon=True)
@@ -441,6 +471,7 @@ class _LineEnds(threading.Thread):
     def run(self) -> None:
         buffer = bytearray(1 << 18)  # a size the cache holds, read into in place
         view = memoryview(buffer)
+        flushed = 0
         try:
             while True:
                 written = self._written.is_set()
@@ -448,6 +479,9 @@ class _LineEnds(threading.Thread):
                 if n:
                     self.ends += buffer.count(b"\n", 0, n)
                     self.size += n
+                    if self.size - flushed >= FLUSH_EVERY and hasattr(os, "posix_fadvise"):
+                        os.posix_fadvise(self._file.fileno(), flushed, self.size - flushed, os.POSIX_FADV_DONTNEED)
+                        flushed = self.size
                 elif written:
                     return
                 else:

@@ -571,3 +571,69 @@ def test_a_total_in_the_country_column_is_a_summary_row(desk, tmp_path):
     assert code == 1 and "1 summary row(s)" in err, err
     assert json.loads(summary.read_text())["overall"]["value"] == pytest.approx(157.0)
     assert "summary row (Total)" in (tmp_path / "o.csv").read_text()
+
+
+# ---- when a CSV's line ends can stand for its records ----
+
+cell = st.one_of(st.sampled_from(["", "x", "a,b", 'say "hi"', " padded ", "=1+1", "-12.5", "Total"]),
+                 st.sampled_from(["two\nlines", "crlf\r\ninside", "cr\ronly", "\n"]))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(cells=st.lists(st.lists(cell, min_size=2, max_size=2), min_size=1, max_size=12),
+       title=st.lists(st.sampled_from(["Positions as of 30-11-2026", "Fund A, EUR", '"quoted, title"']),
+                      max_size=3),
+       newline=st.sampled_from(["\n", "\r\n"]), last=st.booleans(), blank=st.booleans(),
+       header_note=st.sampled_from(["Note", "Note\n(free text)"]))
+def test_a_csv_is_one_line_per_row_only_when_no_cell_holds_a_line_end(cells, title, newline, last, blank,
+                                                                      header_note):
+    """Written as Excel and OMS exports write CSV (the csv module, quoting only where needed): title rows above the
+    header, either line ending, with or without a last line end, a blank line, a line end inside a quoted cell or
+    the header. Where the book says its lines are its rows, no cell or name of what was read holds a line end;
+    where none does and nothing was passed over, it says so (the fast read-back is taken)."""
+    import csv
+    import io
+    import tempfile
+
+    from sovereign.holdings import read_book
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator=newline)
+    writer.writerows([[t] for t in title])
+    writer.writerow(["ISIN", header_note])
+    rows = [["NL0011223342", *r[:1]] for r in cells]
+    writer.writerows(rows[:1])
+    if blank:
+        text.write(newline)
+    writer.writerows(rows[1:])
+    data = text.getvalue()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "book.csv"
+        src.write_text(data if last else data.removesuffix(newline), newline="")
+        book = read_book(src)
+        frame = book.frame.collect()
+        breaks = any("\n" in name for name in frame.columns) or any(
+            "\n" in (v or "") for column in frame.columns for v in frame[column].cast(pl.String).to_list())
+        if book.one_line_per_row():
+            assert not breaks
+        elif not breaks and not blank:
+            raise AssertionError(f"a clean book was not taken as one line per row: {data!r}")
+
+
+def test_a_book_rewritten_after_it_was_read_is_asked_cell_by_cell(desk, tmp_path):
+    """The line count is taken from the file beside the write, not when it was read: a file changed in between
+    (the OMS exporting again) says nothing about the rows in memory, so the cells are asked."""
+    from sovereign import screen as screen_module
+    from sovereign import store
+    from sovereign.holdings import read_book
+
+    src = write_csv(tmp_path / "book.csv")
+    book = read_book(src)
+    assert book.one_line_per_row()
+    screened = screen_module.screen_book(store.connect_readonly(desk.db), book)
+    src.write_text(src.read_text() + "NL0011223342,x\n")  # exported again, a row longer
+    assert not book.one_line_per_row()
+    src.unlink()
+    assert not book.one_line_per_row()
+    screen_module.write_book(screened, book, tmp_path / "out.csv")
+    assert len(read_back(tmp_path / "out.csv")[1]) == len(ROWS)

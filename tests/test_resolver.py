@@ -8,8 +8,11 @@ import csv
 import io
 import shutil
 import sqlite3
+import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sovereign import clock, paths
 from sovereign.policy import load_policy
@@ -107,3 +110,61 @@ def test_a_former_state_code_never_answers_for_another_state(desk, query, on, na
         assert a["reasons"][-1].startswith(f"not eligible: {name} ceased to exist on ")
     elif status is None:
         assert a["reasons"][-1].startswith("Not rated in Freedom in the World")
+
+
+def _identifier_text(length: int) -> st.SearchStrategy[str]:
+    """Text shaped like an identifier, with what people paste around one: lower case, spaces, tabs, hyphens,
+    dashes and letters outside ASCII."""
+    return st.text(st.sampled_from(string.ascii_uppercase + string.digits + "abcxyz -\t\u2013\u00e9\u00df"),
+                   min_size=length - 2, max_size=length + 3)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(prefix=st.sampled_from([a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]),
+       body=st.text(st.sampled_from(string.ascii_uppercase + string.digits), min_size=9, max_size=9),
+       digit=st.sampled_from(string.digits + "A"), correct=st.booleans(), noise=_identifier_text(12))
+def test_the_isin_check_digit_answers_as_stdnum_does(prefix, body, digit, correct, noise):
+    """Every prefix, a correct and a wrong check digit, and pasted text: our ISO 6166 check against python-stdnum's
+    (which `check` no longer imports: it loads ssl and pydoc). Non-ASCII text is refused outright."""
+    from stdnum import isin
+
+    from sovereign.identifiers import valid_isin
+
+    code = prefix + body + (isin.calc_check_digit(prefix + body) if correct else digit)
+    assert valid_isin(code) == isin.is_valid(code)
+    assert valid_isin(code.lower()) == valid_isin(f" {code[:6]} {code[6:]}\t") == valid_isin(code)
+    if noise.isascii():
+        assert valid_isin(noise) == isin.is_valid(noise)
+    else:
+        assert not valid_isin(noise)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(body=st.text(st.sampled_from(string.ascii_uppercase + string.digits), min_size=18, max_size=18),
+       check=st.integers(0, 99), correct=st.booleans(), noise=_identifier_text(20))
+def test_the_lei_check_digits_answer_as_stdnum_does(body, check, correct, noise):
+    """As stdnum answers, but for the length: stdnum takes "1" for a valid LEI; ISO 17442 says 20 characters."""
+    from stdnum import lei
+    from stdnum.iso7064 import mod_97_10
+
+    from sovereign.identifiers import valid_lei
+
+    code = body + (mod_97_10.calc_check_digits(body) if correct else f"{check:02d}")
+    assert valid_lei(code) == lei.is_valid(code)
+    assert valid_lei(f"{code[:4]}-{code[4:]} ".lower()) == valid_lei(code)
+    if noise.isascii():
+        assert valid_lei(noise) == (lei.is_valid(noise) and len(lei.compact(noise)) == 20)
+    else:
+        assert not valid_lei(noise)
+
+
+def test_the_isin_prefixes_are_stdnums():
+    """Prefixes come from our ISO table (pycountry, at build time) and a short list of agency codes: the same set
+    python-stdnum accepts, so a table rebuilt with a code added or withdrawn shows here."""
+    from stdnum import isin
+
+    from sovereign.identifiers import isin_prefixes
+
+    every = {a + b for a in string.ascii_uppercase for b in string.ascii_uppercase}
+    assert {p for p in every if isin.is_valid(p + "000000000" + isin.calc_check_digit(p + "000000000"))} == \
+        set(isin_prefixes())
