@@ -178,8 +178,15 @@ def _header_index(rows: list[list[str]], file: str, header_row: int | None, head
     return 0
 
 
+def _top_lines(sample: str) -> list[str]:
+    """The first lines as polars reads them: ended by LF (or CRLF) only. A lone CR, a form feed or U+2028
+    in a title is text to polars, and so here (str.splitlines and the csv module would end a line there,
+    and the header would be looked for one line too far)."""
+    return [line.removesuffix("\r").replace("\r", " ") for line in sample.split("\n")[:HEADER_SEARCH]]
+
+
 def _sniff(sample: str) -> str:
-    lines = [line for line in sample.splitlines()[:HEADER_SEARCH] if line.strip()]
+    lines = [line for line in _top_lines(sample) if line.strip()]
     counts = {sep: sum(line.count(sep) for line in lines) for sep in (";", "\t", ",", "|")}
     return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
 
@@ -187,7 +194,6 @@ def _sniff(sample: str) -> str:
 def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal_comma: bool | None,
               header_names: set[str], limits: Limits) -> Book:
     import csv
-    import io
 
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -198,7 +204,7 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     sep = {"tab": "\t", "\\t": "\t"}.get(separator or "", separator) or _sniff(sample)
     if len(sep) != 1:
         raise UserError(f"{path.name}: --sep {separator!r}: expected one character (or 'tab')")
-    top = list(csv.reader(io.StringIO("\n".join(sample.splitlines()[:HEADER_SEARCH])), delimiter=sep))
+    top = list(csv.reader(_top_lines(sample), delimiter=sep))
     skip = _header_index(top, path.name, header_row, header_names)
     bounds.check_header(len(top[skip]) if skip < len(top) else 0, path.name, limits)
     bounds.check_csv_header(path, head, skip, sep, limits)

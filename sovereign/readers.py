@@ -62,7 +62,7 @@ def read_table(path: Path, limits: Limits = COMMAND) -> pl.DataFrame:
             frame = bounds.check_parquet(path, limits).collect()
         else:
             data = utf8(path)
-            head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff").splitlines()[:1]
+            head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff").split("\n")[:1]
             bounds.check_header(len(next(csv.reader(head), [])), path.name, limits)
             bounds.check_csv_header(path, data[:65536], 0, ",", limits)
             frame = pl.read_csv(data, infer_schema_length=0, truncate_ragged_lines=True)

@@ -581,16 +581,19 @@ cell = st.one_of(st.sampled_from(["", "x", "a,b", 'say "hi"', " padded ", "=1+1"
 
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(cells=st.lists(st.lists(cell, min_size=2, max_size=2), min_size=1, max_size=12),
-       title=st.lists(st.sampled_from(["Positions as of 30-11-2026", "Fund A, EUR", '"quoted, title"']),
+       title=st.lists(st.sampled_from(["Positions as of 30-11-2026", "Fund A, EUR", '"quoted, title"',
+                                       "Fund A\u2028EUR", "Fund A\x0cEUR", "Fund A\rEUR", "Fund A\nEUR"]),
                       max_size=3),
        newline=st.sampled_from(["\n", "\r\n"]), last=st.booleans(), blank=st.booleans(),
        header_note=st.sampled_from(["Note", "Note\n(free text)"]))
 def test_a_csv_is_one_line_per_row_only_when_no_cell_holds_a_line_end(cells, title, newline, last, blank,
                                                                       header_note):
     """Written as Excel and OMS exports write CSV (the csv module, quoting only where needed): title rows above the
-    header, either line ending, with or without a last line end, a blank line, a line end inside a quoted cell or
-    the header. Where the book says its lines are its rows, no cell or name of what was read holds a line end;
-    where none does and nothing was passed over, it says so (the fast read-back is taken)."""
+    header (one pasted with a line separator, form feed or carriage return in it), either line ending, with or
+    without a last line end, a blank line, a line end inside a quoted cell or the header. The header is found
+    where it is (a title with U+2028 in it put it one line down). Where the book says its lines are its rows, no
+    cell or name of what was read holds a line end; where none does and nothing was passed over, it says so
+    (the fast read-back is taken)."""
     import csv
     import io
     import tempfile
@@ -612,6 +615,7 @@ def test_a_csv_is_one_line_per_row_only_when_no_cell_holds_a_line_end(cells, tit
         src.write_text(data if last else data.removesuffix(newline), newline="")
         book = read_book(src)
         frame = book.frame.collect()
+        assert frame.columns == ["ISIN", header_note] and len(rows) <= frame.height <= len(rows) + blank
         breaks = any("\n" in name for name in frame.columns) or any(
             "\n" in (v or "") for column in frame.columns for v in frame[column].cast(pl.String).to_list())
         if book.one_line_per_row():
