@@ -85,17 +85,22 @@ def write_parquet(path: Path) -> Path:
 
 
 def write_bloomberg(path: Path) -> Path:
-    """A Bloomberg portfolio export: preamble lines, `ID_ISIN`, `Cntry of Risk`, and a `Security` that carries
-    the ISIN where ID_ISIN is empty."""
+    """A Bloomberg portfolio export (PORT, exported as CSV): preamble lines; `Security` as Bloomberg describes a
+    bond, by ticker, coupon, maturity and yellow key (`NETHER 0 1/4 07/15/31 Govt`), or by the ISIN it was
+    loaded with (`NL0011223342 Govt`) where `ID_ISIN` is empty; `Cntry of Risk`; amounts with thousands
+    separators; dates month first."""
     head = ["Portfolio", "Security", "ID_ISIN", "Cntry of Risk", "Market Value", "Maturity"]
+    tickers = {"XS2100000012": "TURKEY 5 1/4 01/21/29 Govt", "IN0020230010": "INDIGB 7.1 01/21/39 Govt",
+               "XS0000000000": "ACME 5 05/05/30 Corp"}
     body = []
     for p, isin, country, _, _, mv, mat in ROWS:
         iso = {"Netherlands": "NL", "Turkey": "TR", "India": "IN"}.get(country or "", "")
         if isin == "NL0011223342":
             security, isin = f"{isin} Govt", ""
         else:
-            security = f"{isin} Corp" if isin else ""
-        body.append([p or "", security, isin or "", iso, _text(mv), _text(mat)])
+            security = tickers.get(isin or "", "")
+        body.append([p or "", security, isin or "", iso, f"{mv:,.2f}" if mv is not None else "",
+                     mat.strftime("%m/%d/%Y") if mat else ""])
     out = io.StringIO()
     out.write("Portfolio Holdings Report\nAs of Date: 09/30/2026\n\n")
     csv.writer(out, lineterminator="\n").writerows([head, *body])
@@ -202,6 +207,21 @@ def test_dates_a_british_or_american_book_could_mean_either_way_stay_as_written(
     assert [r["Maturity"] for r in rows] == ["03/04/2031", "11/12/2030"]
     assert [r["Settled"] for r in rows] == [datetime(2026, 4, 3), datetime(2026, 11, 25)]
     assert [r["Market Value"] for r in rows] == [pytest.approx(1_000_000.5), pytest.approx(250.25)]
+
+
+def test_a_bloomberg_export_is_typed_in_xlsx(desk, tmp_path):
+    """Month-first dates (every maturity past the 12th or not, the column settles it), amounts with thousands
+    separators, and the bond's description left as Bloomberg wrote it; the ISIN found in `Security` only where
+    `ID_ISIN` is empty."""
+    src, out = write_bloomberg(tmp_path / "bloomberg.csv"), tmp_path / "out.xlsx"
+    code, _, err = desk("screen", str(src), "-o", str(out), "--value-column", "Market Value")
+    assert code == 1 and "header on row 4" in err, err
+    sheet = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
+    rows = [dict(zip(sheet[0], r, strict=True)) for r in sheet[1:]]
+    assert [r["Maturity"] for r in rows[:2]] == [datetime(2031, 7, 15), datetime(2029, 1, 21)]
+    assert rows[0]["Market Value"] == pytest.approx(1_000_000.5) and rows[7]["Market Value"] == pytest.approx(3_250_005.75)
+    assert [r["Security"] for r in rows[:2]] == ["NL0011223342 Govt", "TURKEY 5 1/4 01/21/29 Govt"]
+    assert [r["iso2"] for r in rows[:5]] == ["NL", "TR", None, "IN", None]
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".parquet"])
