@@ -142,6 +142,22 @@ def check_header(fields: int, file: str, limits: Limits) -> None:
         raise UserError(f"{file}: the header has {fields:,} columns, more than the {limits.columns:,} read")
 
 
+# What polars takes for a compressed file and unpacks by itself (gzip, zstd, zlib's three levels and none).
+COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"\x78\x01": "zlib", b"\x78\x5e": "zlib",
+              b"\x78\x9c": "zlib", b"\x78\xda": "zlib"}
+
+
+def check_uncompressed(path: Path) -> None:
+    """A text table that is really compressed is refused: polars unpacks it by itself, past every bound taken
+    from the file (a few kilobytes unpack to gigabytes) and past screen's read-back, which counts the file's
+    own line ends."""
+    with path.open("rb") as f:
+        head = f.read(7).removeprefix(b"\xef\xbb\xbf")
+    kind = next((kind for magic, kind in COMPRESSED.items() if head.startswith(magic)), None)
+    if kind:
+        raise UserError(f"{path.name}: the file is compressed ({kind}), not a CSV; unpack it first")
+
+
 def check_csv_header(path: Path, head: bytes, skip: int, separator: str, limits: Limits) -> None:
     """The header on line `skip` (0-based) of a CSV whose first bytes are `head`, measured to its end: when it
     runs past `head`, its separators are counted as it streams, and a header longer than the widest one allowed

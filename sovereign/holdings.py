@@ -56,8 +56,8 @@ class Book:
     newline: str = "\n"
     summaries: dict[str | None, pl.DataFrame] = field(default_factory=dict)  # value column -> summary rows
     scanned: pl.LazyFrame | None = None  # the same scan with the row number made by the reader (see `numbered`)
-    rows_read: int | None = None  # a CSV read whole: its rows, and the file's size, time and inode as read
-    read_as: tuple[int, int, int] | None = None
+    rows_read: int | None = None  # a CSV read whole: its rows, and the file's size, times and inode as read
+    read_as: tuple[int, int, int, int] | None = None
 
     def one_line_per_row(self) -> bool:
         """Whether no cell or column name of a CSV book holds a line end: its line ends number exactly its rows,
@@ -196,6 +196,7 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     import csv
 
     size = path.stat().st_size
+    bounds.check_uncompressed(path)
     with path.open("rb") as f:
         head = f.read(65536)
     bom = head.startswith(b"\xef\xbb\xbf")
@@ -233,9 +234,9 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
                 read_as=read_as)
 
 
-def _identity(path: Path) -> tuple[int, int, int]:
+def _identity(path: Path) -> tuple[int, int, int, int]:
     found = path.stat()
-    return found.st_size, found.st_mtime_ns, found.st_ino
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino  # a time put back changes ctime
 
 
 def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, limits: Limits,

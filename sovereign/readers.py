@@ -61,6 +61,7 @@ def read_table(path: Path, limits: Limits = COMMAND) -> pl.DataFrame:
         elif suffix == ".parquet":
             frame = bounds.check_parquet(path, limits).collect()
         else:
+            bounds.check_uncompressed(path)
             data = utf8(path)
             head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff").split("\n")[:1]
             bounds.check_header(len(next(csv.reader(head), [])), path.name, limits)

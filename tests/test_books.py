@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from sovereign.screen import OUT_COLUMNS
 from tests.conftest import member
-from tests.hostile import far_corner_xlsx
+from tests.hostile import far_corner_xlsx, packed_csv
 
 HEADER = ["Portfolio", "ISIN", "Country", "Issuer", "Status", "Market Value", "Maturity"]
 # Two portfolios, a labelled subtotal, an unlabelled one (its value is the sum of B's rows), a blank row and a
@@ -366,6 +367,8 @@ def test_uploads_go_through_the_same_bounds(loaded_db, tmp_path):
         assert len(rows) == len(ROWS) and all(len({k.lower() for k in r}) == len(r) for r in rows)
         # no value column here: the labelled subtotal, the blank row and the total are known by sight alone
         assert [r["verdict"] for r in rows].count("summary") == 3
+        packed = client.post("/api/v1/screen/file", files={"file": ("book.csv", packed_csv(), "text/csv")})
+        assert packed.status_code == 400 and "compressed (gzip), not a CSV" in packed.json()["detail"]
         long_name = client.post("/api/v1/screen/file", files={"file": ("b." + "x" * 250, book, "text/csv")})  # a suffix
         assert long_name.status_code == 200 and len(long_name.json()) == len(ROWS)
         files = {"file": ("book.csv", book, "text/csv")}
@@ -644,6 +647,21 @@ def test_a_csv_is_one_line_per_row_only_when_no_cell_holds_a_line_end(cells, tit
             raise AssertionError(f"a clean book was not taken as one line per row: {data!r}")
 
 
+@pytest.mark.parametrize("kind, head", [("gzip", None), ("zstd", b"\x28\xb5\x2f\xfd"), ("zlib", b"\x78\x9c")])
+def test_a_compressed_file_named_csv_is_refused_before_it_is_unpacked(desk, tmp_path, kind, head):
+    """polars unpacks a compressed CSV by itself: every bound (and screen's line count) would be taken from the
+    packed bytes. A book and a register are refused, whatever their name, with a BOM in front or not."""
+    data = packed_csv() if head is None else head + b"\x00" * 64
+    for name, body in (("book.csv", data), ("bom.csv", b"\xef\xbb\xbf" + data), ("book.csv.gz", data)):
+        src = tmp_path / name
+        src.write_bytes(body)
+        code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"))
+        assert code == 2 and f"{name}: the file is compressed ({kind}), not a CSV; unpack it first" in err, err
+        code, _, err = desk("issuers", "import", str(src))
+        assert code == 2 and f"the file is compressed ({kind})" in err, err
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_a_book_rewritten_after_it_was_read_is_asked_cell_by_cell(desk, tmp_path):
     """The line count is taken from the file beside the write, not when it was read: a file changed in between
     (the OMS exporting again) says nothing about the rows in memory, so the cells are asked."""
@@ -657,6 +675,14 @@ def test_a_book_rewritten_after_it_was_read_is_asked_cell_by_cell(desk, tmp_path
     screened = screen_module.screen_book(store.connect_readonly(desk.db), book)
     src.write_text(src.read_text() + "NL0011223342,x\n")  # exported again, a row longer
     assert not book.one_line_per_row()
+    src.write_bytes(b'ISIN,Note\nNL0011223342,"two\nlines"\n')
+    book = read_book(src)
+    was = src.stat()
+    with src.open("r+b") as f:  # rewritten in place, its line end gone and its time put back (cp -p, rsync -t)
+        f.write(src.read_bytes().replace(b"two\nlines", b"two lines"))
+    os.utime(src, ns=(was.st_atime_ns, was.st_mtime_ns))
+    assert src.stat().st_size == was.st_size and src.stat().st_mtime_ns == was.st_mtime_ns
+    assert not book.one_line_per_row()  # the rows in memory still hold "two\nlines"
     src.unlink()
     assert not book.one_line_per_row()
     screen_module.write_book(screened, book, tmp_path / "out.csv")
