@@ -56,25 +56,24 @@ class Book:
     newline: str = "\n"
     summaries: dict[str | None, pl.DataFrame] = field(default_factory=dict)  # value column -> summary rows
     scanned: pl.LazyFrame | None = None  # the same scan with the row number made by the reader (see `numbered`)
-    rows_read: int | None = None  # a CSV read whole: its rows, and the file's size, times and inode as read
+    rows_read: int | None = None  # a CSV read whole: its rows, its line ends and whether it ends with one,
+    line_ends: tuple[int, bool] | None = None  # and the file's size, times and inode when the read began
     read_as: tuple[int, int, int, int] | None = None
 
     def one_line_per_row(self) -> bool:
         """Whether no cell or column name of a CSV book holds a line end: its line ends number exactly its rows,
         its header and the lines above it (a cell holding one adds a line), so a written copy's line ends can
-        stand for its records without asking every cell. Counted when asked (beside a write, on a core the
-        writer leaves idle), from the file as it was read: a file changed since, or a blank line the reader
-        passed over, fails the match, and then the cells are asked."""
-        if self.rows_read is None or self.read_as is None:
+        stand for its records without asking every cell. The line ends are counted while polars parses the
+        file, on the core it leaves idle, and stand only while the file is as it was when the read began; a
+        blank line the reader passed over fails the match, and then the cells are asked."""
+        if self.rows_read is None or self.read_as is None or self.line_ends is None:
             return False
         try:
             if _identity(self.path) != self.read_as:
                 return False
-            ends, last = count_line_ends(self.path)
-            if _identity(self.path) != self.read_as:
-                return False
         except OSError:
             return False
+        ends, last = self.line_ends
         return ends == self.header_row + self.rows_read - (0 if last else 1)
 
     def numbered(self) -> pl.LazyFrame:
@@ -212,26 +211,31 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     options: dict = {"separator": sep, "skip_rows": skip, "infer_schema": False, "truncate_ragged_lines": True}
     encoding = "utf-8"
     streamed = size > STREAM_CSV_FROM and not bom
-    scanned, read_as = None, None
+    scanned, read_as, line_ends = None, None, None
     if streamed:
         frame = pl.scan_csv(path, **options)  # two parses, flat memory
         scanned = pl.scan_csv(path, row_index_name=ROW, **options)
     else:  # read once, in memory: parsed once, not once per pass
+        from concurrent.futures import ThreadPoolExecutor
+
         read_as = _identity(path)
-        try:  # the file itself, not a copy of its bytes, unless a byte-order mark is to be passed over
-            frame = pl.read_csv(path.read_bytes()[3:] if bom else path, **options).lazy()
-        except pl.exceptions.ComputeError as exc:
-            if "utf" not in str(exc).lower():
-                raise
-            encoding = "cp1252"  # as Excel writes it on Dutch and other Western machines
-            frame = pl.read_csv(path.read_bytes().decode("cp1252", errors="replace").encode("utf-8"), **options).lazy()
+        with ThreadPoolExecutor(1) as pool:
+            counted = pool.submit(count_line_ends, path)
+            try:  # the file itself, not a copy of its bytes, unless a byte-order mark is to be passed over
+                frame = pl.read_csv(path.read_bytes()[3:] if bom else path, **options).lazy()
+            except pl.exceptions.ComputeError as exc:
+                if "utf" not in str(exc).lower():
+                    raise
+                encoding = "cp1252"  # as Excel writes it on Dutch and other Western machines
+                frame = pl.read_csv(path.read_bytes().decode("cp1252", errors="replace").encode("utf-8"),
+                                    **options).lazy()
+        line_ends = None if counted.exception() else counted.result()
     if decimal_comma is None:
         cells = [v for row in top[skip + 1:] for v in row if NUMBER_TEXT.match(v) and ("," in v)]
         decimal_comma = sep != "," and bool(cells)
     notes = [f"header on row {skip + 1}"] if skip else []
     return Book(frame, path, [], None, decimal_comma, sep, skip + 1, notes, streamed=streamed, typed=False,
-                encoding=encoding, bom=bom, newline=newline, scanned=scanned,
-                read_as=read_as)
+                encoding=encoding, bom=bom, newline=newline, scanned=scanned, line_ends=line_ends, read_as=read_as)
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
