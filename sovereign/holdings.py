@@ -19,6 +19,7 @@ import polars as pl
 from fiw.errors import UserError
 from sovereign import bounds
 from sovereign.bounds import COMMAND, Limits
+from sovereign.identifiers import ISIN_IN_TEXT, isin_inside
 from sovereign.readers import count_line_ends, readable
 
 # The identifier columns a header may name, in the order they are tried: ISIN, LEI, a security string that
@@ -30,7 +31,6 @@ ID_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei", "
               "risikoland", "land des emittenten", "pays de risque", "pays de l'émetteur", "country", "land", "pays",
               "issuer", "uitgevende instelling", "emittent", "émetteur", "emetteur")
 EMBEDDED = ("security", "wertpapier", "titre")  # text around the identifier: the ISIN is taken out of it
-ISIN_IN_TEXT = r"\b([A-Z]{2}[A-Z0-9]{9}[0-9])\b"
 HEADER_SEARCH = 20
 ROW = "__sovereign_row"
 STREAM_CSV_FROM = 1_000_000_000  # bytes: a text file larger than this is streamed (two parses, flat memory)
@@ -90,7 +90,8 @@ class Book:
         parts = []
         for c in self.id_columns:
             text = pl.col(c).cast(pl.String).str.strip_chars()
-            parts.append(text.str.extract(ISIN_IN_TEXT, 1) if c.strip().lower() in EMBEDDED else text.replace("", None))
+            parts.append(text.map_batches(isins_inside, pl.String, is_elementwise=True) if c.strip().lower() in EMBEDDED
+                         else text.replace("", None))
         return pl.coalesce(parts)
 
     @property
@@ -116,6 +117,16 @@ class Book:
         else:
             text = text.str.replace_all(",", "", literal=True)
         return text.cast(pl.Float64, strict=False)
+
+
+def isins_inside(texts: pl.Series) -> pl.Series:
+    """Each security string's one ISIN that passes its check digit, or null, so that a row whose `Security`
+    describes the bond by ticker (`TURKEY 5 1/4 01/21/29 Govt`), or carries a word of an ISIN's shape that is
+    none (`GOVTBOND2030`), is answered by the next identifier column (`Cntry of Risk`). Asked once per
+    distinct text that holds such a word."""
+    candidates = texts.filter(texts.str.to_uppercase().str.contains(ISIN_IN_TEXT)).unique()
+    found = {text: isin_inside(text) for text in candidates.to_list()}
+    return texts.replace_strict(found, default=None, return_dtype=pl.String)
 
 
 def column_named(columns: list[str], name: str, file: str, what: str = "--column") -> str:

@@ -11,6 +11,7 @@ import re
 from functools import cache
 
 ISIN_SHAPE = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
+ISIN_IN_TEXT = r"\b([A-Z]{2}[A-Z0-9]{9}[0-9])\b"  # a word of an ISIN's shape in a longer text
 LEI_SHAPE = re.compile(r"^[A-Z0-9]{18}[0-9]{2}$")
 INTERNATIONAL_PREFIXES = {"XS": "international (Euroclear / Clearstream)", "XC": "international", "EU": "EU institutions"}
 # Prefixes beside the current ISO 3166-1 codes: substitute and internal numbering agencies, Kosovo's temporary
@@ -59,6 +60,13 @@ def valid_isin(value: str) -> bool:
         return False
     total = sum(int(d) for i, n in enumerate(reversed(_digits(code[:-1]))) for d in str(int(n) * (2 - i % 2)))
     return str(-total % 10) == code[-1]
+
+
+def isin_inside(text: str) -> str | None:
+    """The one ISIN inside a longer security string (`XS2100000012 Govt`) that passes the check digit; None when
+    there is none, or more than one."""
+    found = {m for m in re.findall(ISIN_IN_TEXT, text.upper()) if valid_isin(m)}
+    return found.pop() if len(found) == 1 else None
 
 
 def valid_lei(value: str) -> bool:

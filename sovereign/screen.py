@@ -25,7 +25,8 @@ import polars as pl
 from fiw.errors import UserError
 from sovereign.bounds import damage
 from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, neutralise, risky_columns, text_columns
-from sovereign.holdings import ISIN_IN_TEXT, ROW, Book, column_named
+from sovereign.holdings import ROW, Book, column_named
+from sovereign.identifiers import isin_inside
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
 from sovereign.resolve import Resolver, bounded
@@ -49,16 +50,6 @@ LABEL_WORDS = (r"(grand[\s-]*|sub[\s-]*|eind|zwischen|sous[\s-]*|end)?"
                r"(totaal|totale|totaux|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
 SUMMARY_LABEL = r"(?i)^\s*" + LABEL_WORDS
 EMPTY_OR_LABEL = r"(?i)^\s*($|" + LABEL_WORDS + ")"  # one pass over a text identifier column
-
-
-def isin_inside(text: str) -> str | None:
-    """The one ISIN inside a longer security string (`XS2100000012 Govt`) that passes the check digit."""
-    import re
-
-    from sovereign.identifiers import valid_isin
-
-    found = {m for m in re.findall(ISIN_IN_TEXT, text.upper()) if valid_isin(m)}
-    return found.pop() if len(found) == 1 else None
 
 
 def added_names(columns: list[str], rescreened: bool = False) -> dict[str, str]:

@@ -225,6 +225,31 @@ def test_a_bloomberg_export_is_typed_in_xlsx(desk, tmp_path):
     assert [r["iso2"] for r in rows[:5]] == ["NL", "TR", None, "IN", None]
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_security_string_gives_its_isin_only_when_the_check_digit_passes(desk, tmp_path, monkeypatch, streamed):
+    """`Security` first, `Cntry of Risk` after: a word of an ISIN's shape that is none (`GOVTBOND2030`, an ISIN
+    with a digit mistyped) passes the row on to the country of risk instead of making it unknown; a valid ISIN
+    answers for its issuer whatever the country column says; two valid ISINs in one string name no one."""
+    from sovereign import holdings
+
+    monkeypatch.setattr(holdings, "STREAM_CSV_FROM", 0 if streamed else holdings.STREAM_CSV_FROM)
+    src, summary = tmp_path / "bloomberg.csv", tmp_path / "s.json"
+    src.write_text("Portfolio Holdings Report\n\nSecurity,ID_ISIN,Cntry of Risk,Market Value\n"
+                   "GOVTBOND2030 Govt,,NL,100\n"
+                   "XS2100000013 Govt,,NL,200\n"  # Turkey's ISIN with its last digit mistyped
+                   "xs2100000012 govt,,NL,400\n"
+                   "NL0011223342 XS2100000012,,,800\n"
+                   "TURKEY 5 1/4 01/21/29 Govt,,TR,1600\n")
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"), "--value-column", "Market Value",
+                        "--summary-json", str(summary))
+    assert code == 1, err
+    _, rows = read_back(tmp_path / "out.csv")
+    assert [(r["iso2"], r["verdict"]) for r in rows] == [("NL", "eligible"), ("NL", "eligible"), ("TR", "excluded"),
+                                                         ("", "unknown"), ("TR", "excluded")]
+    overall = json.loads(summary.read_text())["overall"]
+    assert overall["eligible"]["value"] == 300 and overall["excluded"]["value"] == 2000
+
+
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".parquet"])
 def test_book_columns_named_like_ours_in_another_case(desk, tmp_path, suffix):
     src, out = tmp_path / "oms.csv", tmp_path / f"out{suffix}"
