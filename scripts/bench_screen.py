@@ -10,8 +10,9 @@ Two targets (issue 14):
   scan + join + sink of the same answers.
 Each measurement runs in a fresh process, so its peak resident memory (ru_maxrss) is its own, and starts
 after `sync`, so the pages the run before it wrote go to disk before it is timed, not during it. Runs are
-interleaved; the ratio is given on the medians and on the best of each side (on a machine others share, the
-best run is the one least slowed by them), and as CPU time (all threads), which their load disturbs least.
+interleaved; the ratio is given on the medians, on the best of each side (on a machine others share, the
+best run is the one least slowed by them), as the median of each run's ratio to the floor run just before it
+(the two share the machine's state of the moment), and as CPU time (all threads).
 """
 
 from __future__ import annotations
@@ -109,9 +110,10 @@ def compare(label: str, db: Path, src: Path, out: Path, repeat: int) -> None:
     o_c = statistics.median(r["cpu"] for r in ours)
     f_m = max(r["peak_mb"] for r in floor)
     o_m = max(r["peak_mb"] for r in ours)
+    paired = statistics.median(o["seconds"] / f["seconds"] for f, o in zip(floor, ours, strict=True))
     print(f"{label}: polars {f_s:.3f} s (best {f_b:.3f}), {f_m:.0f} MB peak; sovereign screen {o_s:.3f} s "
           f"(best {o_b:.3f}), {o_m:.0f} MB peak; time {o_s / f_s:.2f}x (best of {len(ours)}: {o_b / f_b:.2f}x; "
-          f"CPU {o_c / f_c:.2f}x), memory {o_m / f_m:.2f}x", flush=True)
+          f"paired {paired:.2f}x; CPU {o_c / f_c:.2f}x), memory {o_m / f_m:.2f}x", flush=True)
 
 
 def main() -> None:
