@@ -44,3 +44,16 @@ def packed_csv(rows: int = 2_000_000) -> bytes:
     import gzip
 
     return gzip.compress(b"ISIN,MV\n" + b"NL0011223342,1\n" * rows, compresslevel=9)
+
+
+def zeros_parquet(columns: int = 998, rows: int = 200_000) -> bytes:
+    """A thousand columns of zeros beside an ISIN column: 1 MB on disk, run-length encoded so that even the
+    footer's uncompressed page sizes say 0.8 MB, and 1.6 GB once decoded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    zeros = pa.array([0] * rows, pa.int64())
+    buf = io.BytesIO()
+    pq.write_table(pa.table({f"c{i}": zeros for i in range(columns)} | {"isin": pa.array(["NL0011223342"] * rows)}),
+                   buf, compression="zstd")
+    return buf.getvalue()

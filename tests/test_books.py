@@ -19,7 +19,7 @@ import pytest
 
 from sovereign.screen import OUT_COLUMNS
 from tests.conftest import member
-from tests.hostile import far_corner_xlsx, packed_csv
+from tests.hostile import far_corner_xlsx, long_cell_parquet, packed_csv, zeros_parquet
 
 HEADER = ["Portfolio", "ISIN", "Country", "Issuer", "Status", "Market Value", "Maturity"]
 # Two portfolios, a labelled subtotal, an unlabelled one (its value is the sum of B's rows), a blank row and a
@@ -392,6 +392,9 @@ def test_uploads_go_through_the_same_bounds(loaded_db, tmp_path):
         assert len(rows) == len(ROWS) and all(len({k.lower() for k in r}) == len(r) for r in rows)
         # no value column here: the labelled subtotal, the blank row and the total are known by sight alone
         assert [r["verdict"] for r in rows].count("summary") == 3
+        zeros = client.post("/api/v1/screen/file", files={"file": ("z.parquet", zeros_parquet(), "application/x-parquet")})
+        assert zeros.status_code == 400 and "its rows decode to 1,599,200,000 bytes, more than the 200,000,000" in \
+            zeros.json()["detail"]
         packed = client.post("/api/v1/screen/file", files={"file": ("book.csv", packed_csv(), "text/csv")})
         assert packed.status_code == 400 and "compressed (gzip), not a CSV" in packed.json()["detail"]
         long_name = client.post("/api/v1/screen/file", files={"file": ("b." + "x" * 250, book, "text/csv")})  # a suffix
@@ -685,6 +688,23 @@ def test_a_compressed_file_named_csv_is_refused_before_it_is_unpacked(desk, tmp_
         code, _, err = desk("issuers", "import", str(src))
         assert code == 2 and f"the file is compressed ({kind})" in err, err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_parquet_file_whose_metadata_understates_its_cells_is_refused_as_they_stream(desk, tmp_path):
+    """270 bytes whose dictionary page holds one 200 KB identifier that 20,000 rows repeat: within every bound its
+    metadata states. `screen` read it and wrote 4 GB (and held as much); now the cells are measured as they pass,
+    in a fraction of a second, before anything is answered or written."""
+    import resource
+
+    src, out = tmp_path / "long.parquet", tmp_path / "out.csv"
+    src.write_bytes(long_cell_parquet())
+    started = time.monotonic()
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 2 and "long.parquet: row 2, column 'isin': 200,000 characters, more than the 1,000 a cell" in err
+    assert time.monotonic() - started < 5 and not out.exists()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 2_000_000  # kB: never near the 4 GB
+    code, _, err = desk("issuers", "import", str(src))
+    assert code == 2 and "200,000 characters" in err
 
 
 def test_a_book_rewritten_after_it_was_read_is_asked_cell_by_cell(desk, tmp_path):
