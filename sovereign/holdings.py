@@ -31,6 +31,10 @@ ID_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei", "
               "risikoland", "land des emittenten", "pays de risque", "pays de l'émetteur", "country", "land", "pays",
               "issuer", "uitgevende instelling", "emittent", "émetteur", "emetteur")
 EMBEDDED = ("security", "wertpapier", "titre")  # text around the identifier: the ISIN is taken out of it
+# Columns that hold a security's own code: only a value shaped as an ISIN or an LEI counts there. "NA" (R's
+# missing value), "no" or a position number is no country code, whatever the resolver would make of it.
+CODE_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei", "identifier", "id", "security id")
+CODE_SHAPE = r"^([A-Z]{2}[A-Z0-9]{9}[0-9]|[A-Z0-9]{18}[0-9]{2})$"
 HEADER_SEARCH = 20
 ROW = "__sovereign_row"
 STREAM_CSV_FROM = 1_000_000_000  # bytes: a text file larger than this is streamed (two parses, flat memory)
@@ -55,6 +59,7 @@ class Book:
     bom: bool = False
     newline: str = "\n"
     summaries: dict[str | None, pl.DataFrame] = field(default_factory=dict)  # value column -> summary rows
+    code_columns: tuple[str, ...] = ()  # the identifier columns named as columns of codes (CODE_COLUMNS)
     scanned: pl.LazyFrame | None = None  # the same scan with the row number made by the reader (see `numbered`)
     rows_read: int | None = None  # a CSV read whole: its rows, its line ends and whether it ends with one,
     line_ends: tuple[int, bool] | None = None  # and the file's size, times and inode when the read began
@@ -90,9 +95,20 @@ class Book:
         parts = []
         for c in self.id_columns:
             text = pl.col(c).cast(pl.String).str.strip_chars()
-            parts.append(text.map_batches(isins_inside, pl.String, is_elementwise=True) if c.strip().lower() in EMBEDDED
-                         else text.replace("", None))
+            if c.strip().lower() in EMBEDDED:
+                parts.append(text.map_batches(isins_inside, pl.String, is_elementwise=True))
+            elif c in self.code_columns:  # anything else there is no identifier: the next column answers
+                parts.append(pl.when(text.str.to_uppercase().str.replace_all(r"[\s-]", "").str.contains(CODE_SHAPE))
+                             .then(text))
+            else:
+                parts.append(text.replace("", None))
         return pl.coalesce(parts)
+
+    @property
+    def codes_only(self) -> bool:
+        """Whether the answers are keyed on one column of codes as it stands (see `key_column`): a value there that
+        is no ISIN or LEI is then answered unknown, never looked up as a country."""
+        return self.key_column is not None and self.key_column in self.code_columns
 
     @property
     def key_column(self) -> str | None:
@@ -173,6 +189,7 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
         if not book.id_columns:
             raise UserError(f"{path.name}: no identifier column found (looked for {', '.join(ID_COLUMNS)}); name it "
                             f"with --column. The columns are {names}")
+    book.code_columns = tuple(c for c in book.id_columns if c.strip().lower() in CODE_COLUMNS)
     return book
 
 
@@ -276,12 +293,18 @@ def _read_xlsx(path: Path, sheet: str | None, header_row: int | None, limits: Li
         candidates = chosen
     else:
         candidates = sheets
+    headed = []  # (sheet, header index, whether the header names an identifier column)
     for name in candidates:
         raw = reader.load_sheet(name, header_row=None, n_rows=HEADER_SEARCH).to_polars()
         rows = [[str(v) if v is not None else "" for v in r] for r in raw.rows()]
         index = _header_index(rows, path.name, header_row, header_names)
-        named = any(str(v).strip().lower() in header_names for v in (rows[index] if rows else []))
-        if named or sheet is not None or header_row is not None:
+        headed.append((name, index, any(str(v).strip().lower() in header_names for v in (rows[index] if rows else []))))
+    named = [h for h in headed if h[2]]
+    if sheet is None and len(named) > 1:  # one fund per sheet, or a cover table: never one taken for the whole
+        raise UserError(f"{path.name}: the sheets {[h[0] for h in named]} each have an identifier column; a workbook is "
+                        "screened one sheet at a time: name it with --sheet")
+    for name, index, has_names in headed:
+        if has_names or sheet is not None or header_row is not None:
             frame = reader.load_sheet(name, header_row=index).to_polars()
             notes = ([f"sheet {name!r}"] if name != sheets[0] else []) + ([f"header on row {index + 1}"] if index else [])
             return Book(frame.lazy(), path, [], name, False, ",", index + 1, notes)

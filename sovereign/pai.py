@@ -97,7 +97,7 @@ def pai(conn: Connection, books: list[Book], value: str, date_column: str | None
         else:
             parts = [(snapshot_date(book), counted)]
         for when, part in parts:
-            snapshots.append(snapshot(conn, part, when, book.path.name) | {"summary_rows": skipped})
+            snapshots.append(snapshot(conn, part, when, book.path.name, book.codes_only) | {"summary_rows": skipped})
     if not snapshots:
         raise UserError("no holdings rows in the files given")
     dates = [s["date"] for s in snapshots]
@@ -122,8 +122,8 @@ def pai(conn: Connection, books: list[Book], value: str, date_column: str | None
             "attribution": words.attribution(), "out_of_scope": "supranational issuers; identifiers that name no country"}
 
 
-def snapshot(conn: Connection, counted: pl.DataFrame, when: date, file: str) -> dict[str, Any]:
-    answers = answer_table(conn, counted["_id"].unique().to_list(), as_of=when)
+def snapshot(conn: Connection, counted: pl.DataFrame, when: date, file: str, codes_only: bool = False) -> dict[str, Any]:
+    answers = answer_table(conn, counted["_id"].unique().to_list(), as_of=when, codes_only=codes_only)
     version = answers["list_version"].drop_nulls()
     edition = int(answers["edition"].drop_nulls()[0]) if answers["edition"].drop_nulls().len() else None
     scores = pl.DataFrame(reads.scores(conn, edition, ("iso2", "D")) if edition else [],

@@ -26,7 +26,7 @@ from fiw.errors import UserError
 from sovereign.bounds import damage
 from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, neutralise, risky_columns, text_columns
 from sovereign.holdings import ROW, Book, column_named
-from sovereign.identifiers import isin_inside
+from sovereign.identifiers import isin_inside, looks_like_isin, looks_like_lei
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
 from sovereign.resolve import Resolver, bounded
@@ -50,6 +50,7 @@ LABEL_WORDS = (r"(grand[\s-]*|sub[\s-]*|eind|zwischen|sous[\s-]*|end)?"
                r"(totaal|totale|totaux|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
 SUMMARY_LABEL = r"(?i)^\s*" + LABEL_WORDS
 EMPTY_OR_LABEL = r"(?i)^\s*($|" + LABEL_WORDS + ")"  # one pass over a text identifier column
+WHOLE_LABEL = SUMMARY_LABEL + r"\s*[:.]?\s*$"
 
 
 def added_names(columns: list[str], rescreened: bool = False) -> dict[str, str]:
@@ -84,7 +85,6 @@ def summary_rows(book: Book, value: str | None, ids: pl.Series | None = None) ->
     if cached is not None:
         return cached
     names = book.columns
-    ident = book.identifier()
     engine: Literal["streaming", "in-memory"] = "streaming" if book.streamed else "in-memory"
     try:
         if ids is None:
@@ -98,17 +98,25 @@ def summary_rows(book: Book, value: str | None, ids: pl.Series | None = None) ->
         book.summaries[value] = result
         return result
     candidate = book.key().pipe(lambda k: k.is_null() | k.is_in(labels.implode()))
-    first = pl.coalesce([pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in names])
+    def first_of(columns: list[str]) -> pl.Expr:
+        return pl.coalesce([pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in columns]
+                           or [pl.lit(None, pl.String)])
+
+    first = first_of(names)
     amount = book.number(column_named(names, value, book.path.name, "--value-column")) if value else pl.lit(None,
                                                                                                          pl.Float64)
     try:
         found = (book.numbered().filter(candidate)
-                 .select(pl.col(ROW).alias("_row"), first.alias("_first"), ident.alias("_ident"),
-                         amount.alias("_value")).collect(engine=engine))
+                 .select(pl.col(ROW).alias("_row"), first.alias("_first"),
+                         first_of([c for c in names if c not in book.id_columns]).alias("_lead"),
+                         first_of(book.id_columns).alias("_ident"), amount.alias("_value")).collect(engine=engine))
     except pl.exceptions.PolarsError as exc:
         raise UserError(f"{book.path.name}: cannot be read ({damage(exc)})") from None
-    labelled = (found["_first"].str.contains(SUMMARY_LABEL).fill_null(False)
-                | found["_ident"].str.contains(SUMMARY_LABEL).fill_null(False))  # "Total" in the country column
+    # A label starts the first other cell ("Subtotal A", "Total EUR"), or is the whole of an identifier's cell
+    # ("Total" in the country column): an issuer named "Total Capital International" is a position.
+    whole = found["_ident"].str.contains(WHOLE_LABEL).fill_null(False)
+    labelled = found["_lead"].str.contains(SUMMARY_LABEL).fill_null(False) | whole
+    found = found.with_columns(_label=pl.when(whole).then(pl.col("_ident")).otherwise(pl.col("_lead")))
     blank = found["_first"].is_null()
     rest = found.filter(~labelled & ~blank & found["_value"].is_not_null())
     sums: list[float] = []
@@ -124,18 +132,18 @@ def summary_rows(book: Book, value: str | None, ids: pl.Series | None = None) ->
         result = found.filter(blank | labelled).select(
             pl.col("_row").cast(pl.UInt32),
             pl.when(pl.col("_first").is_null()).then(pl.lit("blank row"))
-            .otherwise(pl.format("summary row ({})", pl.coalesce("_ident", "_first"))).alias("why"))
+            .otherwise(pl.format("summary row ({})", pl.coalesce("_label", "_first"))).alias("why"))
         book.summaries[value] = result
         return result
     rows, whys = [], []
     above = seg = 0.0
     rows_above = rows_seg = 0
     for i, (row, text, label, amount_, is_label, is_blank) in enumerate(zip(
-            found["_row"], found["_first"], found["_ident"], found["_value"], labelled, blank, strict=True)):
+            found["_row"], found["_first"], found["_label"], found["_value"], labelled, blank, strict=True)):
         above, seg = above + sums[i], seg + sums[i]
         rows_above, rows_seg = rows_above + counts[i], rows_seg + counts[i]
-        total = is_label or (amount_ is not None and value is not None and any(
-            n and abs(amount_ - s) <= 0.005 + 1e-9 * abs(s) for s, n in ((seg, rows_seg), (above, rows_above))))
+        total = is_label or (amount_ is not None and value is not None and any(  # a sum of one row is no total
+            n >= 2 and abs(amount_ - s) <= 0.005 + 1e-9 * abs(s) for s, n in ((seg, rows_seg), (above, rows_above))))
         if is_blank or total:
             rows.append(row)
             whys.append("blank row" if is_blank else f"summary row ({label or text})" if is_label else
@@ -151,9 +159,11 @@ def summary_rows(book: Book, value: str | None, ids: pl.Series | None = None) ->
 
 
 def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = None, edition: int | None = None,
-                 mandate: Mandate | None = None, version_id: int | None = None, on: date | None = None) -> pl.DataFrame:
+                 mandate: Mandate | None = None, version_id: int | None = None, on: date | None = None,
+                 codes_only: bool = False) -> pl.DataFrame:
     """One row per distinct identifier: `_id` and the answer columns. Eligible today but excluded by a list
-    already published for a later date carries that list's no-new-buys and divest-by dates."""
+    already published for a later date carries that list's no-new-buys and divest-by dates. `codes_only`: the
+    identifiers come from a column of ISINs or LEIs (`Book.codes_only`), where anything else is unknown."""
     resolver = Resolver(conn)
     targets, unreadable = [], {}
     for value in ids:
@@ -164,6 +174,9 @@ def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = N
             bounded(value)  # one identifier cap, the resolver's: a long text is refused before any ISIN is sought in it
         except UserError as exc:
             unreadable[value] = str(exc)
+            continue
+        if codes_only and not (looks_like_isin(value) or looks_like_lei(value) or isin_inside(value)):
+            unreadable[value] = f"{value!r} is neither an ISIN nor an LEI, in a column of them"
             continue
         try:
             targets.append(resolver.resolve(value))
@@ -247,7 +260,8 @@ def screen_book(conn: Connection, book: Book, as_of: date | None = None, edition
                 mandate: Mandate | None = None, version_id: int | None = None, value: str | None = None,
                 portfolio: str | None = None) -> Screened:
     counted = tally(book, value, portfolio)
-    table = answer_table(conn, counted["_id"].unique().to_list(), as_of, edition, mandate, version_id)
+    table = answer_table(conn, counted["_id"].unique().to_list(), as_of, edition, mandate, version_id,
+                         codes_only=book.codes_only)
     columns = book.columns
     rescreened = {"verdict", "list_version"} <= set(columns)  # our own output again: its answers are replaced
     kept = [c for c in columns if not (rescreened and _ours(c))]

@@ -230,7 +230,7 @@ def book(conn: Any, holdings: Any, changes: dict, policy: Policy, alternative: P
 
     counted = tally(holdings, value, portfolio)
     ids = counted["_id"].unique().to_list()
-    before = answer_table(conn, ids, mandate=mandate, version_id=changes["list_version"])
+    before = answer_table(conn, ids, mandate=mandate, version_id=changes["list_version"], codes_only=holdings.codes_only)
     out = [c["iso2"] for c in changes["newly_excluded"] if c["iso2"]]
     back = [c["iso2"] for c in changes["newly_eligible"] if c["iso2"]]
     version = reads.version(conn, changes["list_version"])

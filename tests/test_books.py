@@ -732,3 +732,57 @@ def test_a_book_rewritten_after_it_was_read_is_asked_cell_by_cell(desk, tmp_path
     assert not book.one_line_per_row()
     screen_module.write_book(screened, book, tmp_path / "out.csv")
     assert len(read_back(tmp_path / "out.csv")[1]) == len(ROWS)
+
+
+# ---- what a second reading as the desk found: never a wrong eligible, never a position dropped ----
+
+def test_a_missing_value_in_a_column_of_codes_is_no_country(desk, tmp_path):
+    """R writes NA for a missing ISIN; an OMS exports its position number as `ID`. Neither is a country: NA was
+    Namibia and 528 the Netherlands (both eligible) for Turkish and Chinese bonds; the country column answers."""
+    src, out = tmp_path / "r.csv", tmp_path / "out.csv"
+    src.write_text('"","ISIN","Country","MarketValue"\n"1","NL0011223342","Netherlands",100\n"2",NA,"Turkey",200\n'
+                   '"3",no,"China",300\n')
+    assert desk("screen", str(src), "-o", str(out))[0] == 1
+    assert [(r["iso2"], r["verdict"]) for r in read_back(out)[1]] == [("NL", "eligible"), ("TR", "excluded"),
+                                                                     ("CN", "excluded")]
+    src.write_text("ID,ISIN,Issuer Country,Market Value\n528,,TR,1000\n840,,CN,2000\n101,XS2100000012,TR,10\n")
+    assert desk("screen", str(src), "-o", str(out))[0] == 1
+    assert [r["iso2"] for r in read_back(out)[1]] == ["TR", "CN", "TR"]
+    src.write_text("ISIN,MV\nNL0011223342,1\nNA,2\n")  # the only column: unknown, not Namibia
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 3 and "1 unknown" in err, err
+    assert "'NA' is neither an ISIN nor an LEI" in read_back(out)[1][1]["reason"]
+
+
+def test_a_workbook_with_more_than_one_sheet_of_positions_names_them(desk, tmp_path):
+    """One fund per sheet, or a cover sheet with a country table: the first was screened alone ("all eligible"
+    while the second held Turkey). Now the command names the sheets and asks for one."""
+    import xlsxwriter
+
+    src = tmp_path / "funds.xlsx"
+    with xlsxwriter.Workbook(str(src)) as wb:
+        a = wb.add_worksheet("Fund A")
+        a.write_row(0, 0, ["ISIN", "Market Value"])
+        a.write_row(1, 0, ["NL0011223342", 100])
+        b = wb.add_worksheet("Fund B")
+        b.write_row(0, 0, ["ISIN", "Market Value"])
+        b.write_row(1, 0, ["XS2100000012", 900])
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "out.csv"))
+    assert code == 2 and "the sheets ['Fund A', 'Fund B'] each have an identifier column" in err and "--sheet" in err
+    code, _, err = desk("screen", str(src), "--sheet", "fund b", "-o", str(tmp_path / "out.csv"))
+    assert code == 1 and "1 excluded" in err, err
+
+
+def test_a_position_is_not_taken_for_a_total_of_one_row_or_for_its_issuers_name(desk, tmp_path):
+    """A new issue without an ISIN yet, for the same nominal as the row above, and issuers whose names start with
+    a label word: positions (unknown), never summary rows left out of every count."""
+    src, out = tmp_path / "book.csv", tmp_path / "out.csv"
+    src.write_text("ISIN,Description,Nominal\nNL0011223342,DSL 0.5 2030,1000000\n"
+                   ",TURKEY 5 1/4 01/21/29 (new issue - ISIN pending),1000000\nDE0001101236,BUND 2031,2000000\n")
+    code, _, err = desk("screen", str(src), "-o", str(out), "--value-column", "Nominal")
+    assert code == 3 and "unknown 1,000,000.00" in err, err
+    src.write_text("ISIN,Issuer,Market Value\nNL0011223342,Kingdom of the Netherlands,100\n"
+                   ",Total Capital International,250\n,Total Play Telecomunicaciones,80\n,Total,430\n")
+    code, _, err = desk("screen", str(src), "-o", str(out), "--value-column", "Market Value")
+    assert code == 3, err
+    assert [r["verdict"] for r in read_back(out)[1]] == ["eligible", "unknown", "unknown", "summary"]
