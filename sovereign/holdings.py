@@ -123,16 +123,20 @@ class Book:
         return pl.col(self.key_column) if self.key_column else self.identifier()
 
     def number(self, column: str) -> pl.Expr:
-        """A value column as a number, whichever way the file writes it ("1.234.567,89" with a decimal comma)."""
+        """A value column as a number, whichever way the file writes it ("1.234.567,89" with a decimal comma,
+        "(1,000.00)" as accountants write a negative one). NaN is no value: counted as a row without one, never
+        carried into a total."""
         dtype = self.frame.collect_schema()[column]
         if dtype.is_numeric():
-            return pl.col(column).cast(pl.Float64)
-        text = pl.col(column).cast(pl.String).str.replace_all(r"[^\d,.\-+]", "")  # "€ 1.234,56", "1'234.56 USD"
+            return pl.col(column).cast(pl.Float64).fill_nan(None)
+        raw = pl.col(column).cast(pl.String)
+        text = raw.str.replace_all(r"[^\d,.\-+]", "")  # "€ 1.234,56", "1'234.56 USD"
         if self.decimal_comma:
             text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
         else:
             text = text.str.replace_all(",", "", literal=True)
-        return text.cast(pl.Float64, strict=False)
+        amount = text.cast(pl.Float64, strict=False).fill_nan(None)
+        return pl.when(raw.str.contains(r"^\s*\(.*\d.*\)\s*$")).then(-amount).otherwise(amount)
 
 
 def isins_inside(texts: pl.Series) -> pl.Series:

@@ -45,9 +45,9 @@ VERDICTS = ("eligible", "excluded", "unknown")
 SUMMARY = "summary"  # the verdict column of a totals, subtotal or blank row: not a position
 DATES = ("no_new_buys_from", "divest_by")
 # A label in the first cell of a row that carries no identifier: Total, Totaal, Subtotal, Grand total, Sum,
-# Summe, Gesamt, Zwischensumme, Somme, Sous-total, Totale, Eindtotaal.
+# Summe, Gesamt, Zwischensumme, Somme, Sous-total, Totale, Eindtotaal, Totalt (Nordic).
 LABEL_WORDS = (r"(grand[\s-]*|sub[\s-]*|eind|zwischen|sous[\s-]*|end)?"
-               r"(totaal|totale|totaux|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
+               r"(totaal|totale|totaux|totalt|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
 SUMMARY_LABEL = r"(?i)^\s*" + LABEL_WORDS
 EMPTY_OR_LABEL = r"(?i)^\s*($|" + LABEL_WORDS + ")"  # one pass over a text identifier column
 WHOLE_LABEL = SUMMARY_LABEL + r"\s*[:.]?\s*$"

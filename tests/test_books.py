@@ -786,3 +786,26 @@ def test_a_position_is_not_taken_for_a_total_of_one_row_or_for_its_issuers_name(
     code, _, err = desk("screen", str(src), "-o", str(out), "--value-column", "Market Value")
     assert code == 3, err
     assert [r["verdict"] for r in read_back(out)[1]] == ["eligible", "unknown", "unknown", "summary"]
+
+
+def test_values_as_accountants_and_parquet_writers_leave_them(desk, tmp_path):
+    """Negatives in parentheses, NaN in a float column, a Nordic "Totalt": each was a wrong total (a positive
+    1,000, a NaN total with no row said to lack a value, a total counted as a position)."""
+    import pyarrow as pa
+
+    src, summary = tmp_path / "book.csv", tmp_path / "s.json"
+    src.write_text('ISIN,Market Value\nXS2100000012,"(1,000.00)"\nNL0011223342,"2,500.50"\n')
+    assert desk("screen", str(src), "-o", str(tmp_path / "o.csv"), "--value-column", "Market Value",
+                "--summary-json", str(summary))[0] == 1
+    assert json.loads(summary.read_text())["overall"]["excluded"]["value"] == -1000.0
+    src.write_text("ISIN;Marknadsvärde\nXS2100000012;100,50\nNL0011223342;200,25\nTotalt;300,75\n")
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "o.csv"), "--value-column", "Marknadsvärde",
+                        "--summary-json", str(summary))
+    assert code == 1 and "1 summary row(s)" in err, err
+    assert json.loads(summary.read_text())["overall"]["value"] == pytest.approx(300.75)
+    book = tmp_path / "book.parquet"
+    pq.write_table(pa.table({"ISIN": ["XS2100000012", "NL0011223342"], "MV": [float("nan"), 5.0]}), book)
+    assert desk("screen", str(book), "-o", str(tmp_path / "o.parquet"), "--value-column", "MV",
+                "--summary-json", str(summary))[0] == 1
+    overall = json.loads(summary.read_text())["overall"]  # valid JSON: no bare NaN
+    assert overall["value"] == 5.0 and overall["rows_without_value"] == 1
