@@ -50,7 +50,9 @@ LABEL_WORDS = (r"(grand[\s-]*|sub[\s-]*|eind|zwischen|sous[\s-]*|end)?"
                r"(totaal|totale|totaux|totalt|totals?|summe|somme|sum|gesamtsumme|gesamt)\b")
 SUMMARY_LABEL = r"(?i)^\s*" + LABEL_WORDS
 EMPTY_OR_LABEL = r"(?i)^\s*($|" + LABEL_WORDS + ")"  # one pass over a text identifier column
-WHOLE_LABEL = SUMMARY_LABEL + r"\s*[:.]?\s*$"
+# In an identifier's own cell a label is the whole cell, or ends it as Excel's Data > Subtotal writes one
+# ("Turkey Total", "Grand Total"): an issuer called "Total Capital International" is a position.
+WHOLE_LABEL = r"(?i)(^\s*" + LABEL_WORDS + r"\s*[:.]?\s*$|\S\s+(grand[\s-]*)?(totaal|totale|totalt|total|summe|gesamt)\s*$)"
 
 
 def added_names(columns: list[str], rescreened: bool = False) -> dict[str, str]:
@@ -92,7 +94,8 @@ def summary_rows(book: Book, value: str | None, ids: pl.Series | None = None) ->
         distinct = ids.unique()
     except pl.exceptions.PolarsError as exc:
         raise UserError(f"{book.path.name}: cannot be read ({damage(exc)})") from None
-    labels = distinct.filter(distinct.str.contains(EMPTY_OR_LABEL if book.key_column else SUMMARY_LABEL))
+    labels = distinct.filter(distinct.str.contains(EMPTY_OR_LABEL if book.key_column else SUMMARY_LABEL)
+                             | distinct.str.contains(WHOLE_LABEL))
     if labels.is_empty() and not distinct.has_nulls():
         result = pl.DataFrame(schema={"_row": pl.UInt32, "why": pl.String})
         book.summaries[value] = result

@@ -809,3 +809,16 @@ def test_values_as_accountants_and_parquet_writers_leave_them(desk, tmp_path):
                 "--summary-json", str(summary))[0] == 1
     overall = json.loads(summary.read_text())["overall"]  # valid JSON: no bare NaN
     assert overall["value"] == 5.0 and overall["rows_without_value"] == 1
+
+
+def test_excel_subtotals_by_country_are_summary_rows(desk, tmp_path):
+    """Data > Subtotal grouped on the country column writes "Turkey Total" under each group and "Grand Total" at
+    the bottom, in the country column itself: they were unknown positions, and the book's value doubled."""
+    src, summary = tmp_path / "book.csv", tmp_path / "s.json"
+    src.write_text("Country,ISIN,Market Value\nTurkey,XS2100000012,100\nTurkey,US900123AB18,50\nTurkey Total,,150\n"
+                   "Netherlands,NL0011223342,200\nNetherlands Total,,200\nGrand Total,,350\n")
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "o.csv"), "--value-column", "Market Value",
+                        "--summary-json", str(summary))
+    assert code == 1 and "3 summary row(s)" in err, err
+    overall = json.loads(summary.read_text())["overall"]
+    assert overall["positions"] == 3 and overall["value"] == 350.0 and overall["excluded"]["value"] == 150.0
