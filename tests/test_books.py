@@ -392,6 +392,12 @@ def test_uploads_go_through_the_same_bounds(loaded_db, tmp_path):
         assert len(rows) == len(ROWS) and all(len({k.lower() for k in r}) == len(r) for r in rows)
         # no value column here: the labelled subtotal, the blank row and the total are known by sight alone
         assert [r["verdict"] for r in rows].count("summary") == 3
+        valued = client.post("/api/v1/screen/file", files={"file": ("book.csv", book, "text/csv")},
+                             params={"value_column": "market value"}).json()  # as `screen --value-column`: 4
+        assert [i for i, r in enumerate(valued) if r["verdict"] == "summary"] == [2, 5, 6, 7]
+        missing = client.post("/api/v1/screen/file", files={"file": ("book.csv", book, "text/csv")},
+                              params={"value_column": "Marktwaarde"})
+        assert missing.status_code == 400 and "the `value_column` parameter 'Marktwaarde'" in missing.json()["detail"]
         zeros = client.post("/api/v1/screen/file", files={"file": ("z.parquet", zeros_parquet(), "application/x-parquet")})
         assert zeros.status_code == 400 and "its rows decode to 1,599,200,000 bytes, more than the 200,000,000" in \
             zeros.json()["detail"]

@@ -44,12 +44,16 @@ def router(Mandate: type[enum.Enum]) -> APIRouter:
 
     @api.post("/screen/file", response_model=list[dict[str, Any]], responses=BODY_ERRORS)
     def screen_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = BOOK, column: str | None = None,
-                    mandate: Mandate | None = None, as_of: date | None = None) -> list[dict]:  # type: ignore[valid-type]
+                    mandate: Mandate | None = None, as_of: date | None = None,  # type: ignore[valid-type]
+                    value_column: str | None = Query(None, min_length=1, pattern=r"\S", description=(
+                        "The market-value column: a row without an identifier whose value is the sum of the rows "
+                        "above it is then a summary row, as in `sovereign screen --value-column`"))) -> list[dict]:
         from sovereign.screen import screen_book
 
         with api_words():
             book = uploaded_book(file, column, "sovereign screen")
-            return screen_book(conn, book, as_of, None, mandate_of(policy, mandate)).rows.collect().to_dicts()
+            return screen_book(conn, book, as_of, None, mandate_of(policy, mandate),
+                               value=value_column).rows.collect().to_dicts()
 
     @api.post("/impact/file", response_model=dict[str, Any], responses=BODY_ERRORS)
     def impact_file(conn: ConnDep, policy: PolicyDep, file: UploadFile = BOOK,
