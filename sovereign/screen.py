@@ -10,6 +10,7 @@ their answers. Rows whose identifier cannot be read are not eligible and say why
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -437,11 +438,19 @@ def read_back(path: Path, suffix: str, book: Book, names: list[str], rows: int,
 
         sheet = fastexcel.read_excel(path).load_sheet(0, dtypes="string")
         got_names, got = [c.name for c in sheet.available_columns()], sheet.height
+        # a spacer column's empty header is named as a spreadsheet table names it (Column2), or by the reader
+        got_names = ["" if want == "" and re.fullmatch(rf"Column{i + 1}|__UNNAMED__\d+", name) else name
+                     for i, (name, want) in enumerate(zip(got_names, [*names, *[None] * len(got_names)], strict=False))]
     else:
         got_names, got = _csv_shape(path, book, rows, followed)
-    if got != rows or got_names != names:
-        raise UserError(f"{path.name}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
+    shown = path.name.removeprefix(".").removesuffix(".partial")  # the output's own name, not the one written first
+    if got != rows or len(got_names) != len(names):
+        raise UserError(f"{shown}: read back {got:,} rows and {len(got_names)} columns, expected {rows:,} and "
                         f"{len(names)}; nothing was written")
+    differs = next(((i, g, w) for i, (g, w) in enumerate(zip(got_names, names, strict=True)) if g != w), None)
+    if differs:
+        raise UserError(f"{shown}: column {differs[0] + 1} read back as {differs[1]!r}, written as {differs[2]!r}; "
+                        "nothing was written")
 
 
 FLUSH_EVERY = 1 << 23  # bytes of a written CSV handed to the disk at a time (see _LineEnds)

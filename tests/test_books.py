@@ -828,3 +828,33 @@ def test_excel_subtotals_by_country_are_summary_rows(desk, tmp_path):
     assert code == 1 and "3 summary row(s)" in err, err
     overall = json.loads(summary.read_text())["overall"]
     assert overall["positions"] == 3 and overall["value"] == 350.0 and overall["excluded"]["value"] == 150.0
+
+
+def test_a_book_with_spacer_columns_screens_to_a_workbook(desk, tmp_path):
+    """Empty header cells between the columns (an export laid out for reading): the workbook's table names them
+    Column2, as Excel does, and the read-back took that for a lost column ("read back 2 rows and 16 columns,
+    expected 2 and 16"). A real difference names the column."""
+    src, out = tmp_path / "book.csv", tmp_path / "out.xlsx"
+    src.write_text("ISIN,,Market Value,,\nNL0011223342,,100,,\nXS2100000012,,200,,\n")
+    code, _, err = desk("screen", str(src), "-o", str(out))
+    assert code == 1, err
+    rows = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:3] == ("ISIN", "Column2", "Market Value") and [r[0] for r in rows[1:]] == ["NL0011223342",
+                                                                                               "XS2100000012"]
+
+
+def test_a_column_that_reads_back_otherwise_is_named(desk, tmp_path, monkeypatch):
+    from fiw.errors import UserError
+    from sovereign import screen as screen_module
+    from sovereign import store
+    from sovereign.holdings import read_book
+
+    src, out = write_csv(tmp_path / "book.csv"), tmp_path / "out.csv"
+    real = screen_module._write_csv
+    monkeypatch.setattr(screen_module, "_write_csv",
+                        lambda frame, path, book: real(frame.rename({"Issuer": "Issuer "}), path, book))
+    book = read_book(src)
+    screened = screen_module.screen_book(store.connect_readonly(desk.db), book)
+    with pytest.raises(UserError, match=r"^out.csv: column 4 read back as 'Issuer ', written as 'Issuer'; nothing"):
+        screen_module.write_book(screened, book, out)
+    assert not out.exists()
