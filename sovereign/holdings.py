@@ -32,8 +32,11 @@ ID_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei", "
               "issuer", "uitgevende instelling", "emittent", "émetteur", "emetteur")
 EMBEDDED = ("security", "wertpapier", "titre")  # text around the identifier: the ISIN is taken out of it
 # Columns that hold a security's own code: only a value shaped as an ISIN or an LEI counts there. "NA" (R's
-# missing value), "no" or a position number is no country code, whatever the resolver would make of it.
-CODE_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei", "identifier", "id", "security id")
+# missing value), "no" or a position number is no country code, whatever the resolver would make of it. A
+# generic name (ID, Identifier) is such a column when found in the header; named with --column, it holds
+# whatever identifiers the desk put there (codes, country names), as a list handed to the API does.
+CODE_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei")
+GENERIC_CODE_COLUMNS = ("identifier", "id", "security id")
 CODE_SHAPE = r"^([A-Z]{2}[A-Z0-9]{9}[0-9]|[A-Z0-9]{18}[0-9]{2})$"
 HEADER_SEARCH = 20
 ROW = "__sovereign_row"
@@ -193,7 +196,8 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
         if not book.id_columns:
             raise UserError(f"{path.name}: no identifier column found (looked for {', '.join(ID_COLUMNS)}); name it "
                             f"with --column. The columns are {names}")
-    book.code_columns = tuple(c for c in book.id_columns if c.strip().lower() in CODE_COLUMNS)
+    codes = CODE_COLUMNS if columns else CODE_COLUMNS + GENERIC_CODE_COLUMNS
+    book.code_columns = tuple(c for c in book.id_columns if c.strip().lower() in codes)
     return book
 
 

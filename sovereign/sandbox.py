@@ -93,7 +93,8 @@ def read_upload(stream: IO[bytes], filename: str | None, column: str | None, com
     return Book(frame.lazy(), Path(name), layout["id_columns"], sheet=layout["sheet"],
                 decimal_comma=layout["decimal_comma"], separator=layout["separator"], header_row=layout["header_row"],
                 notes=[n.replace("holdings" + suffix, name) for n in layout["notes"]], streamed=False,
-                typed=layout["typed"], encoding=layout["encoding"], bom=layout["bom"], newline=layout["newline"])
+                typed=layout["typed"], encoding=layout["encoding"], bom=layout["bom"], newline=layout["newline"],
+                code_columns=tuple(layout["code_columns"]))
 
 
 def _run_child(source: Path, frame_out: Path, column: str | None, name: str, limits: Limits, command: str) -> dict:
@@ -155,7 +156,8 @@ def _child(source: str, frame_out: str, column: str | None) -> int:
         return EXIT_USER
     print(json.dumps({"id_columns": book.id_columns, "sheet": book.sheet, "decimal_comma": book.decimal_comma,
                       "separator": book.separator, "header_row": book.header_row, "notes": book.notes,
-                      "typed": book.typed, "encoding": book.encoding, "bom": book.bom, "newline": book.newline}))
+                      "typed": book.typed, "encoding": book.encoding, "bom": book.bom, "newline": book.newline,
+                      "code_columns": book.code_columns}))
     return 0
 
 

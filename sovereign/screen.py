@@ -26,7 +26,7 @@ import polars as pl
 from fiw.errors import UserError
 from sovereign.bounds import damage
 from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, neutralise, risky_columns, text_columns
-from sovereign.holdings import ROW, Book, column_named
+from sovereign.holdings import CODE_COLUMNS, ROW, Book, column_named
 from sovereign.identifiers import isin_inside, looks_like_isin, looks_like_lei
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
@@ -295,7 +295,8 @@ def screen(conn: Connection, holdings: pl.DataFrame, column: str | list[str], as
            edition: int | None = None, mandate: Mandate | None = None, version_id: int | None = None) -> pl.DataFrame:
     """An in-memory frame screened on one or more identifier columns (the API's path)."""
     columns = [column] if isinstance(column, str) else column
-    book = Book(holdings.lazy(), Path("request"), columns)
+    book = Book(holdings.lazy(), Path("request"), columns,
+                code_columns=tuple(c for c in columns if c.strip().lower() in CODE_COLUMNS))  # named, as --column
     book.summaries[None] = pl.DataFrame(schema={"_row": pl.UInt32, "why": pl.String})  # a list of IDs has no totals
     return screen_book(conn, book, as_of, edition, mandate, version_id).rows.collect(engine="in-memory")
 

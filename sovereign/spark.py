@@ -33,10 +33,19 @@ def _template(render) -> tuple[str, str]:
 
 
 def identifier(columns: list[str] | tuple[str, ...]) -> Column:
-    """The row's identifier: the first identifier column with a value (as `screen` reads a book)."""
+    """The row's identifier: the first identifier column with a value (as `screen` reads a book; in a column of
+    ISINs or LEIs, only a value of that shape: "NA" there is R's missing value, not Namibia)."""
     from pyspark.sql import functions as F
 
-    parts = [F.when(F.trim(F.col(c).cast("string")) != "", F.trim(F.col(c).cast("string"))) for c in columns]
+    from sovereign.holdings import CODE_COLUMNS, CODE_SHAPE
+
+    def part(c: str) -> Column:
+        text = F.trim(F.col(c).cast("string"))
+        if c.strip().lower() in CODE_COLUMNS:
+            return F.when(F.upper(F.regexp_replace(text, r"[\s-]", "")).rlike(CODE_SHAPE), text)
+        return F.when(text != "", text)
+
+    parts = [part(c) for c in columns]
     return F.coalesce(*parts) if len(parts) > 1 else parts[0]
 
 

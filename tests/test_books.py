@@ -858,3 +858,18 @@ def test_a_column_that_reads_back_otherwise_is_named(desk, tmp_path, monkeypatch
     with pytest.raises(UserError, match=r"^out.csv: column 4 read back as 'Issuer ', written as 'Issuer'; nothing"):
         screen_module.write_book(screened, book, out)
     assert not out.exists()
+
+
+def test_an_uploaded_book_keeps_its_column_of_codes(loaded_db):
+    """The child reads the upload, the service answers it: "NA" in an uploaded ISIN column is no Namibia either."""
+    from fastapi.testclient import TestClient
+
+    from sovereign.api import create_app
+    from sovereign.settings import Settings
+
+    book = b'"ISIN","Country","MV"\n"XS2100000012","Turkey",1\nNA,"Turkey",2\nNA,,3\n'
+    with TestClient(create_app(Settings.load(db=loaded_db))) as client:
+        rows = client.post("/api/v1/screen/file", files={"file": ("r.csv", book, "text/csv")}).json()
+        assert [(r["iso2"], r["verdict"]) for r in rows[1:]] == [("TR", "excluded"), (None, "unknown")]
+        single = client.post("/api/v1/screen/file", files={"file": ("r.csv", b"ISIN\nNA\n", "text/csv")}).json()
+        assert single[0]["verdict"] == "unknown" and "neither an ISIN nor an LEI" in single[0]["reason"]
