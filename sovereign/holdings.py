@@ -180,6 +180,8 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
                         scanned=pl.scan_parquet(path, row_index_name=ROW))
         else:
             book = _read_csv(path, header_row, separator, decimal_comma, header_names, limits)
+        if decimal_comma is not None:  # numbers a workbook or Parquet file holds as text ("1.234,56") too
+            book.decimal_comma = decimal_comma
         names = book.columns
         if not book.streamed:
             frame = book.frame.collect()

@@ -873,3 +873,23 @@ def test_an_uploaded_book_keeps_its_column_of_codes(loaded_db):
         assert [(r["iso2"], r["verdict"]) for r in rows[1:]] == [("TR", "excluded"), (None, "unknown")]
         single = client.post("/api/v1/screen/file", files={"file": ("r.csv", b"ISIN\nNA\n", "text/csv")}).json()
         assert single[0]["verdict"] == "unknown" and "neither an ISIN nor an LEI" in single[0]["reason"]
+
+
+def test_decimal_comma_reaches_numbers_a_workbook_holds_as_text(desk, tmp_path):
+    """Amounts typed as text in a Dutch workbook ("1.234,56"): `--decimal-comma` was ignored for XLSX, and the
+    values came out 1.23, 2,505 and nothing."""
+    import xlsxwriter
+
+    src, summary = tmp_path / "boek.xlsx", tmp_path / "s.json"
+    with xlsxwriter.Workbook(str(src)) as wb:
+        sheet = wb.add_worksheet("Posities")
+        sheet.write_row(0, 0, ["ISIN", "Marktwaarde"])
+        for r, (isin, value) in enumerate([("XS2100000012", "1.234,56"), ("NL0011223342", "250,5"),
+                                           ("IN0020230010", "1.000.000,00")], start=1):
+            sheet.write_string(r, 0, isin)
+            sheet.write_string(r, 1, value)
+    code, _, err = desk("screen", str(src), "-o", str(tmp_path / "o.xlsx"), "--value-column", "Marktwaarde",
+                        "--decimal-comma", "--summary-json", str(summary))
+    assert code == 1, err
+    overall = json.loads(summary.read_text())["overall"]
+    assert overall["value"] == pytest.approx(1_001_485.06) and overall["rows_without_value"] == 0
