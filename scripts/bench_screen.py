@@ -74,7 +74,7 @@ def child(kind: str, db: str, src: str, out: str) -> None:
         ids = pl.scan_parquet(src) if src.endswith(".parquet") else None
         if ids is not None:
             keys = ids.select(pl.col("isin").fill_null("")).unique().collect(engine="streaming")["isin"].to_list()
-            table = answer_table(conn, keys).select(pl.col("_id").alias("isin"), *OUT_COLUMNS)
+            table = answer_table(conn, keys, codes_only=True).select(pl.col("_id").alias("isin"), *OUT_COLUMNS)
             start, cpu_start = time.perf_counter(), cpu()  # the floor is polars' part only: scan, join, sink
             (pl.scan_parquet(src).join(table.lazy(), on="isin", how="left", maintain_order="left")
              .sink_parquet(out))
@@ -82,7 +82,7 @@ def child(kind: str, db: str, src: str, out: str) -> None:
             frame = pl.read_csv(src, infer_schema=False)
             keys = frame["isin"].fill_null("").unique().to_list()
             elapsed_read, cpu_read = time.perf_counter() - start, cpu() - cpu_start
-            table = answer_table(conn, keys).select(pl.col("_id").alias("isin"), *OUT_COLUMNS)
+            table = answer_table(conn, keys, codes_only=True).select(pl.col("_id").alias("isin"), *OUT_COLUMNS)
             t2, c2 = time.perf_counter(), cpu()
             frame.join(table, on="isin", how="left", maintain_order="left").write_csv(out)
             start, cpu_start = t2 - elapsed_read, c2 - cpu_read  # read + join + write, without our answering
