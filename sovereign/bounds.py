@@ -148,15 +148,14 @@ COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"\x78\x01": "zl
               b"\x78\x9c": "zlib", b"\x78\xda": "zlib"}
 
 
-def check_uncompressed(path: Path) -> None:
-    """A text table that is really compressed is refused: polars unpacks it by itself, past every bound taken
-    from the file (a few kilobytes unpack to gigabytes) and past screen's read-back, which counts the file's
-    own line ends."""
-    with path.open("rb") as f:
-        head = f.read(7).removeprefix(b"\xef\xbb\xbf")
+def check_uncompressed(head: bytes, file: str) -> None:
+    """A text table that is really compressed is refused, by its first bytes: polars unpacks it by itself, past
+    every bound taken from the file (a few kilobytes unpack to gigabytes) and past screen's read-back, which
+    counts the file's own line ends."""
+    head = head.removeprefix(b"\xef\xbb\xbf")
     kind = next((kind for magic, kind in COMPRESSED.items() if head.startswith(magic)), None)
     if kind:
-        raise UserError(f"{path.name}: the file is compressed ({kind}), not a CSV; unpack it first")
+        raise UserError(f"{file}: the file is compressed ({kind}), not a CSV; unpack it first")
 
 
 def check_csv_header(path: Path, head: bytes, skip: int, separator: str, limits: Limits) -> None:

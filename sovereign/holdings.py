@@ -19,7 +19,7 @@ import polars as pl
 from fiw.errors import UserError
 from sovereign import bounds
 from sovereign.bounds import COMMAND, Limits
-from sovereign.identifiers import ISIN_IN_TEXT, isin_inside
+from sovereign.identifiers import CODE_SHAPE, ISIN_IN_TEXT, isin_inside
 from sovereign.readers import count_line_ends, readable
 
 # The identifier columns a header may name, in the order they are tried: ISIN, LEI, a security string that
@@ -37,7 +37,6 @@ EMBEDDED = ("security", "wertpapier", "titre")  # text around the identifier: th
 # whatever identifiers the desk put there (codes, country names), as a list handed to the API does.
 CODE_COLUMNS = ("isin", "id_isin", "isin code", "isin-code", "code isin", "lei")
 GENERIC_CODE_COLUMNS = ("identifier", "id", "security id")
-CODE_SHAPE = r"^([A-Z]{2}[A-Z0-9]{9}[0-9]|[A-Z0-9]{18}[0-9]{2})$"
 HEADER_SEARCH = 20
 ROW = "__sovereign_row"
 STREAM_CSV_FROM = 1_000_000_000  # bytes: a text file larger than this is streamed (two parses, flat memory)
@@ -64,9 +63,9 @@ class Book:
     summaries: dict[str | None, pl.DataFrame] = field(default_factory=dict)  # value column -> summary rows
     code_columns: tuple[str, ...] = ()  # the identifier columns named as columns of codes (CODE_COLUMNS)
     scanned: pl.LazyFrame | None = None  # the same scan with the row number made by the reader (see `numbered`)
-    rows_read: int | None = None  # a CSV read whole: its rows, its line ends and whether it ends with one,
-    line_ends: tuple[int, bool] | None = None  # and the file's size, times and inode when the read began
-    read_as: tuple[int, int, int, int] | None = None
+    line_ends: tuple[int, bool] | None = None  # a CSV read whole: its line ends, whether it ends with one,
+    read_as: tuple[int, int, int, int] | None = None  # and the file's size, times and inode when the read began
+    lines_are_rows: bool = False  # its line ends number exactly its rows, header and the lines above (read_book)
 
     def one_line_per_row(self) -> bool:
         """Whether no cell or column name of a CSV book holds a line end: its line ends number exactly its rows,
@@ -74,15 +73,10 @@ class Book:
         stand for its records without asking every cell. The line ends are counted while polars parses the
         file, on the core it leaves idle, and stand only while the file is as it was when the read began; a
         blank line the reader passed over fails the match, and then the cells are asked."""
-        if self.rows_read is None or self.read_as is None or self.line_ends is None:
-            return False
         try:
-            if _identity(self.path) != self.read_as:
-                return False
+            return self.lines_are_rows and self.read_as == _identity(self.path)
         except OSError:
             return False
-        ends, last = self.line_ends
-        return ends == self.header_row + self.rows_read - (0 if last else 1)
 
     def numbered(self) -> pl.LazyFrame:
         """The rows with their 0-based number in ROW. A scan numbers them itself, so a filter on it still
@@ -188,8 +182,9 @@ def read_book(path: Path, columns: tuple[str, ...] = (), sheet: str | None = Non
             bounds.check_rows(frame.height, path.name, limits)
             bounds.check_cells(frame, path.name, limits, book.header_row + 1)
             book.frame = frame.lazy()
-            if book.read_as is not None:
-                book.rows_read = frame.height
+            if book.line_ends is not None:
+                ends, last = book.line_ends
+                book.lines_are_rows = ends == book.header_row + frame.height - (0 if last else 1)
     if columns:
         book.id_columns = list(dict.fromkeys(column_named(names, c, path.name) for c in columns))
     else:
@@ -233,9 +228,9 @@ def _read_csv(path: Path, header_row: int | None, separator: str | None, decimal
     import csv
 
     size = path.stat().st_size
-    bounds.check_uncompressed(path)
     with path.open("rb") as f:
         head = f.read(65536)
+    bounds.check_uncompressed(head, path.name)
     bom = head.startswith(b"\xef\xbb\xbf")
     newline = "\r\n" if b"\r\n" in head else "\n"
     sample = head[3 if bom else 0:].decode("utf-8", errors="replace")

@@ -13,6 +13,7 @@ from functools import cache
 ISIN_SHAPE = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
 ISIN_IN_TEXT = r"\b([A-Z]{2}[A-Z0-9]{9}[0-9])\b"  # a word of an ISIN's shape in a longer text
 LEI_SHAPE = re.compile(r"^[A-Z0-9]{18}[0-9]{2}$")
+CODE_SHAPE = f"{ISIN_SHAPE.pattern}|{LEI_SHAPE.pattern}"  # either, for a column of codes read by polars or Spark
 INTERNATIONAL_PREFIXES = {"XS": "international (Euroclear / Clearstream)", "XC": "international", "EU": "EU institutions"}
 # Prefixes beside the current ISO 3166-1 codes: substitute and internal numbering agencies, Kosovo's temporary
 # code, and two withdrawn codes whose ISINs still circulate (Netherlands Antilles, Serbia and Montenegro).
@@ -29,6 +30,10 @@ def looks_like_isin(value: str) -> bool:
 
 def looks_like_lei(value: str) -> bool:
     return bool(LEI_SHAPE.match(compact(value)))
+
+
+def looks_like_code(value: str) -> bool:
+    return looks_like_isin(value) or looks_like_lei(value)
 
 
 @cache

@@ -61,7 +61,6 @@ def read_table(path: Path, limits: Limits = COMMAND) -> pl.DataFrame:
         elif suffix == ".parquet":
             frame = bounds.check_parquet(path, limits).collect()
         else:
-            bounds.check_uncompressed(path)
             data = utf8(path)
             head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff").split("\n")[:1]
             bounds.check_header(len(next(csv.reader(head), [])), path.name, limits)
@@ -76,6 +75,7 @@ def utf8(path: Path) -> bytes:
     """A text file's bytes as UTF-8: UTF-8 (with or without BOM) as it is, anything else read as Windows-1252
     (what Excel writes on Dutch and other Western machines), so names arrive intact, never mangled."""
     raw = path.read_bytes()
+    bounds.check_uncompressed(raw[:8], path.name)  # before a Windows-1252 reading changes its first bytes
     try:
         raw.decode("utf-8")
         return raw

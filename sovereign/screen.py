@@ -27,7 +27,7 @@ from fiw.errors import UserError
 from sovereign.bounds import damage
 from sovereign.cells import atomic_write, neutral_frame, neutral_lazy, neutralise, risky_columns, text_columns
 from sovereign.holdings import CODE_COLUMNS, ROW, Book, column_named
-from sovereign.identifiers import isin_inside, looks_like_isin, looks_like_lei
+from sovereign.identifiers import isin_inside, looks_like_code
 from sovereign.lookup import UNKNOWN, UNRESOLVED, answers, pick_version
 from sovereign.policy import Mandate
 from sovereign.resolve import Resolver, bounded
@@ -179,7 +179,7 @@ def answer_table(conn: Connection, ids: list[str | None], as_of: date | None = N
         except UserError as exc:
             unreadable[value] = str(exc)
             continue
-        if codes_only and not (looks_like_isin(value) or looks_like_lei(value) or isin_inside(value)):
+        if codes_only and not (looks_like_code(value) or isin_inside(value)):
             unreadable[value] = f"{value!r} is neither an ISIN nor an LEI, in a column of them"
             continue
         try:

@@ -37,7 +37,8 @@ def identifier(columns: list[str] | tuple[str, ...]) -> Column:
     ISINs or LEIs, only a value of that shape: "NA" there is R's missing value, not Namibia)."""
     from pyspark.sql import functions as F
 
-    from sovereign.holdings import CODE_COLUMNS, CODE_SHAPE
+    from sovereign.holdings import CODE_COLUMNS
+    from sovereign.identifiers import CODE_SHAPE
 
     def part(c: str) -> Column:
         text = F.trim(F.col(c).cast("string"))

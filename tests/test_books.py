@@ -681,11 +681,18 @@ def test_a_csv_is_one_line_per_row_only_when_no_cell_holds_a_line_end(cells, tit
             raise AssertionError(f"a clean book was not taken as one line per row: {data!r}")
 
 
-@pytest.mark.parametrize("kind, head", [("gzip", None), ("zstd", b"\x28\xb5\x2f\xfd"), ("zlib", b"\x78\x9c")])
-def test_a_compressed_file_named_csv_is_refused_before_it_is_unpacked(desk, tmp_path, kind, head):
+@pytest.mark.parametrize("kind", ["gzip", "zstd", "zlib"])
+def test_a_compressed_file_named_csv_is_refused_before_it_is_unpacked(desk, tmp_path, kind):
     """polars unpacks a compressed CSV by itself: every bound (and screen's line count) would be taken from the
-    packed bytes. A book and a register are refused, whatever their name, with a BOM in front or not."""
-    data = packed_csv() if head is None else head + b"\x00" * 64
+    packed bytes. A book and a register, packed by the real tools' libraries, are refused whatever their name,
+    with a BOM in front or not."""
+    import zlib
+
+    import pyarrow as pa
+
+    plain = b"ISIN,MV\n" + b"NL0011223342,1\n" * 1000
+    data = {"gzip": packed_csv(), "zstd": pa.compress(plain, codec="zstd", asbytes=True),
+            "zlib": zlib.compress(plain)}[kind]
     for name, body in (("book.csv", data), ("bom.csv", b"\xef\xbb\xbf" + data), ("book.csv.gz", data)):
         src = tmp_path / name
         src.write_bytes(body)
